@@ -1,0 +1,70 @@
+/* req: the request as handlers see it, independent of libfcgi. fcgi.c fills
+ * one from FastCGI; tests build one with req_fake. A handler reads params,
+ * query, headers and body through these calls and answers with exactly one
+ * req_reply_* / req_problem* call, whose return value (the HTTP status) it
+ * returns. Everything allocated for the request lives in req_arena(). */
+#ifndef ENCORE_REQ_H
+#define ENCORE_REQ_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/jx.h"
+#include "core/tok.h"
+
+struct arena;
+struct req;
+
+/* Accessors of the incoming request. Strings live in the arena. */
+struct arena *req_arena(struct req *r);
+const char *req_method(struct req *r);
+/* req_path: the decoded path without the query string. */
+const char *req_path(struct req *r);
+/* req_env: a raw FastCGI parameter (REMOTE_ADDR, HTTP_USER_AGENT ...). */
+const char *req_env(struct req *r, const char *name);
+/* req_header: a request header by its HTTP name ("Authorization"). */
+const char *req_header(struct req *r, const char *name);
+/* req_param: a path parameter captured by the router ({username}). */
+const char *req_param(struct req *r, const char *name);
+/* req_query: a decoded query-string value; NULL when absent. */
+const char *req_query(struct req *r, const char *name);
+const char *req_client_ip(struct req *r);
+const char *req_request_id(struct req *r);
+
+/* req_body_json: the body parsed as JSON. Returns 0, or replies itself and
+ * returns the status: 415 when Content-Type is not application/json, 400 on
+ * malformed JSON. Use as: if ((st = req_body_json(r, &o))) return st; */
+int req_body_json(struct req *r, json_object **out);
+/* req_body_form: an application/x-www-form-urlencoded body; 415 otherwise,
+ * 400 when malformed. Values through req_form. */
+int req_body_form(struct req *r);
+const char *req_form(struct req *r, const char *name);
+/* req_body_raw: the raw body (capped by body_max). */
+void req_body_raw(struct req *r, const char **buf, size_t *len);
+
+/* The authenticated caller (set by the router for R_AUTH routes). */
+const struct tok_claims *req_auth(struct req *r);
+long long req_user_id(struct req *r); /* 0 when anonymous */
+
+/* Responses. Each returns the HTTP status written. */
+void req_set_header(struct req *r, const char *name, const char *value);
+int req_reply_json(struct req *r, int status, json_object *body);
+int req_reply_text(struct req *r, int status, const char *ctype,
+                   const char *body, size_t len);
+int req_reply_empty(struct req *r, int status);
+/* req_problem: an RFC 9457 problem+json for rc with an optional detail. 401s
+ * get WWW-Authenticate, 429s get Retry-After when set with req_retry_after. */
+int req_problem(struct req *r, int rc, const char *detail);
+/* req_problem_fields: 422 with errors[] from a failed validation. */
+int req_problem_fields(struct req *r, const struct jx_errors *errs);
+/* req_validate: jx_validate on obj, replying 422 on failure (returns 0 when
+ * valid). */
+int req_validate(struct req *r, json_object *obj, const struct jx_field *f,
+                 int nf);
+void req_retry_after(struct req *r, int seconds);
+/* req_after: run fn(r, arg) after the response has been sent (slow side work
+ * such as mail); the arena is still alive then. */
+void req_after(struct req *r, void (*fn)(struct req *, void *), void *arg);
+
+#endif

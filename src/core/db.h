@@ -1,0 +1,78 @@
+/* db: MariaDB access through Connector/C prepared statements. One connection
+ * per process (opened after fork). Statements are prepared once per
+ * connection and cached by their SQL text; on errors 2006/2013 the module
+ * reconnects, re-prepares and retries the statement once when it is marked
+ * idempotent. Results are copied into the caller's arena as strings. */
+#ifndef ENCORE_DB_H
+#define ENCORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct cfg;
+struct db;
+
+/* A bound parameter. Build them with the DB_* macros. */
+enum db_type { DB_NULL, DB_INT, DB_STR, DB_BLOB };
+struct db_val {
+  enum db_type t;
+  long long i;
+  const void *p;
+  size_t len;
+};
+#define DB_I(x) ((struct db_val){.t = DB_INT, .i = (long long)(x)})
+/* A C string; NULL becomes SQL NULL. */
+#define DB_S(x) db_str(x)
+#define DB_B(ptr, n) ((struct db_val){.t = DB_BLOB, .p = (ptr), .len = (n)})
+#define DB_NUL ((struct db_val){.t = DB_NULL})
+struct db_val db_str(const char *s);
+
+/* One row: ncols values as NUL-terminated strings (binary safe through len);
+ * v[i] is NULL for SQL NULL. */
+struct db_row {
+  char **v;
+  size_t *len;
+};
+
+/* A result: rows (possibly none) and, for writes, what changed. */
+struct db_res {
+  int nrows, ncols;
+  struct db_row *rows;
+  unsigned long long insert_id;
+  unsigned long long affected;
+};
+
+/* Flags for db_exec. */
+enum { DB_IDEMPOTENT = 1 }; /* safe to retry after a reconnect */
+
+/* db_open: connect with utf8mb4, the configured socket or host, and
+ * CLIENT_MULTI_STATEMENTS off. Returns 0, RC_DB (unreachable) or RC_NOMEM.
+ * The connection is lazy-safe: db_exec reconnects when it was lost. */
+int db_open(struct db **out, const struct cfg *c);
+void db_close(struct db *d);
+/* db_ping: 0 when the server answers (reconnecting if needed), else RC_DB. */
+int db_ping(struct db *d);
+
+/* db_exec: run `sql` (a string with static lifetime: it is the cache key)
+ * with params; rows, when any, are copied into `a`. res may be NULL.
+ * Returns 0, RC_CONFLICT on a duplicate key (1062), RC_DB on connection loss
+ * or any other server error (logged with the SQL text, never the params). */
+int db_exec(struct db *d, struct arena *a, const char *sql,
+            const struct db_val *params, int nparams, unsigned flags,
+            struct db_res *res);
+
+/* db_script: run a text of several ;-separated statements (migrations), not
+ * prepared. Returns 0 or RC_DB with the server's message in err. */
+int db_script(struct db *d, const char *text, char *err, size_t errlen);
+
+/* Transactions on the connection. */
+int db_begin(struct db *d);
+int db_commit(struct db *d);
+int db_rollback(struct db *d);
+
+/* Row helpers. */
+long long db_i64(const struct db_row *r, int col, long long dflt);
+const char *db_s(const struct db_row *r, int col); /* NULL for SQL NULL */
+
+#endif

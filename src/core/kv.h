@@ -1,0 +1,39 @@
+/* kv: memcached access through libmemcached (ASCII protocol; ketama when
+ * several servers are configured). A down cache is never fatal: reads return
+ * RC_KV and callers fall back to MariaDB. Keys longer than 200 bytes or with
+ * spaces or control characters are replaced by a hash of themselves. */
+#ifndef ENCORE_KV_H
+#define ENCORE_KV_H
+
+#include <stddef.h>
+
+struct arena;
+struct kv;
+
+/* kv_open: servers is "/path/to.sock" or "host:port[,host:port...]".
+ * Connection is lazy: opening never fails for an unreachable server. Returns 0,
+ * RC_INVALID (bad server list) or RC_NOMEM. */
+int kv_open(struct kv **out, const char *servers);
+void kv_close(struct kv *k);
+/* kv_ping: 0 when every server answers a version request, else RC_KV. */
+int kv_ping(struct kv *k);
+
+/* kv_get: value copied into the arena (NUL-terminated). RC_MISS when absent,
+ * RC_KV when the cache is unreachable. */
+int kv_get(struct kv *k, struct arena *a, const char *key, char **val,
+           size_t *len);
+/* kv_mget: n keys in one round trip; vals[i] NULL for a miss. Returns 0 or
+ * RC_KV (then every vals[i] is NULL). */
+int kv_mget(struct kv *k, struct arena *a, const char *const *keys, int n,
+            char **vals, size_t *lens);
+/* kv_set: store with a TTL in seconds (0: no expiry). 0 or RC_KV. */
+int kv_set(struct kv *k, const char *key, const void *val, size_t len, int ttl);
+/* kv_add: store only when absent: 0, RC_CONFLICT when present, RC_KV. */
+int kv_add(struct kv *k, const char *key, const void *val, size_t len, int ttl);
+/* kv_del: 0 whether or not it existed; RC_KV when unreachable. */
+int kv_del(struct kv *k, const char *key);
+/* kv_incr: add 1, creating the counter at 1 with `ttl` when absent; the new
+ * value in *out. 0 or RC_KV. */
+int kv_incr(struct kv *k, const char *key, int ttl, unsigned long long *out);
+
+#endif

@@ -1,0 +1,13 @@
+/* mail: plain-text mail through SMTP with libcurl (the configured smtp_url);
+ * without a URL the message is written to the log instead. */
+#ifndef ENCORE_MAIL_H
+#define ENCORE_MAIL_H
+
+struct cfg;
+
+/* mail_send: one message; headers are built here (Date, Message-ID, UTF-8).
+ * `to` must be a validated address without CR/LF. 0 or RC_IO. Timeout 15 s. */
+int mail_send(const struct cfg *c, const char *to, const char *subject,
+              const char *body);
+
+#endif
