@@ -56,6 +56,13 @@ int req_reply_empty(struct req *r, int status);
 /* req_problem: an RFC 9457 problem+json for rc with an optional detail. 401s
  * get WWW-Authenticate, 429s get Retry-After when set with req_retry_after. */
 int req_problem(struct req *r, int rc, const char *detail);
+/* req_problem_ext: a problem with one extension member `key` (a new
+ * reference to val is taken). */
+int req_problem_ext(struct req *r, int rc, const char *detail, const char *key,
+                    json_object *val);
+/* req_reply_etag: 200 with a JSON text and a strong ETag derived from it;
+ * 304 when If-None-Match names that ETag. */
+int req_reply_etag(struct req *r, const char *json, size_t len);
 /* req_problem_fields: 422 with errors[] from a failed validation. */
 int req_problem_fields(struct req *r, const struct jx_errors *errs);
 /* req_validate: jx_validate on obj, replying 422 on failure (returns 0 when
@@ -63,6 +70,8 @@ int req_problem_fields(struct req *r, const struct jx_errors *errs);
 int req_validate(struct req *r, json_object *obj, const struct jx_field *f,
                  int nf);
 void req_retry_after(struct req *r, int seconds);
+/* req_set_error: a short reason for the access log line. */
+void req_set_error(struct req *r, const char *why);
 /* req_after: run fn(r, arg) after the response has been sent (slow side work
  * such as mail); the arena is still alive then. */
 void req_after(struct req *r, void (*fn)(struct req *, void *), void *arg);

@@ -1,0 +1,33 @@
+/* h_health: liveness (the process answers) and readiness (MariaDB and
+ * memcached answer). */
+#include "api/handlers.h"
+
+#include "api/app.h"
+#include "api/req.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/jx.h"
+#include "core/kv.h"
+#include "core/rc.h"
+
+int h_health_live(struct req *r) {
+  static const char ok[] = "{\"status\":\"ok\"}";
+  return req_reply_text(r, 200, "application/json", ok, sizeof ok - 1);
+}
+
+int h_health_ready(struct req *r) {
+  bool db = db_ping(app.db) == 0, kv = kv_ping(app.kv) == 0;
+  json_object *checks = json_object_new_object();
+  jx_add_str(checks, "database", db ? "ok" : "down");
+  jx_add_str(checks, "cache", kv ? "ok" : "down");
+  if (db && kv) {
+    json_object *o = jx_own(req_arena(r), json_object_new_object());
+    jx_add_str(o, "status", "ready");
+    json_object_object_add(o, "checks", checks);
+    return req_reply_json(r, 200, o);
+  }
+  jx_own(req_arena(r), checks);
+  req_retry_after(r, 5);
+  return req_problem_ext(r, RC_UNAVAILABLE, "a dependency is down", "checks",
+                         checks);
+}

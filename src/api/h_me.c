@@ -1,0 +1,150 @@
+/* h_me: the caller's own account: profile, deletion and preferences. */
+#include "api/handlers.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/req.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/jx.h"
+#include "core/pw.h"
+#include "core/rc.h"
+#include "model/session.h"
+#include "model/user.h"
+
+int h_me_get(struct req *r) {
+  const char *text;
+  size_t len;
+  int rc = user_me_text(app.db, app.kv, req_arena(r), req_user_id(r), &text,
+                        &len);
+  if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_etag(r, text, len);
+}
+
+static const struct jx_field patch_fields[] = {
+    {.name = "display_name", .kind = JX_STRING, .min = 1, .max = 64},
+    {.name = "bio", .kind = JX_STRING, .min = 0, .max = 500},
+    {.name = "avatar_url", .kind = JX_STRING, .min = 9, .max = 2048,
+     .nullable = true},
+};
+
+/* https_url_ok: an absolute https URL without spaces or control bytes. */
+static bool https_url_ok(const char *s) {
+  if (strncmp(s, "https://", 8) != 0 || !s[8] || s[8] == '/') return false;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f) return false;
+  return true;
+}
+
+int h_me_patch(struct req *r) {
+  json_object *body;
+  int st;
+  if ((st = req_body_json(r, &body))) return st;
+  if ((st = req_validate(r, body, patch_fields, 3))) return st;
+  const char *avatar = jx_str(body, "avatar_url");
+  bool clear = jx_has(body, "avatar_url") && !avatar;
+  if (avatar && !https_url_ok(avatar)) {
+    struct jx_errors errs = {.n = 1,
+                             .e = {{"avatar_url", "must be an https:// URL"}}};
+    return req_problem_fields(r, &errs);
+  }
+  int rc = user_update_profile(app.db, app.kv, req_user_id(r),
+                               jx_str(body, "display_name"),
+                               jx_str(body, "bio"), avatar, clear);
+  if (rc) return req_problem(r, rc, NULL);
+  return h_me_get(r);
+}
+
+static const struct jx_field delete_fields[] = {
+    {.name = "password", .kind = JX_STRING, .required = true, .min = 1,
+     .max = 4096},
+};
+
+int h_me_delete(struct req *r) {
+  json_object *body;
+  int st;
+  struct user u;
+  const struct tok_claims *c = req_auth(r);
+  if ((st = req_body_json(r, &body))) return st;
+  if ((st = req_validate(r, body, delete_fields, 1))) return st;
+  int rc = user_get(app.db, req_arena(r), c->sub, &u);
+  if (rc) return req_problem(r, rc == RC_NOT_FOUND ? RC_BAD_TOKEN : rc, NULL);
+  if (pw_verify(u.password_hash, jx_str(body, "password")))
+    return req_problem(r, RC_FORBIDDEN, "the password is wrong");
+  /* Mark every session revoked before the rows vanish with the user. */
+  rc = session_revoke_user(app.db, app.kv, req_arena(r), u.id, 0);
+  session_deny_jti(app.kv, c->jti, c->exp);
+  if (!rc) rc = user_delete(app.db, app.kv, u.id);
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_empty(r, 204);
+}
+
+int h_me_prefs_get(struct req *r) {
+  struct prefs p;
+  int rc = prefs_get(app.db, req_arena(r), req_user_id(r), &p);
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_json(r, 200, jx_own(req_arena(r), prefs_json(&p)));
+}
+
+static const char *const visibilities[] = {"public", "followers", "private",
+                                           NULL};
+
+static const struct jx_field prefs_fields[] = {
+    {.name = "favourite_genres", .kind = JX_STRING_ARRAY, .min = 0, .max = 50,
+     .item_max = 64},
+    {.name = "favourite_artists", .kind = JX_STRING_ARRAY, .min = 0,
+     .max = 100, .item_max = 128},
+    {.name = "explicit_content", .kind = JX_BOOL},
+    {.name = "language", .kind = JX_STRING, .min = 2, .max = 35},
+    {.name = "history_visibility", .kind = JX_ENUM, .enums = visibilities},
+};
+
+/* language_ok: a BCP 47 shaped tag: 2-3 letters, then -subtags of 1-8
+ * letters or digits. */
+static bool language_ok(const char *s) {
+  size_t n = 0;
+  while (isalpha((unsigned char)s[n])) n++;
+  if (n < 2 || n > 3) return false;
+  s += n;
+  while (*s == '-') {
+    s++;
+    n = 0;
+    while (isalnum((unsigned char)s[n])) n++;
+    if (n < 1 || n > 8) return false;
+    s += n;
+  }
+  return *s == '\0';
+}
+
+int h_me_prefs_put(struct req *r) {
+  json_object *body;
+  int st;
+  struct arena *a = req_arena(r);
+  if ((st = req_body_json(r, &body))) return st;
+  if ((st = req_validate(r, body, prefs_fields, 5))) return st;
+  struct prefs p = {
+      .explicit_content = jx_bool(body, "explicit_content", true),
+      .language = jx_str(body, "language"),
+      .history_visibility = jx_str(body, "history_visibility"),
+  };
+  if (!p.language) p.language = "en";
+  if (!p.history_visibility) p.history_visibility = "public";
+  if (!language_ok(p.language)) {
+    struct jx_errors errs = {
+        .n = 1, .e = {{"language", "must be a language tag such as en or pt-BR"}}};
+    return req_problem_fields(r, &errs);
+  }
+  json_object *g = NULL, *ar = NULL;
+  if (!json_object_object_get_ex(body, "favourite_genres", &g) || !g)
+    g = jx_own(a, json_object_new_array());
+  if (!json_object_object_get_ex(body, "favourite_artists", &ar) || !ar)
+    ar = jx_own(a, json_object_new_array());
+  p.genres = g;
+  p.artists = ar;
+  int rc = prefs_put(app.db, a, req_user_id(r), &p);
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_json(r, 200, jx_own(a, prefs_json(&p)));
+}

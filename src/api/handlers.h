@@ -1,0 +1,31 @@
+/* handlers: every route handler, collected by routes.c. Each takes the
+ * request, answers it, and returns the HTTP status. */
+#ifndef ENCORE_HANDLERS_H
+#define ENCORE_HANDLERS_H
+
+struct req;
+
+int h_health_live(struct req *r);
+int h_health_ready(struct req *r);
+
+int h_auth_register(struct req *r);
+int h_auth_login(struct req *r);
+int h_auth_token(struct req *r);
+int h_auth_refresh(struct req *r);
+int h_auth_logout(struct req *r);
+int h_auth_logout_all(struct req *r);
+int h_auth_password(struct req *r);
+int h_auth_forgot(struct req *r);
+int h_auth_reset(struct req *r);
+
+int h_me_get(struct req *r);
+int h_me_patch(struct req *r);
+int h_me_delete(struct req *r);
+int h_me_prefs_get(struct req *r);
+int h_me_prefs_put(struct req *r);
+
+int h_users_get(struct req *r);
+
+int h_admin_user_role(struct req *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* routes: the one route table. Flags are enforced by the router before the
+ * handler runs; docs/openapi.yaml must list exactly these routes (a test
+ * compares the two). */
+#include "api/handlers.h"
+#include "api/router.h"
+
+const struct route routes[] = {
+    {"GET", "/healthz", h_health_live, R_NOLOG},
+    {"GET", "/readyz", h_health_ready, R_NOLOG},
+
+    {"POST", "/api/v1/auth/register", h_auth_register, 0},
+    {"POST", "/api/v1/auth/login", h_auth_login, 0},
+    {"POST", "/api/v1/auth/token", h_auth_token, 0},
+    {"POST", "/api/v1/auth/refresh", h_auth_refresh, 0},
+    {"POST", "/api/v1/auth/logout", h_auth_logout, R_AUTH},
+    {"POST", "/api/v1/auth/logout-all", h_auth_logout_all, R_AUTH},
+    {"POST", "/api/v1/auth/password", h_auth_password, R_AUTH},
+    {"POST", "/api/v1/auth/forgot", h_auth_forgot, 0},
+    {"POST", "/api/v1/auth/reset", h_auth_reset, 0},
+
+    {"GET", "/api/v1/me", h_me_get, R_AUTH},
+    {"PATCH", "/api/v1/me", h_me_patch, R_AUTH},
+    {"DELETE", "/api/v1/me", h_me_delete, R_AUTH},
+    {"GET", "/api/v1/me/preferences", h_me_prefs_get, R_AUTH},
+    {"PUT", "/api/v1/me/preferences", h_me_prefs_put, R_AUTH},
+
+    {"GET", "/api/v1/users/{username}", h_users_get, 0},
+
+    {"PUT", "/api/v1/admin/users/{username}/role", h_admin_user_role, R_ADMIN},
+};
+
+const int routes_count = (int)(sizeof routes / sizeof routes[0]);

@@ -1,0 +1,78 @@
+/* user: accounts, profiles and preferences: SQL, row -> struct, struct ->
+ * JSON, and the memcached copy of the private profile. */
+#ifndef ENCORE_USER_H
+#define ENCORE_USER_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct arena;
+struct db;
+struct kv;
+
+/* A user row; strings live in the arena of the call that read it. */
+struct user {
+  long long id;
+  const char *username, *email, *display_name, *bio, *avatar_url, *role;
+  const char *password_hash;
+  long long created_at, updated_at;
+};
+
+/* Preferences of a user (defaults when never set). */
+struct prefs {
+  json_object *genres, *artists; /* arrays of strings; owned by the arena */
+  bool explicit_content;
+  const char *language, *history_visibility;
+};
+
+/* user_create: insert a user (and default preferences). RC_CONFLICT with
+ * *which = "username" or "email" when either is taken. */
+int user_create(struct db *d, struct arena *a, const char *username,
+                const char *email, const char *pw_hash,
+                const char *display_name, const char *role, long long *id,
+                const char **which);
+/* user_get: by id. RC_NOT_FOUND when absent. */
+int user_get(struct db *d, struct arena *a, long long id, struct user *u);
+/* user_by_login: by username or (when it holds '@') email. */
+int user_by_login(struct db *d, struct arena *a, const char *login,
+                  struct user *u);
+/* user_by_username: RC_NOT_FOUND when absent. */
+int user_by_username(struct db *d, struct arena *a, const char *username,
+                     struct user *u);
+/* user_by_email: RC_NOT_FOUND when absent. */
+int user_by_email(struct db *d, struct arena *a, const char *email,
+                  struct user *u);
+/* user_role: the current role of a user id, read fresh from MariaDB. */
+int user_role(struct db *d, struct arena *a, long long id, const char **role);
+/* user_update_profile: set the fields given as non-NULL (clear_avatar sets
+ * avatar_url to NULL). */
+int user_update_profile(struct db *d, struct kv *k, long long id,
+                        const char *display_name, const char *bio,
+                        const char *avatar_url, bool clear_avatar);
+int user_set_password(struct db *d, struct kv *k, long long id,
+                      const char *pw_hash);
+int user_set_role(struct db *d, struct kv *k, long long id, const char *role);
+/* user_delete: remove the user and, by cascade, everything of theirs. */
+int user_delete(struct db *d, struct kv *k, long long id);
+
+/* user_json_private / user_json_public: the API views (new json objects the
+ * caller owns). */
+json_object *user_json_private(const struct user *u);
+json_object *user_json_public(const struct user *u);
+/* user_me_text: the private view as JSON text, from memcached when cached,
+ * else from MariaDB (then cached). RC_NOT_FOUND when the user is gone. */
+int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
+                 const char **text, size_t *len);
+
+/* Preferences. */
+int prefs_get(struct db *d, struct arena *a, long long user_id,
+              struct prefs *p);
+int prefs_put(struct db *d, struct arena *a, long long user_id,
+              const struct prefs *p);
+json_object *prefs_json(const struct prefs *p);
+
+/* user_email_valid / user_name_valid: the field rules of the API. */
+bool user_name_valid(const char *s);
+bool user_email_valid(const char *s);
+
+#endif
