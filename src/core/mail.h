@@ -10,4 +10,12 @@ struct cfg;
 int mail_send(const struct cfg *c, const char *to, const char *subject,
               const char *body);
 
+/* mail_format: the whole message as sent: headers (Date from `now`, From,
+ * To, Subject RFC 2047-encoded when not plain ASCII, Message-ID, MIME-Version,
+ * Content-Type text/plain; charset=UTF-8), a blank line, then the body with
+ * CRLF line ends. malloc'd (the caller frees); NULL when `to` or `from` is
+ * refused (see mail_send) or out of memory. */
+char *mail_format(const char *from, const char *to, const char *subject,
+                  const char *body, long long now);
+
 #endif
