@@ -43,11 +43,10 @@ def test_get_me():
         u = encore.new_user(scheme)
         r = call("GET", ME, scheme, token=u.access)
         me = expect(r, 200, "GET", ME)
-        check(me == u.body or {k: me[k] for k in me if k != "updated_at"} ==
-              {k: u.body[k] for k in u.body if k != "updated_at"},
-              "GET /me %r differs from the registration answer %r" % (me, u.body))
-        check("password" not in r.text.lower() or "password" in me.get("bio", ""),
-              "the private view mentions a password")
+        same = {k: v for k, v in me.items() if k != "updated_at"}
+        reg = {k: v for k, v in u.body.items() if k != "updated_at"}
+        check(same == reg, "GET /me %r differs from the registration answer %r" % (me, u.body))
+        check(not any("password" in k for k in me), "the private view has a password field")
 
 
 def test_patch_me_fields():
