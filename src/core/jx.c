@@ -40,11 +40,12 @@ static long escape_unit(const char *s, size_t left)
   return v;
 }
 
-/* Checks json-c does not make on the raw text: a \u0000 escape (json-c keeps
- * the NUL in values and silently truncates keys at it, which would let
- * "role\u0000x" pass as "role"), and lone UTF-16 surrogates (which json-c
- * turns into U+FFFD without a word). Returns NULL or the reason. */
-static const char *scan_escapes(const char *buf, size_t len)
+/* Checks json-c does not make on the raw text, even in strict mode: a \u0000
+ * escape (json-c keeps the NUL in values and silently truncates keys at it,
+ * which would let "role\u0000x" pass as "role"), lone UTF-16 surrogates
+ * (turned into U+FFFD without a word), single-quoted strings, raw control
+ * characters inside strings and a number ending in '.'. Returns NULL or the reason. */
+static const char *scan_raw(const char *buf, size_t len)
 {
   bool in_str = false;
   for (size_t i = 0; i < len; i++) {
@@ -52,12 +53,18 @@ static const char *scan_escapes(const char *buf, size_t len)
     if (!in_str) {
       if (c == '"')
         in_str = true;
+      else if (c == '\'')
+        return "single-quoted string";
+      else if (c == '.' && (i + 1 >= len || buf[i + 1] < '0' || buf[i + 1] > '9'))
+        return "malformed number"; /* json-c takes "1." */
       continue;
     }
     if (c == '"') {
       in_str = false;
       continue;
     }
+    if ((unsigned char)c < 0x20)
+      return "control character in string";
     if (c != '\\')
       continue;
     if (i + 1 >= len)
@@ -134,7 +141,7 @@ int jx_parse(struct arena *a, const char *buf, size_t len, json_object **out,
   else if (!str_utf8_valid(buf, len))
     reason = "invalid UTF-8";
   else
-    reason = scan_escapes(buf, len);
+    reason = scan_raw(buf, len);
   if (reason)
     goto fail;
 
@@ -170,7 +177,7 @@ int jx_parse(struct arena *a, const char *buf, size_t len, json_object **out,
     }
   }
   if (!all_finite(obj)) {
-    reason = "NaN or Infinity is not JSON";
+    reason = "number is NaN, infinite or out of range";
     goto fail;
   }
   /* The literal null parses to NULL: success with *out NULL. */

@@ -1,0 +1,129 @@
+/* test_str: sbuf growth and NUL termination, UTF-8 validation of hostile
+ * sequences, code-point counting, constant-time compare, strict integers. */
+#include "core/arena.h"
+#include "core/rc.h"
+#include "core/str.h"
+
+#include <limits.h>
+
+#include "t.h"
+
+#define V(lit) str_utf8_valid(lit, sizeof(lit) - 1)
+
+int main(void)
+{
+  struct arena *a = arena_new(0);
+  struct sbuf b;
+  sbuf_init(&b, a);
+  CHECK_STR(b.s, "");
+  CHECK_INT(b.len, 0);
+  sbuf_adds(&b, "hello");
+  sbuf_addc(&b, ' ');
+  sbuf_add(&b, "world!!", 5);
+  CHECK_STR(b.s, "hello world");
+  CHECK_INT(b.len, 11);
+  sbuf_printf(&b, " %d/%s", 42, "x");
+  CHECK_STR(b.s, "hello world 42/x");
+  /* Growth far past the initial capacity, through every entry point. */
+  for (int i = 0; i < 5000; i++)
+    sbuf_addc(&b, 'a');
+  CHECK_INT(b.len, 16 + 5000);
+  CHECK(b.s[b.len] == '\0');
+  sbuf_printf(&b, "%0*d", 70000, 1);
+  CHECK_INT(b.len, 16 + 5000 + 70000);
+  CHECK(b.s[b.len - 1] == '1' && b.s[b.len] == '\0');
+  CHECK(!b.oom);
+  /* Embedded NUL bytes are kept (length-counted). */
+  struct sbuf z;
+  sbuf_init(&z, a);
+  sbuf_add(&z, "a\0b", 3);
+  CHECK_INT(z.len, 3);
+  CHECK(z.s[1] == '\0' && z.s[2] == 'b' && z.s[3] == '\0');
+  /* An oom buffer ignores appends but stays a valid string. */
+  struct sbuf o;
+  sbuf_init(&o, a);
+  sbuf_adds(&o, "kept");
+  o.oom = true;
+  sbuf_adds(&o, "dropped");
+  sbuf_printf(&o, "%s", "dropped");
+  CHECK_STR(o.s, "kept");
+
+  /* UTF-8: valid forms. */
+  CHECK(V(""));
+  CHECK(V("plain ascii"));
+  CHECK(V("caf\xc3\xa9"));              /* é */
+  CHECK(V("\xe2\x82\xac"));             /* € */
+  CHECK(V("\xf0\x9f\x8e\xb5"));         /* 🎵 */
+  CHECK(V("\xed\x9f\xbf"));             /* U+D7FF, just below surrogates */
+  CHECK(V("\xee\x80\x80"));             /* U+E000, just above */
+  CHECK(V("\xf4\x8f\xbf\xbf"));         /* U+10FFFF */
+  CHECK(V("\xc2\x80"));                 /* U+0080 */
+  /* Hostile forms. */
+  CHECK(!V("a\0b"));                    /* NUL */
+  CHECK(!V("\xc0\x80"));                /* overlong NUL */
+  CHECK(!V("\xc1\xbf"));                /* overlong */
+  CHECK(!V("\xe0\x80\xaf"));            /* overlong '/' */
+  CHECK(!V("\xf0\x80\x80\xaf"));        /* overlong '/' */
+  CHECK(!V("\xed\xa0\x80"));            /* U+D800 */
+  CHECK(!V("\xed\xbf\xbf"));            /* U+DFFF */
+  CHECK(!V("\xf4\x90\x80\x80"));        /* U+110000 */
+  CHECK(!V("\xf5\x80\x80\x80"));
+  CHECK(!V("\xff"));
+  CHECK(!V("\xfe"));
+  CHECK(!V("\x80"));                    /* lone continuation */
+  CHECK(!V("a\xbf"));
+  CHECK(!V("\xc3"));                    /* truncated */
+  CHECK(!V("\xe2\x82"));
+  CHECK(!V("\xf0\x9f\x8e"));
+  CHECK(!V("\xc3\x28"));                /* bad continuation */
+  CHECK(!V("\xe2\x28\xa1"));
+  CHECK(!V("\xf0\x9f\x8e\x28"));
+  /* The length bound is honoured: a sequence cut by n is invalid. */
+  CHECK(!str_utf8_valid("caf\xc3\xa9", 4));
+  CHECK(str_utf8_valid("caf\xc3\xa9", 3));
+
+  CHECK_INT(str_utf8_len("", 0), 0);
+  CHECK_INT(str_utf8_len("abc", 3), 3);
+  CHECK_INT(str_utf8_len("caf\xc3\xa9", 5), 4);
+  CHECK_INT(str_utf8_len("\xf0\x9f\x8e\xb5\xe2\x82\xac", 7), 2);
+
+  CHECK(str_eq_ct("abcdef", "abcdef", 6));
+  CHECK(!str_eq_ct("abcdef", "abcdeg", 6));
+  CHECK(!str_eq_ct("xbcdef", "abcdef", 6));
+  CHECK(str_eq_ct("a", "b", 0));
+
+  char lower[] = "MiXeD Case 123 \xc3\x89";
+  str_lower_ascii(lower);
+  CHECK_STR(lower, "mixed case 123 \xc3\x89");
+
+  long long v = -1;
+  CHECK_INT(str_parse_i64("0", 0, 10, &v), 0);
+  CHECK_INT(v, 0);
+  CHECK_INT(str_parse_i64("42", 0, 100, &v), 0);
+  CHECK_INT(v, 42);
+  CHECK_INT(str_parse_i64("-5", -10, 10, &v), 0);
+  CHECK_INT(v, -5);
+  CHECK_INT(str_parse_i64("007", 0, 10, &v), 0);
+  CHECK_INT(v, 7);
+  CHECK_INT(str_parse_i64("9223372036854775807", LLONG_MIN, LLONG_MAX, &v), 0);
+  CHECK_INT(v, LLONG_MAX);
+  CHECK_INT(str_parse_i64("-9223372036854775808", LLONG_MIN, LLONG_MAX, &v), 0);
+  CHECK_INT(v, LLONG_MIN);
+  v = 99;
+  const char *bad[] = {"", "-", "+1", " 1", "1 ", "1x", "x1", "0x10", "1.0",
+                       "1e3", "--1", "9223372036854775808",
+                       "-9223372036854775809", "99999999999999999999999", "\t7"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = str_parse_i64(bad[i], LLONG_MIN, LLONG_MAX, &v);
+    if (rc != RC_INVALID)
+      fprintf(stderr, "accepted '%s'\n", bad[i]);
+    CHECK_INT(rc, RC_INVALID);
+  }
+  CHECK_INT(v, 99); /* untouched on failure */
+  CHECK_INT(str_parse_i64("11", 0, 10, &v), RC_INVALID);
+  CHECK_INT(str_parse_i64("-1", 0, 10, &v), RC_INVALID);
+  CHECK_INT(str_parse_i64(NULL, 0, 10, &v), RC_INVALID);
+
+  arena_free(a);
+  T_DONE();
+}
