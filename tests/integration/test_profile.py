@@ -145,6 +145,25 @@ def test_delete_me():
     encore.register(username=u.username, email=u.email)
 
 
+def test_etag_and_not_modified():
+    u = encore.new_user()
+    for path, route, tok in ((ME, ME, u.access),
+                             ("/api/v1/users/" + u.username, USER, None)):
+        r = call("GET", path, token=tok)
+        expect(r, 200, "GET", route)
+        tag = r.headers.get("ETag")
+        check(tag, "%s: no ETag" % path)
+        r = call("GET", path, token=tok, headers={"If-None-Match": tag})
+        expect(r, 304, "GET", route)
+        check(not r.content, "304 with a body")
+    r = call("GET", ME, token=u.access)
+    tag = r.headers.get("ETag")
+    expect(patch(u, {"bio": "changed"}), 200, "PATCH", ME)
+    r = call("GET", ME, token=u.access, headers={"If-None-Match": tag})
+    expect(r, 200, "GET", ME)
+    check(r.headers.get("ETag") != tag, "the ETag did not change with the profile")
+
+
 # --------------------------------------------------------------------------
 # public profiles
 
