@@ -155,6 +155,22 @@ SCHEMES = ("http", "https")
 
 _sessions = {}
 
+# nginx limits /api/ to 50 requests/s per client address (burst 100), and the
+# test files share 127.0.0.1 when ctest runs them in parallel: each process
+# stays under RATE requests/s so that two of them never reach the limit.
+RATE = float(os.environ.get("ENCORE_TEST_RATE", "20"))
+_last_api_request = [0.0]
+
+
+def pace(path):
+    """Sleep as needed to keep requests to rate-limited paths under RATE/s."""
+    if not path.startswith(("/api/", "/2.0/", "/1/")) or RATE <= 0:
+        return
+    wait = _last_api_request[0] + 1.0 / RATE - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    _last_api_request[0] = time.monotonic()
+
 
 def _session(scheme):
     import requests
@@ -180,6 +196,7 @@ def call(method, path, scheme="https", token=None, json_body=None, data=None,
     if json_body is not None:
         data = json.dumps(json_body).encode()
         h.setdefault("Content-Type", "application/json")
+    pace(path)
     return _session(scheme).request(method, base_url(scheme) + path, data=data,
                                     headers=h, **kw)
 
@@ -226,6 +243,7 @@ def raw(method, target, scheme="https", headers=None, body=None):
     automatic headers besides Host and Content-Length when a body is given).
     Returns a RawResponse; raises OSError when the server gives none."""
     u = urllib.parse.urlsplit(base_url(scheme))
+    pace(target)
     if scheme == "https":
         ctx = ssl.create_default_context(cafile=stack().get("ENCORE_CA_FILE"))
         conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx,

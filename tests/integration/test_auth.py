@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 from encore import call, check, expect, expect_problem  # noqa: E402

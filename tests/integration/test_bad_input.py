@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 from encore import check, expect, expect_problem, raw  # noqa: E402

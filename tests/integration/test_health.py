@@ -7,6 +7,7 @@ import os
 import sys
 import urllib.parse
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 from encore import call, check, expect  # noqa: E402
