@@ -1,0 +1,697 @@
+/* db: MariaDB through Connector/C prepared statements.
+ *
+ * One connection per process. Prepared statements live in a small
+ * open-addressing table keyed by the address of their SQL text (callers pass
+ * string literals); the text is kept too, so a reused address with another
+ * text is re-prepared instead of running the wrong statement.
+ *
+ * Connection loss (2006/2013 and kin): the connection and every statement
+ * are dropped; the next call reconnects. A statement that failed before it
+ * reached the server (connect or prepare) is retried once; one that may have
+ * run is retried once only when marked DB_IDEMPOTENT and no transaction was
+ * open (a transaction dies with its connection: db_commit then fails).
+ * MYSQL_OPT_RECONNECT stays off: its silent reconnects would lose session
+ * settings, prepared statements and transactions behind our back.
+ *
+ * Results: every column is bound as MYSQL_TYPE_STRING (the client library
+ * converts numbers and times to text); buffers are sized from the column
+ * maxima computed by mysql_stmt_store_result (STMT_ATTR_UPDATE_MAX_LENGTH),
+ * and a value that still does not fit is read with mysql_stmt_fetch_column.
+ * Rows are copied into the caller's arena; the fetch buffers belong to the
+ * connection and are reused. */
+#include "core/db.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "core/arena.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "core/rc.h"
+
+#define DB_CONNECT_TIMEOUT 5 /* seconds */
+#define DB_IO_TIMEOUT 30     /* seconds, reads and writes */
+/* A connection idle this long is pinged before use, so a server that closed
+ * it (wait_timeout, restart) costs a reconnect rather than a failed write. */
+#define DB_IDLE_PING 30
+#define DB_CACHE_MIN 64   /* initial slots of the statement table */
+#define DB_CACHE_MAX 1024 /* statements per connection before a flush */
+#define DB_COL_MIN 64     /* smallest fetch buffer: fits any number or time */
+#define DB_BIND_STACK 32  /* params/columns bound without malloc */
+
+/* Session settings of every connection: times in UTC, strict writes. */
+static const char db_session_sql[] =
+    "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, time_zone = '+00:00', "
+    "sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,"
+    "NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION'";
+
+struct slot {
+  const char *key; /* the caller's SQL pointer; NULL: empty slot */
+  char *text;      /* heap copy of the SQL, to detect a reused address */
+  MYSQL_STMT *st;
+};
+
+struct db {
+  MYSQL *m; /* NULL while disconnected */
+  char *socket, *host, *user, *password, *name;
+  unsigned port;
+
+  struct slot *slots; /* statement cache, power-of-two capacity */
+  size_t cap, count;
+
+  char *buf; /* fetch buffers of the current result, reused */
+  size_t bufcap;
+
+  time_t last_ok;     /* monotonic seconds of the last successful call */
+  time_t last_report; /* of the last "cannot connect" log line */
+  int in_tx;          /* between db_begin and db_commit/db_rollback */
+  int tx_lost;        /* the connection died inside that transaction */
+};
+
+static int db_handles; /* open handles, to release the library after the last */
+
+struct db_val db_str(const char *s) {
+  if (!s) return DB_NUL;
+  return (struct db_val){.t = DB_STR, .p = s, .len = strlen(s)};
+}
+
+static time_t now_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+/* lost: errors after which the connection is unusable. */
+static int lost(unsigned err) {
+  switch (err) {
+  case CR_SERVER_GONE_ERROR:
+  case CR_SERVER_LOST:
+  case CR_SERVER_LOST_EXTENDED:
+  case CR_CONNECTION_ERROR:
+  case CR_CONN_HOST_ERROR:
+  case CR_COMMANDS_OUT_OF_SYNC:
+  case ER_CONNECTION_KILLED:
+  case ER_SERVER_SHUTDOWN:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int map_err(unsigned err) {
+  return err == ER_DUP_ENTRY || err == ER_DUP_ENTRY_WITH_KEY_NAME ? RC_CONFLICT
+                                                                   : RC_DB;
+}
+
+static void log_sql_error(const char *msg, const char *sql, unsigned err,
+                          const char *text) {
+  char num[16];
+  snprintf(num, sizeof num, "%u", err);
+  log_msg(LOG_ERROR, msg, "sql", sql, "errno", num, "err", text, NULL);
+}
+
+/* The error of one attempt: number 0 means "never reached the server". */
+struct dberr {
+  unsigned no;
+  char text[256];
+};
+
+static void stmt_err(struct dberr *e, MYSQL_STMT *st) {
+  e->no = mysql_stmt_errno(st);
+  snprintf(e->text, sizeof e->text, "%s", mysql_stmt_error(st));
+}
+
+/* --- statement cache ------------------------------------------------------ */
+
+static size_t slot_of(const struct db *d, const char *key) {
+  uint64_t h = (uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15);
+  return (size_t)(h >> 32) & (d->cap - 1);
+}
+
+static struct slot *cache_find(struct db *d, const char *key) {
+  if (!d->cap) return NULL;
+  for (size_t i = slot_of(d, key);; i = (i + 1) & (d->cap - 1)) {
+    if (d->slots[i].key == key) return &d->slots[i];
+    if (!d->slots[i].key) return NULL;
+  }
+}
+
+/* cache_drop: close every statement (on reconnect, or when full). */
+static void cache_drop(struct db *d) {
+  for (size_t i = 0; i < d->cap; i++) {
+    if (!d->slots[i].key) continue;
+    if (d->slots[i].st) mysql_stmt_close(d->slots[i].st);
+    free(d->slots[i].text);
+    d->slots[i] = (struct slot){0};
+  }
+  d->count = 0;
+}
+
+/* cache_grow: double the table (or create it). 0 or RC_NOMEM. */
+static int cache_grow(struct db *d) {
+  size_t ncap = d->cap ? d->cap * 2 : DB_CACHE_MIN;
+  struct slot *ns = calloc(ncap, sizeof *ns), *old = d->slots;
+  size_t ocap = d->cap;
+  if (!ns) return RC_NOMEM;
+  d->slots = ns;
+  d->cap = ncap;
+  for (size_t i = 0; i < ocap; i++) {
+    if (!old[i].key) continue;
+    size_t j = slot_of(d, old[i].key);
+    while (ns[j].key) j = (j + 1) & (ncap - 1);
+    ns[j] = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+/* cache_insert: a new entry for key (absent from the table). */
+static struct slot *cache_insert(struct db *d, const char *key) {
+  if (d->count >= DB_CACHE_MAX) cache_drop(d);
+  if ((d->count + 1) * 2 > d->cap && cache_grow(d)) return NULL;
+  size_t i = slot_of(d, key);
+  while (d->slots[i].key) i = (i + 1) & (d->cap - 1);
+  d->slots[i].key = key;
+  d->count++;
+  return &d->slots[i];
+}
+
+/* --- connection ----------------------------------------------------------- */
+
+static void disconnect(struct db *d) {
+  cache_drop(d);
+  if (d->m) mysql_close(d->m);
+  d->m = NULL;
+  if (d->in_tx) d->tx_lost = 1;
+}
+
+static int connect_db(struct db *d) {
+  MYSQL *m = mysql_init(NULL);
+  if (!m) return RC_NOMEM;
+  unsigned ct = DB_CONNECT_TIMEOUT, io = DB_IO_TIMEOUT, zero = 0;
+  my_bool off = 0;
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io);
+  mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
+  mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
+  mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  const char *sock = d->socket[0] ? d->socket : NULL;
+  if (sock) {
+    unsigned proto = MYSQL_PROTOCOL_SOCKET;
+    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+  }
+  /* No CLIENT_MULTI_STATEMENTS: only db_script turns it on, per call. */
+  if (!mysql_real_connect(m, sock ? "localhost" : d->host, d->user,
+                          d->password, d->name[0] ? d->name : NULL,
+                          sock ? 0 : d->port, sock, 0) ||
+      mysql_real_query(m, db_session_sql, sizeof db_session_sql - 1)) {
+    /* One line per few seconds: every request retries while it is down. */
+    time_t t = now_mono();
+    if (!d->last_report || t - d->last_report >= 5) {
+      char num[16];
+      snprintf(num, sizeof num, "%u", mysql_errno(m));
+      log_msg(LOG_ERROR, "db: cannot connect", "errno", num, "err",
+              mysql_error(m), "where", sock ? sock : d->host, NULL);
+      d->last_report = t;
+    }
+    mysql_close(m);
+    return RC_DB;
+  }
+  if (d->last_report)
+    log_msg(LOG_INFO, "db: connected", "where", sock ? sock : d->host, NULL);
+  d->last_report = 0;
+  d->m = m;
+  d->last_ok = now_mono();
+  return 0;
+}
+
+/* ready: a live connection, reconnecting when there is none and pinging one
+ * that sat idle. RC_DB when the server cannot be reached, or when the
+ * connection died inside a transaction. */
+static int ready(struct db *d) {
+  if (d->tx_lost) return RC_DB;
+  if (d->m && now_mono() - d->last_ok >= DB_IDLE_PING) {
+    if (mysql_ping(d->m) == 0) {
+      d->last_ok = now_mono();
+      return 0;
+    }
+    disconnect(d);
+    if (d->tx_lost) return RC_DB;
+  }
+  return d->m ? 0 : connect_db(d);
+}
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+int db_open(struct db **out, const struct cfg *c) {
+  struct db *d = calloc(1, sizeof *d);
+  *out = NULL;
+  if (!d) return RC_NOMEM;
+  d->socket = dup_or_empty(c->db_socket);
+  d->host = dup_or_empty(c->db_host && c->db_host[0] ? c->db_host
+                                                       : "127.0.0.1");
+  d->user = dup_or_empty(c->db_user);
+  d->password = dup_or_empty(c->db_password);
+  d->name = dup_or_empty(c->db_name);
+  d->port = c->db_port > 0 ? (unsigned)c->db_port : 3306;
+  if (!d->socket || !d->host || !d->user || !d->password || !d->name) {
+    free(d->socket);
+    free(d->host);
+    free(d->user);
+    free(d->password);
+    free(d->name);
+    free(d);
+    return RC_NOMEM;
+  }
+  db_handles++;
+  *out = d;
+  /* An unreachable server is reported, but the handle stays usable: the
+   * next call tries again. */
+  return connect_db(d);
+}
+
+void db_close(struct db *d) {
+  if (!d) return;
+  d->in_tx = 0;
+  disconnect(d);
+  free(d->slots);
+  free(d->buf);
+  explicit_bzero(d->password, strlen(d->password));
+  free(d->socket);
+  free(d->host);
+  free(d->user);
+  free(d->password);
+  free(d->name);
+  free(d);
+  if (--db_handles == 0) mysql_library_end();
+}
+
+int db_ping(struct db *d) {
+  if (d->tx_lost) return RC_DB;
+  if (d->m) {
+    if (mysql_ping(d->m) == 0) {
+      d->last_ok = now_mono();
+      return 0;
+    }
+    disconnect(d);
+    if (d->tx_lost) return RC_DB;
+  }
+  return connect_db(d) ? RC_DB : 0;
+}
+
+/* --- statements ----------------------------------------------------------- */
+
+/* prepare: the cached statement for sql, preparing it when needed. On a
+ * server error returns RC_DB with the error in *err. */
+static int prepare(struct db *d, const char *sql, MYSQL_STMT **out,
+                   struct dberr *err) {
+  struct slot *s = cache_find(d, sql);
+  if (s && s->st && strcmp(s->text, sql) == 0) {
+    *out = s->st;
+    return 0;
+  }
+  if (!s && !(s = cache_insert(d, sql))) return RC_NOMEM;
+  if (s->st) mysql_stmt_close(s->st);
+  s->st = NULL;
+  free(s->text);
+  if (!(s->text = strdup(sql))) return RC_NOMEM;
+
+  MYSQL_STMT *st = mysql_stmt_init(d->m);
+  if (!st) return RC_NOMEM;
+  if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+    stmt_err(err, st);
+    mysql_stmt_close(st);
+    return RC_DB;
+  }
+  my_bool on = 1;
+  mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+  s->st = st;
+  *out = st;
+  return 0;
+}
+
+/* forget: drop the cached statement of sql (e.g. after ER_NEED_REPREPARE). */
+static void forget(struct db *d, const char *sql) {
+  struct slot *s = cache_find(d, sql);
+  if (s && s->st) {
+    mysql_stmt_close(s->st);
+    s->st = NULL;
+  }
+}
+
+static int bind_params(MYSQL_STMT *st, const char *sql,
+                       const struct db_val *params, int n, MYSQL_BIND *b) {
+  if (n < 0 || mysql_stmt_param_count(st) != (unsigned long)n) {
+    char num[48];
+    snprintf(num, sizeof num, "%d given, %lu expected", n,
+             mysql_stmt_param_count(st));
+    log_msg(LOG_ERROR, "db: wrong number of parameters", "sql", sql, "err",
+            num, NULL);
+    return RC_INTERNAL;
+  }
+  if (n == 0) return 0;
+  memset(b, 0, sizeof *b * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    const struct db_val *v = &params[i];
+    switch (v->t) {
+    case DB_INT:
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[i].buffer = (void *)(uintptr_t)&v->i;
+      break;
+    case DB_STR:
+    case DB_BLOB:
+      b[i].buffer_type = v->t == DB_STR ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      b[i].buffer = (void *)(uintptr_t)(v->p ? v->p : "");
+      b[i].buffer_length = v->p ? (unsigned long)v->len : 0;
+      break;
+    case DB_NULL:
+    default:
+      b[i].buffer_type = MYSQL_TYPE_NULL;
+      break;
+    }
+  }
+  if (mysql_stmt_bind_param(st, b)) {
+    log_sql_error("db: bind failed", sql, mysql_stmt_errno(st),
+                  mysql_stmt_error(st));
+    return RC_INTERNAL;
+  }
+  return 0;
+}
+
+/* Per-column fetch state. */
+struct col {
+  unsigned long len;
+  my_bool null, trunc;
+};
+
+/* fetch_rows: copy the stored result of st into the arena. */
+static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a, struct db_res *res, struct dberr *err) {
+  int rc = 0, ncols = (int)mysql_stmt_field_count(st);
+  MYSQL_BIND sb[DB_BIND_STACK], *b = sb;
+  struct col sc[DB_BIND_STACK], *c = sc;
+  MYSQL_RES *meta = NULL;
+
+  if (mysql_stmt_store_result(st)) {
+    stmt_err(err, st);
+    return RC_DB;
+  }
+  my_ulonglong n = mysql_stmt_num_rows(st);
+  res->ncols = ncols;
+  res->nrows = n > INT_MAX ? INT_MAX : (int)n;
+  /* Without an arena the caller only wants the count. */
+  if (!a || n == 0) goto out;
+  if (!(meta = mysql_stmt_result_metadata(st))) {
+    stmt_err(err, st);
+    rc = RC_DB;
+    goto out;
+  }
+  if (ncols > DB_BIND_STACK) {
+    b = calloc((size_t)ncols, sizeof *b);
+    c = calloc((size_t)ncols, sizeof *c);
+    if (!b || !c) {
+      rc = RC_NOMEM;
+      goto out;
+    }
+  }
+  MYSQL_FIELD *f = mysql_fetch_fields(meta);
+  size_t total = 0;
+  for (int i = 0; i < ncols; i++)
+    total += (f[i].max_length > DB_COL_MIN ? f[i].max_length : DB_COL_MIN) + 1;
+  if (total > d->bufcap) {
+    char *nb = realloc(d->buf, total);
+    if (!nb) {
+      rc = RC_NOMEM;
+      goto out;
+    }
+    d->buf = nb;
+    d->bufcap = total;
+  }
+  memset(b, 0, sizeof *b * (size_t)ncols);
+  size_t off = 0;
+  for (int i = 0; i < ncols; i++) {
+    size_t sz = (f[i].max_length > DB_COL_MIN ? f[i].max_length : DB_COL_MIN) + 1;
+    b[i].buffer_type = MYSQL_TYPE_STRING;
+    b[i].buffer = d->buf + off;
+    b[i].buffer_length = (unsigned long)sz;
+    b[i].length = &c[i].len;
+    b[i].is_null = &c[i].null;
+    b[i].error = &c[i].trunc;
+    off += sz;
+  }
+  if (mysql_stmt_bind_result(st, b)) {
+    stmt_err(err, st);
+    rc = RC_DB;
+    goto out;
+  }
+  res->rows = arena_alloc(a, sizeof *res->rows * (size_t)res->nrows);
+  if (!res->rows) {
+    rc = RC_NOMEM;
+    goto out;
+  }
+  for (int r = 0; r < res->nrows; r++) {
+    int fr = mysql_stmt_fetch(st);
+    if (fr == 1 || fr == MYSQL_NO_DATA) {
+      stmt_err(err, st);
+      rc = RC_DB;
+      goto out;
+    }
+    struct db_row *row = &res->rows[r];
+    row->v = arena_alloc(a, sizeof *row->v * (size_t)ncols);
+    row->len = arena_alloc(a, sizeof *row->len * (size_t)ncols);
+    if (!row->v || !row->len) {
+      rc = RC_NOMEM;
+      goto out;
+    }
+    for (int i = 0; i < ncols; i++) {
+      if (c[i].null) continue; /* v[i] stays NULL */
+      char *v = arena_alloc(a, (size_t)c[i].len + 1);
+      if (!v) {
+        rc = RC_NOMEM;
+        goto out;
+      }
+      if (c[i].trunc) {
+        /* Longer than the computed maximum: read it whole. */
+        MYSQL_BIND one = {0};
+        unsigned long got = 0;
+        one.buffer_type = MYSQL_TYPE_STRING;
+        one.buffer = v;
+        one.buffer_length = c[i].len + 1;
+        one.length = &got;
+        if (mysql_stmt_fetch_column(st, &one, (unsigned)i, 0)) {
+          stmt_err(err, st);
+          rc = RC_DB;
+          goto out;
+        }
+      } else if (c[i].len) {
+        memcpy(v, b[i].buffer, c[i].len);
+      }
+      v[c[i].len] = '\0';
+      row->v[i] = v;
+      row->len[i] = c[i].len;
+    }
+  }
+out:
+  if (rc) {
+    res->rows = NULL;
+    res->nrows = 0;
+  }
+  if (meta) mysql_free_result(meta);
+  if (b != sb) free(b);
+  if (c != sc) free(c);
+  mysql_stmt_free_result(st);
+  return rc;
+}
+
+/* run: one attempt. *sent tells whether the statement may have reached the
+ * server; err->no is 0 when no connection could be had (already logged). */
+static int run(struct db *d, struct arena *a, const char *sql,
+               const struct db_val *params, int n, struct db_res *res,
+               struct dberr *err, int *sent) {
+  MYSQL_STMT *st;
+  MYSQL_BIND sb[DB_BIND_STACK], *b = sb;
+  int rc;
+  err->no = 0;
+  err->text[0] = '\0';
+  *sent = 0;
+  if ((rc = ready(d))) return rc;
+  if ((rc = prepare(d, sql, &st, err))) return rc;
+  if (n > DB_BIND_STACK && !(b = calloc((size_t)n, sizeof *b)))
+    return RC_NOMEM;
+  rc = bind_params(st, sql, params, n, b);
+  if (rc == 0) {
+    *sent = 1;
+    if (mysql_stmt_execute(st)) {
+      stmt_err(err, st);
+      rc = map_err(err->no);
+    }
+  }
+  if (b != sb) free(b);
+  if (rc) return rc;
+
+  struct db_res tmp, *r = res ? res : &tmp;
+  memset(r, 0, sizeof *r);
+  if (mysql_stmt_field_count(st) > 0) {
+    if ((rc = fetch_rows(d, st, res ? a : NULL, r, err))) return rc;
+  } else {
+    r->affected = mysql_stmt_affected_rows(st);
+    r->insert_id = mysql_stmt_insert_id(st);
+  }
+  d->last_ok = now_mono();
+  return 0;
+}
+
+int db_exec(struct db *d, struct arena *a, const char *sql,
+            const struct db_val *params, int nparams, unsigned flags,
+            struct db_res *res) {
+  if (res) memset(res, 0, sizeof *res);
+  for (int attempt = 0;; attempt++) {
+    struct dberr err;
+    int sent, rc = run(d, a, sql, params, nparams, res, &err, &sent);
+    if (rc != RC_DB || err.no == 0) return rc;
+    if (err.no == ER_NEED_REPREPARE && attempt == 0) {
+      forget(d, sql); /* a table changed under the statement */
+      continue;
+    }
+    if (!lost(err.no)) {
+      log_sql_error("db: statement failed", sql, err.no, err.text);
+      return RC_DB;
+    }
+    disconnect(d);
+    if (attempt > 0 || d->tx_lost || (sent && !(flags & DB_IDEMPOTENT))) {
+      log_sql_error("db: connection lost", sql, err.no, err.text);
+      return RC_DB;
+    }
+    log_msg(LOG_WARN, "db: connection lost; reconnecting", "sql", sql, "err",
+            err.text, NULL);
+  }
+}
+
+int db_script(struct db *d, const char *text, char *err, size_t errlen) {
+  int rc = 0, nstmt = 1;
+  if (ready(d)) {
+    snprintf(err, errlen, "cannot connect to the database");
+    return RC_DB;
+  }
+  MYSQL *m = d->m;
+  if (mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON)) {
+    snprintf(err, errlen, "cannot enable multiple statements: %s",
+             mysql_error(m));
+    if (lost(mysql_errno(m))) disconnect(d);
+    return RC_DB;
+  }
+  if (mysql_real_query(m, text, strlen(text))) {
+    rc = RC_DB;
+  } else {
+    for (;;) {
+      MYSQL_RES *r = mysql_store_result(m);
+      if (r) {
+        mysql_free_result(r);
+      } else if (mysql_field_count(m)) {
+        rc = RC_DB;
+        break;
+      }
+      int s = mysql_next_result(m);
+      if (s == -1) break;
+      if (s > 0) {
+        nstmt++;
+        rc = RC_DB;
+        break;
+      }
+      nstmt++;
+    }
+  }
+  if (rc) {
+    unsigned e = mysql_errno(m);
+    snprintf(err, errlen, "statement %d: ERROR %u (%s): %s", nstmt, e,
+             mysql_sqlstate(m), mysql_error(m));
+    if (lost(e)) {
+      disconnect(d);
+      return rc;
+    }
+  }
+  if (mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_OFF)) {
+    if (!rc)
+      snprintf(err, errlen, "cannot disable multiple statements: %s",
+               mysql_error(m));
+    disconnect(d); /* never leave a connection in multi-statement mode */
+    return RC_DB;
+  }
+  if (!rc) d->last_ok = now_mono();
+  return rc;
+}
+
+/* --- transactions --------------------------------------------------------- */
+
+int db_begin(struct db *d) {
+  if (d->in_tx) {
+    log_msg(LOG_ERROR, "db: nested transaction", NULL);
+    return RC_INTERNAL;
+  }
+  /* Nothing is lost when BEGIN itself fails, so it may be retried. */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (ready(d)) return RC_DB;
+    if (mysql_real_query(d->m, "START TRANSACTION", 17) == 0) {
+      d->in_tx = 1;
+      d->tx_lost = 0;
+      d->last_ok = now_mono();
+      return 0;
+    }
+    unsigned e = mysql_errno(d->m);
+    if (!lost(e)) {
+      log_sql_error("db: begin failed", "START TRANSACTION", e,
+                    mysql_error(d->m));
+      return RC_DB;
+    }
+    disconnect(d);
+  }
+  return RC_DB;
+}
+
+/* end_tx: COMMIT or ROLLBACK of the open transaction. */
+static int end_tx(struct db *d, int commit) {
+  int was_lost = d->tx_lost;
+  d->in_tx = 0;
+  d->tx_lost = 0;
+  if (was_lost || !d->m) {
+    if (commit) log_msg(LOG_ERROR, "db: commit after connection loss", NULL);
+    return commit ? RC_DB : 0;
+  }
+  if (commit ? mysql_commit(d->m) : mysql_rollback(d->m)) {
+    unsigned e = mysql_errno(d->m);
+    log_sql_error(commit ? "db: commit failed" : "db: rollback failed",
+                  commit ? "COMMIT" : "ROLLBACK", e, mysql_error(d->m));
+    if (lost(e)) disconnect(d);
+    return RC_DB;
+  }
+  d->last_ok = now_mono();
+  return 0;
+}
+
+int db_commit(struct db *d) { return end_tx(d, 1); }
+
+int db_rollback(struct db *d) { return end_tx(d, 0); }
+
+/* --- rows ----------------------------------------------------------------- */
+
+long long db_i64(const struct db_row *r, int col, long long dflt) {
+  const char *s = r->v[col];
+  if (!s || !*s) return dflt;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s) return dflt;
+  /* A DECIMAL result ("3.000") counts by its integer part. */
+  return *end == '\0' || *end == '.' ? v : dflt;
+}
+
+const char *db_s(const struct db_row *r, int col) { return r->v[col]; }
