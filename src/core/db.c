@@ -668,6 +668,10 @@ static int end_tx(struct db *d, int commit) {
   }
   if (commit ? mysql_commit(d->m) : mysql_rollback(d->m)) {
     unsigned e = mysql_errno(d->m);
+    if (!commit && lost(e)) {
+      disconnect(d); /* the server rolled back when the connection died */
+      return 0;
+    }
     log_sql_error(commit ? "db: commit failed" : "db: rollback failed",
                   commit ? "COMMIT" : "ROLLBACK", e, mysql_error(d->m));
     if (lost(e)) disconnect(d);
