@@ -287,7 +287,7 @@ int req_problem_ext(struct req *r, int rc, const char *detail, const char *key,
 
 int req_reply_etag(struct req *r, const char *json, size_t len) {
   unsigned char d[32];
-  char hex[65], tag[40];
+  char hex[65], tag[72];
   sha256(json, len, d);
   hex_encode(d, 12, hex);
   snprintf(tag, sizeof tag, "\"%s\"", hex);
