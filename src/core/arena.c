@@ -29,42 +29,35 @@ struct cleanup {
 };
 
 struct arena {
-  struct block *first;    /* kept across resets */
-  struct block *cur;      /* small allocations are served from here */
+  struct block *first;      /* kept across resets */
+  struct block *cur;        /* small allocations are served from here */
   struct cleanup *cleanups; /* most recent first */
-  size_t block_size;      /* size of normal blocks */
-  size_t used;            /* bytes handed out since the last reset */
+  size_t block_size;        /* size of normal blocks */
+  size_t used;              /* bytes handed out since the last reset */
 };
 
 /* Blocks are over-allocated by ARENA_ALIGN so the first usable byte can be
  * aligned whatever malloc returns. */
-static struct block *block_new(size_t size)
-{
-  if (size > SIZE_MAX - sizeof(struct block) - ARENA_ALIGN)
-    return NULL;
+static struct block *block_new(size_t size) {
+  if (size > SIZE_MAX - sizeof(struct block) - ARENA_ALIGN) return NULL;
   struct block *b = malloc(sizeof(struct block) + size + ARENA_ALIGN);
-  if (!b)
-    return NULL;
+  if (!b) return NULL;
   b->next = NULL;
   b->size = size;
   b->used = 0;
   return b;
 }
 
-static unsigned char *block_base(struct block *b)
-{
+static unsigned char *block_base(struct block *b) {
   uintptr_t p = (uintptr_t)b->data;
   return b->data + ((ARENA_ALIGN - (p % ARENA_ALIGN)) % ARENA_ALIGN);
 }
 
-struct arena *arena_new(size_t hint)
-{
+struct arena *arena_new(size_t hint) {
   struct arena *a = malloc(sizeof *a);
-  if (!a)
-    return NULL;
+  if (!a) return NULL;
   size_t size = hint ? hint : ARENA_DEFAULT;
-  if (size < 256)
-    size = 256;
+  if (size < 256) size = 256;
   size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
   a->first = block_new(size);
   if (!a->first) {
@@ -78,12 +71,9 @@ struct arena *arena_new(size_t hint)
   return a;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
-{
-  if (n == 0)
-    n = 1;
-  if (n > SIZE_MAX - ARENA_ALIGN * 2)
-    return NULL;
+void *arena_alloc(struct arena *a, size_t n) {
+  if (n == 0) n = 1;
+  if (n > SIZE_MAX - ARENA_ALIGN * 2) return NULL;
   n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 
   struct block *b = a->cur;
@@ -91,8 +81,7 @@ void *arena_alloc(struct arena *a, size_t n)
     if (n > a->block_size / 2) {
       /* Large: its own block, chained after the current one. */
       struct block *big = block_new(n);
-      if (!big)
-        return NULL;
+      if (!big) return NULL;
       big->used = n;
       big->next = b->next;
       b->next = big;
@@ -102,8 +91,7 @@ void *arena_alloc(struct arena *a, size_t n)
       return p;
     }
     struct block *nb = block_new(a->block_size);
-    if (!nb)
-      return NULL;
+    if (!nb) return NULL;
     nb->next = b->next;
     b->next = nb;
     a->cur = b = nb;
@@ -115,28 +103,21 @@ void *arena_alloc(struct arena *a, size_t n)
   return p;
 }
 
-char *arena_strndup(struct arena *a, const char *s, size_t n)
-{
-  if (n == SIZE_MAX)
-    return NULL;
+char *arena_strndup(struct arena *a, const char *s, size_t n) {
+  if (n == SIZE_MAX) return NULL;
   char *d = arena_alloc(a, n + 1);
-  if (!d)
-    return NULL;
-  if (n)
-    memcpy(d, s, n);
+  if (!d) return NULL;
+  if (n) memcpy(d, s, n);
   d[n] = '\0';
   return d;
 }
 
-char *arena_strdup(struct arena *a, const char *s)
-{
-  if (!s)
-    return NULL;
+char *arena_strdup(struct arena *a, const char *s) {
+  if (!s) return NULL;
   return arena_strndup(a, s, strlen(s));
 }
 
-char *arena_printf(struct arena *a, const char *fmt, ...)
-{
+char *arena_printf(struct arena *a, const char *fmt, ...) {
   va_list ap, ap2;
   va_start(ap, fmt);
   va_copy(ap2, ap);
@@ -145,15 +126,13 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
   char *d = NULL;
   if (n >= 0) {
     d = arena_alloc(a, (size_t)n + 1);
-    if (d)
-      vsnprintf(d, (size_t)n + 1, fmt, ap2);
+    if (d) vsnprintf(d, (size_t)n + 1, fmt, ap2);
   }
   va_end(ap2);
   return d;
 }
 
-int arena_defer(struct arena *a, void (*fn)(void *), void *arg)
-{
+int arena_defer(struct arena *a, void (*fn)(void *), void *arg) {
   struct cleanup *c = arena_alloc(a, sizeof *c);
   if (!c) {
     fn(arg);
@@ -166,8 +145,7 @@ int arena_defer(struct arena *a, void (*fn)(void *), void *arg)
   return 0;
 }
 
-void arena_reset(struct arena *a)
-{
+void arena_reset(struct arena *a) {
   /* Cleanup records live in the arena: run them all before freeing blocks.
    * A cleanup may register another one; loop until none is left. */
   while (a->cleanups) {
@@ -187,16 +165,13 @@ void arena_reset(struct arena *a)
   a->used = 0;
 }
 
-void arena_free(struct arena *a)
-{
-  if (!a)
-    return;
+void arena_free(struct arena *a) {
+  if (!a) return;
   arena_reset(a);
   free(a->first);
   free(a);
 }
 
-size_t arena_used(const struct arena *a)
-{
+size_t arena_used(const struct arena *a) {
   return a->used;
 }

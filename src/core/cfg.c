@@ -47,8 +47,10 @@ struct ckey {
   enum cpath path;
 };
 
-#define S(f, p) {#f, K_STR, offsetof(struct cfg, f), 0, 0, p}
-#define I(f, lo, hi) {#f, K_INT, offsetof(struct cfg, f), lo, hi, P_NO}
+#define S(f, p)                                                                \
+  { #f, K_STR, offsetof(struct cfg, f), 0, 0, p }
+#define I(f, lo, hi)                                                           \
+  { #f, K_INT, offsetof(struct cfg, f), lo, hi, P_NO }
 
 static const struct ckey cfg_keys[] = {
     S(socket, P_YES),
@@ -91,61 +93,49 @@ static const struct ckey cfg_keys[] = {
 static void set_err(char *err, unsigned errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void set_err(char *err, unsigned errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0)
-    return;
+static void set_err(char *err, unsigned errlen, const char *fmt, ...) {
+  if (!err || errlen == 0) return;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
 }
 
-static char **str_field(struct cfg *c, const struct ckey *k)
-{
+static char **str_field(struct cfg *c, const struct ckey *k) {
   return (char **)(void *)((char *)c + k->off);
 }
 
-static const struct ckey *find_key(const char *name)
-{
+static const struct ckey *find_key(const char *name) {
   for (size_t i = 0; i < NKEYS; i++)
-    if (strcmp(cfg_keys[i].name, name) == 0)
-      return &cfg_keys[i];
+    if (strcmp(cfg_keys[i].name, name) == 0) return &cfg_keys[i];
   return NULL;
 }
 
 /* Replace a string field with a copy of v (or dir/v for a relative path). */
 static int set_str(struct cfg *c, const struct ckey *k, const char *v,
-                   const char *dir)
-{
+                   const char *dir) {
   char *copy;
   bool resolve = dir && v[0] && v[0] != '/' &&
                  ((k->path == P_YES && strcmp(v, "-") != 0) ||
                   (k->path == P_DOT && v[0] == '.'));
   if (resolve) {
-    if (asprintf(&copy, "%s/%s", dir, v) < 0)
-      copy = NULL;
+    if (asprintf(&copy, "%s/%s", dir, v) < 0) copy = NULL;
   } else
     copy = strdup(v);
-  if (!copy)
-    return RC_NOMEM;
+  if (!copy) return RC_NOMEM;
   char **f = str_field(c, k);
   free(*f);
   *f = copy;
   return 0;
 }
 
-static int parse_octal(const char *s, long long max, long long *out)
-{
-  if (!s[0])
-    return RC_INVALID;
+static int parse_octal(const char *s, long long max, long long *out) {
+  if (!s[0]) return RC_INVALID;
   long long v = 0;
   for (const char *p = s; *p; p++) {
-    if (*p < '0' || *p > '7')
-      return RC_INVALID;
+    if (*p < '0' || *p > '7') return RC_INVALID;
     v = v * 8 + (*p - '0');
-    if (v > max)
-      return RC_INVALID;
+    if (v > max) return RC_INVALID;
   }
   *out = v;
   return 0;
@@ -154,8 +144,7 @@ static int parse_octal(const char *s, long long max, long long *out)
 /* Set key k from the text v; `where` names the origin for messages. */
 static int set_value(struct cfg *c, const struct ckey *k, const char *v,
                      const char *dir, const char *where, char *err,
-                     unsigned errlen)
-{
+                     unsigned errlen) {
   long long x;
   switch (k->kind) {
   case K_STR:
@@ -175,8 +164,9 @@ static int set_value(struct cfg *c, const struct ckey *k, const char *v,
   case K_INT:
   case K_LONG:
     if (str_parse_i64(v, k->min, k->max, &x) != 0) {
-      set_err(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%s'",
-              where, k->name, k->min, k->max, v);
+      set_err(err, errlen,
+              "%s: %s must be an integer in [%lld, %lld], not '%s'", where,
+              k->name, k->min, k->max, v);
       return RC_INVALID;
     }
     if (k->kind == K_INT)
@@ -188,20 +178,17 @@ static int set_value(struct cfg *c, const struct ckey *k, const char *v,
   return RC_INVALID;
 }
 
-static bool is_blank(char ch)
-{
+static bool is_blank(char ch) {
   return ch == ' ' || ch == '\t';
 }
 
 /* Split one line into key and value in place. Returns 0 (*key NULL for a
  * blank or comment line) or RC_INVALID with a reason. */
-static int parse_line(char *s, char **key, char **val, const char **why)
-{
+static int parse_line(char *s, char **key, char **val, const char **why) {
   *key = *val = NULL;
   while (is_blank(*s))
     s++;
-  if (!*s || *s == '#')
-    return 0;
+  if (!*s || *s == '#') return 0;
   char *k = s;
   while ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')
     s++;
@@ -225,10 +212,8 @@ static int parse_line(char *s, char **key, char **val, const char **why)
         *why = "unterminated quoted value";
         return RC_INVALID;
       }
-      if (*s == '"')
-        break;
-      if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-        s++;
+      if (*s == '"') break;
+      if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) s++;
       *w++ = *s++;
     }
     s++;
@@ -242,10 +227,8 @@ static int parse_line(char *s, char **key, char **val, const char **why)
   } else {
     char *end = s;
     for (char *p = s; *p; p++) {
-      if (*p == '#' && p > s && is_blank(p[-1]))
-        break;
-      if (!is_blank(*p))
-        end = p + 1;
+      if (*p == '#' && p > s && is_blank(p[-1])) break;
+      if (!is_blank(*p)) end = p + 1;
     }
     *end = '\0';
   }
@@ -257,8 +240,7 @@ static int parse_line(char *s, char **key, char **val, const char **why)
 /* Read settings from an open stream. `dir` resolves relative paths. */
 static int parse_stream(struct cfg *c, FILE *f, const char *path,
                         const char *dir, bool secrets, char *err,
-                        unsigned errlen)
-{
+                        unsigned errlen) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
@@ -279,8 +261,7 @@ static int parse_stream(struct cfg *c, FILE *f, const char *path,
       rc = RC_INVALID;
       break;
     }
-    if (!key)
-      continue;
+    if (!key) continue;
     const struct ckey *k = find_key(key);
     if (!k || (secrets && strcmp(key, "secrets_file") == 0)) {
       set_err(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
@@ -289,8 +270,7 @@ static int parse_stream(struct cfg *c, FILE *f, const char *path,
     }
     char where[PATH_MAX + 32];
     snprintf(where, sizeof where, "%s:%d", path, lineno);
-    if ((rc = set_value(c, k, val, dir, where, err, errlen)) != 0)
-      break;
+    if ((rc = set_value(c, k, val, dir, where, err, errlen)) != 0) break;
   }
   if (rc == 0 && ferror(f)) {
     set_err(err, errlen, "%s: read error", path);
@@ -301,8 +281,7 @@ static int parse_stream(struct cfg *c, FILE *f, const char *path,
 }
 
 /* The absolute directory of a file path, malloc'd. */
-static char *dir_of(const char *path)
-{
+static char *dir_of(const char *path) {
   const char *slash = strrchr(path, '/');
   char *d;
   if (!slash)
@@ -311,8 +290,7 @@ static char *dir_of(const char *path)
     d = strdup("/");
   else
     d = strndup(path, (size_t)(slash - path));
-  if (!d)
-    return NULL;
+  if (!d) return NULL;
   char *abs = realpath(d, NULL);
   if (abs) {
     free(d);
@@ -323,15 +301,13 @@ static char *dir_of(const char *path)
 
 /* Create the secrets file with a fresh jwt_secret; EEXIST when another
  * process made it first. */
-static int generate_secrets(const char *path)
-{
+static int generate_secrets(const char *path) {
   char tok[44];
   char buf[160];
-  if (rnd_init() != 0)
-    return EIO;
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return errno;
+  if (rnd_init() != 0) return EIO;
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return errno;
   rnd_token(tok);
   int n = snprintf(buf, sizeof buf,
                    "# Encore secrets, generated on first run. Keep mode 0600.\n"
@@ -340,20 +316,17 @@ static int generate_secrets(const char *path)
   int e = 0;
   if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0)
     e = errno ? errno : EIO;
-  if (close(fd) != 0 && !e)
-    e = errno;
+  if (close(fd) != 0 && !e) e = errno;
   explicit_bzero(buf, sizeof buf);
   explicit_bzero(tok, sizeof tok);
-  if (e)
-    unlink(path);
+  if (e) unlink(path);
   return e;
 }
 
-static int load_secrets(struct cfg *c, bool generate, char *err, unsigned errlen)
-{
+static int load_secrets(struct cfg *c, bool generate, char *err,
+                        unsigned errlen) {
   const char *path = c->secrets_file;
-  if (!path || !path[0])
-    return 0;
+  if (!path || !path[0]) return 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && generate) {
     int e = generate_secrets(path);
@@ -377,10 +350,11 @@ static int load_secrets(struct cfg *c, bool generate, char *err, unsigned errlen
     return RC_INVALID;
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    set_err(err, errlen,
-            "%s: the secrets file is accessible to group or others (mode %04o); "
-            "chmod 600 it",
-            path, (unsigned)(st.st_mode & 07777));
+    set_err(
+        err, errlen,
+        "%s: the secrets file is accessible to group or others (mode %04o); "
+        "chmod 600 it",
+        path, (unsigned)(st.st_mode & 07777));
     close(fd);
     return RC_INVALID;
   }
@@ -398,21 +372,17 @@ static int load_secrets(struct cfg *c, bool generate, char *err, unsigned errlen
 }
 
 static int apply_env(struct cfg *c, const struct ckey *k, char *err,
-                     unsigned errlen)
-{
+                     unsigned errlen) {
   char name[64];
   int n = snprintf(name, sizeof name, "ENCORE_%s", k->name);
   for (int i = 7; i < n; i++)
-    if (name[i] >= 'a' && name[i] <= 'z')
-      name[i] = (char)(name[i] - 'a' + 'A');
+    if (name[i] >= 'a' && name[i] <= 'z') name[i] = (char)(name[i] - 'a' + 'A');
   const char *v = getenv(name);
-  if (!v)
-    return 0;
+  if (!v) return 0;
   return set_value(c, k, v, NULL, name, err, errlen);
 }
 
-static int set_defaults(struct cfg *c)
-{
+static int set_defaults(struct cfg *c) {
   static const struct {
     const char *key, *val;
   } defs[] = {
@@ -455,12 +425,10 @@ static int set_defaults(struct cfg *c)
 }
 
 int cfg_load(struct cfg *c, const char *path, bool generate, char *err,
-             unsigned errlen)
-{
+             unsigned errlen) {
   char *dir = NULL;
   int rc = RC_INVALID;
-  if (err && errlen)
-    err[0] = '\0';
+  if (err && errlen) err[0] = '\0';
   if (set_defaults(c) != 0) {
     set_err(err, errlen, "out of memory");
     goto fail;
@@ -472,35 +440,35 @@ int cfg_load(struct cfg *c, const char *path, bool generate, char *err,
       goto fail;
     }
     dir = dir_of(path);
-    if (!dir || set_str(c, find_key("secrets_file"), c->secrets_file, dir) != 0) {
+    if (!dir ||
+        set_str(c, find_key("secrets_file"), c->secrets_file, dir) != 0) {
       fclose(f);
       set_err(err, errlen, "out of memory");
       goto fail;
     }
     rc = parse_stream(c, f, path, dir, false, err, errlen);
     fclose(f);
-    if (rc != 0)
-      goto fail;
+    if (rc != 0) goto fail;
   }
   /* The environment may name another secrets file: take it first. */
   if ((rc = apply_env(c, find_key("secrets_file"), err, errlen)) != 0)
     goto fail;
-  if ((rc = load_secrets(c, generate, err, errlen)) != 0)
-    goto fail;
+  if ((rc = load_secrets(c, generate, err, errlen)) != 0) goto fail;
   for (size_t i = 0; i < NKEYS; i++)
-    if ((rc = apply_env(c, &cfg_keys[i], err, errlen)) != 0)
-      goto fail;
+    if ((rc = apply_env(c, &cfg_keys[i], err, errlen)) != 0) goto fail;
 
   rc = RC_INVALID;
   if (log_level_parse(c->log_level) < 0) {
-    set_err(err, errlen, "log_level must be debug, info, warn or error, not '%s'",
+    set_err(err, errlen,
+            "log_level must be debug, info, warn or error, not '%s'",
             c->log_level);
     goto fail;
   }
   size_t sk = strlen(c->jwt_secret);
   if ((sk > 0 || generate) && sk < 32) {
-    set_err(err, errlen, sk ? "jwt_secret must be at least 32 bytes"
-                            : "jwt_secret is not set (secrets_file or ENCORE_JWT_SECRET)");
+    set_err(err, errlen,
+            sk ? "jwt_secret must be at least 32 bytes"
+               : "jwt_secret is not set (secrets_file or ENCORE_JWT_SECRET)");
     goto fail;
   }
   free(dir);
@@ -512,13 +480,10 @@ fail:
   return rc ? rc : RC_INVALID;
 }
 
-void cfg_free(struct cfg *c)
-{
-  if (!c)
-    return;
+void cfg_free(struct cfg *c) {
+  if (!c) return;
   for (size_t i = 0; i < NKEYS; i++) {
-    if (cfg_keys[i].kind != K_STR)
-      continue;
+    if (cfg_keys[i].kind != K_STR) continue;
     char **f = str_field(c, &cfg_keys[i]);
     if (*f && (cfg_keys[i].off == offsetof(struct cfg, jwt_secret) ||
                cfg_keys[i].off == offsetof(struct cfg, db_password) ||

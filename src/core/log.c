@@ -22,32 +22,24 @@ static char log_prog[64] = "encore";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-int log_init(const char *prog, enum log_level min, const char *path)
-{
-  if (prog)
-    snprintf(log_prog, sizeof log_prog, "%s", prog);
-  if ((int)min >= LOG_DEBUG && min <= LOG_ERROR)
-    log_min = min;
+int log_init(const char *prog, enum log_level min, const char *path) {
+  if (prog) snprintf(log_prog, sizeof log_prog, "%s", prog);
+  if ((int)min >= LOG_DEBUG && min <= LOG_ERROR) log_min = min;
   int fd = 2;
   if (path && path[0] && strcmp(path, "-") != 0) {
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0)
-      return RC_IO;
+    if (fd < 0) return RC_IO;
   }
   int old = log_fd;
   log_fd = fd;
-  if (old != 2 && old != fd)
-    close(old);
+  if (old != 2 && old != fd) close(old);
   return 0;
 }
 
-int log_level_parse(const char *s)
-{
-  if (!s)
-    return -1;
+int log_level_parse(const char *s) {
+  if (!s) return -1;
   for (int i = 0; i < 4; i++)
-    if (strcmp(s, level_names[i]) == 0)
-      return i;
+    if (strcmp(s, level_names[i]) == 0) return i;
   return -1;
 }
 
@@ -59,10 +51,8 @@ struct line {
   bool oom;
 };
 
-static void line_add(struct line *l, const char *s, size_t n)
-{
-  if (l->oom)
-    return;
+static void line_add(struct line *l, const char *s, size_t n) {
+  if (l->oom) return;
   if (l->cap - l->len < n + 1) {
     size_t cap = l->cap ? l->cap : 512;
     while (cap - l->len < n + 1) {
@@ -85,14 +75,12 @@ static void line_add(struct line *l, const char *s, size_t n)
   l->s[l->len] = '\0';
 }
 
-static void line_adds(struct line *l, const char *s)
-{
+static void line_adds(struct line *l, const char *s) {
   line_add(l, s, strlen(s));
 }
 
 /* Length of a well-formed UTF-8 sequence of 2..4 bytes at s, 0 if malformed. */
-static size_t utf8_multi(const unsigned char *s, size_t n)
-{
+static size_t utf8_multi(const unsigned char *s, size_t n) {
   unsigned char c = s[0];
   size_t k;
   unsigned char lo = 0x80, hi = 0xBF;
@@ -112,17 +100,14 @@ static size_t utf8_multi(const unsigned char *s, size_t n)
       hi = 0x8F;
   } else
     return 0;
-  if (n < k || s[1] < lo || s[1] > hi)
-    return 0;
+  if (n < k || s[1] < lo || s[1] > hi) return 0;
   for (size_t i = 2; i < k; i++)
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
+    if ((s[i] & 0xC0) != 0x80) return 0;
   return k;
 }
 
 /* Append s as a JSON string literal, quotes included. */
-static void line_str(struct line *l, const char *str)
-{
+static void line_str(struct line *l, const char *str) {
   static const char hexd[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)str;
   size_t n = strlen(str);
@@ -141,12 +126,28 @@ static void line_str(struct line *l, const char *str)
     unsigned char c = s[i];
     char esc[8];
     switch (c) {
-    case '"': line_add(l, "\\\"", 2); i++; continue;
-    case '\\': line_add(l, "\\\\", 2); i++; continue;
-    case '\n': line_add(l, "\\n", 2); i++; continue;
-    case '\r': line_add(l, "\\r", 2); i++; continue;
-    case '\t': line_add(l, "\\t", 2); i++; continue;
-    default: break;
+    case '"':
+      line_add(l, "\\\"", 2);
+      i++;
+      continue;
+    case '\\':
+      line_add(l, "\\\\", 2);
+      i++;
+      continue;
+    case '\n':
+      line_add(l, "\\n", 2);
+      i++;
+      continue;
+    case '\r':
+      line_add(l, "\\r", 2);
+      i++;
+      continue;
+    case '\t':
+      line_add(l, "\\t", 2);
+      i++;
+      continue;
+    default:
+      break;
     }
     if (c < 0x20 || c == 0x7F) {
       memcpy(esc, "\\u00", 4);
@@ -168,8 +169,7 @@ static void line_str(struct line *l, const char *str)
   line_add(l, "\"", 1);
 }
 
-static void line_field(struct line *l, const char *key, const char *val)
-{
+static void line_field(struct line *l, const char *key, const char *val) {
   line_add(l, ",", 1);
   line_str(l, key);
   line_add(l, ":", 1);
@@ -179,8 +179,7 @@ static void line_field(struct line *l, const char *key, const char *val)
     line_add(l, "null", 4);
 }
 
-static void line_start(struct line *l, enum log_level lvl, const char *msg)
-{
+static void line_start(struct line *l, enum log_level lvl, const char *msg) {
   struct timespec ts;
   struct tm tm;
   char buf[64];
@@ -194,8 +193,7 @@ static void line_start(struct line *l, enum log_level lvl, const char *msg)
   line_field(l, "prog", log_prog);
 }
 
-static void line_write(struct line *l)
-{
+static void line_write(struct line *l) {
   line_add(l, "}\n", 2);
   if (!l->oom) {
     const char *p = l->s;
@@ -203,8 +201,7 @@ static void line_write(struct line *l)
     while (left > 0) {
       ssize_t w = write(log_fd, p, left);
       if (w < 0) {
-        if (errno == EINTR)
-          continue;
+        if (errno == EINTR) continue;
         break;
       }
       p += w;
@@ -214,12 +211,9 @@ static void line_write(struct line *l)
   free(l->s);
 }
 
-void log_msg(enum log_level lvl, const char *msg, ...)
-{
-  if ((int)lvl < LOG_DEBUG || lvl > LOG_ERROR)
-    lvl = LOG_ERROR;
-  if (lvl < log_min)
-    return;
+void log_msg(enum log_level lvl, const char *msg, ...) {
+  if ((int)lvl < LOG_DEBUG || lvl > LOG_ERROR) lvl = LOG_ERROR;
+  if (lvl < log_min) return;
   int saved = errno;
   struct line l = {0};
   line_start(&l, lvl, msg);
@@ -227,13 +221,11 @@ void log_msg(enum log_level lvl, const char *msg, ...)
   va_start(ap, msg);
   for (;;) {
     const char *key = va_arg(ap, const char *);
-    if (!key)
-      break;
+    if (!key) break;
     const char *val = va_arg(ap, const char *);
     line_field(&l, key, val);
     /* A NULL value cannot be told from the terminator: it ends the list. */
-    if (!val)
-      break;
+    if (!val) break;
   }
   va_end(ap);
   line_write(&l);
@@ -242,10 +234,8 @@ void log_msg(enum log_level lvl, const char *msg, ...)
 
 void log_request(const char *request_id, const char *method, const char *route,
                  int status, long long duration_us, long long user_id,
-                 const char *error)
-{
-  if (LOG_INFO < log_min)
-    return;
+                 const char *error) {
+  if (LOG_INFO < log_min) return;
   int saved = errno;
   struct line l = {0};
   char num[32];
@@ -262,8 +252,7 @@ void log_request(const char *request_id, const char *method, const char *route,
   else
     snprintf(num, sizeof num, ",\"user_id\":null");
   line_adds(&l, num);
-  if (error)
-    line_field(&l, "error", error);
+  if (error) line_field(&l, "error", error);
   line_write(&l);
   errno = saved;
 }

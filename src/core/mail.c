@@ -20,37 +20,30 @@
 /* A recipient must be one bare address: no CR/LF, spaces or control bytes
  * (header and SMTP command injection), no list separators or brackets, one
  * '@' with text on both sides, at most 254 bytes. */
-static bool addr_ok(const char *a)
-{
+static bool addr_ok(const char *a) {
   size_t n = a ? strlen(a) : 0;
-  if (n == 0 || n > 254)
-    return false;
+  if (n == 0 || n > 254) return false;
   int ats = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)a[i];
-    if (ch <= 0x20 || ch == 0x7F || strchr("<>,;\"()[]\\", ch))
-      return false;
-    if (ch == '@')
-      ats++;
+    if (ch <= 0x20 || ch == 0x7F || strchr("<>,;\"()[]\\", ch)) return false;
+    if (ch == '@') ats++;
   }
   return ats == 1 && a[0] != '@' && a[n - 1] != '@';
 }
 
 /* The address of a From value "Name <addr>" or "addr", copied into out. */
-static bool from_address(const char *from, char *out, size_t cap)
-{
+static bool from_address(const char *from, char *out, size_t cap) {
   const char *lt = strrchr(from, '<');
   const char *s = from;
   size_t n = strlen(from);
   if (lt) {
     const char *gt = strchr(lt, '>');
-    if (!gt || gt[1] != '\0')
-      return false;
+    if (!gt || gt[1] != '\0') return false;
     s = lt + 1;
     n = (size_t)(gt - s);
   }
-  if (n >= cap)
-    return false;
+  if (n >= cap) return false;
   memcpy(out, s, n);
   out[n] = '\0';
   return addr_ok(out);
@@ -63,10 +56,8 @@ struct mbuf {
   bool oom;
 };
 
-static void mb_add(struct mbuf *b, const char *s, size_t n)
-{
-  if (b->oom)
-    return;
+static void mb_add(struct mbuf *b, const char *s, size_t n) {
+  if (b->oom) return;
   if (b->cap - b->len <= n) {
     size_t cap = b->cap ? b->cap : 1024;
     while (cap - b->len <= n)
@@ -84,16 +75,14 @@ static void mb_add(struct mbuf *b, const char *s, size_t n)
   b->s[b->len] = '\0';
 }
 
-static void mb_adds(struct mbuf *b, const char *s)
-{
+static void mb_adds(struct mbuf *b, const char *s) {
   mb_add(b, s, strlen(s));
 }
 
 /* The Subject value: CR, LF and other control bytes become spaces; when any
  * byte is not printable ASCII the text is sent as RFC 2047 "B" encoded words
  * of at most 75 characters, split on UTF-8 boundaries, folded with CRLF SP. */
-static void add_subject(struct mbuf *b, const char *subject)
-{
+static void add_subject(struct mbuf *b, const char *subject) {
   size_t n = strlen(subject);
   char *clean = malloc(n + 1);
   if (!clean) {
@@ -104,8 +93,7 @@ static void add_subject(struct mbuf *b, const char *subject)
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)subject[i];
     clean[i] = (ch < 0x20 || ch == 0x7F) ? ' ' : (char)ch;
-    if (ch >= 0x80)
-      ascii = false;
+    if (ch >= 0x80) ascii = false;
   }
   clean[n] = '\0';
   if (ascii) {
@@ -121,13 +109,11 @@ static void add_subject(struct mbuf *b, const char *subject)
     if (i + k < n)
       while (k > 0 && ((unsigned char)clean[i + k] & 0xC0) == 0x80)
         k--; /* do not split a code point */
-    if (k == 0)
-      k = n - i < 45 ? n - i : 45;
+    if (k == 0) k = n - i < 45 ? n - i : 45;
     char enc[64];
     sodium_bin2base64(enc, sizeof enc, (const unsigned char *)clean + i, k,
                       sodium_base64_VARIANT_ORIGINAL);
-    if (!first)
-      mb_adds(b, "\r\n ");
+    if (!first) mb_adds(b, "\r\n ");
     mb_adds(b, "=?UTF-8?B?");
     mb_adds(b, enc);
     mb_adds(b, "?=");
@@ -138,20 +124,19 @@ static void add_subject(struct mbuf *b, const char *subject)
 }
 
 char *mail_format(const char *from, const char *to, const char *subject,
-                  const char *body, long long now)
-{
+                  const char *body, long long now) {
   static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
                                      "Thu", "Fri", "Sat"};
-  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"};
   char from_addr[256];
   if (!from || !addr_ok(to) || strpbrk(from, "\r\n") ||
       !from_address(from, from_addr, sizeof from_addr))
     return NULL;
   struct tm tm;
   time_t t = (time_t)now;
-  if (!gmtime_r(&t, &tm))
-    return NULL;
+  if (!gmtime_r(&t, &tm)) return NULL;
   char line[512];
   struct mbuf b = {0};
 
@@ -201,8 +186,7 @@ struct upload {
   size_t left;
 };
 
-static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
-{
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg) {
   struct upload *u = arg;
   size_t room = size * nmemb;
   size_t n = u->left < room ? u->left : room;
@@ -213,8 +197,7 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 }
 
 int mail_send(const struct cfg *c, const char *to, const char *subject,
-              const char *body)
-{
+              const char *body) {
   if (!addr_ok(to)) {
     log_msg(LOG_WARN, "mail refused: bad recipient", NULL);
     return RC_IO;
@@ -224,7 +207,8 @@ int mail_send(const struct cfg *c, const char *to, const char *subject,
             "subject", subject ? subject : "", "body", body ? body : "", NULL);
     return 0;
   }
-  char *msg = mail_format(c->mail_from, to, subject, body, (long long)time(NULL));
+  char *msg =
+      mail_format(c->mail_from, to, subject, body, (long long)time(NULL));
   if (!msg) {
     log_msg(LOG_ERROR, "mail not sent: bad mail_from or out of memory", NULL);
     return RC_IO;
@@ -246,8 +230,7 @@ int mail_send(const struct cfg *c, const char *to, const char *subject,
   struct upload up = {msg, strlen(msg)};
   struct curl_slist *rcpt = NULL;
   CURL *h = curl_easy_init();
-  if (!h || !(rcpt = curl_slist_append(NULL, env_to)))
-    goto out;
+  if (!h || !(rcpt = curl_slist_append(NULL, env_to))) goto out;
   bool auth = c->smtp_user && c->smtp_user[0];
   curl_easy_setopt(h, CURLOPT_URL, c->smtp_url);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -261,21 +244,22 @@ int mail_send(const struct cfg *c, const char *to, const char *subject,
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, MAIL_TIMEOUT);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   /* Credentials only over TLS (STARTTLS or smtps); otherwise TLS if offered. */
-  curl_easy_setopt(h, CURLOPT_USE_SSL, auth ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+  curl_easy_setopt(h, CURLOPT_USE_SSL,
+                   auth ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
   if (auth) {
     curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_user);
-    curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password ? c->smtp_password : "");
+    curl_easy_setopt(h, CURLOPT_PASSWORD,
+                     c->smtp_password ? c->smtp_password : "");
   }
   CURLcode res = curl_easy_perform(h);
   if (res == CURLE_OK)
     rc = 0;
   else
-    log_msg(LOG_WARN, "mail not sent", "to", to, "error", curl_easy_strerror(res),
-            NULL);
+    log_msg(LOG_WARN, "mail not sent", "to", to, "error",
+            curl_easy_strerror(res), NULL);
 out:
   curl_slist_free_all(rcpt);
-  if (h)
-    curl_easy_cleanup(h);
+  if (h) curl_easy_cleanup(h);
   free(msg);
   return rc;
 }

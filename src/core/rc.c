@@ -18,34 +18,28 @@ static const struct rc_entry rc_table[] = {
 #undef X
 };
 
-static const struct rc_entry *rc_find(int rc)
-{
+static const struct rc_entry *rc_find(int rc) {
   for (size_t i = 0; i < sizeof rc_table / sizeof rc_table[0]; i++)
-    if (rc_table[i].rc == rc)
-      return &rc_table[i];
+    if (rc_table[i].rc == rc) return &rc_table[i];
   return NULL;
 }
 
-int rc_http(int rc)
-{
+int rc_http(int rc) {
   const struct rc_entry *e = rc_find(rc);
   return e ? e->http : 500;
 }
 
-const char *rc_slug(int rc)
-{
+const char *rc_slug(int rc) {
   const struct rc_entry *e = rc_find(rc);
   return e ? e->slug : "internal";
 }
 
-const char *rc_title(int rc)
-{
+const char *rc_title(int rc) {
   const struct rc_entry *e = rc_find(rc);
   return e ? e->title : "Internal error";
 }
 
-const char *rc_name(int rc)
-{
+const char *rc_name(int rc) {
   const struct rc_entry *e = rc_find(rc);
   return e ? e->name : "RC_UNKNOWN";
 }

@@ -6,42 +6,37 @@
 #include <sodium.h>
 #include <string.h>
 
-int rnd_init(void)
-{
+int rnd_init(void) {
   /* 0: initialized now, 1: already initialized, -1: failure. */
   return sodium_init() < 0 ? RC_INTERNAL : 0;
 }
 
-void rnd_bytes(void *buf, size_t n)
-{
+void rnd_bytes(void *buf, size_t n) {
   randombytes_buf(buf, n);
 }
 
-void rnd_token(char out[44])
-{
+void rnd_token(char out[44]) {
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   b64url_encode(raw, sizeof raw, out);
   sodium_memzero(raw, sizeof raw);
 }
 
-size_t b64url_encode(const void *in, size_t n, char *out)
-{
+size_t b64url_encode(const void *in, size_t n, char *out) {
   /* sodium_bin2base64 aborts when out is too small; what it needs for this
    * variant (4*floor(n/3), plus n%3+1 when n%3 != 0, plus the NUL) never
    * exceeds the 4*ceil(n/3)+1 the contract asks of callers. */
-  size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  size_t cap =
+      sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_bin2base64(out, cap, in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return strlen(out);
 }
 
-void sha256(const void *in, size_t n, unsigned char out[32])
-{
+void sha256(const void *in, size_t n, unsigned char out[32]) {
   crypto_hash_sha256(out, in, n);
 }
 
-void hex_encode(const void *in, size_t n, char *out)
-{
+void hex_encode(const void *in, size_t n, char *out) {
   static const char hexd[] = "0123456789abcdef";
   const unsigned char *p = in;
   for (size_t i = 0; i < n; i++) {

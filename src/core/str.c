@@ -16,8 +16,7 @@
  * appends never touch (oom is set). */
 static char sbuf_empty[1];
 
-void sbuf_init(struct sbuf *b, struct arena *a)
-{
+void sbuf_init(struct sbuf *b, struct arena *a) {
   b->a = a;
   b->len = 0;
   b->oom = false;
@@ -32,12 +31,9 @@ void sbuf_init(struct sbuf *b, struct arena *a)
 
 /* Make room for n more bytes plus the NUL. The old bytes stay in the arena
  * (released at reset). */
-static bool sbuf_grow(struct sbuf *b, size_t n)
-{
-  if (b->oom)
-    return false;
-  if (n < b->cap - b->len)
-    return true;
+static bool sbuf_grow(struct sbuf *b, size_t n) {
+  if (b->oom) return false;
+  if (n < b->cap - b->len) return true;
   if (n > SIZE_MAX / 2 - b->len) {
     b->oom = true;
     return false;
@@ -57,30 +53,23 @@ static bool sbuf_grow(struct sbuf *b, size_t n)
   return true;
 }
 
-void sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-  if (!sbuf_grow(b, n))
-    return;
-  if (n)
-    memcpy(b->s + b->len, s, n);
+void sbuf_add(struct sbuf *b, const char *s, size_t n) {
+  if (!sbuf_grow(b, n)) return;
+  if (n) memcpy(b->s + b->len, s, n);
   b->len += n;
   b->s[b->len] = '\0';
 }
 
-void sbuf_adds(struct sbuf *b, const char *s)
-{
+void sbuf_adds(struct sbuf *b, const char *s) {
   sbuf_add(b, s, strlen(s));
 }
 
-void sbuf_addc(struct sbuf *b, char c)
-{
+void sbuf_addc(struct sbuf *b, char c) {
   sbuf_add(b, &c, 1);
 }
 
-void sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-  if (b->oom)
-    return;
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) {
+  if (b->oom) return;
   va_list ap, ap2;
   va_start(ap, fmt);
   va_copy(ap2, ap);
@@ -107,23 +96,18 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 when it
  * is malformed or a NUL byte. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
+static size_t utf8_seq(const unsigned char *s, size_t n) {
   unsigned char c = s[0];
-  if (c == 0)
-    return 0;
-  if (c < 0x80)
-    return 1;
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
   if (c < 0xC2 || c > 0xF4) /* continuation, overlong 2-byte lead, > U+10FFFF */
     return 0;
   if (c < 0xE0) {
-    if (n < 2 || (s[1] & 0xC0) != 0x80)
-      return 0;
+    if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
     return 2;
   }
   if (c < 0xF0) {
-    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-      return 0;
+    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
     if (c == 0xE0 && s[1] < 0xA0) /* overlong */
       return 0;
     if (c == 0xED && s[1] > 0x9F) /* surrogates U+D800..U+DFFF */
@@ -140,30 +124,25 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
   return 4;
 }
 
-bool str_utf8_valid(const char *s, size_t n)
-{
+bool str_utf8_valid(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
     size_t k = utf8_seq(p + i, n - i);
-    if (k == 0)
-      return false;
+    if (k == 0) return false;
     i += k;
   }
   return true;
 }
 
-size_t str_utf8_len(const char *s, size_t n)
-{
+size_t str_utf8_len(const char *s, size_t n) {
   size_t count = 0;
   for (size_t i = 0; i < n; i++)
-    if (((unsigned char)s[i] & 0xC0) != 0x80)
-      count++;
+    if (((unsigned char)s[i] & 0xC0) != 0x80) count++;
   return count;
 }
 
-bool str_eq_ct(const void *a, const void *b, size_t n)
-{
+bool str_eq_ct(const void *a, const void *b, size_t n) {
   const volatile unsigned char *x = a;
   const volatile unsigned char *y = b;
   unsigned char d = 0;
@@ -172,28 +151,22 @@ bool str_eq_ct(const void *a, const void *b, size_t n)
   return d == 0;
 }
 
-void str_lower_ascii(char *s)
-{
+void str_lower_ascii(char *s) {
   for (; *s; s++)
-    if (*s >= 'A' && *s <= 'Z')
-      *s = (char)(*s - 'A' + 'a');
+    if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
 }
 
-int str_parse_i64(const char *s, long long min, long long max, long long *out)
-{
-  if (!s)
-    return RC_INVALID;
+int str_parse_i64(const char *s, long long min, long long max, long long *out) {
+  if (!s) return RC_INVALID;
   const char *p = s[0] == '-' ? s + 1 : s;
   if (*p < '0' || *p > '9') /* empty, sign only, whitespace, '+' */
     return RC_INVALID;
   for (const char *q = p; *q; q++)
-    if (*q < '0' || *q > '9')
-      return RC_INVALID;
+    if (*q < '0' || *q > '9') return RC_INVALID;
   errno = 0;
   char *end;
   long long v = strtoll(s, &end, 10);
-  if (errno || *end || v < min || v > max)
-    return RC_INVALID;
+  if (errno || *end || v < min || v > max) return RC_INVALID;
   *out = v;
   return 0;
 }

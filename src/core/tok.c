@@ -30,10 +30,8 @@ static struct {
 } tok_conf;
 
 int tok_init(const char *secret, const char *issuer, const char *audience,
-             int access_ttl)
-{
-  if (!secret || !issuer || !audience || access_ttl <= 0)
-    return RC_INVALID;
+             int access_ttl) {
+  if (!secret || !issuer || !audience || access_ttl <= 0) return RC_INVALID;
   size_t k = strlen(secret);
   if (k < 32 || k > sizeof tok_conf.key || !issuer[0] || !audience[0] ||
       strlen(issuer) >= sizeof tok_conf.iss ||
@@ -48,15 +46,13 @@ int tok_init(const char *secret, const char *issuer, const char *audience,
   return 0;
 }
 
-static bool role_valid(const char *r)
-{
+static bool role_valid(const char *r) {
   return r && (strcmp(r, "user") == 0 || strcmp(r, "editor") == 0 ||
                strcmp(r, "admin") == 0);
 }
 
 int tok_issue(struct arena *a, long long now, long long sub, long long sid,
-              const char *role, char **jwt, struct tok_claims *claims)
-{
+              const char *role, char **jwt, struct tok_claims *claims) {
   if (!tok_conf.ready || sub <= 0 || sid <= 0 || !role_valid(role))
     return RC_INTERNAL;
   struct tok_claims c = {0};
@@ -75,28 +71,26 @@ int tok_issue(struct arena *a, long long now, long long sub, long long sid,
   int rc = RC_INTERNAL;
   char *enc = NULL;
   jwt_t *j = NULL;
-  if (jwt_new(&j) != 0)
-    return RC_INTERNAL;
+  if (jwt_new(&j) != 0) return RC_INTERNAL;
   /* jwt_add_grant_int takes a long: 64 bits on the LP64 targets Encore
    * supports. */
   _Static_assert(sizeof(long) == 8, "long must be 64-bit");
-  if (jwt_add_grant(j, "iss", tok_conf.iss) || jwt_add_grant(j, "aud", tok_conf.aud) ||
-      jwt_add_grant(j, "sub", subs) || jwt_add_grant_int(j, "sid", (long)sid) ||
-      jwt_add_grant(j, "jti", c.jti) || jwt_add_grant_int(j, "iat", (long)c.iat) ||
+  if (jwt_add_grant(j, "iss", tok_conf.iss) ||
+      jwt_add_grant(j, "aud", tok_conf.aud) || jwt_add_grant(j, "sub", subs) ||
+      jwt_add_grant_int(j, "sid", (long)sid) ||
+      jwt_add_grant(j, "jti", c.jti) ||
+      jwt_add_grant_int(j, "iat", (long)c.iat) ||
       jwt_add_grant_int(j, "nbf", (long)c.nbf) ||
-      jwt_add_grant_int(j, "exp", (long)c.exp) || jwt_add_grant(j, "typ", "access") ||
-      jwt_add_grant(j, "role", role))
+      jwt_add_grant_int(j, "exp", (long)c.exp) ||
+      jwt_add_grant(j, "typ", "access") || jwt_add_grant(j, "role", role))
     goto out;
   if (jwt_set_alg(j, JWT_ALG_HS256, tok_conf.key, (int)tok_conf.key_len))
     goto out;
   enc = jwt_encode_str(j); /* malloc'd */
-  if (!enc)
-    goto out;
+  if (!enc) goto out;
   *jwt = arena_strdup(a, enc);
-  if (!*jwt)
-    goto out;
-  if (claims)
-    *claims = c;
+  if (!*jwt) goto out;
+  if (claims) *claims = c;
   rc = 0;
 out:
   free(enc);
@@ -104,18 +98,15 @@ out:
   return rc;
 }
 
-static bool b64url_char(char c)
-{
+static bool b64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
          (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /* Parse a small JSON text strictly; NULL when it is not a JSON object. */
-static json_object *parse_object(const char *s, size_t n)
-{
+static json_object *parse_object(const char *s, size_t n) {
   struct json_tokener *t = json_tokener_new_ex(8);
-  if (!t)
-    return NULL;
+  if (!t) return NULL;
   json_tokener_set_flags(t, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   json_object *o = json_tokener_parse_ex(t, s, (int)n);
   bool ok = o && json_tokener_get_error(t) == json_tokener_success &&
@@ -131,22 +122,20 @@ static json_object *parse_object(const char *s, size_t n)
 
 /* The JOSE header, decoded here so that libjwt never sees a token that does
  * not claim HS256. */
-static bool header_is_hs256(const char *b64, size_t n)
-{
+static bool header_is_hs256(const char *b64, size_t n) {
   char bin[512];
   size_t bin_len;
   const char *end;
   if (n > 680 ||
       sodium_base642bin((unsigned char *)bin, sizeof bin - 1, b64, n, NULL,
-                        &bin_len, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+                        &bin_len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       end != b64 + n)
     return false;
-  if (memchr(bin, '\0', bin_len))
-    return false;
+  if (memchr(bin, '\0', bin_len)) return false;
   bin[bin_len] = '\0';
   json_object *h = parse_object(bin, bin_len);
-  if (!h)
-    return false;
+  if (!h) return false;
   json_object *alg = NULL, *typ = NULL;
   bool ok = json_object_object_get_ex(h, "alg", &alg) &&
             json_object_is_type(alg, json_type_string) &&
@@ -160,35 +149,31 @@ static bool header_is_hs256(const char *b64, size_t n)
   return ok;
 }
 
-static const char *claim_str(json_object *g, const char *key)
-{
+static const char *claim_str(json_object *g, const char *key) {
   json_object *v;
-  if (!json_object_object_get_ex(g, key, &v) || !json_object_is_type(v, json_type_string))
+  if (!json_object_object_get_ex(g, key, &v) ||
+      !json_object_is_type(v, json_type_string))
     return NULL;
   return json_object_get_string(v);
 }
 
-static bool claim_int(json_object *g, const char *key, long long *out)
-{
+static bool claim_int(json_object *g, const char *key, long long *out) {
   json_object *v;
-  if (!json_object_object_get_ex(g, key, &v) || !json_object_is_type(v, json_type_int))
+  if (!json_object_object_get_ex(g, key, &v) ||
+      !json_object_is_type(v, json_type_int))
     return false;
   int64_t x = json_object_get_int64(v);
-  if (x == INT64_MIN || x == INT64_MAX)
-    return false; /* possibly clamped */
+  if (x == INT64_MIN || x == INT64_MAX) return false; /* possibly clamped */
   *out = x;
   return true;
 }
 
-static bool aud_ok(json_object *g)
-{
+static bool aud_ok(json_object *g) {
   json_object *v;
-  if (!json_object_object_get_ex(g, "aud", &v))
-    return false;
+  if (!json_object_object_get_ex(g, "aud", &v)) return false;
   if (json_object_is_type(v, json_type_string))
     return strcmp(json_object_get_string(v), tok_conf.aud) == 0;
-  if (!json_object_is_type(v, json_type_array))
-    return false;
+  if (!json_object_is_type(v, json_type_array)) return false;
   size_t n = json_object_array_length(v);
   for (size_t i = 0; i < n; i++) {
     json_object *e = json_object_array_get_idx(v, i);
@@ -200,17 +185,13 @@ static bool aud_ok(json_object *g)
 }
 
 /* sub: the decimal form of a positive int64, no sign, no leading zero. */
-static bool parse_sub(const char *s, long long *out)
-{
-  if (!s || s[0] < '1' || s[0] > '9')
-    return false;
+static bool parse_sub(const char *s, long long *out) {
+  if (!s || s[0] < '1' || s[0] > '9') return false;
   unsigned long long v = 0;
   for (const char *p = s; *p; p++) {
-    if (*p < '0' || *p > '9')
-      return false;
+    if (*p < '0' || *p > '9') return false;
     unsigned d = (unsigned)(*p - '0');
-    if (v > (unsigned long long)(INT64_MAX - d) / 10)
-      return false;
+    if (v > (unsigned long long)(INT64_MAX - d) / 10) return false;
     v = v * 10 + d;
   }
   *out = (long long)v;
@@ -218,49 +199,36 @@ static bool parse_sub(const char *s, long long *out)
 }
 
 /* Check the claims of a decoded token; NULL or the reason. */
-static const char *check_claims(json_object *g, long long now, struct tok_claims *c)
-{
+static const char *check_claims(json_object *g, long long now,
+                                struct tok_claims *c) {
   const char *s;
   if (!(s = claim_str(g, "typ")) || strcmp(s, "access") != 0)
     return "typ is not access";
   if (!(s = claim_str(g, "iss")) || strcmp(s, tok_conf.iss) != 0)
     return "wrong issuer";
-  if (!aud_ok(g))
-    return "wrong audience";
-  if (!claim_int(g, "exp", &c->exp))
-    return "exp missing";
-  if (!claim_int(g, "nbf", &c->nbf))
-    return "nbf missing";
-  if (!claim_int(g, "iat", &c->iat))
-    return "iat missing";
-  if (c->exp <= now)
-    return "expired";
-  if (c->nbf > now + TOK_LEEWAY)
-    return "not yet valid";
-  if (c->iat > now + TOK_LEEWAY)
-    return "issued in the future";
-  if (!parse_sub(claim_str(g, "sub"), &c->sub))
-    return "bad sub";
-  if (!claim_int(g, "sid", &c->sid) || c->sid <= 0)
-    return "bad sid";
+  if (!aud_ok(g)) return "wrong audience";
+  if (!claim_int(g, "exp", &c->exp)) return "exp missing";
+  if (!claim_int(g, "nbf", &c->nbf)) return "nbf missing";
+  if (!claim_int(g, "iat", &c->iat)) return "iat missing";
+  if (c->exp <= now) return "expired";
+  if (c->nbf > now + TOK_LEEWAY) return "not yet valid";
+  if (c->iat > now + TOK_LEEWAY) return "issued in the future";
+  if (!parse_sub(claim_str(g, "sub"), &c->sub)) return "bad sub";
+  if (!claim_int(g, "sid", &c->sid) || c->sid <= 0) return "bad sid";
   s = claim_str(g, "jti");
   size_t n = s ? strlen(s) : 0;
-  if (n == 0 || n >= sizeof c->jti)
-    return "bad jti";
+  if (n == 0 || n >= sizeof c->jti) return "bad jti";
   for (size_t i = 0; i < n; i++)
-    if (!b64url_char(s[i]))
-      return "bad jti";
+    if (!b64url_char(s[i])) return "bad jti";
   memcpy(c->jti, s, n + 1);
   s = claim_str(g, "role");
-  if (!role_valid(s))
-    return "bad role";
+  if (!role_valid(s)) return "bad role";
   strcpy(c->role, s);
   return NULL;
 }
 
 int tok_verify(const char *jwt, long long now, struct tok_claims *out,
-               const char **why)
-{
+               const char **why) {
   const char *reason = NULL;
   jwt_t *j = NULL;
   char *grants = NULL;
@@ -326,13 +294,9 @@ int tok_verify(const char *jwt, long long now, struct tok_claims *out,
 out:
   json_object_put(g);
   free(grants);
-  if (j)
-    jwt_free(j);
-  if (why)
-    *why = reason;
-  if (reason)
-    return RC_BAD_TOKEN;
-  if (out)
-    *out = c;
+  if (j) jwt_free(j);
+  if (why) *why = reason;
+  if (reason) return RC_BAD_TOKEN;
+  if (out) *out = c;
   return 0;
 }

@@ -10,27 +10,23 @@
 
 static int order[8], norder;
 
-static void note(void *arg)
-{
+static void note(void *arg) {
   order[norder++] = (int)(intptr_t)arg;
 }
 
 static struct arena *nested_arena;
 
-static void register_more(void *arg)
-{
+static void register_more(void *arg) {
   (void)arg;
   order[norder++] = 100;
   arena_defer(nested_arena, note, (void *)(intptr_t)101);
 }
 
-static void release(void *p)
-{
+static void release(void *p) {
   free(p);
 }
 
-int main(void)
-{
+int main(void) {
   struct arena *a = arena_new(4096);
   CHECK(a != NULL);
 

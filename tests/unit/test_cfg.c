@@ -18,8 +18,7 @@ extern char **environ;
 static char dir[] = "/tmp/encore-test-cfg-XXXXXX";
 static char err[512];
 
-static char *path_in(const char *name)
-{
+static char *path_in(const char *name) {
   static char buf[4][PATH_MAX];
   static int k;
   char *p = buf[k++ % 4];
@@ -27,8 +26,7 @@ static char *path_in(const char *name)
   return p;
 }
 
-static void write_file(const char *name, const char *text, mode_t mode)
-{
+static void write_file(const char *name, const char *text, mode_t mode) {
   const char *p = path_in(name);
   unlink(p);
   FILE *f = fopen(p, "w");
@@ -38,15 +36,13 @@ static void write_file(const char *name, const char *text, mode_t mode)
 }
 
 /* Load `text` as the config file; returns cfg_load's result. */
-static int load_text(struct cfg *c, const char *text, bool generate)
-{
+static int load_text(struct cfg *c, const char *text, bool generate) {
   write_file("encore.conf", text, 0644);
   err[0] = '\0';
   return cfg_load(c, path_in("encore.conf"), generate, err, sizeof err);
 }
 
-static void clear_env(void)
-{
+static void clear_env(void) {
   char names[64][128];
   int n = 0;
   for (char **e = environ; *e && n < 64; e++)
@@ -63,8 +59,7 @@ static void clear_env(void)
 
 #define SECRET43 "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
-int main(void)
-{
+int main(void) {
   struct cfg c;
   clear_env();
   CHECK(mkdtemp(dir) != NULL);
@@ -96,7 +91,11 @@ int main(void)
   CHECK_INT(c.login_max_account, 5);
   CHECK_INT(c.login_max_ip, 20);
   CHECK_INT(c.login_window, 900);
+#ifdef ENCORE_DATADIR
+  CHECK_STR(c.migrations_dir, ENCORE_DATADIR "/migrations");
+#else
   CHECK_STR(c.migrations_dir, "sql/migrations");
+#endif
   CHECK(access("secrets.conf", F_OK) != 0); /* not generated */
   cfg_free(&c);
   CHECK(c.socket == NULL && c.jwt_secret == NULL);
@@ -127,8 +126,7 @@ int main(void)
            "workers = 9\n",
            SECRET43);
   CHECK_INT(load_text(&c, text, false), 0);
-  if (err[0])
-    fprintf(stderr, "err: %s\n", err);
+  if (err[0]) fprintf(stderr, "err: %s\n", err);
   CHECK_INT(c.workers, 9); /* the last one wins */
   CHECK_INT(c.socket_mode, 0600);
   CHECK_STR(c.socket, path_in("api.sock"));
@@ -147,8 +145,9 @@ int main(void)
   cfg_free(&c);
 
   /* kv_servers as a relative socket path is resolved; a file path too. */
-  CHECK_INT(load_text(&c, "kv_servers = ./mc.sock\nlog_file = log/api.log\n"
-                          "secrets_file = /nonexistent/s\n",
+  CHECK_INT(load_text(&c,
+                      "kv_servers = ./mc.sock\nlog_file = log/api.log\n"
+                      "secrets_file = /nonexistent/s\n",
                       false),
             0);
   CHECK_STR(c.kv_servers, path_in("./mc.sock"));
@@ -158,7 +157,8 @@ int main(void)
   /* Errors name the file and line. */
   CHECK_INT(load_text(&c, "workers = 2\n# c\nnope = 1\n", false), RC_INVALID);
   char expect[PATH_MAX + 64];
-  snprintf(expect, sizeof expect, "%s:3: unknown key 'nope'", path_in("encore.conf"));
+  snprintf(expect, sizeof expect, "%s:3: unknown key 'nope'",
+           path_in("encore.conf"));
   CHECK_STR(err, expect);
   CHECK(c.socket == NULL); /* released on failure */
   cfg_free(&c);
@@ -172,16 +172,23 @@ int main(void)
   CHECK_HAS(err, "text after the closing quote");
 
   /* Strict integers. */
-  const char *bad_ints[] = {"workers = 4x\n", "workers = \n", "workers = 0\n",
-                            "workers = -1\n", "workers = 0x10\n", "workers = 1.5\n",
-                            "db_port = 70000\n", "db_port = 99999999999999999999\n",
-                            "access_ttl = 2147483648\n", "body_max = 0\n",
-                            "socket_mode = 0968\n", "socket_mode = 01000\n",
-                            "socket_mode = rw\n", "socket_mode = \n"};
+  const char *bad_ints[] = {"workers = 4x\n",
+                            "workers = \n",
+                            "workers = 0\n",
+                            "workers = -1\n",
+                            "workers = 0x10\n",
+                            "workers = 1.5\n",
+                            "db_port = 70000\n",
+                            "db_port = 99999999999999999999\n",
+                            "access_ttl = 2147483648\n",
+                            "body_max = 0\n",
+                            "socket_mode = 0968\n",
+                            "socket_mode = 01000\n",
+                            "socket_mode = rw\n",
+                            "socket_mode = \n"};
   for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
     int rc = load_text(&c, bad_ints[i], false);
-    if (rc != RC_INVALID)
-      fprintf(stderr, "accepted: %s", bad_ints[i]);
+    if (rc != RC_INVALID) fprintf(stderr, "accepted: %s", bad_ints[i]);
     CHECK_INT(rc, RC_INVALID);
     CHECK_HAS(err, ":1: ");
   }
@@ -198,9 +205,11 @@ int main(void)
   FILE *nf = fopen(path_in("nul.conf"), "w");
   fwrite("workers = 4\0x\n", 1, 14, nf);
   fclose(nf);
-  CHECK_INT(cfg_load(&c, path_in("nul.conf"), false, err, sizeof err), RC_INVALID);
+  CHECK_INT(cfg_load(&c, path_in("nul.conf"), false, err, sizeof err),
+            RC_INVALID);
   /* A missing file given explicitly is an error. */
-  CHECK_INT(cfg_load(&c, path_in("missing.conf"), false, err, sizeof err), RC_INVALID);
+  CHECK_INT(cfg_load(&c, path_in("missing.conf"), false, err, sizeof err),
+            RC_INVALID);
   CHECK_HAS(err, "missing.conf");
   /* err may be NULL. */
   CHECK_INT(cfg_load(&c, path_in("missing.conf"), false, NULL, 0), RC_INVALID);
@@ -250,7 +259,8 @@ int main(void)
   cfg_free(&c);
 
   /* Generation fails cleanly when the directory does not exist. */
-  CHECK_INT(load_text(&c, "secrets_file = nodir/secrets.conf\n", true), RC_INVALID);
+  CHECK_INT(load_text(&c, "secrets_file = nodir/secrets.conf\n", true),
+            RC_INVALID);
   CHECK_HAS(err, "cannot create");
   /* Without generate, an absent secrets file is fine and the secret empty. */
   CHECK_INT(load_text(&c, "secrets_file = nodir/secrets.conf\n", false), 0);
@@ -267,7 +277,10 @@ int main(void)
   setenv("ENCORE_DB_PASSWORD", "from-env", 1);
   setenv("ENCORE_SOCKET", "rel/env.sock", 1);
   setenv("ENCORE_SMTP_URL", "", 1);
-  CHECK_INT(load_text(&c, "workers = 2\njwt_issuer = file\nsmtp_url = smtp://x\n", false), 0);
+  CHECK_INT(load_text(&c,
+                      "workers = 2\njwt_issuer = file\nsmtp_url = smtp://x\n",
+                      false),
+            0);
   CHECK_INT(c.workers, 7);
   CHECK_STR(c.jwt_issuer, "env-issuer");
   CHECK_STR(c.db_password, "from-env");
@@ -282,8 +295,8 @@ int main(void)
   CHECK_INT(load_text(&c, "workers = 2\n", false), RC_INVALID);
   unsetenv("ENCORE_JWT_SECRET");
   /* ENCORE_SECRETS_FILE picks the secrets file that is read. */
-  write_file("other-secrets.conf", "jwt_secret = ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvu\n",
-             0600);
+  write_file("other-secrets.conf",
+             "jwt_secret = ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvu\n", 0600);
   setenv("ENCORE_SECRETS_FILE", path_in("other-secrets.conf"), 1);
   CHECK_INT(load_text(&c, "workers = 2\n", false), 0);
   CHECK_STR(c.jwt_secret, "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvu");
@@ -291,7 +304,8 @@ int main(void)
   clear_env();
 
   /* Clean up the scratch directory. */
-  const char *files[] = {"encore.conf", "secrets.conf", "nul.conf", "other-secrets.conf"};
+  const char *files[] = {"encore.conf", "secrets.conf", "nul.conf",
+                         "other-secrets.conf"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
     unlink(path_in(files[i]));
   CHECK(chdir("/") == 0);

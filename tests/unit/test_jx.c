@@ -14,8 +14,7 @@
 static struct arena *a;
 
 /* Parse a C string literal whose length is given (may hold NUL). */
-static int parse_n(const char *s, size_t n, json_object **o, const char **why)
-{
+static int parse_n(const char *s, size_t n, json_object **o, const char **why) {
   *why = NULL;
   return jx_parse(a, s, n, o, why);
 }
@@ -25,8 +24,7 @@ static int parse_n(const char *s, size_t n, json_object **o, const char **why)
     json_object *o_;                                                           \
     const char *w_;                                                            \
     int rc_ = parse_n(lit, sizeof(lit) - 1, &o_, &w_);                         \
-    if (rc_ != 0)                                                              \
-      fprintf(stderr, "rejected %s: %s\n", #lit, w_ ? w_ : "?");               \
+    if (rc_ != 0) fprintf(stderr, "rejected %s: %s\n", #lit, w_ ? w_ : "?");   \
     CHECK_INT(rc_, 0);                                                         \
   } while (0)
 
@@ -35,15 +33,13 @@ static int parse_n(const char *s, size_t n, json_object **o, const char **why)
     json_object *o_ = (json_object *)1;                                        \
     const char *w_;                                                            \
     int rc_ = parse_n(lit, sizeof(lit) - 1, &o_, &w_);                         \
-    if (rc_ != RC_BAD_JSON)                                                    \
-      fprintf(stderr, "accepted %s\n", #lit);                                  \
+    if (rc_ != RC_BAD_JSON) fprintf(stderr, "accepted %s\n", #lit);            \
     CHECK_INT(rc_, RC_BAD_JSON);                                               \
     CHECK(w_ != NULL && w_[0] != '\0');                                        \
     CHECK(o_ == NULL);                                                         \
   } while (0)
 
-static json_object *parse(const char *s)
-{
+static json_object *parse(const char *s) {
   json_object *o = NULL;
   const char *why;
   if (jx_parse(a, s, strlen(s), &o, &why) != 0) {
@@ -53,22 +49,26 @@ static json_object *parse(const char *s)
   return o;
 }
 
-static const char *const visibilities[] = {"public", "followers", "private", NULL};
+static const char *const visibilities[] = {"public", "followers", "private",
+                                           NULL};
 
 static const struct jx_field fields[] = {
     {.name = "name", .kind = JX_STRING, .required = true, .min = 1, .max = 5},
     {.name = "age", .kind = JX_INT, .min = 0, .max = 150},
     {.name = "big", .kind = JX_INT},
     {.name = "flag", .kind = JX_BOOL},
-    {.name = "tags", .kind = JX_STRING_ARRAY, .min = 0, .max = 3, .item_max = 4},
+    {.name = "tags",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = 3,
+     .item_max = 4},
     {.name = "vis", .kind = JX_ENUM, .enums = visibilities},
     {.name = "bio", .kind = JX_STRING, .max = 10, .nullable = true},
 };
 #define NF ((int)(sizeof fields / sizeof fields[0]))
 
 /* Validate text against fields; returns the rc and fills errs. */
-static int val(const char *text, struct jx_errors *errs)
-{
+static int val(const char *text, struct jx_errors *errs) {
   json_object *o = parse(text);
   if (!o && strcmp(text, "null") != 0) {
     errs->n = -1;
@@ -89,8 +89,7 @@ static int val(const char *text, struct jx_errors *errs)
     }                                                                          \
   } while (0)
 
-int main(void)
-{
+int main(void) {
   a = arena_new(0);
 
   /* --- parsing: accepted ---------------------------------------------- */
@@ -122,26 +121,26 @@ int main(void)
   /* --- parsing: refused ----------------------------------------------- */
   BAD("");
   BAD("   ");
-  BAD("{\"a\":1}\0");                 /* raw NUL after the value */
-  BAD("{\"a\":\"x\0y\"}");            /* raw NUL inside a string */
+  BAD("{\"a\":1}\0");      /* raw NUL after the value */
+  BAD("{\"a\":\"x\0y\"}"); /* raw NUL inside a string */
   BAD("\0{}");
-  BAD("{\"a\":\"\xff\"}");            /* invalid UTF-8 */
-  BAD("{\"a\":\"\xc0\x80\"}");        /* overlong NUL */
-  BAD("{\"a\":\"\xed\xa0\x80\"}");    /* encoded surrogate */
-  BAD("{\"\xff\":1}");                /* invalid UTF-8 in a key */
-  BAD("{\"a\":\"\\u0000\"}");         /* \u0000 in a value */
+  BAD("{\"a\":\"\xff\"}");             /* invalid UTF-8 */
+  BAD("{\"a\":\"\xc0\x80\"}");         /* overlong NUL */
+  BAD("{\"a\":\"\xed\xa0\x80\"}");     /* encoded surrogate */
+  BAD("{\"\xff\":1}");                 /* invalid UTF-8 in a key */
+  BAD("{\"a\":\"\\u0000\"}");          /* \u0000 in a value */
   BAD("{\"role\\u0000x\":\"admin\"}"); /* \u0000 in a key (json-c truncates) */
   BAD("[\"a\\u0000\"]");
-  BAD("\"\\ud800\"");                 /* lone high surrogate */
+  BAD("\"\\ud800\""); /* lone high surrogate */
   BAD("\"\\ud800x\"");
-  BAD("\"\\ud800\\u0041\"");          /* high then not low */
-  BAD("\"\\udc00\"");                 /* lone low surrogate */
-  BAD("{} x");                        /* trailing garbage */
+  BAD("\"\\ud800\\u0041\""); /* high then not low */
+  BAD("\"\\udc00\"");        /* lone low surrogate */
+  BAD("{} x");               /* trailing garbage */
   BAD("{}{}");
   BAD("{},");
   BAD("1 2");
   BAD("[1] //c");
-  BAD("{\"a\":1");                    /* truncated */
+  BAD("{\"a\":1"); /* truncated */
   BAD("{\"a\":");
   BAD("{\"a\"");
   BAD("[1,2");
@@ -149,7 +148,7 @@ int main(void)
   BAD("\"abc\\");
   BAD("tru");
   BAD("{\"a\":tru");
-  BAD("{'a':1}");                     /* not JSON */
+  BAD("{'a':1}"); /* not JSON */
   BAD("{a:1}");
   BAD("[1,]");
   BAD("{\"a\":1,}");
@@ -160,12 +159,12 @@ int main(void)
   BAD("[Infinity]");
   BAD("{\"a\":-Infinity}");
   BAD("{\"a\":nan}");
-  BAD("\"tab\there\"");               /* raw control character in a string */
+  BAD("\"tab\there\""); /* raw control character in a string */
   BAD("1.");
   BAD("[1.,2]");
-  BAD("1E400");                       /* overflows to infinity */
-  BAD("\xef\xbb\xbf{}");               /* byte order mark */
-  BAD("\"\\x\"");                       /* unknown escape */
+  BAD("1E400");          /* overflows to infinity */
+  BAD("\xef\xbb\xbf{}"); /* byte order mark */
+  BAD("\"\\x\"");        /* unknown escape */
   BAD("\"\\u12\"");
 
   /* Depth: 32 levels accepted, 33 refused. */
@@ -198,14 +197,16 @@ int main(void)
   CHECK_INT(val("{\"name\":\"bob\"}", &e), 0);
   CHECK_INT(e.n, 0);
   CHECK_INT(val("{\"name\":\"bob\",\"age\":150,\"big\":9223372036854775807,"
-                "\"flag\":false,\"tags\":[\"a\",\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"],"
+                "\"flag\":false,\"tags\":[\"a\","
+                "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"],"
                 "\"vis\":\"followers\",\"bio\":null}",
                 &e),
             0);
   /* Length counts code points: five 2-byte characters fit max 5. */
-  CHECK_INT(val("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", &e), 0);
-  ONE_ERR("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", "name",
-          "must be at most 5 characters");
+  CHECK_INT(val("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", &e),
+            0);
+  ONE_ERR("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+          "name", "must be at most 5 characters");
   ONE_ERR("{\"name\":\"\"}", "name", "must not be empty");
   ONE_ERR("{}", "name", "is required");
   ONE_ERR("{\"name\":null}", "name", "is required");
@@ -220,10 +221,14 @@ int main(void)
   ONE_ERR("{\"name\":\"bob\",\"age\":151}", "age", "must be between 0 and 150");
   ONE_ERR("{\"name\":\"bob\",\"age\":-1}", "age", "must be between 0 and 150");
   ONE_ERR("{\"name\":\"bob\",\"age\":null}", "age", "must not be null");
-  ONE_ERR("{\"name\":\"bob\",\"big\":9223372036854775808}", "big", "is out of range");
-  ONE_ERR("{\"name\":\"bob\",\"big\":99999999999999999999999}", "big", "is out of range");
-  ONE_ERR("{\"name\":\"bob\",\"big\":-9223372036854775809}", "big", "is out of range");
-  ONE_ERR("{\"name\":\"bob\",\"big\":-99999999999999999999}", "big", "is out of range");
+  ONE_ERR("{\"name\":\"bob\",\"big\":9223372036854775808}", "big",
+          "is out of range");
+  ONE_ERR("{\"name\":\"bob\",\"big\":99999999999999999999999}", "big",
+          "is out of range");
+  ONE_ERR("{\"name\":\"bob\",\"big\":-9223372036854775809}", "big",
+          "is out of range");
+  ONE_ERR("{\"name\":\"bob\",\"big\":-99999999999999999999}", "big",
+          "is out of range");
   CHECK_INT(val("{\"name\":\"bob\",\"big\":-9223372036854775807}", &e), 0);
   ONE_ERR("{\"name\":\"bob\",\"flag\":1}", "flag", "must be a boolean");
   ONE_ERR("{\"name\":\"bob\",\"flag\":\"true\"}", "flag", "must be a boolean");
@@ -232,10 +237,12 @@ int main(void)
   ONE_ERR("{\"name\":\"bob\",\"vis\":\"Public\"}", "vis",
           "must be one of: public, followers, private");
   ONE_ERR("{\"name\":\"bob\",\"vis\":1}", "vis", "must be a string");
-  ONE_ERR("{\"name\":\"bob\",\"tags\":\"a\"}", "tags", "must be an array of strings");
+  ONE_ERR("{\"name\":\"bob\",\"tags\":\"a\"}", "tags",
+          "must be an array of strings");
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"a\",\"b\",\"c\",\"d\"]}", "tags",
           "must have at most 3 items");
-  ONE_ERR("{\"name\":\"bob\",\"tags\":[\"a\",1]}", "tags[1]", "must be a string");
+  ONE_ERR("{\"name\":\"bob\",\"tags\":[\"a\",1]}", "tags[1]",
+          "must be a string");
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"\"]}", "tags[0]", "must not be empty");
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"abcde\"]}", "tags[0]",
           "must be at most 4 characters");

@@ -16,11 +16,9 @@
 static char dir[] = "/tmp/encore-test-log-XXXXXX";
 
 /* The whole file, malloc'd and NUL-terminated. */
-static char *slurp(const char *path)
-{
+static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
+  if (!f) return NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -32,8 +30,7 @@ static char *slurp(const char *path)
 }
 
 /* Parse one line strictly; NULL when it is not one JSON object. */
-static json_object *parse_line(const char *line, size_t n)
-{
+static json_object *parse_line(const char *line, size_t n) {
   struct json_tokener *t = json_tokener_new();
   json_tokener_set_flags(t, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   json_object *o = json_tokener_parse_ex(t, line, (int)n);
@@ -47,20 +44,16 @@ static json_object *parse_line(const char *line, size_t n)
   return o;
 }
 
-static const char *field(json_object *o, const char *k)
-{
+static const char *field(json_object *o, const char *k) {
   json_object *v;
-  if (!json_object_object_get_ex(o, k, &v))
-    return NULL;
+  if (!json_object_object_get_ex(o, k, &v)) return NULL;
   return json_object_get_string(v);
 }
 
-static int ts_ok(const char *ts)
-{
+static int ts_ok(const char *ts) {
   /* 2026-01-02T03:04:05.678Z */
   const char *pat = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (!ts || strlen(ts) != strlen(pat))
-    return 0;
+  if (!ts || strlen(ts) != strlen(pat)) return 0;
   for (size_t i = 0; pat[i]; i++)
     if (pat[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != pat[i])
       return 0;
@@ -68,31 +61,26 @@ static int ts_ok(const char *ts)
 }
 
 /* Split the file into lines; returns how many, with every line parsed. */
-static int lines(const char *text, json_object **out, int max)
-{
+static int lines(const char *text, json_object **out, int max) {
   int n = 0;
   const char *p = text;
   while (*p && n < max) {
     const char *nl = strchr(p, '\n');
-    if (!nl)
-      return -1; /* a line without its newline */
+    if (!nl) return -1; /* a line without its newline */
     out[n] = parse_line(p, (size_t)(nl - p));
-    if (!out[n])
-      return -1 - n;
+    if (!out[n]) return -1 - n;
     n++;
     p = nl + 1;
   }
   return n;
 }
 
-static void free_lines(json_object **l, int n)
-{
+static void free_lines(json_object **l, int n) {
   for (int i = 0; i < n; i++)
     json_object_put(l[i]);
 }
 
-int main(void)
-{
+int main(void) {
   CHECK(mkdtemp(dir) != NULL);
   char path[256], path2[256];
   snprintf(path, sizeof path, "%s/a.log", dir);
@@ -111,11 +99,15 @@ int main(void)
   log_msg(LOG_INFO, "plain", "k", "v", NULL);
   log_msg(LOG_WARN, "quote\" back\\ nl\n cr\r tab\t", "ctl", "\x01\x1f\x7f",
           "utf8", "caf\xc3\xa9 \xf0\x9f\x8e\xb5", NULL);
-  log_msg(LOG_ERROR, "bad utf8", "v", "a\xff" "b\xc3(\xed\xa0\x80z\xc0\x80", NULL);
+  log_msg(LOG_ERROR, "bad utf8", "v",
+          "a\xff"
+          "b\xc3(\xed\xa0\x80z\xc0\x80",
+          NULL);
   log_msg(LOG_INFO, "null value ends", "a", NULL, "never", "read", NULL);
   log_msg(LOG_INFO, "key\"escaped", "k\n", "v", NULL);
   log_request("req-1", "GET", "/api/v1/me", 200, 1234, 0, NULL);
-  log_request("req-2", "POST", "/api/v1/auth/login", 401, 99, 42, "bad \"password\"");
+  log_request("req-2", "POST", "/api/v1/auth/login", 401, 99, 42,
+              "bad \"password\"");
 
   char *text = slurp(path);
   CHECK(text != NULL);
@@ -135,7 +127,8 @@ int main(void)
     CHECK_STR(field(l[1], "utf8"), "caf\xc3\xa9 \xf0\x9f\x8e\xb5");
 
     /* Each invalid byte becomes U+FFFD (EF BF BD). */
-    CHECK_STR(field(l[2], "v"), "a\xef\xbf\xbd" "b\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd"
+    CHECK_STR(field(l[2], "v"), "a\xef\xbf\xbd"
+                                "b\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd"
                                 "\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd");
 
     json_object *v;
@@ -151,23 +144,25 @@ int main(void)
     CHECK_STR(field(l[5], "method"), "GET");
     CHECK_STR(field(l[5], "route"), "/api/v1/me");
     CHECK(json_object_object_get_ex(l[5], "status", &v) &&
-          json_object_is_type(v, json_type_int) && json_object_get_int(v) == 200);
+          json_object_is_type(v, json_type_int) &&
+          json_object_get_int(v) == 200);
     CHECK(json_object_object_get_ex(l[5], "duration_us", &v) &&
           json_object_get_int64(v) == 1234);
     CHECK(json_object_object_get_ex(l[5], "user_id", &v) && v == NULL);
     CHECK(!json_object_object_get_ex(l[5], "error", &v));
 
     CHECK(json_object_object_get_ex(l[6], "user_id", &v) &&
-          json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 42);
+          json_object_is_type(v, json_type_int) &&
+          json_object_get_int64(v) == 42);
     CHECK_STR(field(l[6], "error"), "bad \"password\"");
-    CHECK(json_object_object_get_ex(l[6], "status", &v) && json_object_get_int(v) == 401);
+    CHECK(json_object_object_get_ex(l[6], "status", &v) &&
+          json_object_get_int(v) == 401);
   }
   free_lines(l, n > 0 ? n : 0);
   /* No raw control byte (besides the line ends) reached the file. */
   int raw_ctl = 0;
   for (const char *p = text; *p; p++)
-    if ((unsigned char)*p < 0x20 && *p != '\n')
-      raw_ctl = 1;
+    if ((unsigned char)*p < 0x20 && *p != '\n') raw_ctl = 1;
   CHECK(!raw_ctl);
   free(text);
 
@@ -227,7 +222,11 @@ int main(void)
     }
     json_object *o = parse_line(p, (size_t)(nl - p));
     const char *pl = o ? field(o, "payload") : NULL;
-    if (!pl || strlen(pl) != sizeof big - 1 || strspn(pl, pl[0] == 'a' ? "a" : pl[0] == 'b' ? "b" : pl[0] == 'c' ? "c" : "d") != sizeof big - 1)
+    if (!pl || strlen(pl) != sizeof big - 1 ||
+        strspn(pl, pl[0] == 'a'   ? "a"
+                   : pl[0] == 'b' ? "b"
+                   : pl[0] == 'c' ? "c"
+                                  : "d") != sizeof big - 1)
       whole = 0;
     json_object_put(o);
     count++;

@@ -26,11 +26,9 @@ extern char **environ;
 
 static char dir[] = "/tmp/encore-test-mail-XXXXXX";
 
-static char *slurp(const char *path)
-{
+static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
+  if (!f) return NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -42,17 +40,14 @@ static char *slurp(const char *path)
 }
 
 /* The header section (up to the blank line), malloc'd. */
-static char *headers_of(const char *msg)
-{
+static char *headers_of(const char *msg) {
   const char *end = strstr(msg, "\r\n\r\n");
-  if (!end)
-    return NULL;
+  if (!end) return NULL;
   return strndup(msg, (size_t)(end - msg) + 2);
 }
 
 /* True when some header line (after a CRLF) starts with name. */
-static int has_header_line(const char *hdrs, const char *name)
-{
+static int has_header_line(const char *hdrs, const char *name) {
   char pat[64];
   snprintf(pat, sizeof pat, "\r\n%s", name);
   return strncmp(hdrs, name, strlen(name)) == 0 || strstr(hdrs, pat) != NULL;
@@ -60,27 +55,22 @@ static int has_header_line(const char *hdrs, const char *name)
 
 /* Decode a folded sequence of =?UTF-8?B?...?= words into out; checks each
  * word is at most 75 characters and decodes to whole UTF-8 characters. */
-static int decode_subject(const char *v, char *out, size_t cap, int *words)
-{
+static int decode_subject(const char *v, char *out, size_t cap, int *words) {
   size_t n = 0;
   *words = 0;
   while (*v) {
     while (*v == '\r' || *v == '\n' || *v == ' ')
       v++;
-    if (!*v)
-      break;
-    if (strncmp(v, "=?UTF-8?B?", 10) != 0)
-      return 0;
+    if (!*v) break;
+    if (strncmp(v, "=?UTF-8?B?", 10) != 0) return 0;
     const char *end = strstr(v + 10, "?=");
-    if (!end || end - v + 2 > 75)
-      return 0;
+    if (!end || end - v + 2 > 75) return 0;
     size_t got;
     if (sodium_base642bin((unsigned char *)out + n, cap - n - 1, v + 10,
                           (size_t)(end - v - 10), NULL, &got, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0)
       return 0;
-    if (!str_utf8_valid(out + n, got))
-      return 0;
+    if (!str_utf8_valid(out + n, got)) return 0;
     n += got;
     (*words)++;
     v = end + 2;
@@ -90,14 +80,11 @@ static int decode_subject(const char *v, char *out, size_t cap, int *words)
 }
 
 /* Start the sink; returns its pid and writes the port, or -1. */
-static pid_t start_sink(const char *script, const char *port_file,
-                        const char *out, int *port)
-{
-  char *argv[] = {"python3", (char *)script, "--port-file", (char *)port_file,
-                  "--out", (char *)out, NULL};
+static pid_t start_sink(char *script, char *port_file, char *out, int *port) {
+  char *argv[] = {"python3", script, "--port-file", port_file,
+                  "--out",   out,    NULL};
   pid_t pid;
-  if (posix_spawnp(&pid, "python3", NULL, NULL, argv, environ) != 0)
-    return -1;
+  if (posix_spawnp(&pid, "python3", NULL, NULL, argv, environ) != 0) return -1;
   for (int i = 0; i < 500; i++) { /* up to 5 s */
     char *p = slurp(port_file);
     if (p) {
@@ -113,20 +100,19 @@ static pid_t start_sink(const char *script, const char *port_file,
   return -1;
 }
 
-static int python3_present(void)
-{
+static int python3_present(void) {
   return system("python3 -c '' >/dev/null 2>&1") == 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
   CHECK_INT(rnd_init(), 0);
   CHECK(mkdtemp(dir) != NULL);
   const char *from = "Encore <no-reply@example.com>";
 
   /* --- the message ----------------------------------------------------- */
-  char *m = mail_format(from, "user@example.org", "Reset your password",
-                        "Hello,\nclick here:\r\nhttps://x/y\n\n.dot line\rlast", NOW);
+  char *m =
+      mail_format(from, "user@example.org", "Reset your password",
+                  "Hello,\nclick here:\r\nhttps://x/y\n\n.dot line\rlast", NOW);
   CHECK(m != NULL);
   char *h = m ? headers_of(m) : NULL;
   CHECK(h != NULL);
@@ -147,8 +133,7 @@ int main(int argc, char **argv)
     /* No bare LF anywhere in the headers. */
     int bare = 0;
     for (const char *p = h; *p; p++)
-      if (*p == '\n' && (p == h || p[-1] != '\r'))
-        bare = 1;
+      if (*p == '\n' && (p == h || p[-1] != '\r')) bare = 1;
     CHECK(!bare);
   }
   const char *body = m ? strstr(m, "\r\n\r\n") : NULL;
@@ -156,7 +141,8 @@ int main(int argc, char **argv)
                                  ".dot line\r\nlast\r\n") == 0);
   free(h);
   /* Two messages never share a Message-ID. */
-  char *m2 = mail_format(from, "user@example.org", "Reset your password", "x", NOW);
+  char *m2 =
+      mail_format(from, "user@example.org", "Reset your password", "x", NOW);
   CHECK(m && m2 && strcmp(m, m2) != 0);
   free(m);
   free(m2);
@@ -164,12 +150,12 @@ int main(int argc, char **argv)
   /* A bare From address works too. */
   m = mail_format("no-reply@example.com", "u@example.org", "s", "b", NOW);
   CHECK(m != NULL);
-  if (m)
-    CHECK_HAS(m, "\r\nFrom: no-reply@example.com\r\n");
+  if (m) CHECK_HAS(m, "\r\nFrom: no-reply@example.com\r\n");
   free(m);
 
   /* Header injection through the subject is neutralised. */
-  m = mail_format(from, "u@example.org", "Hi\r\nBcc: victim@example.net\nX: y", "b", NOW);
+  m = mail_format(from, "u@example.org", "Hi\r\nBcc: victim@example.net\nX: y",
+                  "b", NOW);
   h = m ? headers_of(m) : NULL;
   CHECK(h != NULL);
   if (h) {
@@ -209,15 +195,23 @@ int main(int argc, char **argv)
   free(m);
 
   /* Recipients that could inject commands or headers are refused. */
-  const char *bad_to[] = {"", "user", "user@", "@example.org", "a@b@c",
-                          "a b@example.org", "a@example.org\r\nRCPT TO:<x@y>",
-                          "a@example.org\n", "<a@example.org>",
-                          "a@example.org,b@example.org", "a@example.org;b@c",
-                          "\"a\"@example.org", "a\t@example.org", "a\x7f@b.c"};
+  const char *bad_to[] = {"",
+                          "user",
+                          "user@",
+                          "@example.org",
+                          "a@b@c",
+                          "a b@example.org",
+                          "a@example.org\r\nRCPT TO:<x@y>",
+                          "a@example.org\n",
+                          "<a@example.org>",
+                          "a@example.org,b@example.org",
+                          "a@example.org;b@c",
+                          "\"a\"@example.org",
+                          "a\t@example.org",
+                          "a\x7f@b.c"};
   for (size_t i = 0; i < sizeof bad_to / sizeof bad_to[0]; i++) {
     char *x = mail_format(from, bad_to[i], "s", "b", NOW);
-    if (x)
-      fprintf(stderr, "accepted recipient '%s'\n", bad_to[i]);
+    if (x) fprintf(stderr, "accepted recipient '%s'\n", bad_to[i]);
     CHECK(x == NULL);
     free(x);
   }
@@ -226,8 +220,10 @@ int main(int argc, char **argv)
   memcpy(longaddr + 250, "@example.org", 13);
   CHECK(mail_format(from, longaddr, "s", "b", NOW) == NULL); /* 262 bytes */
   CHECK(mail_format(from, NULL, "s", "b", NOW) == NULL);
-  CHECK(mail_format("Encore <x@y>\r\nBcc: v@w", "u@example.org", "s", "b", NOW) == NULL);
-  CHECK(mail_format("Encore <no address>", "u@example.org", "s", "b", NOW) == NULL);
+  CHECK(mail_format("Encore <x@y>\r\nBcc: v@w", "u@example.org", "s", "b",
+                    NOW) == NULL);
+  CHECK(mail_format("Encore <no address>", "u@example.org", "s", "b", NOW) ==
+        NULL);
   CHECK(mail_format(NULL, "u@example.org", "s", "b", NOW) == NULL);
 
   /* --- mail_send without smtp_url: logged, not sent -------------------- */
@@ -236,8 +232,11 @@ int main(int argc, char **argv)
   CHECK_INT(log_init("test-mail", LOG_INFO, logpath), 0);
   struct cfg c = {0};
   c.smtp_url = "";
-  c.mail_from = (char *)from;
-  CHECK_INT(mail_send(&c, "dev@example.org", "Your link", "https://x/reset?t=abc"), 0);
+  char from_buf[] = "Encore <no-reply@example.com>";
+  c.mail_from = from_buf;
+  CHECK_INT(
+      mail_send(&c, "dev@example.org", "Your link", "https://x/reset?t=abc"),
+      0);
   CHECK_INT(mail_send(&c, "dev@example.org\r\nX: y", "s", "b"), RC_IO);
   char *log = slurp(logpath);
   CHECK(log != NULL);
@@ -257,14 +256,15 @@ int main(int argc, char **argv)
   else {
     const char *f = __FILE__;
     const char *slash = strrchr(f, '/');
-    snprintf(script, sizeof script, "%.*s%ssmtp_sink.py", slash ? (int)(slash - f) : 0,
-             f, slash ? "/" : "");
+    snprintf(script, sizeof script, "%.*s%ssmtp_sink.py",
+             slash ? (int)(slash - f) : 0, f, slash ? "/" : "");
   }
   char port_file[PATH_MAX], out[PATH_MAX];
   snprintf(port_file, sizeof port_file, "%s/port", dir);
   snprintf(out, sizeof out, "%s/received", dir);
   if (!python3_present() || access(script, R_OK) != 0) {
-    fprintf(stderr, "test_mail: python3 or %s missing: SMTP delivery not tested\n",
+    fprintf(stderr,
+            "test_mail: python3 or %s missing: SMTP delivery not tested\n",
             script);
   } else {
     int port = 0;
@@ -275,7 +275,8 @@ int main(int argc, char **argv)
       snprintf(url, sizeof url, "smtp://127.0.0.1:%d", port);
       c.smtp_url = url;
       c.smtp_user = "";
-      CHECK_INT(mail_send(&c, "user@example.org", "Caf\xc3\xa9 \xf0\x9f\x8e\xb5",
+      CHECK_INT(mail_send(&c, "user@example.org",
+                          "Caf\xc3\xa9 \xf0\x9f\x8e\xb5",
                           "Line one\n.starts with a dot\n..two dots\nend"),
                 0);
       int status = -1;
@@ -290,7 +291,9 @@ int main(int argc, char **argv)
         CHECK_HAS(got, "\r\nSubject: =?UTF-8?B?Q2Fmw6kg8J+OtQ==?=\r\n");
         CHECK_HAS(got, "\r\nContent-Type: text/plain; charset=UTF-8\r\n");
         /* libcurl dot-stuffs, the sink un-stuffs: the body arrives intact. */
-        CHECK_HAS(got, "\r\n\r\nLine one\r\n.starts with a dot\r\n..two dots\r\nend\r\n");
+        CHECK_HAS(
+            got,
+            "\r\n\r\nLine one\r\n.starts with a dot\r\n..two dots\r\nend\r\n");
       }
       free(got);
     }

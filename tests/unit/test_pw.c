@@ -10,22 +10,19 @@
 
 #include "t.h"
 
-static double now_s(void)
-{
+static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int policy(const char *pw, const char *user, const char *email,
-                  const char **why)
-{
+                  const char **why) {
   *why = NULL;
   return pw_policy(pw, user, email, why);
 }
 
-int main(void)
-{
+int main(void) {
   CHECK_INT(rnd_init(), 0);
   char h1[PW_HASH_MAX], h2[PW_HASH_MAX];
   CHECK_INT(pw_hash("correct horse battery", h1), 0);
@@ -57,7 +54,8 @@ int main(void)
   /* An argon2i hash (another algorithm) is not accepted. */
   char h2i[PW_HASH_MAX];
   memcpy(h2i, h1, sizeof h2i);
-  memmove(h2i + 8, h2i + 9, strlen(h2i + 9) + 1); /* "$argon2id$" -> "$argon2i$" */
+  memmove(h2i + 8, h2i + 9,
+          strlen(h2i + 9) + 1); /* "$argon2id$" -> "$argon2i$" */
   CHECK_INT(pw_verify(h2i, "correct horse battery"), RC_UNAUTHORIZED);
   /* No NUL within PW_HASH_MAX bytes: refused without reading past. */
   char unterminated[PW_HASH_MAX];
@@ -84,10 +82,8 @@ int main(void)
     double t1 = now_s();
     CHECK_INT(pw_verify(h1, "wrong password!"), RC_UNAUTHORIZED);
     double t2 = now_s();
-    if (t1 - t0 < dummy)
-      dummy = t1 - t0;
-    if (t2 - t1 < real)
-      real = t2 - t1;
+    if (t1 - t0 < dummy) dummy = t1 - t0;
+    if (t2 - t1 < real) real = t2 - t1;
   }
   CHECK(dummy > real / 4 && dummy < real * 4);
   pw_dummy_verify(NULL);
@@ -95,18 +91,21 @@ int main(void)
 
   /* Policy. */
   const char *why;
-  CHECK_INT(policy("a-fine-long-passphrase", "bob", "bob@example.com", &why), 0);
+  CHECK_INT(policy("a-fine-long-passphrase", "bob", "bob@example.com", &why),
+            0);
   CHECK(why == NULL);
   CHECK_INT(policy("Tr0ub4dor&3x", NULL, NULL, &why), 0);
   CHECK_INT(policy("123456789", NULL, NULL, &why), RC_INVALID); /* 9 */
   CHECK_STR(why, "must be at least 10 characters");
   CHECK_INT(policy("zq8#kd7!wq", NULL, NULL, &why), 0); /* exactly 10 */
   /* Code points, not bytes: nine 2-byte characters are 9 characters. */
-  CHECK_INT(policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+  CHECK_INT(policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                   "\xc3\xa9\xc3\xa9",
                    NULL, NULL, &why),
             RC_INVALID);
   CHECK_STR(why, "must be at least 10 characters");
-  CHECK_INT(policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x",
+  CHECK_INT(policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                   "\xc3\xa9\xc3\xa9x",
                    NULL, NULL, &why),
             0);
   char p128[129], p129[130];
@@ -145,7 +144,8 @@ int main(void)
   CHECK_INT(policy("secret-J.Doe-2024", "someone", "j.doe@example.com", &why),
             RC_INVALID);
   CHECK_STR(why, "must not contain the email address");
-  CHECK_INT(policy("secret-example-com", "someone", "j.doe@example.com", &why), 0);
+  CHECK_INT(policy("secret-example-com", "someone", "j.doe@example.com", &why),
+            0);
   CHECK_INT(policy("a-fine-long-passphrase", "", "", &why), 0);
   CHECK_INT(policy("a-fine-long-passphrase", NULL, "no-at-sign", &why), 0);
   CHECK_INT(policy("a-fine-long-passphrase", NULL, "@example.com", &why), 0);

@@ -4,8 +4,7 @@
 
 #include "t.h"
 
-int main(void)
-{
+int main(void) {
   CHECK_INT(rc_http(RC_OK), 200);
   CHECK_INT(rc_http(RC_BAD_JSON), 400);
   CHECK_INT(rc_http(RC_INVALID), 422);

@@ -5,8 +5,7 @@
 
 #include "t.h"
 
-static int b64url_only(const char *s)
-{
+static int b64url_only(const char *s) {
   for (; *s; s++)
     if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
           (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
@@ -14,8 +13,7 @@ static int b64url_only(const char *s)
   return 1;
 }
 
-int main(void)
-{
+int main(void) {
   CHECK_INT(rnd_init(), 0);
   CHECK_INT(rnd_init(), 0); /* idempotent */
 
@@ -57,10 +55,12 @@ int main(void)
   char hex[65];
   sha256("abc", 3, d);
   hex_encode(d, 32, hex);
-  CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK_STR(hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   sha256("", 0, d);
   hex_encode(d, 32, hex);
-  CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK_STR(hex,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
   const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
   char h[9];

@@ -10,8 +10,7 @@
 
 #define V(lit) str_utf8_valid(lit, sizeof(lit) - 1)
 
-int main(void)
-{
+int main(void) {
   struct arena *a = arena_new(0);
   struct sbuf b;
   sbuf_init(&b, a);
@@ -51,31 +50,31 @@ int main(void)
   /* UTF-8: valid forms. */
   CHECK(V(""));
   CHECK(V("plain ascii"));
-  CHECK(V("caf\xc3\xa9"));              /* é */
-  CHECK(V("\xe2\x82\xac"));             /* € */
-  CHECK(V("\xf0\x9f\x8e\xb5"));         /* 🎵 */
-  CHECK(V("\xed\x9f\xbf"));             /* U+D7FF, just below surrogates */
-  CHECK(V("\xee\x80\x80"));             /* U+E000, just above */
-  CHECK(V("\xf4\x8f\xbf\xbf"));         /* U+10FFFF */
-  CHECK(V("\xc2\x80"));                 /* U+0080 */
+  CHECK(V("caf\xc3\xa9"));      /* é */
+  CHECK(V("\xe2\x82\xac"));     /* € */
+  CHECK(V("\xf0\x9f\x8e\xb5")); /* 🎵 */
+  CHECK(V("\xed\x9f\xbf"));     /* U+D7FF, just below surrogates */
+  CHECK(V("\xee\x80\x80"));     /* U+E000, just above */
+  CHECK(V("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+  CHECK(V("\xc2\x80"));         /* U+0080 */
   /* Hostile forms. */
-  CHECK(!V("a\0b"));                    /* NUL */
-  CHECK(!V("\xc0\x80"));                /* overlong NUL */
-  CHECK(!V("\xc1\xbf"));                /* overlong */
-  CHECK(!V("\xe0\x80\xaf"));            /* overlong '/' */
-  CHECK(!V("\xf0\x80\x80\xaf"));        /* overlong '/' */
-  CHECK(!V("\xed\xa0\x80"));            /* U+D800 */
-  CHECK(!V("\xed\xbf\xbf"));            /* U+DFFF */
-  CHECK(!V("\xf4\x90\x80\x80"));        /* U+110000 */
+  CHECK(!V("a\0b"));             /* NUL */
+  CHECK(!V("\xc0\x80"));         /* overlong NUL */
+  CHECK(!V("\xc1\xbf"));         /* overlong */
+  CHECK(!V("\xe0\x80\xaf"));     /* overlong '/' */
+  CHECK(!V("\xf0\x80\x80\xaf")); /* overlong '/' */
+  CHECK(!V("\xed\xa0\x80"));     /* U+D800 */
+  CHECK(!V("\xed\xbf\xbf"));     /* U+DFFF */
+  CHECK(!V("\xf4\x90\x80\x80")); /* U+110000 */
   CHECK(!V("\xf5\x80\x80\x80"));
   CHECK(!V("\xff"));
   CHECK(!V("\xfe"));
-  CHECK(!V("\x80"));                    /* lone continuation */
+  CHECK(!V("\x80")); /* lone continuation */
   CHECK(!V("a\xbf"));
-  CHECK(!V("\xc3"));                    /* truncated */
+  CHECK(!V("\xc3")); /* truncated */
   CHECK(!V("\xe2\x82"));
   CHECK(!V("\xf0\x9f\x8e"));
-  CHECK(!V("\xc3\x28"));                /* bad continuation */
+  CHECK(!V("\xc3\x28")); /* bad continuation */
   CHECK(!V("\xe2\x28\xa1"));
   CHECK(!V("\xf0\x9f\x8e\x28"));
   /* The length bound is honoured: a sequence cut by n is invalid. */
@@ -110,13 +109,24 @@ int main(void)
   CHECK_INT(str_parse_i64("-9223372036854775808", LLONG_MIN, LLONG_MAX, &v), 0);
   CHECK_INT(v, LLONG_MIN);
   v = 99;
-  const char *bad[] = {"", "-", "+1", " 1", "1 ", "1x", "x1", "0x10", "1.0",
-                       "1e3", "--1", "9223372036854775808",
-                       "-9223372036854775809", "99999999999999999999999", "\t7"};
+  const char *bad[] = {"",
+                       "-",
+                       "+1",
+                       " 1",
+                       "1 ",
+                       "1x",
+                       "x1",
+                       "0x10",
+                       "1.0",
+                       "1e3",
+                       "--1",
+                       "9223372036854775808",
+                       "-9223372036854775809",
+                       "99999999999999999999999",
+                       "\t7"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = str_parse_i64(bad[i], LLONG_MIN, LLONG_MAX, &v);
-    if (rc != RC_INVALID)
-      fprintf(stderr, "accepted '%s'\n", bad[i]);
+    if (rc != RC_INVALID) fprintf(stderr, "accepted '%s'\n", bad[i]);
     CHECK_INT(rc, RC_INVALID);
   }
   CHECK_INT(v, 99); /* untouched on failure */

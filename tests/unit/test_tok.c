@@ -22,8 +22,7 @@
 
 static struct arena *a;
 
-static char *b64u(const void *in, size_t n)
-{
+static char *b64u(const void *in, size_t n) {
   char *out = arena_alloc(a, 4 * (n / 3 + 1) + 1);
   b64url_encode(in, n, out);
   return out;
@@ -31,17 +30,16 @@ static char *b64u(const void *in, size_t n)
 
 /* header.payload.signature with HMAC-SHA256 over key (NULL: no signature,
  * "" as the third part). */
-static char *craft(const char *header, const char *payload, const char *key)
-{
+static char *craft(const char *header, const char *payload, const char *key) {
   char *h = b64u(header, strlen(header));
   char *p = b64u(payload, strlen(payload));
   char *signing = arena_printf(a, "%s.%s", h, p);
-  if (!key)
-    return arena_printf(a, "%s.", signing);
+  if (!key) return arena_printf(a, "%s.", signing);
   unsigned char mac[32];
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
-  crypto_auth_hmacsha256_update(&st, (const unsigned char *)signing, strlen(signing));
+  crypto_auth_hmacsha256_update(&st, (const unsigned char *)signing,
+                                strlen(signing));
   crypto_auth_hmacsha256_final(&st, mac);
   return arena_printf(a, "%s.%s", signing, b64u(mac, 32));
 }
@@ -50,10 +48,9 @@ static char *craft(const char *header, const char *payload, const char *key)
 
 /* A valid payload with one claim replaced (or removed when val is NULL) or
  * added. `val` is raw JSON. */
-static char *payload_with(const char *name, const char *val)
-{
-  static const char *const names[] = {"iss", "aud", "sub", "sid", "jti", "iat",
-                                      "nbf", "exp", "typ", "role"};
+static char *payload_with(const char *name, const char *val) {
+  static const char *const names[] = {"iss", "aud", "sub", "sid", "jti",
+                                      "iat", "nbf", "exp", "typ", "role"};
   char vals[10][64];
   snprintf(vals[0], 64, "\"encore\"");
   snprintf(vals[1], 64, "\"encore-api\"");
@@ -71,8 +68,7 @@ static char *payload_with(const char *name, const char *val)
     const char *v = vals[i];
     if (name && strcmp(name, names[i]) == 0) {
       found = true;
-      if (!val)
-        continue;
+      if (!val) continue;
       v = val;
     }
     out = arena_printf(a, "%s%s\"%s\":%s", out, out[1] ? "," : "", names[i], v);
@@ -84,8 +80,7 @@ static char *payload_with(const char *name, const char *val)
 
 static const char *last_why;
 
-static int verify(const char *jwt, long long now)
-{
+static int verify(const char *jwt, long long now) {
   struct tok_claims c;
   last_why = NULL;
   return tok_verify(jwt, now, &c, &last_why);
@@ -111,8 +106,7 @@ static int verify(const char *jwt, long long now)
   } while (0)
 
 /* A token from libjwt itself with the given algorithm and key. */
-static char *libjwt_token(jwt_alg_t alg, const char *key)
-{
+static char *libjwt_token(jwt_alg_t alg, const char *key) {
   jwt_t *j = NULL;
   jwt_new(&j);
   jwt_add_grants_json(j, payload_with(NULL, NULL));
@@ -124,8 +118,7 @@ static char *libjwt_token(jwt_alg_t alg, const char *key)
   return copy;
 }
 
-int main(void)
-{
+int main(void) {
   a = arena_new(0);
   CHECK_INT(rnd_init(), 0);
 
@@ -138,8 +131,9 @@ int main(void)
 
   /* tok_init refuses weak or incomplete settings. */
   CHECK_INT(tok_init("short", "encore", "encore-api", 900), RC_INVALID);
-  CHECK_INT(tok_init("0123456789012345678901234567890", "encore", "encore-api", 900),
-            RC_INVALID); /* 31 bytes */
+  CHECK_INT(
+      tok_init("0123456789012345678901234567890", "encore", "encore-api", 900),
+      RC_INVALID); /* 31 bytes */
   CHECK_INT(tok_init(SECRET, "", "encore-api", 900), RC_INVALID);
   CHECK_INT(tok_init(SECRET, "encore", "", 900), RC_INVALID);
   CHECK_INT(tok_init(SECRET, "encore", "encore-api", 0), RC_INVALID);
@@ -187,10 +181,14 @@ int main(void)
 
   /* The hand-built reference token is accepted: the crafting is right. */
   CHECK_INT(verify(craft(HS256, payload_with(NULL, NULL), SECRET), NOW), 0);
-  CHECK_INT(verify(craft("{\"alg\":\"HS256\"}", payload_with(NULL, NULL), SECRET), NOW), 0);
+  CHECK_INT(
+      verify(craft("{\"alg\":\"HS256\"}", payload_with(NULL, NULL), SECRET),
+             NOW),
+      0);
 
   /* alg none, with no signature or with one. */
-  REFUSED(craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload_with(NULL, NULL), NULL),
+  REFUSED(craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload_with(NULL, NULL),
+                NULL),
           NOW, "malformed token");
   REFUSED(craft("{\"alg\":\"none\"}", payload_with(NULL, NULL), SECRET), NOW,
           "algorithm is not HS256");
@@ -207,9 +205,11 @@ int main(void)
   /* Other algorithms, even when signed with our key. */
   REFUSED(libjwt_token(JWT_ALG_HS512, SECRET), NOW, "algorithm is not HS256");
   REFUSED(libjwt_token(JWT_ALG_HS384, SECRET), NOW, "algorithm is not HS256");
-  REFUSED(craft("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", payload_with(NULL, NULL), SECRET),
+  REFUSED(craft("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", payload_with(NULL, NULL),
+                SECRET),
           NOW, "algorithm is not HS256");
-  REFUSED(craft("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", payload_with(NULL, NULL), SECRET),
+  REFUSED(craft("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", payload_with(NULL, NULL),
+                SECRET),
           NOW, "algorithm is not HS256");
   REFUSED(craft("{\"alg\":\"ES256\"}", payload_with(NULL, NULL), SECRET), NOW,
           "algorithm is not HS256");
@@ -223,22 +223,26 @@ int main(void)
           "algorithm is not HS256");
   REFUSED(craft("not json", payload_with(NULL, NULL), SECRET), NOW,
           "algorithm is not HS256");
-  REFUSED(craft("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", payload_with(NULL, NULL), SECRET),
+  REFUSED(craft("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}",
+                payload_with(NULL, NULL), SECRET),
           NOW, "algorithm is not HS256");
-  REFUSED(craft("{\"alg\":\"HS256\",\"typ\":\"refresh\"}", payload_with(NULL, NULL), SECRET),
+  REFUSED(craft("{\"alg\":\"HS256\",\"typ\":\"refresh\"}",
+                payload_with(NULL, NULL), SECRET),
           NOW, "algorithm is not HS256");
 
   /* Wrong signature: another key, a changed byte, a signature moved over
    * from another token, a truncated signature. */
-  REFUSED(craft(HS256, payload_with(NULL, NULL), "another-secret-another-secret-0123456"),
+  REFUSED(craft(HS256, payload_with(NULL, NULL),
+                "another-secret-another-secret-0123456"),
           NOW, "bad signature or encoding");
   char *flip = arena_strdup(a, jwt);
   char *sig = strrchr(flip, '.') + 1;
   sig[0] = sig[0] == 'A' ? 'B' : 'A';
   REFUSED(flip, NOW, "bad signature or encoding");
   char *tampered = craft(HS256, payload_with("role", "\"admin\""), SECRET);
-  char *swapped = arena_printf(a, "%.*s%s", (int)(strrchr(tampered, '.') - tampered),
-                               tampered, strrchr(jwt, '.'));
+  char *swapped =
+      arena_printf(a, "%.*s%s", (int)(strrchr(tampered, '.') - tampered),
+                   tampered, strrchr(jwt, '.'));
   REFUSED(swapped, NOW, "bad signature or encoding");
   char *cut = arena_strdup(a, jwt);
   cut[strlen(cut) - 4] = '\0';
@@ -301,8 +305,10 @@ int main(void)
   CLAIM_REFUSED("jti", "5", "bad jti");
   CLAIM_REFUSED("jti", "\"a b\"", "bad jti");
   CLAIM_REFUSED("jti", "\"a/b\"", "bad jti");
-  CLAIM_REFUSED("jti", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"", "bad jti");
-  CLAIM_OK("jti", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""); /* 47 */
+  CLAIM_REFUSED("jti", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+                "bad jti");
+  CLAIM_OK("jti",
+           "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""); /* 47 */
   CLAIM_REFUSED("role", "\"root\"", "bad role");
   CLAIM_REFUSED("role", "\"Admin\"", "bad role");
   CLAIM_REFUSED("role", NULL, "bad role");
@@ -344,7 +350,8 @@ int main(void)
     filler[0] = '"';
     memset(filler + 1, 'x', (size_t)pad);
     filler[pad + 1] = '"';
-    char *hdr = arena_printf(a, "{\"alg\":\"HS256\",\"kid\":\"%.*s\"}", kid, "kkk");
+    char *hdr =
+        arena_printf(a, "{\"alg\":\"HS256\",\"kid\":\"%.*s\"}", kid, "kkk");
     char *t = craft(hdr, payload_with("pad", filler), SECRET);
     size_t n = strlen(t);
     if (n == 4096 && !seen_4096) {
