@@ -124,13 +124,14 @@ int pw_policy(const char *pw, const char *username, const char *email,
       }
     }
   }
-  if (!msg && username && username[0] &&
+  /* Names shorter than PW_NAME_MIN would forbid too many passwords. */
+  if (!msg && username && strlen(username) >= PW_NAME_MIN &&
       contains_ci(pw, username, strlen(username)))
     msg = "must not contain the username";
   if (!msg && email) {
     const char *at = strchr(email, '@');
     size_t k = at ? (size_t)(at - email) : 0;
-    if (k > 0) {
+    if (k >= PW_NAME_MIN) {
       char local[256];
       if (k >= sizeof local) k = sizeof local - 1;
       memcpy(local, email, k);

@@ -8,6 +8,7 @@
 #define PW_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 #define PW_MIN_CHARS 10
 #define PW_MAX_BYTES 128
+#define PW_NAME_MIN 3 /* shortest username or email local part checked */
 
 /* pw_hash: encoded argon2id hash of pw into out. 0 or RC_NOMEM. */
 int pw_hash(const char *pw, char out[PW_HASH_MAX]);
@@ -19,7 +20,7 @@ void pw_dummy_verify(const char *pw);
 /* pw_policy: 0 when pw is acceptable for this user, else RC_INVALID with a
  * static message: fewer than PW_MIN_CHARS code points, more than PW_MAX_BYTES
  * bytes, invalid UTF-8, a common password, or containing the username or the
- * local part of the email (case-insensitive). username/email may be NULL. */
+ * local part of the email (case-insensitive; names of PW_NAME_MIN or more). username/email may be NULL. */
 int pw_policy(const char *pw, const char *username, const char *email,
               const char **why);
 

@@ -149,5 +149,9 @@ int main(void) {
   CHECK_INT(policy("a-fine-long-passphrase", "", "", &why), 0);
   CHECK_INT(policy("a-fine-long-passphrase", NULL, "no-at-sign", &why), 0);
   CHECK_INT(policy("a-fine-long-passphrase", NULL, "@example.com", &why), 0);
+  /* One- and two-letter local parts would forbid half the alphabet. */
+  CHECK_INT(policy("just-a-long-passphrase", NULL, "j@x.com", &why), 0);
+  CHECK_INT(policy("xx-jo-passphrase", NULL, "jo@x.com", &why), 0);
+  CHECK_INT(policy("xx-joe-passphrase", NULL, "joe@x.com", &why), RC_INVALID);
   T_DONE();
 }
