@@ -109,7 +109,7 @@ static int lost(unsigned err) {
 
 static int map_err(unsigned err) {
   return err == ER_DUP_ENTRY || err == ER_DUP_ENTRY_WITH_KEY_NAME ? RC_CONFLICT
-                                                                   : RC_DB;
+                                                                  : RC_DB;
 }
 
 static void log_sql_error(const char *msg, const char *sql, unsigned err,
@@ -167,7 +167,8 @@ static int cache_grow(struct db *d) {
   for (size_t i = 0; i < ocap; i++) {
     if (!old[i].key) continue;
     size_t j = slot_of(d, old[i].key);
-    while (ns[j].key) j = (j + 1) & (ncap - 1);
+    while (ns[j].key)
+      j = (j + 1) & (ncap - 1);
     ns[j] = old[i];
   }
   free(old);
@@ -179,7 +180,8 @@ static struct slot *cache_insert(struct db *d, const char *key) {
   if (d->count >= DB_CACHE_MAX) cache_drop(d);
   if ((d->count + 1) * 2 > d->cap && cache_grow(d)) return NULL;
   size_t i = slot_of(d, key);
-  while (d->slots[i].key) i = (i + 1) & (d->cap - 1);
+  while (d->slots[i].key)
+    i = (i + 1) & (d->cap - 1);
   d->slots[i].key = key;
   d->count++;
   return &d->slots[i];
@@ -211,9 +213,9 @@ static int connect_db(struct db *d) {
     mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
   }
   /* No CLIENT_MULTI_STATEMENTS: only db_script turns it on, per call. */
-  if (!mysql_real_connect(m, sock ? "localhost" : d->host, d->user,
-                          d->password, d->name[0] ? d->name : NULL,
-                          sock ? 0 : d->port, sock, 0) ||
+  if (!mysql_real_connect(m, sock ? "localhost" : d->host, d->user, d->password,
+                          d->name[0] ? d->name : NULL, sock ? 0 : d->port, sock,
+                          0) ||
       mysql_real_query(m, db_session_sql, sizeof db_session_sql - 1)) {
     /* One line per few seconds: every request retries while it is down. */
     time_t t = now_mono();
@@ -251,15 +253,17 @@ static int ready(struct db *d) {
   return d->m ? 0 : connect_db(d);
 }
 
-static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+static char *dup_or_empty(const char *s) {
+  return strdup(s ? s : "");
+}
 
 int db_open(struct db **out, const struct cfg *c) {
   struct db *d = calloc(1, sizeof *d);
   *out = NULL;
   if (!d) return RC_NOMEM;
   d->socket = dup_or_empty(c->db_socket);
-  d->host = dup_or_empty(c->db_host && c->db_host[0] ? c->db_host
-                                                       : "127.0.0.1");
+  d->host =
+      dup_or_empty(c->db_host && c->db_host[0] ? c->db_host : "127.0.0.1");
   d->user = dup_or_empty(c->db_user);
   d->password = dup_or_empty(c->db_password);
   d->name = dup_or_empty(c->db_name);
@@ -355,8 +359,8 @@ static int bind_params(MYSQL_STMT *st, const char *sql,
     char num[48];
     snprintf(num, sizeof num, "%d given, %lu expected", n,
              mysql_stmt_param_count(st));
-    log_msg(LOG_ERROR, "db: wrong number of parameters", "sql", sql, "err",
-            num, NULL);
+    log_msg(LOG_ERROR, "db: wrong number of parameters", "sql", sql, "err", num,
+            NULL);
     return RC_INTERNAL;
   }
   if (n == 0) return 0;
@@ -395,7 +399,8 @@ struct col {
 };
 
 /* fetch_rows: copy the stored result of st into the arena. */
-static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a, struct db_res *res, struct dberr *err) {
+static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a,
+                      struct db_res *res, struct dberr *err) {
   int rc = 0, ncols = (int)mysql_stmt_field_count(st);
   MYSQL_BIND sb[DB_BIND_STACK], *b = sb;
   struct col sc[DB_BIND_STACK], *c = sc;
@@ -439,7 +444,8 @@ static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a, struct db_r
   memset(b, 0, sizeof *b * (size_t)ncols);
   size_t off = 0;
   for (int i = 0; i < ncols; i++) {
-    size_t sz = (f[i].max_length > DB_COL_MIN ? f[i].max_length : DB_COL_MIN) + 1;
+    size_t sz =
+        (f[i].max_length > DB_COL_MIN ? f[i].max_length : DB_COL_MIN) + 1;
     b[i].buffer_type = MYSQL_TYPE_STRING;
     b[i].buffer = d->buf + off;
     b[i].buffer_length = (unsigned long)sz;
@@ -525,8 +531,7 @@ static int run(struct db *d, struct arena *a, const char *sql,
   *sent = 0;
   if ((rc = ready(d))) return rc;
   if ((rc = prepare(d, sql, &st, err))) return rc;
-  if (n > DB_BIND_STACK && !(b = calloc((size_t)n, sizeof *b)))
-    return RC_NOMEM;
+  if (n > DB_BIND_STACK && !(b = calloc((size_t)n, sizeof *b))) return RC_NOMEM;
   rc = bind_params(st, sql, params, n, b);
   if (rc == 0) {
     *sent = 1;
@@ -681,9 +686,13 @@ static int end_tx(struct db *d, int commit) {
   return 0;
 }
 
-int db_commit(struct db *d) { return end_tx(d, 1); }
+int db_commit(struct db *d) {
+  return end_tx(d, 1);
+}
 
-int db_rollback(struct db *d) { return end_tx(d, 0); }
+int db_rollback(struct db *d) {
+  return end_tx(d, 0);
+}
 
 /* --- rows ----------------------------------------------------------------- */
 
@@ -698,4 +707,6 @@ long long db_i64(const struct db_row *r, int col, long long dflt) {
   return *end == '\0' || *end == '.' ? v : dflt;
 }
 
-const char *db_s(const struct db_row *r, int col) { return r->v[col]; }
+const char *db_s(const struct db_row *r, int col) {
+  return r->v[col];
+}

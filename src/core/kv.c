@@ -23,12 +23,12 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 
-#define KV_CONNECT_MS 200 /* connect timeout */
-#define KV_POLL_MS 200    /* wait for any reply */
-#define KV_RETRY_S 2      /* a failed server is left alone this long */
-#define KV_FAILURES 3     /* consecutive failures before the longer pause */
-#define KV_DEAD_S 10      /* ... of this many seconds */
-#define KV_KEY_MAX 200    /* longer keys are hashed */
+#define KV_CONNECT_MS 200  /* connect timeout */
+#define KV_POLL_MS 200     /* wait for any reply */
+#define KV_RETRY_S 2       /* a failed server is left alone this long */
+#define KV_FAILURES 3      /* consecutive failures before the longer pause */
+#define KV_DEAD_S 10       /* ... of this many seconds */
+#define KV_KEY_MAX 200     /* longer keys are hashed */
 #define KV_TTL_REL 2592000 /* memcached reads larger TTLs as a unix time */
 
 struct kv {
@@ -132,9 +132,11 @@ int kv_open(struct kv **out, const char *servers) {
   char *save = NULL;
   for (char *s = strtok_r(list, ",", &save); s && !rc;
        s = strtok_r(NULL, ",", &save)) {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+      s++;
     size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) s[--len] = '\0';
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+      s[--len] = '\0';
     if (!len) continue;
     rc = add_server(k->mc, s);
     n++;
@@ -204,8 +206,8 @@ int kv_get(struct kv *k, struct arena *a, const char *key, char **val,
  * (all of them live on one server when m < n), with the replies matched back
  * to every position of the request. 0, RC_KV or RC_NOMEM. */
 static int mget_round(struct kv *k, struct arena *a, const struct kkey *kk,
-                      const int *idx, int m, int n, const char **gk,
-                      size_t *gn, char **vals, size_t *lens) {
+                      const int *idx, int m, int n, const char **gk, size_t *gn,
+                      char **vals, size_t *lens) {
   memcached_return_t r;
   for (int j = 0; j < m; j++) {
     gk[j] = kk[idx[j]].p;
@@ -264,9 +266,11 @@ int kv_mget(struct kv *k, struct arena *a, const char *const *keys, int n,
     rc = RC_NOMEM;
     goto out;
   }
-  for (int i = 0; i < n; i++) key_make(&kk[i], keys[i]);
+  for (int i = 0; i < n; i++)
+    key_make(&kk[i], keys[i]);
   if (memcached_server_count(k->mc) <= 1) {
-    for (int i = 0; i < n; i++) idx[i] = i;
+    for (int i = 0; i < n; i++)
+      idx[i] = i;
     rc = mget_round(k, a, kk, idx, n, n, gk, gn, vals, lens);
     goto out;
   }

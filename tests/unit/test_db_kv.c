@@ -74,8 +74,8 @@ static void kill_conn(struct db *d, struct db *other) {
   for (int i = 0; i < 100; i++) {
     struct db_res res;
     struct db_val p = DB_I(id);
-    if (db_exec(other, A, gone, &p, 1, DB_IDEMPOTENT, &res) == 0 &&
-        res.nrows && db_i64(&res.rows[0], 0, 1) == 0)
+    if (db_exec(other, A, gone, &p, 1, DB_IDEMPOTENT, &res) == 0 && res.nrows &&
+        db_i64(&res.rows[0], 0, 1) == 0)
       return;
     usleep(10000);
   }
@@ -84,21 +84,22 @@ static void kill_conn(struct db *d, struct db *other) {
 
 static void test_script(struct db *d) {
   char err[512];
-  CHECK_INT(db_script(d,
-                      "DROP TABLE IF EXISTS test_db_kv;\n"
-                      "CREATE TABLE test_db_kv (\n"
-                      "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
-                      "  name VARCHAR(64) NOT NULL UNIQUE,\n"
-                      "  note MEDIUMTEXT NULL,\n"
-                      "  data VARBINARY(300) NULL,\n"
-                      "  n INT NULL,\n"
-                      "  t DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)\n"
-                      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
-                      "COLLATE=utf8mb4_unicode_ci;\n"
-                      "SELECT 1; SELECT 2, 3;\n"
-                      "-- a trailing comment\n",
-                      err, sizeof err),
-            0);
+  CHECK_INT(
+      db_script(d,
+                "DROP TABLE IF EXISTS test_db_kv;\n"
+                "CREATE TABLE test_db_kv (\n"
+                "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+                "  name VARCHAR(64) NOT NULL UNIQUE,\n"
+                "  note MEDIUMTEXT NULL,\n"
+                "  data VARBINARY(300) NULL,\n"
+                "  n INT NULL,\n"
+                "  t DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)\n"
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+                "COLLATE=utf8mb4_unicode_ci;\n"
+                "SELECT 1; SELECT 2, 3;\n"
+                "-- a trailing comment\n",
+                err, sizeof err),
+      0);
   /* An error stops the script and names the statement. */
   CHECK_INT(db_script(d, "SELECT 1; SELEKT 2; SELECT 3", err, sizeof err),
             RC_DB);
@@ -122,8 +123,9 @@ static void test_rows(struct db *d) {
   CHECK_INT(res.nrows, 0);
 
   /* 4-byte UTF-8 round trips (utf8mb4), NULLs stay NULL. */
-  struct db_val p2[] = {DB_S("b\xc3\xa9" "b\xf0\x9f\x8e\xb5"), DB_S(""),
-                        DB_NUL, DB_NUL};
+  struct db_val p2[] = {DB_S("b\xc3\xa9"
+                             "b\xf0\x9f\x8e\xb5"),
+                        DB_S(""), DB_NUL, DB_NUL};
   CHECK_INT(db_exec(d, A, SQL_INSERT, p2, 4, 0, &res), 0);
   CHECK_INT(res.insert_id, 2);
 
@@ -142,11 +144,13 @@ static void test_rows(struct db *d) {
   /* DATETIME(3) comes back as text with its milliseconds. */
   CHECK(db_s(r, 5) && strlen(db_s(r, 5)) == 23);
 
-  k = DB_S("B\xc3\x89" "B\xf0\x9f\x8e\xb5"); /* the collation ignores case */
+  k = DB_S("B\xc3\x89"
+           "B\xf0\x9f\x8e\xb5"); /* the collation ignores case */
   CHECK_INT(db_exec(d, A, SQL_BY_NAME, &k, 1, DB_IDEMPOTENT, &res), 0);
   CHECK_INT(res.nrows, 1);
   if (res.nrows) {
-    CHECK_STR(db_s(&res.rows[0], 1), "b\xc3\xa9" "b\xf0\x9f\x8e\xb5");
+    CHECK_STR(db_s(&res.rows[0], 1), "b\xc3\xa9"
+                                     "b\xf0\x9f\x8e\xb5");
     CHECK_STR(db_s(&res.rows[0], 2), "");
     CHECK(db_s(&res.rows[0], 3) == NULL);
     CHECK_INT(db_i64(&res.rows[0], 4, 7), 7);
@@ -177,8 +181,8 @@ static void test_rows(struct db *d) {
 
   /* UPDATE: affected rows. */
   struct db_val u[] = {DB_I(5), DB_S("alice")};
-  CHECK_INT(db_exec(d, A, "UPDATE test_db_kv SET n = ? WHERE name = ?", u, 2,
-                    0, &res),
+  CHECK_INT(db_exec(d, A, "UPDATE test_db_kv SET n = ? WHERE name = ?", u, 2, 0,
+                    &res),
             0);
   CHECK_INT(res.affected, 1);
 }
@@ -189,7 +193,8 @@ static void test_sizes(struct db *d) {
    * longest value of the result. */
   size_t big = 300000;
   char *text = malloc(big + 1);
-  for (size_t i = 0; i < big; i++) text[i] = (char)('a' + i % 26);
+  for (size_t i = 0; i < big; i++)
+    text[i] = (char)('a' + i % 26);
   text[big] = '\0';
   struct db_val p[] = {DB_S("big"), DB_S(text), DB_NUL, DB_NUL};
   CHECK_INT(db_exec(d, A, SQL_INSERT, p, 4, 0, &res), 0);
@@ -233,7 +238,8 @@ static void test_sizes(struct db *d) {
   CHECK_INT(res.ncols, 40);
   if (res.nrows == 1) CHECK_INT(db_i64(&res.rows[0], 39, 0), 40);
   struct db_val many[40];
-  for (int i = 0; i < 40; i++) many[i] = DB_I(i + 1);
+  for (int i = 0; i < 40; i++)
+    many[i] = DB_I(i + 1);
   CHECK_INT(db_exec(d, A,
                     "SELECT ?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+"
                     "?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?+?",
@@ -330,7 +336,8 @@ static void test_reconnect(struct db *d, struct db *other) {
   CHECK_INT(count_rows(d), n + 1);
 
   /* The new connection has the session settings again. */
-  CHECK_INT(db_exec(d, A, "SELECT @@time_zone, @@sql_mode, @@character_set_client",
+  CHECK_INT(db_exec(d, A,
+                    "SELECT @@time_zone, @@sql_mode, @@character_set_client",
                     NULL, 0, DB_IDEMPOTENT, &res),
             0);
   if (res.nrows == 1) {
@@ -432,7 +439,8 @@ static void test_kv(struct kv *k) {
   CHECK_INT(c, 1);
   CHECK_INT(kv_incr(k, key("n"), 60, &c), 0);
   CHECK_INT(c, 2);
-  for (int i = 0; i < 10; i++) kv_incr(k, key("n"), 60, &c);
+  for (int i = 0; i < 10; i++)
+    kv_incr(k, key("n"), 60, &c);
   CHECK_INT(c, 12);
   CHECK_INT(kv_get(k, A, key("n"), &v, &n), 0);
   CHECK_STR(v, "12");
@@ -466,8 +474,8 @@ static void test_kv(struct kv *k) {
   CHECK_STR(v, "long");
   CHECK_INT(kv_get(k, A, long2, &v, &n), 0);
   CHECK_STR(v, "long2");
-  const char *odd[] = {"a key with spaces", "tab\there", "nl\nx", "del\x7f",
-                       "\xc3\xa9t\xc3\xa9", ""};
+  const char *odd[] = {"a key with spaces", "tab\there",         "nl\nx",
+                       "del\x7f",           "\xc3\xa9t\xc3\xa9", ""};
   for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
     char *kk = arena_printf(A, "%s:%ld", odd[i], (long)getpid());
     CHECK_INT(kv_set(k, kk, odd[i], strlen(odd[i]), 60), 0);
@@ -604,9 +612,8 @@ int main(void) {
     }
     loaded = true;
   } else {
-    fprintf(stderr,
-            "set ENCORE_TEST_DB_SOCKET and ENCORE_TEST_KV, or "
-            "ENCORE_STACK_DIR: skipped\n");
+    fprintf(stderr, "set ENCORE_TEST_DB_SOCKET and ENCORE_TEST_KV, or "
+                    "ENCORE_STACK_DIR: skipped\n");
     return 77;
   }
 
