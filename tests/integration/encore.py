@@ -587,7 +587,17 @@ def expect_problem(resp, statuses=None, slug=None, what=""):
 
 
 def error_fields(problem):
-    return {e.get("field") for e in (problem.get("errors") or [])}
+    """The fields a 422 names; an item of an array field ("genres[3]") or a
+    member of an object field ("a.b") also counts as naming the field."""
+    out = set()
+    for e in problem.get("errors") or []:
+        f = e.get("field")
+        if isinstance(f, str):
+            out.add(f)
+            m = re.match(r"^([^.\[]+)[.\[]", f)
+            if m:
+                out.add(m.group(1))
+    return out
 
 
 def check(cond, msg):
@@ -642,6 +652,65 @@ def api_pid():
         return None
 
 
+CRASH_SIGNALS = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+                 11: "SIGSEGV", 31: "SIGSYS"}
+
+
+def api_log():
+    """Path of encore-api's log file, or None."""
+    try:
+        s = stack()
+    except SystemExit:
+        return None
+    path = conf().get("log_file")
+    if path and path != "-":
+        return path if os.path.isabs(path) else os.path.join(stack_dir(), path)
+    d = s.get("ENCORE_LOG_DIR") or os.path.join(stack_dir(), "log")
+    path = os.path.join(d, "encore-api.log")
+    return path if os.path.exists(path) else None
+
+
+def log_mark():
+    """The current size of encore-api's log (see crashes_since)."""
+    path = api_log()
+    try:
+        return (path, os.path.getsize(path)) if path else (None, 0)
+    except OSError:
+        return (path, 0)
+
+
+def crashes_since(mark):
+    """Worker deaths by a crash signal logged since mark: ["SIGSEGV x3"]."""
+    path, offset = mark
+    if not path:
+        return []
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    counts = {}
+    for line in text.splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(o, dict) or "died" not in str(o.get("msg", "")):
+            continue
+        st = str(o.get("status", o.get("signal", "")))
+        sig = int(st[1:]) if st.startswith("-") and st[1:].isdigit() else None
+        if sig is None and st.upper().startswith("SIG"):
+            name = st.upper()
+        elif sig in CRASH_SIGNALS:
+            name = CRASH_SIGNALS[sig]
+        else:
+            continue
+        if name in CRASH_SIGNALS.values():
+            counts[name] = counts.get(name, 0) + 1
+    return ["%s x%d" % (k, v) for k, v in sorted(counts.items())]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -663,6 +732,7 @@ def main(namespace, setup=None):
     if only:
         tests = [(n, f) for n, f in tests if n in only or n[5:] in only]
     passed = failed = skipped = 0
+    mark = log_mark() if _stack is not None else (None, 0)
     if setup is not None:
         setup()
     for name, fn in tests:
@@ -689,6 +759,11 @@ def main(namespace, setup=None):
             continue
         passed += 1
         print("PASS %s (%.2fs)" % (name, time.monotonic() - t0), flush=True)
+    crashed = crashes_since(mark)
+    if crashed:
+        failed += 1
+        print("FAIL no_worker_crashed: encore-api workers died by a crash signal "
+              "while this file ran (%s; see %s)" % (", ".join(crashed), mark[0]), flush=True)
     line = "%d passed, %d failed" % (passed, failed)
     if skipped:
         line += ", %d skipped" % skipped
