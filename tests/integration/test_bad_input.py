@@ -55,13 +55,23 @@ def routes():
     ]
 
 
+FULL = ("/api/v1/auth/register", "/api/v1/me")
+
+# The payloads that every route gets; the FULL routes get all of them (the
+# parser and the size cap are shared, the validators are per route).
+CORE = {"truncated", "not JSON", "trailing garbage", "empty body", "invalid UTF-8",
+        "raw NUL in a string", "escaped NUL", "number for a string", "array for a string",
+        "top-level array", "top-level null", "unknown field", "nested 41 deep",
+        "body over 1 MiB"}
+
+
 def routes_for(scheme):
     """Every JSON route over HTTPS; two of them over plain HTTP too (the
     transports differ, the routes do not)."""
     all_routes = routes()
     if scheme == "https":
         return all_routes
-    return [r for r in all_routes if r[1] in ("/api/v1/auth/register", "/api/v1/me")]
+    return [r for r in all_routes if r[1] in FULL]
 
 
 def nested(depth, inner=b"1"):
@@ -112,6 +122,7 @@ def payloads(field):
         ("1 MB string", obj(b'"' + b"a" * 1000000 + b'"'), {413, 422}, None),
         ("body over 1 MiB", obj(b'"' + b"a" * (MIB + 16) + b'"'), {413}, None),
         ("body over 1 MiB of spaces", b" " * (MIB + 1) + b"{}", {413}, None),
+        ("body of 3 MiB", obj(b'"' + b"a" * (3 * MIB) + b'"'), {413}, None),
     ]
 
 
@@ -156,6 +167,8 @@ def test_hostile_bodies():
     for scheme in encore.SCHEMES:
         for method, path, route, tok, field, _ in routes_for(scheme):
             for label, body, statuses, named in payloads(field):
+                if path not in FULL and label not in CORE:
+                    continue
                 def one(method=method, path=path, route=route, tok=tok, label=label,
                         body=body, statuses=statuses, named=named, scheme=scheme):
                     what = "%s %s %s [%s]" % (scheme, method, path, label)
