@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,7 +397,51 @@ static int bind_params(MYSQL_STMT *st, const char *sql,
 struct col {
   unsigned long len;
   my_bool null, trunc;
+  int real;   /* 0, or 1 for DOUBLE and 2 for FLOAT: fetched as a double */
+  double num; /* ... into here */
 };
+
+/* Servers mark a floating-point value without fixed decimals this way. */
+#define DB_NOT_FIXED_DEC 31
+
+/* format_real: a FLOAT or DOUBLE as text. Connector/C 3.3 overflows a stack
+ * buffer when it converts a DOUBLE with fixed decimals and a huge integer
+ * part to a string (ma_fcvt into 300 bytes), so such columns are fetched as
+ * numbers and formatted here: fixed decimals with "%.*f", others as the
+ * shortest text that reads back as the same value ("0.1", "1e300"). */
+static char *format_real(struct arena *a, const struct col *c,
+                         unsigned decimals, size_t *len) {
+  char tmp[48];
+  if (decimals < DB_NOT_FIXED_DEC) {
+    int n = snprintf(NULL, 0, "%.*f", (int)decimals, c->num);
+    char *s = n >= 0 ? arena_alloc(a, (size_t)n + 1) : NULL;
+    if (!s) return NULL;
+    snprintf(s, (size_t)n + 1, "%.*f", (int)decimals, c->num);
+    *len = (size_t)n;
+    return s;
+  }
+  bool is_float = c->real == 2;
+  for (int p = is_float ? 6 : 15; p <= (is_float ? 9 : 17); p++) {
+    snprintf(tmp, sizeof tmp, "%.*g", p, c->num);
+    if (is_float ? strtof(tmp, NULL) == (float)c->num
+                 : strtod(tmp, NULL) == c->num)
+      break;
+  }
+  /* The server's exponent style: "1e300", "1.5e-7", not "1e+300". */
+  char *e = strchr(tmp, 'e');
+  if (e) {
+    char *q = e + 1, *w = e + 1;
+    if (*q == '+')
+      q++;
+    else if (*q == '-')
+      *w++ = *q++;
+    while (*q == '0' && q[1])
+      q++;
+    memmove(w, q, strlen(q) + 1);
+  }
+  *len = strlen(tmp);
+  return arena_strndup(a, tmp, *len);
+}
 
 /* fetch_rows: copy the stored result of st into the arena. */
 static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a,
@@ -446,9 +491,18 @@ static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a,
   for (int i = 0; i < ncols; i++) {
     size_t sz =
         (f[i].max_length > DB_COL_MIN ? f[i].max_length : DB_COL_MIN) + 1;
-    b[i].buffer_type = MYSQL_TYPE_STRING;
-    b[i].buffer = d->buf + off;
-    b[i].buffer_length = (unsigned long)sz;
+    c[i].real = f[i].type == MYSQL_TYPE_DOUBLE  ? 1
+                : f[i].type == MYSQL_TYPE_FLOAT ? 2
+                                                : 0;
+    if (c[i].real) {
+      b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+      b[i].buffer = &c[i].num;
+      b[i].buffer_length = sizeof c[i].num;
+    } else {
+      b[i].buffer_type = MYSQL_TYPE_STRING;
+      b[i].buffer = d->buf + off;
+      b[i].buffer_length = (unsigned long)sz;
+    }
     b[i].length = &c[i].len;
     b[i].is_null = &c[i].null;
     b[i].error = &c[i].trunc;
@@ -480,6 +534,13 @@ static int fetch_rows(struct db *d, MYSQL_STMT *st, struct arena *a,
     }
     for (int i = 0; i < ncols; i++) {
       if (c[i].null) continue; /* v[i] stays NULL */
+      if (c[i].real) {
+        if (!(row->v[i] = format_real(a, &c[i], f[i].decimals, &row->len[i]))) {
+          rc = RC_NOMEM;
+          goto out;
+        }
+        continue;
+      }
       char *v = arena_alloc(a, (size_t)c[i].len + 1);
       if (!v) {
         rc = RC_NOMEM;

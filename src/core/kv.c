@@ -75,7 +75,7 @@ static int fail(struct kv *k, const char *op, memcached_return_t r) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   if (!k->last_report || ts.tv_sec - k->last_report >= 10) {
-    log_msg(LOG_WARN, "kv: cache unreachable", "op", op, "err",
+    log_msg(LOG_WARN, "kv: cache operation failed", "op", op, "err",
             memcached_last_error_message(k->mc)
                 ? memcached_last_error_message(k->mc)
                 : memcached_strerror(k->mc, r),
@@ -85,9 +85,10 @@ static int fail(struct kv *k, const char *op, memcached_return_t r) {
   return RC_KV;
 }
 
-/* add_server: one "host[:port]", "[v6]:port" or "/path" entry. */
+/* add_server: one "host[:port]", "[v6]:port" or "/path/to.sock" entry. */
 static int add_server(memcached_st *mc, char *s) {
-  if (s[0] == '/' || s[0] == '.')
+  /* A path (absolute, or relative as a config may leave it) is a socket. */
+  if (s[0] == '/' || s[0] == '.' || strchr(s, '/'))
     return memcached_server_add_unix_socket(mc, s) == MEMCACHED_SUCCESS
                ? 0
                : RC_INVALID;

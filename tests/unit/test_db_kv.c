@@ -228,6 +228,33 @@ static void test_sizes(struct db *d) {
     CHECK_INT(db_i64(&res.rows[0], 5, -1), -1);
   }
 
+  /* Floating point: a DOUBLE with fixed decimals and a huge integer part
+   * (over 300 characters; Connector/C's own conversion overflows a stack
+   * buffer on it), and the shortest text for the others. */
+  CHECK_INT(db_exec(d, A,
+                    "SELECT ROUND(CAST(1e300 AS DOUBLE), 30), 'x', "
+                    "CAST(1e300 AS DOUBLE), CAST(-1.5e-7 AS DOUBLE), "
+                    "CAST(0.1 AS FLOAT), ROUND(CAST(2.5 AS DOUBLE), 2), "
+                    "CAST(123456789012345678 AS DOUBLE), CAST(1 AS DOUBLE)",
+                    NULL, 0, DB_IDEMPOTENT, &res),
+            0);
+  if (res.nrows == 1) {
+    const struct db_row *r = &res.rows[0];
+    const char *t = db_s(r, 0);
+    CHECK(t && strlen(t) > 300 && r->len[0] == strlen(t));
+    CHECK(t && strncmp(t, "1000000000", 10) == 0);
+    CHECK(t &&
+          strcmp(t + strlen(t) - 31, ".000000000000000000000000000000") == 0);
+    CHECK_STR(db_s(r, 1), "x");
+    CHECK_STR(db_s(r, 2), "1e300");
+    CHECK_STR(db_s(r, 3), "-1.5e-7");
+    CHECK_STR(db_s(r, 4), "0.1");
+    CHECK_STR(db_s(r, 5), "2.50");
+    CHECK_STR(db_s(r, 6), "1.2345678901234568e17");
+    CHECK_STR(db_s(r, 7), "1");
+    CHECK_INT(r->len[5], 4);
+  }
+
   /* More columns and parameters than the bind arrays on the stack. */
   CHECK_INT(db_exec(d, A,
                     "SELECT 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
@@ -518,6 +545,7 @@ static void test_kv_down(void) {
 
   /* Nothing listens here: every call fails fast with RC_KV. */
   const char *lists[] = {"/nonexistent/memcached.sock", "127.0.0.1:1",
+                         "nonexistent/memcached.sock",
                          "127.0.0.1:1,/nonexistent/memcached.sock"};
   for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
     CHECK_INT(kv_open(&k, lists[i]), 0);
