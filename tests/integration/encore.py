@@ -155,10 +155,34 @@ SCHEMES = ("http", "https")
 
 _sessions = {}
 
-# nginx limits /api/ to 50 requests/s per client address (burst 100), and the
-# test files share 127.0.0.1 when ctest runs them in parallel: each process
-# stays under RATE requests/s so that two of them never reach the limit.
-RATE = float(os.environ.get("ENCORE_TEST_RATE", "20"))
+
+def loopback_source(ip=None):
+    """A loopback address to connect from: `ip`, or a random 127.a.b.c other
+    than 127.0.0.1; None when this host cannot bind it (then 127.0.0.1 is
+    used, shared with every other client)."""
+    if ip is None:
+        r = secrets.token_bytes(3)
+        ip = "127.%d.%d.%d" % (1 + r[0] % 254, r[1], 1 + r[2] % 254)
+    try:
+        s = socket.socket()
+        try:
+            s.bind((ip, 0))
+        finally:
+            s.close()
+    except OSError:
+        return None
+    return ip
+
+
+# Each test process talks from its own loopback address, so nginx's
+# per-address rate limit and Encore's per-address login throttle (20 failures
+# in 15 minutes) count it apart from the other test files running in parallel
+# and from earlier runs against the same stack.
+SOURCE_IP = os.environ.get("ENCORE_TEST_SOURCE_IP") or loopback_source()
+
+# nginx limits /api/ to 50 requests/s per client address (burst 100): stay
+# under RATE requests/s (lower when the address is shared with others).
+RATE = float(os.environ.get("ENCORE_TEST_RATE", "40" if SOURCE_IP else "20"))
 _last_api_request = [0.0]
 
 
@@ -174,12 +198,21 @@ def pace(path):
 
 def _session(scheme):
     import requests
+    import requests.adapters
+
+    class SourceAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kw):
+            if SOURCE_IP:
+                kw["source_address"] = (SOURCE_IP, 0)
+            return super().init_poolmanager(*args, **kw)
 
     s = _sessions.get(scheme)
     if s is None:
         s = requests.Session()
         s.trust_env = False  # never a proxy from the environment
         s.verify = ca_file() if scheme == "https" else True
+        s.mount("http://", SourceAdapter())
+        s.mount("https://", SourceAdapter())
         _sessions[scheme] = s
     return s
 
@@ -238,18 +271,22 @@ class _CIDict(dict):
         return super().__contains__(k.lower())
 
 
-def raw(method, target, scheme="https", headers=None, body=None):
+def raw(method, target, scheme="https", headers=None, body=None, source=None):
     """Send exactly this request line target and body (no URL clean-up, no
-    automatic headers besides Host and Content-Length when a body is given).
-    Returns a RawResponse; raises OSError when the server gives none."""
+    automatic headers besides Host and Content-Length when a body is given),
+    from the address `source` (default SOURCE_IP). Returns a RawResponse;
+    raises OSError when the server gives none."""
     u = urllib.parse.urlsplit(base_url(scheme))
     pace(target)
+    src = source or SOURCE_IP
+    src = (src, 0) if src else None
     if scheme == "https":
         ctx = ssl.create_default_context(cafile=stack().get("ENCORE_CA_FILE"))
         conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx,
-                                           timeout=TIMEOUT)
+                                           timeout=TIMEOUT, source_address=src)
     else:
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT,
+                                          source_address=src)
     try:
         conn.putrequest(method, target, skip_accept_encoding=True)
         h = dict(headers or {})

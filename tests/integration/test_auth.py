@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Accounts and sessions through nginx: register, login, the OAuth2 token
 endpoint, refresh rotation, logout, password change, forgot/reset (with a
-local SMTP sink on $ENCORE_SMTP_PORT) and the per-account login throttle.
+local SMTP sink on $ENCORE_SMTP_PORT) and the login throttles.
 
-Deliberate login failures here: 10 (the per-IP limit is 20 per 15 minutes,
-shared with the other test files)."""
+Deliberate login failures: 9 from this process's own loopback address
+(encore.SOURCE_IP; the per-address limit is 20 per 15 minutes), and 20 more
+from a second address of the per-address throttle test alone."""
 
 import email
 import email.policy
+import json
 import os
 import re
 import socketserver
@@ -542,21 +544,51 @@ def test_forgot_invalid_email_422():
 
 
 def test_login_throttle_per_account():
-    # 6 deliberate failures, on a fresh account
+    # 5 deliberate failures on a fresh account (4 by login, 1 by the token
+    # endpoint: both are logins), then the account is locked for both
     u = encore.register()
     bystander = encore.register()
+    limit = int(encore.conf().get("login_max_account", 5))
     statuses = []
-    last = None
-    for i in range(6):
-        last = encore.login_raw(u.username, "wrong-password-%d" % i)
-        statuses.append(last.status_code)
-    check(statuses[:5] == [401] * 5, "the first 5 failures should be 401: %r" % statuses)
+    for i in range(limit - 1):
+        statuses.append(encore.login_raw(u.username, "wrong-password-%d" % i).status_code)
+    check(statuses == [401] * (limit - 1), "failures before the limit should be 401: %r" % statuses)
+    r = token_form({"grant_type": "password", "username": u.username, "password": "wrong-pw-x"})
+    oauth_error(r, "invalid_grant")
+    last = encore.login_raw(u.username, "wrong-password-again")
     p = expect(last, 429, "POST", LOGIN)
     check(p["type"] == "urn:encore:problem:rate-limited", "type %r" % p["type"])
     ra = last.headers.get("Retry-After", "")
     check(ra.isdigit() and 1 <= int(ra) <= 900, "Retry-After %r is not 1..900 seconds" % ra)
+    r = token_form({"grant_type": "password", "username": u.username, "password": "wrong-pw-y"})
+    expect(r, 429, "POST", TOKEN)
+    check((r.headers.get("Retry-After") or "").isdigit(), "token 429 without Retry-After")
     # the window is per account: another account logs in fine
     encore.login(bystander)
+
+
+def test_login_throttle_per_address():
+    # login_max_ip (20) failures from a loopback address of this test's own,
+    # so that no other test's address is throttled
+    ip = encore.loopback_source()
+    if not ip:
+        raise encore.Skip("cannot connect from a second loopback address")
+    limit = int(encore.conf().get("login_max_ip", 20))
+    u = encore.register()
+
+    def login_from(name, password):
+        body = json.dumps({"username": name, "password": password}).encode()
+        return encore.raw("POST", LOGIN, "https", {"Content-Type": "application/json"},
+                          body, source=ip)
+
+    statuses = [login_from(encore.unique("nobody"), "wrong-password").status_code
+                for _ in range(limit)]
+    check(statuses == [401] * limit, "the first %d failures should be 401: %r" % (limit, statuses))
+    r = login_from(u.username, u.password)
+    expect(r, 429, "POST", LOGIN)
+    check((r.headers.get("Retry-After") or "").isdigit(), "429 without Retry-After")
+    # the same account from another address is fine
+    encore.login(u)
 
 
 if __name__ == "__main__":
