@@ -80,10 +80,26 @@ static void read_body(struct req *r, FCGX_Stream *in, long body_max) {
   r->body_len = got;
 }
 
+/* copy_env: the request's parameters copied into the arena. FCGX_Finish_r
+ * frees libfcgi's copy, and the access line and after-response work still
+ * read them. */
+static char **copy_env(struct arena *a, char **envp) {
+  size_t n = 0;
+  while (envp && envp[n]) n++;
+  char **env = arena_alloc(a, (n + 1) * sizeof *env);
+  if (!env) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!(env[i] = arena_strdup(a, envp[i]))) return NULL;
+  env[n] = NULL;
+  return env;
+}
+
 static void handle(FCGX_Request *fr, struct arena *a, long body_max) {
   struct req r;
   long long t0 = now_us();
-  req_init(&r, a, fr->envp);
+  char **env = copy_env(a, fr->envp);
+  static char *none[] = {NULL};
+  req_init(&r, a, env ? env : none);
   read_body(&r, fr->in, body_max);
   drain(fr->in);
   int status = router_dispatch(&r);

@@ -45,7 +45,8 @@ int h_me_patch(struct req *r) {
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, patch_fields, 3))) return st;
   const char *avatar = jx_str(body, "avatar_url");
-  bool clear = jx_has(body, "avatar_url") && !avatar;
+  json_object *given = NULL;
+  bool clear = json_object_object_get_ex(body, "avatar_url", &given) && !given;
   if (avatar && !https_url_ok(avatar)) {
     struct jx_errors errs = {.n = 1,
                              .e = {{"avatar_url", "must be an https:// URL"}}};

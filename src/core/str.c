@@ -135,6 +135,23 @@ bool str_utf8_valid(const char *s, size_t n) {
   return true;
 }
 
+size_t str_utf8_clip(char *dst, size_t cap, const char *src) {
+  const unsigned char *p = (const unsigned char *)src;
+  size_t n = strlen(src), i = 0, o = 0;
+  if (cap == 0) return 0;
+  while (i < n) {
+    size_t k = utf8_seq(p + i, n - i);
+    const char *piece = k ? src + i : "?";
+    size_t len = k ? k : 1;
+    if (o + len > cap - 1) break;
+    memcpy(dst + o, piece, len);
+    o += len;
+    i += k ? k : 1;
+  }
+  dst[o] = '\0';
+  return o;
+}
+
 size_t str_utf8_len(const char *s, size_t n) {
   size_t count = 0;
   for (size_t i = 0; i < n; i++)

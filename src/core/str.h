@@ -25,6 +25,10 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 /* str_utf8_valid: true when s[0..n) is well-formed UTF-8 (no overlongs, no
  * surrogates, nothing above U+10FFFF) and holds no NUL byte. */
 bool str_utf8_valid(const char *s, size_t n);
+/* str_utf8_clip: copy the C string src into dst[0..cap) as valid UTF-8:
+ * each invalid byte becomes '?', and the copy ends on a character boundary.
+ * Returns the bytes written (without the NUL). */
+size_t str_utf8_clip(char *dst, size_t cap, const char *src);
 /* str_utf8_len: number of code points of valid UTF-8. */
 size_t str_utf8_len(const char *s, size_t n);
 /* str_eq_ct: constant-time comparison of two equal-length byte strings. */

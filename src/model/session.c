@@ -14,6 +14,7 @@
 #include "core/kv.h"
 #include "core/rc.h"
 #include "core/rnd.h"
+#include "core/str.h"
 #include "core/tok.h"
 
 /* Revocation marks outlive any access token issued before them. */
@@ -46,7 +47,8 @@ int session_create(struct db *d, long long user_id, const char *user_agent,
                    const char *ip, int ttl, long long *sid, char refresh[44]) {
   struct db_res res;
   char ua[256];
-  snprintf(ua, sizeof ua, "%s", user_agent ? user_agent : "");
+  /* The column is utf8mb4 under strict mode: clip, never fail a login. */
+  str_utf8_clip(ua, sizeof ua, user_agent ? user_agent : "");
   struct db_val p[] = {DB_I(user_id), DB_I(ttl), DB_S(ua), DB_S(ip)};
   int rc = db_exec(d, NULL,
                    "INSERT INTO sessions (user_id, expires_at, user_agent, ip)"

@@ -134,6 +134,16 @@ int main(void) {
   CHECK_INT(str_parse_i64("-1", 0, 10, &v), RC_INVALID);
   CHECK_INT(str_parse_i64(NULL, 0, 10, &v), RC_INVALID);
 
+  /* Clipping keeps whole characters and replaces invalid bytes. */
+  char clip[6];
+  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "ab\xc3\xa9\xc3\xa9"), 4);
+  CHECK_STR(clip, "ab\xc3\xa9");
+  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "a\xff\xfe" "b"), 4);
+  CHECK_STR(clip, "a??b");
+  CHECK(str_utf8_valid(clip, strlen(clip)));
+  CHECK_INT((long long)str_utf8_clip(clip, 1, "abc"), 0);
+  CHECK_STR(clip, "");
+
   arena_free(a);
   T_DONE();
 }
