@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -120,6 +122,20 @@ static void handle(FCGX_Request *fr, struct arena *a, long body_max) {
                 now_us() - t0, req_user_id(&r), status >= 400 ? r.error : NULL);
 }
 
+/* pending: is a connection waiting in the listen queue? */
+static bool pending(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* arm: interrupt a blocking accept after ms milliseconds (0 disarms). */
+static void arm(int ms) {
+  struct itimerval t = {.it_value = {.tv_sec = 0, .tv_usec = ms * 1000}};
+  setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
 int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
   FCGX_Request fr;
   sigset_t set;
@@ -133,13 +149,23 @@ int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
   sigprocmask(SIG_BLOCK, &set, NULL);
   for (;;) {
     /* A stop signal that arrived during the last request is delivered
-     * here, before the next accept. */
+     * here, before the next accept. Once stopping, the worker still takes
+     * the connections already queued on the socket (nginx sent them), and
+     * leaves when the queue is empty; the timer ends an accept that lost
+     * the race for the last one to another worker. */
     sigprocmask(SIG_UNBLOCK, &set, NULL);
-    if (*stop) break;
+    if (*stop) {
+      if (!pending(fd)) break;
+      arm(100);
+    }
     int rc = FCGX_Accept_r(&fr);
+    arm(0);
     sigprocmask(SIG_BLOCK, &set, NULL);
     if (rc < 0) {
       if (*stop) break;
