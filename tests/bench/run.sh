@@ -15,7 +15,8 @@ stack="$build/src/stack/encore-stack"
 
 rm -rf "$dir"
 trap '"$stack" stop "$dir" >/dev/null 2>&1 || true; [ -n "${noop_pid:-}" ] && kill "$noop_pid" 2>/dev/null || true' EXIT
-ENCORE_HTTPS_PORT=0 ENCORE_HTTP_PORT=0 ENCORE_RATE_LIMIT=off \
+ENCORE_HTTPS_PORT=0 ENCORE_HTTP_PORT=0 ENCORE_RATE_IP=1000000r/s \
+  ENCORE_RATE_TOKEN=1000000r/s ENCORE_BURST_IP=100000 ENCORE_BURST_TOKEN=100000 \
   "$stack" start "$dir" >/dev/null
 set -a; . "$dir/stack.env"; set +a
 
@@ -32,11 +33,14 @@ ENCORE_BENCH_TOKEN=$(curl -sf -H 'Content-Type: application/json' \
 export ENCORE_BENCH_TOKEN ENCORE_DEMO_USER ENCORE_DEMO_PASSWORD
 
 # run NAME CONNS SCRIPT URL: one wrk run, its RESULT line kept.
+# wrk reads its script once per thread, so it must be a real file.
+lua="$dir/bench.lua"
 run() {
   local name=$1 c=$2 script=$3 url=$4 out
   local t=2; [ "$c" -lt 2 ] && t=1
-  out=$(cd "$here" && wrk -t"$t" -c"$c" -d"${secs}s" --latency \
-    -s <(cat ${script:+"$script"} report.lua) "$url" | grep '^RESULT')
+  (cd "$here" && cat ${script:+"$script"} report.lua) > "$lua"
+  out=$(wrk -t"$t" -c"$c" -d"${secs}s" --latency -s "$lua" "$url" |
+    grep '^RESULT')
   echo "$name $out"
 }
 
