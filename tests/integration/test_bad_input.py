@@ -480,6 +480,9 @@ def test_api_still_alive():
     pid = encore.api_pid()
     if pid is not None:
         check(encore.pid_alive(pid), "the encore-api master (pid %d) is gone" % pid)
+        end = time.monotonic() + 5  # a worker being replaced is not yet there
+        while not encore.children(pid) and time.monotonic() < end:
+            time.sleep(0.1)
         check(encore.children(pid), "the encore-api master (pid %d) has no worker" % pid)
     for scheme in encore.SCHEMES:
         r = encore.call("GET", "/readyz", scheme)
