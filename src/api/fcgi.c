@@ -160,12 +160,14 @@ int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
      * leaves when the queue is empty; the timer ends an accept that lost
      * the race for the last one to another worker. */
     sigprocmask(SIG_UNBLOCK, &set, NULL);
+    bool armed = false;
     if (*stop) {
       if (!pending(fd)) break;
       arm(100);
+      armed = true;
     }
     int rc = FCGX_Accept_r(&fr);
-    arm(0);
+    if (armed) arm(0);
     sigprocmask(SIG_BLOCK, &set, NULL);
     if (rc < 0) {
       if (*stop) break;

@@ -14,7 +14,8 @@
 #include "model/session.h"
 #include "model/user.h"
 
-int h_me_get(struct req *r) {
+/* reply_me: the private profile, through memcached, as stored now. */
+static int reply_me(struct req *r) {
   const char *text;
   size_t len;
   int rc = user_me_text(app.db, app.kv, req_arena(r), req_user_id(r), &text,
@@ -22,6 +23,13 @@ int h_me_get(struct req *r) {
   if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_etag(r, text, len);
+}
+
+int h_me_get(struct req *r) {
+  size_t len;
+  const char *text = req_auth_profile(r, &len);
+  if (text) return req_reply_etag(r, text, len);
+  return reply_me(r);
 }
 
 static const struct jx_field patch_fields[] = {
@@ -56,7 +64,7 @@ int h_me_patch(struct req *r) {
                                jx_str(body, "display_name"),
                                jx_str(body, "bio"), avatar, clear);
   if (rc) return req_problem(r, rc, NULL);
-  return h_me_get(r);
+  return reply_me(r); /* not the profile read before the write */
 }
 
 static const struct jx_field delete_fields[] = {

@@ -86,6 +86,11 @@ const struct tok_claims *req_auth(struct req *r) {
 }
 long long req_user_id(struct req *r) { return r->authed ? r->claims.sub : 0; }
 
+const char *req_auth_profile(struct req *r, size_t *len) {
+  *len = r->profile_len;
+  return r->authed ? r->profile : NULL;
+}
+
 void req_body_raw(struct req *r, const char **buf, size_t *len) {
   *buf = r->body ? r->body : "";
   *len = r->body_len;

@@ -46,6 +46,10 @@ void req_body_raw(struct req *r, const char **buf, size_t *len);
 /* The authenticated caller (set by the router for R_AUTH routes). */
 const struct tok_claims *req_auth(struct req *r);
 long long req_user_id(struct req *r); /* 0 when anonymous */
+/* req_auth_profile: the caller's private profile as cached JSON text, read
+ * in the same memcached round trip as the token check; NULL when it was not
+ * cached. */
+const char *req_auth_profile(struct req *r, size_t *len);
 
 /* Responses. Each returns the HTTP status written. */
 void req_set_header(struct req *r, const char *name, const char *value);

@@ -38,6 +38,8 @@ struct req {
 
   struct tok_claims claims;
   bool authed;
+  char *profile; /* the caller's cached profile, read with the auth check */
+  size_t profile_len;
   const char *route; /* matched pattern, for the log */
   bool nolog;
 

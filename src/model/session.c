@@ -101,15 +101,23 @@ void session_deny_jti(struct kv *k, const char *jti, long long exp) {
 }
 
 int session_check(struct db *d, struct kv *k, struct arena *a,
-                  const struct tok_claims *c) {
+                  const struct tok_claims *c, const char *extra, char **val,
+                  size_t *len) {
   char deny[64], srev[48];
   snprintf(deny, sizeof deny, "deny:%s", c->jti);
   snprintf(srev, sizeof srev, "srev:%lld", c->sid);
-  const char *keys[] = {deny, srev};
-  char *vals[2];
-  size_t lens[2];
-  if (kv_mget(k, a, keys, 2, vals, lens) == 0)
-    return vals[0] || vals[1] ? RC_BAD_TOKEN : 0;
+  const char *keys[] = {deny, srev, extra};
+  char *vals[3];
+  size_t lens[3];
+  if (val) *val = NULL;
+  if (kv_mget(k, a, keys, extra ? 3 : 2, vals, lens) == 0) {
+    if (vals[0] || vals[1]) return RC_BAD_TOKEN;
+    if (extra && val) {
+      *val = vals[2];
+      *len = lens[2];
+    }
+    return 0;
+  }
 
   /* memcached is down: the session row decides (logout revokes it too). */
   struct db_res res;

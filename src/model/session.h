@@ -5,6 +5,8 @@
 #ifndef ENCORE_SESSION_H
 #define ENCORE_SESSION_H
 
+#include <stddef.h>
+
 struct arena;
 struct db;
 struct kv;
@@ -30,9 +32,12 @@ int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
 /* session_deny_jti: keep a logged-out access token's jti refused until exp. */
 void session_deny_jti(struct kv *k, const char *jti, long long exp);
 /* session_check: 0 when the access token's jti and session are not revoked;
- * RC_BAD_TOKEN when they are. memcached first, MariaDB when it is down. */
+ * RC_BAD_TOKEN when they are. memcached first, MariaDB when it is down.
+ * `extra`, when not NULL, is one more memcached key read in the same round
+ * trip (the caller's cached profile): its value, or NULL, lands in *val. */
 int session_check(struct db *d, struct kv *k, struct arena *a,
-                  const struct tok_claims *c);
+                  const struct tok_claims *c, const char *extra, char **val,
+                  size_t *len);
 
 /* reset_create: a single-use reset token for the user valid ttl seconds. */
 int reset_create(struct db *d, long long user_id, int ttl, char token[44]);

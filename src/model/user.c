@@ -19,13 +19,13 @@
   "id, username, email, display_name, bio, avatar_url, role, password_hash, " \
   "FLOOR(UNIX_TIMESTAMP(created_at)), FLOOR(UNIX_TIMESTAMP(updated_at))"
 
-static void me_key(char *buf, size_t n, long long id) {
+void user_me_key(char *buf, size_t n, long long id) {
   snprintf(buf, n, "u:%lld:me", id);
 }
 
 static void me_forget(struct kv *k, long long id) {
   char key[48];
-  me_key(key, sizeof key, id);
+  user_me_key(key, sizeof key, id);
   if (k) kv_del(k, key);
 }
 
@@ -212,7 +212,7 @@ int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
                  const char **text, size_t *len) {
   char key[48];
   char *val = NULL;
-  me_key(key, sizeof key, id);
+  user_me_key(key, sizeof key, id);
   if (kv_get(k, a, key, &val, len) == 0) {
     *text = val;
     return 0;

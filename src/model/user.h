@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct arena;
 struct db;
@@ -59,6 +60,8 @@ int user_delete(struct db *d, struct kv *k, long long id);
  * caller owns). */
 json_object *user_json_private(const struct user *u);
 json_object *user_json_public(const struct user *u);
+/* user_me_key: the memcached key of the cached private profile. */
+void user_me_key(char *buf, size_t n, long long id);
 /* user_me_text: the private view as JSON text, from memcached when cached,
  * else from MariaDB (then cached). RC_NOT_FOUND when the user is gone. */
 int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
