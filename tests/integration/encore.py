@@ -296,8 +296,8 @@ def raw(method, target, scheme="https", headers=None, body=None, source=None):
             conn.putheader(k, v)
         try:
             conn.endheaders(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may answer before reading the whole body
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the server may answer before reading the whole request
         r = conn.getresponse()
         return RawResponse(r.status, r.getheaders(), r.read())
     finally:
