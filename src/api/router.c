@@ -77,14 +77,19 @@ static int authenticate(struct req *r) {
   return 0;
 }
 
-static int check_admin(struct req *r) {
+/* check_role: the caller's current role (read fresh, so a demotion takes
+ * effect at once) must be admin, or editor when editor_ok. */
+static int check_role(struct req *r, bool editor_ok) {
   const char *role = NULL;
   int rc = user_role(app.db, r->a, r->claims.sub, &role);
   if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
   if (rc) return req_problem(r, rc, NULL);
-  if (strcmp(role, "admin") != 0)
-    return req_problem(r, RC_FORBIDDEN, "this endpoint is for administrators");
-  return 0;
+  if (strcmp(role, "admin") == 0 ||
+      (editor_ok && strcmp(role, "editor") == 0))
+    return 0;
+  return req_problem(r, RC_FORBIDDEN,
+                     editor_ok ? "this endpoint is for editors"
+                               : "this endpoint is for administrators");
 }
 
 int router_dispatch(struct req *r) {
@@ -127,8 +132,12 @@ int router_dispatch(struct req *r) {
   if (req_parse_query(r))
     return req_problem(r, RC_BAD_REQUEST, "the query string is malformed");
   int st;
-  if ((hit->flags & (R_AUTH | R_ADMIN)) && (st = authenticate(r))) return st;
-  if ((hit->flags & R_ADMIN) && (st = check_admin(r))) return st;
+  bool token = (hit->flags & R_OPTAUTH) && req_header(r, "Authorization");
+  if ((token || (hit->flags & (R_AUTH | R_ADMIN | R_EDITOR))) &&
+      (st = authenticate(r)))
+    return st;
+  if ((hit->flags & R_ADMIN) && (st = check_role(r, false))) return st;
+  if ((hit->flags & R_EDITOR) && (st = check_role(r, true))) return st;
   st = hit->handler(r);
   if (!r->replied) st = req_problem(r, RC_INTERNAL, NULL);
   return st;

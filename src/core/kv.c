@@ -361,3 +361,41 @@ int kv_incr(struct kv *k, const char *key, int ttl, unsigned long long *out) {
   *out = v;
   return 0;
 }
+
+static void ns_name(char *buf, size_t n, const char *ns) {
+  snprintf(buf, n, "ns:%s", ns);
+}
+
+static unsigned long long fresh_version(void) {
+  unsigned long long v;
+  rnd_bytes(&v, sizeof v);
+  return v >> 1; /* printable as a signed value too */
+}
+
+int kv_ns_key(struct kv *k, struct arena *a, const char *ns, const char *suffix,
+              char **key) {
+  char name[256], *val = NULL;
+  size_t len;
+  unsigned long long ver = 0;
+  ns_name(name, sizeof name, ns);
+  int rc = kv_get(k, a, name, &val, &len);
+  if (rc == RC_MISS) {
+    char buf[32];
+    ver = fresh_version();
+    snprintf(buf, sizeof buf, "%llu", ver);
+    rc = kv_add(k, name, buf, strlen(buf), 0);
+    if (rc == RC_CONFLICT) rc = kv_get(k, a, name, &val, &len);
+    else if (rc == 0) val = NULL;
+  }
+  if (rc) return rc == RC_MISS ? RC_KV : rc;
+  if (val) ver = strtoull(val, NULL, 10);
+  *key = arena_printf(a, "%s:%llu:%s", ns, ver, suffix);
+  return *key ? 0 : RC_NOMEM;
+}
+
+int kv_ns_bump(struct kv *k, const char *ns) {
+  char name[256], buf[32];
+  ns_name(name, sizeof name, ns);
+  snprintf(buf, sizeof buf, "%llu", fresh_version());
+  return kv_set(k, name, buf, strlen(buf), 0);
+}

@@ -36,4 +36,18 @@ int kv_del(struct kv *k, const char *key);
  * value in *out. 0 or RC_KV. */
 int kv_incr(struct kv *k, const char *key, int ttl, unsigned long long *out);
 
+/* Versioned namespaces: every cached entry of an object lives under a key
+ * that embeds the object's current version, so one write invalidates all of
+ * them at once by changing the version ("track:42" -> "track:42:<ver>:json").
+ * A version is a random 64-bit number, so a version lost to eviction can
+ * never come back and resurrect stale entries. */
+
+/* kv_ns_key: "<ns>:<version>:<suffix>" in the arena, creating the version
+ * when absent. RC_KV when the cache is down (callers then read MariaDB). */
+int kv_ns_key(struct kv *k, struct arena *a, const char *ns, const char *suffix,
+              char **key);
+/* kv_ns_bump: give ns a new version; call after every write of the object.
+ * 0 or RC_KV. */
+int kv_ns_bump(struct kv *k, const char *ns);
+
 #endif

@@ -526,6 +526,22 @@ static void test_kv(struct kv *k) {
   CHECK_INT(kv_incr(k, key("short-n"), 1, &c), 0);
   CHECK_INT(c, 1);
   CHECK_INT(kv_ping(k), 0);
+
+  /* Versioned namespaces: stable until bumped, new after a bump, and a lost
+   * version never comes back. */
+  char *k1, *k2, *k3;
+  const char *ns = key("ns");
+  CHECK_INT(kv_ns_key(k, A, ns, "json", &k1), 0);
+  CHECK_INT(kv_ns_key(k, A, ns, "json", &k2), 0);
+  CHECK_STR(k1, k2);
+  CHECK_INT(kv_set(k, k1, "old", 3, 60), 0);
+  CHECK_INT(kv_ns_bump(k, ns), 0);
+  CHECK_INT(kv_ns_key(k, A, ns, "json", &k3), 0);
+  CHECK(strcmp(k1, k3) != 0);
+  CHECK_INT(kv_get(k, A, k3, &v, &n), RC_MISS);
+  CHECK_INT(kv_del(k, arena_printf(A, "ns:%s", ns)), 0);
+  CHECK_INT(kv_ns_key(k, A, ns, "json", &k2), 0);
+  CHECK(strcmp(k2, k1) != 0 && strcmp(k2, k3) != 0);
 }
 
 static void test_kv_down(void) {

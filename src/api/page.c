@@ -1,0 +1,72 @@
+/* page: limit and cursor handling for list routes; see page.h. */
+#include "api/page.h"
+
+#include <string.h>
+
+#include "api/req.h"
+#include "core/arena.h"
+#include "core/jx.h"
+#include "core/rc.h"
+#include "core/rnd.h"
+#include "core/str.h"
+
+static int b64val(int c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+/* decode: base64url without padding into printable ASCII; NULL if not. */
+static char *decode(struct arena *a, const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > (PAGE_CURSOR_MAX * 4 + 2) / 3 || n % 4 == 1) return NULL;
+  char *out = arena_alloc(a, n * 3 / 4 + 1), *o = out;
+  if (!out) return NULL;
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    int v = b64val((unsigned char)s[i]);
+    if (v < 0) return NULL;
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      char c = (char)((acc >> bits) & 0xff);
+      if (c < 0x20 || c > 0x7e) return NULL;
+      *o++ = c;
+    }
+  }
+  if (acc & ((1u << bits) - 1)) return NULL; /* non-canonical tail bits */
+  *o = '\0';
+  return out;
+}
+
+int page_parse(struct req *r, struct page *p) {
+  const char *lim = req_query(r, "limit"), *cur = req_query(r, "cursor");
+  long long n = PAGE_DEFAULT;
+  p->after = NULL;
+  if (lim && str_parse_i64(lim, 1, PAGE_MAX, &n)) {
+    struct jx_errors errs = {
+        .n = 1, .e = {{"limit", "must be an integer from 1 to 100"}}};
+    return req_problem_fields(r, &errs);
+  }
+  p->limit = (int)n;
+  if (cur && !(p->after = decode(req_arena(r), cur))) return page_bad_cursor(r);
+  return 0;
+}
+
+const char *page_cursor(struct arena *a, const char *text) {
+  if (!text) return NULL;
+  size_t n = strlen(text);
+  char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+  if (!out) return NULL;
+  b64url_encode(text, n, out);
+  return out;
+}
+
+int page_bad_cursor(struct req *r) {
+  return req_problem(r, RC_BAD_REQUEST, "the cursor is malformed");
+}

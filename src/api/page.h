@@ -1,0 +1,31 @@
+/* page: list parameters shared by every list route: `limit` (default 20,
+ * max 100) and an opaque keyset `cursor`. A cursor is base64url of a short
+ * printable text whose format belongs to the route (for example
+ * "1732400000123|42": sort key and id of the last item served). */
+#ifndef ENCORE_PAGE_H
+#define ENCORE_PAGE_H
+
+struct arena;
+struct req;
+
+#define PAGE_DEFAULT 20
+#define PAGE_MAX 100
+#define PAGE_CURSOR_MAX 256 /* bytes of decoded cursor text */
+
+struct page {
+  int limit;
+  const char *after; /* decoded cursor text, NULL on the first page */
+};
+
+/* page_parse: read limit and cursor from the query string. Returns 0, or
+ * replies itself and returns the status: 422 for a limit that is not an
+ * integer in 1..PAGE_MAX, 400 for a malformed cursor. */
+int page_parse(struct req *r, struct page *p);
+/* page_cursor: the opaque cursor for `text` (printable ASCII), in the
+ * arena; NULL when text is NULL. */
+const char *page_cursor(struct arena *a, const char *text);
+/* page_bad_cursor: reply 400 for a cursor whose text the route cannot read
+ * (its own format check failed). */
+int page_bad_cursor(struct req *r);
+
+#endif
