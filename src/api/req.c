@@ -64,6 +64,16 @@ static const char *pair_get(const struct req_pair *p, int n, const char *k) {
 const char *req_param(struct req *r, const char *name) {
   return pair_get(r->params, r->nparams, name);
 }
+int req_param_id(struct req *r, const char *name, long long *id) {
+  const char *s = req_param(r, name);
+  long long v;
+  /* A leading zero would give one object several URLs (and ETags). */
+  if (!s || s[0] == '0' || strlen(s) > 16 ||
+      str_parse_i64(s, 1, 9007199254740992LL, &v))
+    return RC_NOT_FOUND;
+  *id = v;
+  return 0;
+}
 const char *req_query(struct req *r, const char *name) {
   return pair_get(r->query, r->nquery, name);
 }

@@ -27,6 +27,10 @@ const char *req_env(struct req *r, const char *name);
 const char *req_header(struct req *r, const char *name);
 /* req_param: a path parameter captured by the router ({username}). */
 const char *req_param(struct req *r, const char *name);
+/* req_param_id: the path parameter `name` as an object id: a decimal
+ * integer in 1..2^53 without sign, spaces or leading zeros. Returns 0, or
+ * RC_NOT_FOUND for anything else (no object can have that id). */
+int req_param_id(struct req *r, const char *name, long long *id);
 /* req_query: a decoded query-string value; NULL when absent. */
 const char *req_query(struct req *r, const char *name);
 const char *req_client_ip(struct req *r);
