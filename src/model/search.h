@@ -20,4 +20,21 @@ int search_unindex(struct db *d, enum search_kind kind, long long id);
  * (used after imports and generation). 0 or a db code. */
 int search_rebuild(struct db *d);
 
+/* search_split: normalize text the way the index normalizes names (ASCII
+ * lower case, apostrophes dropped, every run of characters that are neither
+ * letters nor digits one separator; letters of other scripts are kept as
+ * they are, the collation folds their case and accents) and split it into
+ * words. The words are written to out (size outlen, NUL-separated) and
+ * pointed to by words[0..max-1]; words longer than SEARCH_WORD_MAX
+ * characters are cut there, as in the index. Returns the number of words
+ * (words past `max` are dropped). Pure: no allocation, no I/O. */
+#define SEARCH_WORD_MAX 64
+#include <stddef.h>
+int search_split(const char *text, char *out, size_t outlen,
+                 const char **words, int max);
+
+/* search_chars: the number of UTF-8 characters of s (bytes that do not
+ * start a character are not counted). */
+size_t search_chars(const char *s);
+
 #endif
