@@ -20,6 +20,37 @@
 #define TOK_MAX_LEN 4096
 #define TOK_LEEWAY 30
 
+/* Tokens already verified by this process. A client presents the same
+ * access token on every request for its 15 minutes, and its signature and
+ * claims cannot change: only the time checks depend on the moment, and they
+ * are made again on every hit. Revocation is not the business of this
+ * module (the caller checks it on every request). Direct-mapped by a keyed
+ * hash of the whole token; a hit compares every byte. */
+#define TOK_CACHE_SLOTS 512
+
+static struct tok_cached {
+  char *jwt; /* malloc'd copy; NULL when empty */
+  size_t len;
+  struct tok_claims c;
+} tok_cache[TOK_CACHE_SLOTS];
+static unsigned char tok_cache_key[crypto_shorthash_KEYBYTES];
+
+static void tok_cache_clear(void) {
+  for (int i = 0; i < TOK_CACHE_SLOTS; i++) {
+    free(tok_cache[i].jwt);
+    tok_cache[i].jwt = NULL;
+  }
+  randombytes_buf(tok_cache_key, sizeof tok_cache_key);
+}
+
+static struct tok_cached *tok_cache_slot(const char *jwt, size_t len) {
+  unsigned char h[crypto_shorthash_BYTES];
+  unsigned long long v = 0;
+  crypto_shorthash(h, (const unsigned char *)jwt, len, tok_cache_key);
+  memcpy(&v, h, sizeof v < sizeof h ? sizeof v : sizeof h);
+  return &tok_cache[v % TOK_CACHE_SLOTS];
+}
+
 static struct {
   unsigned char key[512];
   size_t key_len;
@@ -43,6 +74,7 @@ int tok_init(const char *secret, const char *issuer, const char *audience,
   strcpy(tok_conf.aud, audience);
   tok_conf.ttl = access_ttl;
   tok_conf.ready = true;
+  tok_cache_clear(); /* tokens verified under the old settings */
   return 0;
 }
 
@@ -248,6 +280,14 @@ int tok_verify(const char *jwt, long long now, struct tok_claims *out,
     reason = "token too long";
     goto out;
   }
+  struct tok_cached *slot = tok_cache_slot(jwt, len);
+  if (slot->jwt && slot->len == len && memcmp(slot->jwt, jwt, len) == 0) {
+    c = slot->c;
+    if (c.exp <= now) reason = "expired";
+    else if (c.nbf > now + TOK_LEEWAY) reason = "not yet valid";
+    else if (c.iat > now + TOK_LEEWAY) reason = "issued in the future";
+    goto out;
+  }
   /* Exactly three non-empty base64url parts. */
   size_t dots[2], nd = 0;
   for (size_t i = 0; i < len; i++) {
@@ -290,6 +330,14 @@ int tok_verify(const char *jwt, long long now, struct tok_claims *out,
     goto out;
   }
   reason = check_claims(g, now, &c);
+  if (!reason) {
+    char *copy = malloc(len);
+    if (copy) {
+      memcpy(copy, jwt, len);
+      free(slot->jwt);
+      *slot = (struct tok_cached){copy, len, c};
+    }
+  }
 
 out:
   json_object_put(g);

@@ -369,6 +369,23 @@ int main(void) {
   huge[20] = '.';
   REFUSED(huge, NOW, "token too long");
 
+  /* The cache of verified tokens: a hit still checks time, a token one byte
+   * away from a cached one is verified afresh, and a new key forgets every
+   * token verified under the old one. */
+  CHECK_INT(tok_init(SECRET, "encore", "encore-api", 900), 0);
+  CHECK_INT(tok_issue(a, NOW, 5, 6, "user", &jwt, NULL), 0);
+  CHECK_INT(verify(jwt, NOW), 0);
+  CHECK_INT(verify(jwt, NOW), 0);
+  REFUSED(jwt, NOW + 900, "expired");
+  char *flipped = arena_strdup(a, jwt);
+  size_t tl = strlen(flipped);
+  flipped[tl - 2] = flipped[tl - 2] == 'A' ? 'B' : 'A';
+  CHECK_INT(verify(flipped, NOW), RC_BAD_TOKEN);
+  CHECK_INT(tok_init("another-secret-of-thirty-two-bytes-or-more", "encore",
+                     "encore-api", 900),
+            0);
+  CHECK_INT(verify(jwt, NOW), RC_BAD_TOKEN);
+
   arena_free(a);
   T_DONE();
 }
