@@ -28,4 +28,6 @@ int h_users_get(struct req *r);
 
 int h_admin_user_role(struct req *r);
 
+int h_search(struct req *r);
+
 #endif

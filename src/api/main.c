@@ -24,6 +24,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/tok.h"
+#include "model/search.h"
 
 #define MAX_WORKERS 256
 /* Seconds a draining worker gets before it is killed. */
@@ -77,6 +78,7 @@ static void worker_main(int fd) {
     log_msg(LOG_WARN, "database not reachable yet; will retry per request",
             NULL);
   if (kv_open(&app.kv, app.cfg.kv_servers)) _exit(3);
+  search_cache(app.kv);
   int st = fcgi_serve(fd, app.cfg.body_max, &worker_stop);
   db_close(app.db);
   kv_close(app.kv);

@@ -27,6 +27,8 @@ const struct route routes[] = {
     {"GET", "/api/v1/users/{username}", h_users_get, 0},
 
     {"PUT", "/api/v1/admin/users/{username}/role", h_admin_user_role, R_ADMIN},
+
+    {"GET", "/api/v1/search", h_search, R_OPTAUTH},
 };
 
 const int routes_count = (int)(sizeof routes / sizeof routes[0]);

@@ -9,13 +9,27 @@
  * search_split (search_words.c), which follows the same rules. */
 #include "model/search.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/db.h"
+#include "core/jx.h"
+#include "core/kv.h"
 #include "core/rc.h"
+#include "core/str.h"
+
+static struct kv *cache;
+
+void search_cache(struct kv *k) { cache = k; }
+
+/* forget: every cached result page may show the changed object. */
+static void forget(void) {
+  if (cache) kv_ns_bump(cache, "search");
+}
 
 /* NORM(col): lower case, apostrophes dropped, every run of non-alphanumerics
  * (of any script) one space, trimmed. Must match search_split. */
@@ -90,7 +104,9 @@ static int unindex(struct db *d, enum search_kind kind, long long id) {
 
 int search_unindex(struct db *d, enum search_kind kind, long long id) {
   if (!kind_ok(kind)) return RC_INVALID;
-  return unindex(d, kind, id);
+  int rc = unindex(d, kind, id);
+  forget();
+  return rc;
 }
 
 int search_index(struct db *d, struct arena *a, enum search_kind kind,
@@ -105,6 +121,7 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
   if (!rc) rc = db_exec(d, NULL, k->whole1, &p, 1, DB_IDEMPOTENT, NULL);
   if (!rc) rc = db_exec(d, NULL, k->words1, &p, 1, DB_IDEMPOTENT, NULL);
   if (!rc) rc = db_exec(d, NULL, k->heads1, &p, 1, DB_IDEMPOTENT, NULL);
+  forget();
   return rc;
 }
 
@@ -135,5 +152,442 @@ int search_rebuild(struct db *d) {
     }
   }
   arena_free(a);
+  forget();
   return rc;
+}
+
+/* --- queries -------------------------------------------------------------- */
+
+/* Statements are built from fixed pieces, so their texts are few; each text
+ * is interned once per process to give db_exec a stable pointer (its
+ * statement-cache key). Never user input: values are always parameters. */
+#define INTERN_MAX 512
+static char *interned[INTERN_MAX];
+static int ninterned;
+
+static const char *intern(const char *text) {
+  for (int i = 0; i < ninterned; i++)
+    if (strcmp(interned[i], text) == 0) return interned[i];
+  if (ninterned == INTERN_MAX) return NULL;
+  char *t = strdup(text);
+  if (!t) return NULL;
+  return interned[ninterned++] = t;
+}
+
+/* What the query needs of each searchable table. NULL: the type lacks it
+ * (a filter on it excludes the type; a sort on it sorts the type as 0). */
+struct kind_q {
+  const char *type, *tbl, *name, *pop, *date, *dur, *expl;
+  const char *genre;  /* condition on t.id with one genre id parameter */
+  const char *artist; /* condition with one artist id parameter */
+  const char *cols;   /* the 10 summary columns of the outer select */
+  const char *joins;  /* the outer select's joins for them */
+};
+
+static const struct kind_q kq[] = {
+    [SEARCH_TRACK] = {"track", "tracks", "t.title", "t.popularity",
+                      "t.release_date", "t.duration_ms", "t.explicit",
+                      "EXISTS (SELECT 1 FROM track_genres g WHERE "
+                      "g.track_id = t.id AND g.genre_id = ?)",
+                      "EXISTS (SELECT 1 FROM track_artists ta WHERE "
+                      "ta.track_id = t.id AND ta.artist_id = ?)",
+                      "t.title, t.popularity, t.release_date, t.duration_ms, "
+                      "t.explicit, al.id, al.title, ar.id, ar.name, NULL",
+                      "LEFT JOIN albums al ON al.id = t.album_id "
+                      "LEFT JOIN artists ar ON ar.id = (SELECT ta.artist_id "
+                      "FROM track_artists ta WHERE ta.track_id = t.id "
+                      "ORDER BY ta.role, ta.position, ta.artist_id LIMIT 1)"},
+    [SEARCH_ARTIST] = {"artist", "artists", "t.name", "t.popularity", NULL,
+                       NULL, NULL,
+                       "EXISTS (SELECT 1 FROM artist_genres g WHERE "
+                       "g.artist_id = t.id AND g.genre_id = ?)",
+                       "t.id = ?",
+                       "t.name, t.popularity, NULL, NULL, NULL, NULL, NULL, "
+                       "NULL, t.country, t.image_url",
+                       ""},
+    [SEARCH_ALBUM] = {"album", "albums", "t.title", "t.popularity",
+                      "t.release_date", NULL, NULL,
+                      "EXISTS (SELECT 1 FROM album_genres g WHERE "
+                      "g.album_id = t.id AND g.genre_id = ?)",
+                      "t.artist_id = ?",
+                      "t.title, t.popularity, t.release_date, NULL, NULL, "
+                      "ar.id, ar.name, NULL, t.type, NULL",
+                      "LEFT JOIN artists ar ON ar.id = t.artist_id"},
+    [SEARCH_PLAYLIST] = {"playlist", "playlists", "t.name", "t.track_count",
+                         NULL, NULL, NULL, NULL, NULL,
+                         "t.name, t.track_count, NULL, NULL, NULL, u.id, "
+                         "u.username, NULL, t.visibility, NULL",
+                         "JOIN users u ON u.id = t.owner_id"},
+};
+
+static const char *const sort_names[] = {"relevance", "popularity",
+                                         "release_date", "title", "duration"};
+
+/* Relevance: the match class (3 exact name, 2 name prefix, 1 word prefix)
+ * above the popularity, in one number, so that it pages by keyset. */
+#define CLASS_UNIT "1125899906842624" /* 2^50 */
+#define POP_CAP "1125899906842623"
+
+/* key_expr: the sort key of a kind, into b. */
+static void key_expr(struct sbuf *b, const struct kind_q *k,
+                     const struct search_q *q) {
+  switch (q->sort) {
+  case SEARCH_RELEVANCE:
+    if (q->nwords)
+      sbuf_printf(b, "(m.cls * " CLASS_UNIT " + LEAST(%s, " POP_CAP "))",
+                  k->pop);
+    else sbuf_adds(b, k->pop);
+    break;
+  case SEARCH_POPULARITY: sbuf_adds(b, k->pop); break;
+  case SEARCH_RELEASE_DATE:
+    if (k->date) sbuf_printf(b, "COALESCE(TO_DAYS(%s), 0)", k->date);
+    else sbuf_adds(b, "0");
+    break;
+  case SEARCH_TITLE: sbuf_adds(b, k->name); break;
+  case SEARCH_DURATION: sbuf_adds(b, k->dur ? k->dur : "0"); break;
+  }
+}
+
+/* applies: false when a set filter does not apply to the kind. */
+static bool applies(const struct kind_q *k, const struct search_q *q) {
+  if (q->genre_id && !k->genre) return false;
+  if ((q->year_from || q->year_to) && !k->date) return false;
+  if ((q->dur_min >= 0 || q->dur_max >= 0) && !k->dur) return false;
+  if (q->explicit_only >= 0 && !k->expl) return false;
+  if (q->artist_id && !k->artist) return false;
+  return true;
+}
+
+/* The cursor: "<sort>|<a|d>|<kind>|<id>|<key>" of the last item served;
+ * key is the numeric sort key (unused for title, which is read back from
+ * the object itself). */
+struct cursor {
+  int kind;
+  long long id, num;
+  const char *str;
+};
+
+static char *like_prefix(struct arena *a, const char *w) {
+  /* search_split leaves no % _ \\, but the escape keeps that an
+   * implementation detail of the splitter rather than a safety property */
+  size_t n = strlen(w);
+  char *o = arena_alloc(a, 2 * n + 2), *p = o;
+  if (!o) return NULL;
+  for (; *w; w++) {
+    if (*w == '%' || *w == '_' || *w == '\\') *p++ = '\\';
+    *p++ = *w;
+  }
+  *p++ = '%';
+  *p = '\0';
+  return o;
+}
+
+#define MAXP 24
+
+struct hit {
+  int kind;
+  long long id, num;
+  const char *wkey; /* hex collation weight of the title (title sort) */
+  struct db_row row;
+};
+
+/* run_kind: up to limit + 1 hits of one kind after the cursor. */
+static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
+                    enum search_kind kind, const struct cursor *c,
+                    const char *phrase, struct hit **out, int *nout) {
+  const struct kind_q *k = &kq[kind];
+  struct sbuf b, key;
+  struct db_val p[MAXP];
+  int np = 0;
+  const char *dir = q->desc ? "DESC" : "ASC";
+  sbuf_init(&b, a);
+  sbuf_init(&key, a);
+  key_expr(&key, k, q);
+  if (key.oom) return RC_NOMEM;
+
+  sbuf_printf(&b, "SELECT p.id, p.k, %s, %s, p.cls FROM (SELECT t.id AS id, "
+              "%s AS k, %s AS cls FROM ",
+              q->sort == SEARCH_TITLE ? "HEX(WEIGHT_STRING(t.name0))" : "NULL",
+              k->cols, key.s, q->nwords ? "m.cls" : "0");
+  if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
+    sbuf_adds(&b, "(SELECT h.object_id AS id, 2 AS cls FROM search_heads h "
+                  "WHERE h.kind = ? AND h.head = ? ORDER BY h.popularity "
+                  "DESC, h.object_id DESC LIMIT 1000) m ");
+    p[np++] = DB_I(kind);
+    p[np++] = DB_S(q->words[0]);
+  } else if (q->nwords) {
+    sbuf_adds(&b, "(SELECT w.object_id AS id, MAX(CASE WHEN w.weight = 2 "
+                  "AND w.word = ? THEN 3 WHEN w.weight = 2 AND w.word LIKE ? "
+                  "THEN 2 ELSE 1 END) AS cls FROM search_words w WHERE "
+                  "w.kind = ? AND w.word LIKE ?");
+    p[np++] = DB_S(phrase);
+    p[np++] = DB_S(like_prefix(a, phrase));
+    p[np++] = DB_I(kind);
+    p[np++] = DB_S(like_prefix(a, q->words[0]));
+    for (int i = 1; i < q->nwords; i++) {
+      sbuf_adds(&b, " AND EXISTS (SELECT 1 FROM search_words x WHERE "
+                    "x.kind = w.kind AND x.object_id = w.object_id AND "
+                    "x.word LIKE ?)");
+      p[np++] = DB_S(like_prefix(a, q->words[i]));
+    }
+    sbuf_adds(&b, " GROUP BY w.object_id) m ");
+  }
+  if (q->nwords) sbuf_printf(&b, "JOIN %s t ON t.id = m.id WHERE 1 = 1", k->tbl);
+  else sbuf_printf(&b, "%s t WHERE 1 = 1", k->tbl);
+
+  if (q->genre_id) {
+    sbuf_printf(&b, " AND %s", k->genre);
+    p[np++] = DB_I(q->genre_id);
+  }
+  if (q->year_from) {
+    sbuf_printf(&b, " AND %s >= ?", k->date);
+    p[np++] = DB_S(arena_printf(a, "%04d-01-01", q->year_from));
+  }
+  if (q->year_to) {
+    sbuf_printf(&b, " AND %s <= ?", k->date);
+    p[np++] = DB_S(arena_printf(a, "%04d-12-31", q->year_to));
+  }
+  if (q->dur_min >= 0) {
+    sbuf_printf(&b, " AND %s >= ?", k->dur);
+    p[np++] = DB_I(q->dur_min);
+  }
+  if (q->dur_max >= 0) {
+    sbuf_printf(&b, " AND %s <= ?", k->dur);
+    p[np++] = DB_I(q->dur_max);
+  }
+  if (q->explicit_only >= 0) {
+    sbuf_printf(&b, " AND %s = ?", k->expl);
+    p[np++] = DB_I(q->explicit_only);
+  }
+  if (q->artist_id) {
+    sbuf_printf(&b, " AND %s", k->artist);
+    p[np++] = DB_I(q->artist_id);
+  }
+  if (kind == SEARCH_PLAYLIST) {
+    if (q->viewer) {
+      sbuf_adds(&b, " AND (t.visibility = 'public' OR t.owner_id = ? OR "
+                    "EXISTS (SELECT 1 FROM playlist_grants pg WHERE "
+                    "pg.playlist_id = t.id AND pg.user_id = ?))");
+      p[np++] = DB_I(q->viewer);
+      p[np++] = DB_I(q->viewer);
+    } else {
+      sbuf_adds(&b, " AND t.visibility = 'public'");
+    }
+  }
+  if (c) {
+    /* (key, kind, id) strictly after the cursor in the page order: ties on
+     * the key are in when this kind comes after the cursor's, out when
+     * before, decided by the id bound. */
+    const char *op = q->desc ? "<" : ">";
+    long long bound;
+    if ((int)kind == c->kind) bound = c->id;
+    else if (((int)kind > c->kind) != q->desc) bound = q->desc ? LLONG_MAX : -1;
+    else bound = q->desc ? -1 : LLONG_MAX;
+    sbuf_printf(&b, " AND (%s %s ? OR (%s = ? AND t.id %s ?))", key.s, op,
+                key.s, op);
+    if (q->sort == SEARCH_TITLE) {
+      p[np++] = DB_S(c->str);
+      p[np++] = DB_S(c->str);
+    } else {
+      p[np++] = DB_I(c->num);
+      p[np++] = DB_I(c->num);
+    }
+    p[np++] = DB_I(bound);
+  }
+  sbuf_printf(&b, " ORDER BY k %s, t.id %s LIMIT ?) p JOIN %s t ON t.id = "
+              "p.id %s ORDER BY p.k %s, p.id %s",
+              dir, dir, k->tbl, k->joins, dir, dir);
+  p[np++] = DB_I(q->limit + 1);
+  if (b.oom) return RC_NOMEM;
+
+  /* the title column is t.name0 in the text above: name it per kind */
+  char *t0 = strstr(b.s, "t.name0");
+  if (t0) {
+    const char *col = k->name + 2; /* "title" or "name" */
+    char *fixed = arena_printf(a, "%.*st.%s%s", (int)(t0 - b.s), b.s, col,
+                               t0 + 7);
+    if (!fixed) return RC_NOMEM;
+    b.s = fixed;
+  }
+  const char *sql = intern(b.s);
+  if (!sql) return RC_NOMEM;
+  struct db_res res;
+  int rc = db_exec(d, a, sql, p, np, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
+  if (!h) return RC_NOMEM;
+  for (int i = 0; i < res.nrows; i++) {
+    h[i].kind = kind;
+    h[i].id = db_i64(&res.rows[i], 0, 0);
+    h[i].num = q->sort == SEARCH_TITLE ? 0 : db_i64(&res.rows[i], 1, 0);
+    h[i].wkey = db_s(&res.rows[i], 2);
+    h[i].row = res.rows[i];
+  }
+  *out = h;
+  *nout = res.nrows;
+  return 0;
+}
+
+static bool sort_desc;
+
+static int hit_cmp(const void *pa, const void *pb) {
+  const struct hit *x = pa, *y = pb;
+  int c = 0;
+  if (x->wkey && y->wkey) c = strcmp(x->wkey, y->wkey);
+  else c = (x->num > y->num) - (x->num < y->num);
+  if (!c) c = (x->kind > y->kind) - (x->kind < y->kind);
+  if (!c) c = (x->id > y->id) - (x->id < y->id);
+  return sort_desc ? -c : c;
+}
+
+static json_object *ref(const struct db_row *r, int idc, int namec,
+                        const char *namekey) {
+  if (!db_s(r, idc)) return NULL;
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "id", json_object_new_int64(db_i64(r, idc, 0)));
+  json_object_object_add(o, namekey, json_object_new_string(db_s(r, namec)));
+  return o;
+}
+
+static json_object *str_or_null(const char *s) {
+  return s ? json_object_new_string(s) : NULL;
+}
+
+/* hit_json: the summary of one hit. Columns: 0 id, 1 key, 2 weight key,
+ * 3.. the kind's 10 summary columns, 13 match class. */
+static json_object *hit_json(const struct hit *h, const struct search_q *q) {
+  const struct db_row *r = &h->row;
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "type", json_object_new_string(kq[h->kind].type));
+  json_object_object_add(o, "id", json_object_new_int64(h->id));
+  switch (h->kind) {
+  case SEARCH_TRACK:
+    json_object_object_add(o, "title", json_object_new_string(db_s(r, 3)));
+    json_object_object_add(o, "artist", ref(r, 10, 11, "name"));
+    json_object_object_add(o, "album", ref(r, 8, 9, "title"));
+    json_object_object_add(o, "duration_ms",
+                           json_object_new_int64(db_i64(r, 6, 0)));
+    json_object_object_add(o, "release_date", str_or_null(db_s(r, 5)));
+    json_object_object_add(o, "explicit",
+                           json_object_new_boolean(db_i64(r, 7, 0) != 0));
+    break;
+  case SEARCH_ARTIST:
+    json_object_object_add(o, "name", json_object_new_string(db_s(r, 3)));
+    json_object_object_add(o, "country", str_or_null(db_s(r, 11)));
+    json_object_object_add(o, "image_url", str_or_null(db_s(r, 12)));
+    break;
+  case SEARCH_ALBUM:
+    json_object_object_add(o, "title", json_object_new_string(db_s(r, 3)));
+    json_object_object_add(o, "artist", ref(r, 8, 9, "name"));
+    json_object_object_add(o, "album_type", str_or_null(db_s(r, 11)));
+    json_object_object_add(o, "release_date", str_or_null(db_s(r, 5)));
+    break;
+  case SEARCH_PLAYLIST:
+    json_object_object_add(o, "name", json_object_new_string(db_s(r, 3)));
+    json_object_object_add(o, "owner", ref(r, 8, 9, "username"));
+    json_object_object_add(o, "visibility", str_or_null(db_s(r, 11)));
+    json_object_object_add(o, "track_count",
+                           json_object_new_int64(db_i64(r, 4, 0)));
+    break;
+  }
+  if (h->kind != SEARCH_PLAYLIST)
+    json_object_object_add(o, "popularity",
+                           json_object_new_int64(db_i64(r, 4, 0)));
+  if (q->sort == SEARCH_RELEVANCE && q->nwords)
+    json_object_object_add(o, "score", json_object_new_int64(h->num));
+  return o;
+}
+
+/* parse_cursor: the cursor text of this query's sort and direction. */
+static int parse_cursor(struct db *d, struct arena *a,
+                        const struct search_q *q, struct cursor *c) {
+  char sort[16], dir;
+  int kind, used = 0;
+  long long id, num;
+  if (sscanf(q->after, "%15[a-z_]|%c|%d|%lld|%lld%n", sort, &dir, &kind, &id,
+             &num, &used) != 5 ||
+      q->after[used] != '\0')
+    return RC_BAD_REQUEST;
+  if (strcmp(sort, sort_names[q->sort]) || dir != (q->desc ? 'd' : 'a') ||
+      kind < 0 || kind > SEARCH_PLAYLIST || id < 1)
+    return RC_BAD_REQUEST;
+  c->kind = kind;
+  c->id = id;
+  c->num = num;
+  c->str = NULL;
+  if (q->sort == SEARCH_TITLE) {
+    static const char *const title_sql[] = {
+        "SELECT title FROM tracks WHERE id = ?",
+        "SELECT name FROM artists WHERE id = ?",
+        "SELECT title FROM albums WHERE id = ?",
+        "SELECT name FROM playlists WHERE id = ?"};
+    struct db_res res;
+    struct db_val p = DB_I(id);
+    int rc = db_exec(d, a, title_sql[kind], &p, 1, DB_IDEMPOTENT, &res);
+    if (rc) return rc;
+    /* the last item served is gone: the page can no longer be placed */
+    if (res.nrows == 0) return RC_BAD_REQUEST;
+    c->str = db_s(&res.rows[0], 0);
+  }
+  return 0;
+}
+
+int search_genre_id(struct db *d, struct arena *a, const char *name,
+                    long long *id) {
+  struct db_res res;
+  struct db_val p = DB_S(name);
+  int rc = db_exec(d, a, "SELECT id FROM genres WHERE name = ?", &p, 1,
+                   DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  *id = res.nrows ? db_i64(&res.rows[0], 0, -1) : -1;
+  return 0;
+}
+
+int search_run(struct db *d, struct arena *a, const struct search_q *q,
+               json_object **items, const char **next) {
+  struct cursor c;
+  int rc;
+  *items = NULL;
+  *next = NULL;
+  if (q->after && (rc = parse_cursor(d, a, q, &c))) return rc;
+  json_object *arr = jx_own(a, json_object_new_array());
+  if (!arr) return RC_NOMEM;
+  *items = arr;
+  if (q->genre_id < 0) return 0; /* no such genre: nothing matches */
+
+  struct sbuf ph;
+  sbuf_init(&ph, a);
+  for (int i = 0; i < q->nwords; i++) {
+    if (i) sbuf_addc(&ph, ' ');
+    sbuf_adds(&ph, q->words[i]);
+  }
+  if (ph.oom) return RC_NOMEM;
+
+  struct hit *all = NULL;
+  int nall = 0;
+  for (int kind = SEARCH_TRACK; kind <= SEARCH_PLAYLIST; kind++) {
+    if (!(q->types & (1u << kind)) || !applies(&kq[kind], q)) continue;
+    struct hit *h;
+    int n;
+    if ((rc = run_kind(d, a, q, kind, q->after ? &c : NULL, ph.s, &h, &n)))
+      return rc;
+    struct hit *m = arena_alloc(a, sizeof *m * (size_t)(nall + n + 1));
+    if (!m) return RC_NOMEM;
+    if (nall) memcpy(m, all, sizeof *m * (size_t)nall);
+    if (n) memcpy(m + nall, h, sizeof *m * (size_t)n);
+    all = m;
+    nall += n;
+  }
+  sort_desc = q->desc;
+  if (nall > 1) qsort(all, (size_t)nall, sizeof *all, hit_cmp);
+  int n = nall < q->limit ? nall : q->limit;
+  for (int i = 0; i < n; i++)
+    json_object_array_add(arr, hit_json(&all[i], q));
+  if (nall > q->limit) {
+    const struct hit *l = &all[n - 1];
+    *next = arena_printf(a, "%s|%c|%d|%lld|%lld", sort_names[q->sort],
+                         q->desc ? 'd' : 'a', l->kind, l->id, l->num);
+    if (!*next) return RC_NOMEM;
+  }
+  return 0;
 }

@@ -37,4 +37,56 @@ int search_split(const char *text, char *out, size_t outlen,
  * start a character are not counted). */
 size_t search_chars(const char *s);
 
+/* --- queries (GET /api/v1/search) --------------------------------------- */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct kv;
+
+#define SEARCH_QWORDS 5        /* query words used; later ones are ignored */
+#define SEARCH_SHORT_CAP 1000  /* candidates of a one- or two-letter query */
+
+enum search_sort {
+  SEARCH_RELEVANCE, SEARCH_POPULARITY, SEARCH_RELEASE_DATE, SEARCH_TITLE,
+  SEARCH_DURATION
+};
+
+/* A validated query. words are normalized (search_split); nwords 0 browses.
+ * Unset filters: genre_id 0, year 0, durations -1, explicit -1,
+ * artist_id 0. A set filter keeps only the types it applies to. */
+struct search_q {
+  const char *words[SEARCH_QWORDS];
+  int nwords;
+  unsigned types;               /* bit (1 << enum search_kind) per type */
+  long long genre_id;           /* -1: a genre that does not exist */
+  int year_from, year_to;
+  long long dur_min, dur_max;   /* milliseconds */
+  int explicit_only;            /* -1, 0 or 1 */
+  long long artist_id;
+  enum search_sort sort;
+  bool desc;
+  long long viewer;             /* 0 when anonymous */
+  int limit;
+  const char *after;            /* decoded cursor text, NULL first */
+};
+
+/* search_genre_id: the id of the genre named `name` (collation match), or
+ * -1 when there is none. 0 or a db code. */
+int search_genre_id(struct db *d, struct arena *a, const char *name,
+                    long long *id);
+
+/* search_run: one page of results: *items a JSON array (owned by the
+ * arena) and *next the cursor text of the next page or NULL. Returns 0,
+ * RC_BAD_REQUEST for a cursor that does not belong to this query's sort, or
+ * a db code. Playlists are limited to the public ones and those the viewer
+ * owns or was granted. */
+int search_run(struct db *d, struct arena *a, const struct search_q *q,
+               json_object **items, const char **next);
+
+/* search_cache: the cache whose "search" namespace search_index and
+ * search_unindex bump, so that no cached result page outlives a change
+ * (NULL: none). Called once per process. */
+void search_cache(struct kv *k);
+
 #endif
