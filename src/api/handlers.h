@@ -30,4 +30,13 @@ int h_admin_user_role(struct req *r);
 
 int h_search(struct req *r);
 
+int h_listens_post(struct req *r);
+int h_listens_history(struct req *r);
+int h_listens_delete_one(struct req *r);
+int h_listens_delete_range(struct req *r);
+int h_listens_user_history(struct req *r);
+int h_likes_put(struct req *r);
+int h_likes_delete(struct req *r);
+int h_likes_list(struct req *r);
+
 #endif

@@ -29,6 +29,16 @@ const struct route routes[] = {
     {"PUT", "/api/v1/admin/users/{username}/role", h_admin_user_role, R_ADMIN},
 
     {"GET", "/api/v1/search", h_search, R_OPTAUTH},
+
+    {"POST", "/api/v1/me/listens", h_listens_post, R_AUTH},
+    {"GET", "/api/v1/me/history", h_listens_history, R_AUTH},
+    {"DELETE", "/api/v1/me/history", h_listens_delete_range, R_AUTH},
+    {"DELETE", "/api/v1/me/history/{listen_id}", h_listens_delete_one, R_AUTH},
+    {"GET", "/api/v1/users/{username}/history", h_listens_user_history,
+     R_OPTAUTH},
+    {"GET", "/api/v1/me/likes", h_likes_list, R_AUTH},
+    {"PUT", "/api/v1/me/likes/{type}/{id}", h_likes_put, R_AUTH},
+    {"DELETE", "/api/v1/me/likes/{type}/{id}", h_likes_delete, R_AUTH},
 };
 
 const int routes_count = (int)(sizeof routes / sizeof routes[0]);
