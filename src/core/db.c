@@ -76,6 +76,7 @@ struct db {
   time_t last_report; /* of the last "cannot connect" log line */
   int in_tx;          /* between db_begin and db_commit/db_rollback */
   int tx_lost;        /* the connection died inside that transaction */
+  int local_infile;   /* LOAD DATA LOCAL INFILE allowed (bulk loaders only) */
 };
 
 static int db_handles; /* open handles, to release the library after the last */
@@ -200,13 +201,14 @@ static void disconnect(struct db *d) {
 static int connect_db(struct db *d) {
   MYSQL *m = mysql_init(NULL);
   if (!m) return RC_NOMEM;
-  unsigned ct = DB_CONNECT_TIMEOUT, io = DB_IO_TIMEOUT, zero = 0;
+  unsigned ct = DB_CONNECT_TIMEOUT, io = DB_IO_TIMEOUT,
+           infile = d->local_infile ? 1 : 0;
   my_bool off = 0;
   mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
   mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io);
   mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
   mysql_options(m, MYSQL_OPT_RECONNECT, &off);
-  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
+  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &infile);
   mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   const char *sock = d->socket[0] ? d->socket : NULL;
   if (sock) {
@@ -694,6 +696,47 @@ int db_script(struct db *d, const char *text, char *err, size_t errlen) {
   }
   if (!rc) d->last_ok = now_mono();
   return rc;
+}
+
+int db_local_infile(struct db *d) {
+  if (d->in_tx) return RC_INTERNAL;
+  d->local_infile = 1;
+  disconnect(d);
+  return ready(d);
+}
+
+/* info_count: the number after `key` in mysql_info's text ("Records: 3
+ * Duplicates: 1 Warnings: 0"), or `dflt` when absent. */
+static unsigned long long info_count(const char *info, const char *key,
+                                     unsigned long long dflt) {
+  const char *p = info ? strstr(info, key) : NULL;
+  return p ? strtoull(p + strlen(key), NULL, 10) : dflt;
+}
+
+int db_query(struct db *d, const char *sql, size_t len,
+             struct db_qres *res) {
+  if (ready(d)) return RC_DB;
+  if (res) *res = (struct db_qres){0};
+  if (mysql_real_query(d->m, sql, len)) {
+    unsigned e = mysql_errno(d->m);
+    char head[161];
+    snprintf(head, sizeof head, "%.*s", (int)(len < 160 ? len : 160), sql);
+    log_sql_error("db: query failed", head, e, mysql_error(d->m));
+    if (lost(e)) disconnect(d);
+    return map_err(e);
+  }
+  MYSQL_RES *r = mysql_store_result(d->m);
+  if (r) mysql_free_result(r);
+  if (res) {
+    const char *info = mysql_info(d->m);
+    my_ulonglong n = mysql_affected_rows(d->m);
+    res->affected = n == (my_ulonglong)-1 ? 0 : n;
+    res->records = info_count(info, "Records: ", res->affected);
+    res->duplicates = info_count(info, "Duplicates: ", 0);
+    res->warnings = mysql_warning_count(d->m);
+  }
+  d->last_ok = now_mono();
+  return 0;
 }
 
 /* --- transactions --------------------------------------------------------- */

@@ -66,6 +66,27 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
  * prepared. Returns 0 or RC_DB with the server's message in err. */
 int db_script(struct db *d, const char *text, char *err, size_t errlen);
 
+/* What one db_query changed: affected rows, and from the server's info
+ * line for multi-row INSERTs and LOAD DATA the rows read (records) and those
+ * that hit an existing key (duplicates: ignored or updated), so new rows =
+ * records - duplicates. */
+struct db_qres {
+  unsigned long long affected, records, duplicates, warnings;
+};
+
+/* db_query: run one unprepared statement whose text is built at run time —
+ * for bulk loaders only (multi-row INSERTs, LOAD DATA, session settings);
+ * request handlers use db_exec. A result set, if any, is discarded. Never
+ * retried. Returns 0, RC_CONFLICT on a duplicate key, RC_DB otherwise
+ * (logged with the first bytes of the text). res may be NULL. */
+int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res);
+
+/* db_local_infile: allow LOAD DATA LOCAL INFILE on this connection (the
+ * server must run with local_infile on). Reconnects at once, so call it
+ * before any transaction or session setting. 0, RC_DB or RC_INTERNAL inside a
+ * transaction. Only encore-admin's bulk loaders use it. */
+int db_local_infile(struct db *d);
+
 /* Transactions on the connection. */
 int db_begin(struct db *d);
 int db_commit(struct db *d);

@@ -1,0 +1,16 @@
+/* generate: synthetic worlds for demos and benchmarks (encore-admin). */
+#ifndef ENCORE_ADMIN_GENERATE_H
+#define ENCORE_ADMIN_GENERATE_H
+
+struct arena;
+struct db;
+struct kv;
+
+/* admin_generate: `generate [options]` — make a deterministic synthetic
+ * world (genres, artists, albums, tracks, users, listens, likes, follows,
+ * playlists) from a seed and bulk-load it (see generate.c). kv may be NULL.
+ * Returns the exit status: 0, 1 on failure, 2 on bad usage. */
+int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
+                   char **argv);
+
+#endif
