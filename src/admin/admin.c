@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -28,6 +29,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
+#include "model/search.h"
 #include "model/session.h"
 #include "model/user.h"
 
@@ -52,6 +54,8 @@ static const char usage_text[] =
     "      the same with --reset, the password read from standard input\n"
     "  user role USERNAME ROLE\n"
     "      change the role of an account\n"
+    "  search rebuild\n"
+    "      rebuild the search index from the catalogue tables\n"
     "\n"
     "The password may also come from the ENCORE_NEW_PASSWORD environment\n"
     "variable, which keeps it off the command line. Without -c, settings come\n"
@@ -652,6 +656,27 @@ static int cmd_user(struct ctx *x, int argc, char **argv) {
   return usage_error("user: unknown subcommand %s", sub);
 }
 
+/* search rebuild: refill the search index from the catalogue tables, for
+ * rows written outside the API (SQL, restores) and after popularity batch
+ * runs, whose figures the one- and two-letter index keeps. */
+static int cmd_search(struct ctx *x, int argc, char **argv) {
+  if (argc != 1 || strcmp(argv[0], "rebuild"))
+    return usage_error("%s", "search: the subcommand is rebuild");
+  if (open_db(x, "search")) return 1;
+  open_kv(x);
+  search_cache(x->kv);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (search_rebuild(x->db)) {
+    fprintf(stderr, "search rebuild: failed (see the log)\n");
+    return 1;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  printf("search rebuild: done in %.1f s\n",
+         (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+  return 0;
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 static const struct command {
@@ -660,6 +685,7 @@ static const struct command {
 } commands[] = {
     {"migrate", cmd_migrate},
     {"user", cmd_user},
+    {"search", cmd_search},
 };
 
 int main(int argc, char **argv) {

@@ -223,8 +223,10 @@ static const struct kind_q kq[] = {
 static const char *const sort_names[] = {"relevance", "popularity",
                                          "release_date", "title", "duration"};
 
-/* Relevance: the match class (3 exact name, 2 name prefix, 1 word prefix)
- * above the popularity, in one number, so that it pages by keyset. */
+/* Relevance: the match class (4 the exact name, 3 a name that starts with
+ * the whole query, 2 one that starts with its first word, 1 words that start
+ * with the query's words) above the popularity, in one number, so that it
+ * pages by keyset. */
 #define CLASS_UNIT "1125899906842624" /* 2^50 */
 #define POP_CAP "1125899906842623"
 
@@ -310,16 +312,18 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
               q->sort == SEARCH_TITLE ? "HEX(WEIGHT_STRING(t.name0))" : "NULL",
               k->cols, key.s, q->nwords ? "m.cls" : "0");
   if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
-    sbuf_adds(&b, "(SELECT h.object_id AS id, 2 AS cls FROM search_heads h "
+    sbuf_adds(&b, "(SELECT h.object_id AS id, 3 AS cls FROM search_heads h "
                   "WHERE h.kind = ? AND h.head = ? ORDER BY h.popularity "
                   "DESC, h.object_id DESC LIMIT 1000) m ");
     p[np++] = DB_I(kind);
     p[np++] = DB_S(q->words[0]);
   } else if (q->nwords) {
+    /* every row read matches the first word as a prefix, so a whole-name
+     * row among them means the name starts with that word */
     sbuf_adds(&b, "(SELECT w.object_id AS id, MAX(CASE WHEN w.weight = 2 "
-                  "AND w.word = ? THEN 3 WHEN w.weight = 2 AND w.word LIKE ? "
-                  "THEN 2 ELSE 1 END) AS cls FROM search_words w WHERE "
-                  "w.kind = ? AND w.word LIKE ?");
+                  "AND w.word = ? THEN 4 WHEN w.weight = 2 AND w.word LIKE ? "
+                  "THEN 3 WHEN w.weight = 2 THEN 2 ELSE 1 END) AS cls FROM "
+                  "search_words w WHERE w.kind = ? AND w.word LIKE ?");
     p[np++] = DB_S(phrase);
     p[np++] = DB_S(like_prefix(a, phrase));
     p[np++] = DB_I(kind);
