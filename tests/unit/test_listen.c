@@ -1,0 +1,87 @@
+/* test_listen: the pure parts of listening and likes: RFC 3339 timestamps
+ * (offsets, fractions, impossible dates), their formatting, and the cursor
+ * texts of history and likes pages. */
+#include "core/rc.h"
+#include "model/like.h"
+#include "model/listen.h"
+
+#include <stdio.h>
+
+#include "t.h"
+
+static long long ms_of(const char *s) {
+  long long ms = -1;
+  return listen_parse_time(s, &ms) == 0 ? ms : -1;
+}
+
+int main(void) {
+  char buf[40];
+  /* Valid forms. */
+  CHECK(ms_of("1970-01-01T00:00:00Z") == 0);
+  CHECK(ms_of("2024-03-01T12:00:00Z") == 1709294400000LL);
+  CHECK(ms_of("2024-03-01T12:00:00.5Z") == 1709294400500LL);
+  CHECK(ms_of("2024-03-01T12:00:00.123456789Z") == 1709294400123LL);
+  CHECK(ms_of("2024-03-01t12:00:00z") == 1709294400000LL);
+  CHECK(ms_of("2024-03-01T13:30:00+01:30") == 1709294400000LL);
+  CHECK(ms_of("2024-03-01T10:00:00-02:00") == 1709294400000LL);
+  CHECK(ms_of("2024-02-29T00:00:00Z") == 1709164800000LL); /* leap year */
+  CHECK(ms_of("2000-02-29T00:00:00Z") == 951782400000LL);
+  CHECK(ms_of("2000-01-01T00:00:00Z") == LISTEN_EPOCH_MIN);
+  /* Invalid forms. */
+  const char *bad[] = {
+      "",  "2024-03-01", "2024-03-01T12:00:00", "2024-03-01 12:00:00Z",
+      "2024-3-01T12:00:00Z", "2024-03-01T12:00Z", "2024-13-01T00:00:00Z",
+      "2024-00-01T00:00:00Z", "2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z",
+      "1900-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-03-00T00:00:00Z",
+      "2024-03-01T24:00:00Z", "2024-03-01T12:60:00Z", "2024-03-01T12:00:60Z",
+      "2024-03-01T12:00:00.Z", "2024-03-01T12:00:00+0100",
+      "2024-03-01T12:00:00+24:00", "2024-03-01T12:00:00Zjunk",
+      "2024-03-01T12:00:00ZZ", "+2024-03-01T12:00:00Z", "yesterday",
+      "2024-03-01T12:00:00+01:00 ",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    long long ms;
+    if (listen_parse_time(bad[i], &ms) != RC_INVALID)
+      fprintf(stderr, "accepted: %s\n", bad[i]);
+    CHECK(listen_parse_time(bad[i], &ms) == RC_INVALID);
+  }
+  /* Formatting round-trips with milliseconds. */
+  listen_format_time(buf, sizeof buf, 1709294400123LL);
+  CHECK_STR(buf, "2024-03-01T12:00:00.123Z");
+  CHECK(ms_of(buf) == 1709294400123LL);
+  listen_format_time(buf, sizeof buf, 0);
+  CHECK_STR(buf, "1970-01-01T00:00:00.000Z");
+
+  /* History cursors: "<ms>|<id>". */
+  long long ms, id;
+  CHECK(listen_parse_cursor("1709294400123|42", &ms, &id) == 0);
+  CHECK(ms == 1709294400123LL && id == 42);
+  CHECK(listen_parse_cursor("1|0", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("|5", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("5|", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("5", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("-5|1", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("5|1|2", &ms, &id) == RC_INVALID);
+  CHECK(listen_parse_cursor("123456789012345678901234|1", &ms, &id) ==
+        RC_INVALID);
+  CHECK(listen_parse_cursor("5|99999999999999999999", &ms, &id) == RC_INVALID);
+
+  /* Likes: types and cursors "<ms>|<type>|<id>". */
+  enum like_type t;
+  CHECK(like_type_parse("tracks", 1, &t) == 0 && t == LIKE_TRACK);
+  CHECK(like_type_parse("playlists", 1, &t) == 0 && t == LIKE_PLAYLIST);
+  CHECK(like_type_parse("album", 0, &t) == 0 && t == LIKE_ALBUM);
+  CHECK(like_type_parse("track", 1, &t) == RC_INVALID);
+  CHECK(like_type_parse("tracks", 0, &t) == RC_INVALID);
+  CHECK(like_type_parse("trackss", 1, &t) == RC_INVALID);
+  CHECK(like_type_parse("", 0, &t) == RC_INVALID);
+  int ty;
+  CHECK(like_parse_cursor("17|2|9", &ms, &ty, &id) == 0);
+  CHECK(ms == 17 && ty == LIKE_ALBUM && id == 9);
+  CHECK(like_parse_cursor("17|4|9", &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|0|9", &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|1", &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|1|0", &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|1|9|", &ms, &ty, &id) == RC_INVALID);
+  T_DONE();
+}
