@@ -32,6 +32,8 @@
 #include "model/search.h"
 #include "model/session.h"
 #include "model/user.h"
+#include "admin/generate.h"
+#include "admin/import.h"
 
 #define EXIT_USAGE 2
 #define MIGRATION_MAX (16 << 20) /* bytes of one migration file */
@@ -54,6 +56,11 @@ static const char usage_text[] =
     "      the same with --reset, the password read from standard input\n"
     "  user role USERNAME ROLE\n"
     "      change the role of an account\n"
+    "  import hetrec DIR\n"
+    "      load the HetRec 2011 Last.fm 2K files of DIR (idempotent)\n"
+    "  generate [--seed N] [--small] [--users N] [--artists N] [--albums N]\n"
+    "           [--tracks N] [--listens N] [--playlists N] [--demo-user U]\n"
+    "      make a synthetic world from a seed (refused when one exists)\n"
     "  search rebuild\n"
     "      rebuild the search index from the catalogue tables\n"
     "\n"
@@ -679,12 +686,27 @@ static int cmd_search(struct ctx *x, int argc, char **argv) {
 
 /* --- main ----------------------------------------------------------------- */
 
+/* import, generate: the bulk loaders (import.c, generate.c). */
+static int cmd_import(struct ctx *x, int argc, char **argv) {
+  if (open_db(x, "import")) return 1;
+  open_kv(x);
+  return admin_import(x->db, x->kv, x->a, argc, argv);
+}
+
+static int cmd_generate(struct ctx *x, int argc, char **argv) {
+  if (open_db(x, "generate")) return 1;
+  open_kv(x);
+  return admin_generate(x->db, x->kv, x->a, argc, argv);
+}
+
 static const struct command {
   const char *name;
   int (*run)(struct ctx *x, int argc, char **argv);
 } commands[] = {
     {"migrate", cmd_migrate},
     {"user", cmd_user},
+    {"import", cmd_import},
+    {"generate", cmd_generate},
     {"search", cmd_search},
 };
 
