@@ -179,6 +179,43 @@ def test_mixed_good_and_bad_batch():
     check(stored_count(u) == 3, "count %d" % stored_count(u))
 
 
+def test_concurrent_overlapping_batches_store_each_listen_once():
+    import threading
+    u = encore.new_user()
+    t = track()
+    import requests
+    bodies = [{"listens": [{"track_id": t, "listened_at": at(i)} for i in range(lo, lo + 1000)]}
+              for lo in (0, 500)]
+    reps = [None, None]
+    go = threading.Barrier(2)
+
+    def send(k):
+        # Own connections, no pacing: the two requests must overlap.
+        go.wait()
+        reps[k] = requests.post(encore.base_url("https") + LISTENS, json=bodies[k],
+                                headers={"Authorization": "Bearer " + u.access},
+                                verify=encore.ca_file(), timeout=encore.TIMEOUT)
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    stored = {}
+    for k in (0, 1):
+        rep = expect(reps[k], 200, "POST", LISTENS)
+        for r in rep["results"]:
+            key = bodies[k]["listens"][r["index"]]["listened_at"]
+            if r["status"] == "stored":
+                stored[key] = stored.get(key, 0) + 1
+            else:
+                check(r["status"] == "duplicate", repr(r))
+    check(len(stored) == 1500 and set(stored.values()) == {1},
+          "%d listens reported stored, some twice: %r" % (
+              len(stored), [k for k, v in stored.items() if v > 1][:3]))
+    check(stored_count(u) == 1500, "count %d" % stored_count(u))
+
+
 def test_nothing_usable_is_422():
     u = encore.new_user()
     t = track()
