@@ -28,6 +28,30 @@ int h_users_get(struct req *r);
 
 int h_admin_user_role(struct req *r);
 
+int h_artists_list(struct req *r);
+int h_artists_create(struct req *r);
+int h_artists_get(struct req *r);
+int h_artists_patch(struct req *r);
+int h_artists_delete(struct req *r);
+int h_artists_albums(struct req *r);
+int h_artists_tracks(struct req *r);
+int h_albums_list(struct req *r);
+int h_albums_create(struct req *r);
+int h_albums_get(struct req *r);
+int h_albums_patch(struct req *r);
+int h_albums_delete(struct req *r);
+int h_albums_tracks(struct req *r);
+int h_albums_art_put(struct req *r);
+int h_albums_art_delete(struct req *r);
+int h_tracks_list(struct req *r);
+int h_tracks_create(struct req *r);
+int h_tracks_get(struct req *r);
+int h_tracks_patch(struct req *r);
+int h_tracks_delete(struct req *r);
+int h_tracks_lyrics_get(struct req *r);
+int h_tracks_lyrics_put(struct req *r);
+int h_genres_list(struct req *r);
+
 int h_search(struct req *r);
 
 int h_listens_post(struct req *r);

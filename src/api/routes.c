@@ -28,6 +28,33 @@ const struct route routes[] = {
 
     {"PUT", "/api/v1/admin/users/{username}/role", h_admin_user_role, R_ADMIN},
 
+    /* The catalogue: public reads, editor writes. */
+    {"GET", "/api/v1/artists", h_artists_list, 0},
+    {"POST", "/api/v1/artists", h_artists_create, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/artists/{id}", h_artists_get, 0},
+    {"PATCH", "/api/v1/artists/{id}", h_artists_patch, R_AUTH | R_EDITOR},
+    {"DELETE", "/api/v1/artists/{id}", h_artists_delete, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/artists/{id}/albums", h_artists_albums, 0},
+    {"GET", "/api/v1/artists/{id}/tracks", h_artists_tracks, 0},
+    {"GET", "/api/v1/albums", h_albums_list, 0},
+    {"POST", "/api/v1/albums", h_albums_create, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/albums/{id}", h_albums_get, 0},
+    {"PATCH", "/api/v1/albums/{id}", h_albums_patch, R_AUTH | R_EDITOR},
+    {"DELETE", "/api/v1/albums/{id}", h_albums_delete, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/albums/{id}/tracks", h_albums_tracks, 0},
+    {"PUT", "/api/v1/albums/{id}/art", h_albums_art_put, R_AUTH | R_EDITOR},
+    {"DELETE", "/api/v1/albums/{id}/art", h_albums_art_delete,
+     R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/tracks", h_tracks_list, 0},
+    {"POST", "/api/v1/tracks", h_tracks_create, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/tracks/{id}", h_tracks_get, 0},
+    {"PATCH", "/api/v1/tracks/{id}", h_tracks_patch, R_AUTH | R_EDITOR},
+    {"DELETE", "/api/v1/tracks/{id}", h_tracks_delete, R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/tracks/{id}/lyrics", h_tracks_lyrics_get, 0},
+    {"PUT", "/api/v1/tracks/{id}/lyrics", h_tracks_lyrics_put,
+     R_AUTH | R_EDITOR},
+    {"GET", "/api/v1/genres", h_genres_list, 0},
+
     {"GET", "/api/v1/search", h_search, R_OPTAUTH},
 
     {"POST", "/api/v1/me/listens", h_listens_post, R_AUTH},

@@ -8,10 +8,11 @@
  * key is an error naming file:line.
  *
  * Relative paths: path settings read from a file (socket, pid_file, log_file,
- * secrets_file, migrations_dir, db_socket, and kv_servers when it starts with
- * '.') are taken relative to that file's directory, as is the default
- * secrets_file when a config file is given. Values from the environment are
- * used as given (relative to the working directory). */
+ * secrets_file, migrations_dir, media_dir, db_socket, and kv_servers when it
+ * starts with '.') are taken relative to that file's directory, as are the
+ * default secrets_file and media_dir when a config file is given. Values
+ * from the environment are used as given (relative to the working
+ * directory). */
 #include "core/cfg.h"
 
 #include "core/log.h"
@@ -83,6 +84,8 @@ static const struct ckey cfg_keys[] = {
     I(login_max_ip, 1, 1000000),
     I(login_window, 1, INT_MAX),
     S(migrations_dir, P_YES),
+    S(media_dir, P_YES),
+    S(media_url, P_NO),
 };
 
 #undef S
@@ -406,6 +409,8 @@ static int set_defaults(struct cfg *c) {
       {"smtp_password", ""},
       {"mail_from", "Encore <no-reply@localhost>"},
       {"migrations_dir", CFG_MIGRATIONS_DIR},
+      {"media_dir", "media"},
+      {"media_url", "/media"},
   };
   memset(c, 0, sizeof *c);
   c->socket_mode = 0660;
@@ -441,7 +446,8 @@ int cfg_load(struct cfg *c, const char *path, bool generate, char *err,
     }
     dir = dir_of(path);
     if (!dir ||
-        set_str(c, find_key("secrets_file"), c->secrets_file, dir) != 0) {
+        set_str(c, find_key("secrets_file"), c->secrets_file, dir) != 0 ||
+        set_str(c, find_key("media_dir"), c->media_dir, dir) != 0) {
       fclose(f);
       set_err(err, errlen, "out of memory");
       goto fail;

@@ -38,6 +38,8 @@ struct cfg {
   int login_max_ip;      /* failures per IP per window (default 20) */
   int login_window;      /* seconds (default 900) */
   char *migrations_dir;  /* directory of NNNN_*.sql (default datadir/migrations) */
+  char *media_dir;       /* album art files (default "media", by the config file) */
+  char *media_url;       /* URL prefix nginx serves media_dir at (default "/media") */
 };
 
 /* cfg_load: defaults, then the file at `path` (NULL: none; a missing file is an

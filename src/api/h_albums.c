@@ -1,0 +1,310 @@
+/* h_albums: the catalogue's albums: list, get, create, update, delete, an
+ * album's tracks in disc and track order, and album art (stored under a
+ * content-hashed name in the media directory, served by nginx). */
+#include "api/handlers.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/app.h"
+#include "api/h_catalogue.h"
+#include "api/page.h"
+#include "api/req.h"
+#include "core/arena.h"
+#include "core/img.h"
+#include "core/jx.h"
+#include "core/log.h"
+#include "core/rc.h"
+#include "core/rnd.h"
+#include "model/album.h"
+#include "model/artist.h"
+#include "model/genre.h"
+#include "model/track.h"
+
+int h_albums_list(struct req *r) {
+  struct page pg;
+  long long genre, after;
+  struct album *items = NULL;
+  int n = 0, st;
+  struct arena *a = req_arena(r);
+  if ((st = page_parse(r, &pg))) return st;
+  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
+  if ((st = cat_genre_filter(r, &genre)) > 1) return st;
+  if (st == 0) {
+    int rc = album_list(app.db, a, genre, after, pg.limit, &items, &n);
+    if (rc) return req_problem(r, rc, NULL);
+  }
+  json_object *arr = json_object_new_array();
+  for (int i = 0; i < n; i++)
+    json_object_array_add(arr, album_json(a, &items[i], app.cfg.media_url));
+  const char *next =
+      n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
+  return cat_reply_list(r, arr, next);
+}
+
+static int reply_album(struct req *r, long long id, int status) {
+  const char *text;
+  size_t len;
+  int rc = album_text(app.db, app.kv, req_arena(r), id, app.cfg.media_url,
+                      &text, &len);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (rc) return req_problem(r, rc, NULL);
+  if (status == 200) return req_reply_etag(r, text, len);
+  req_set_header(r, "Location",
+                 arena_printf(req_arena(r), "/api/v1/albums/%lld", id));
+  return req_reply_text(r, status, "application/json", text, len);
+}
+
+int h_albums_get(struct req *r) {
+  long long id;
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  return reply_album(r, id, 200);
+}
+
+static const char *const album_types[] = {"album", "single", "ep",
+                                          "compilation", NULL};
+
+static const struct jx_field album_fields[] = {
+    {.name = "title", .kind = JX_STRING, .min = 1, .max = 255},
+    {.name = "artist_id", .kind = JX_INT, .min = 1, .max = 9007199254740992LL},
+    {.name = "type", .kind = JX_ENUM, .enums = album_types},
+    {.name = "label", .kind = JX_STRING, .min = 0, .max = 255, .nullable = true},
+    {.name = "release_date", .kind = JX_STRING, .min = 10, .max = 10,
+     .nullable = true},
+    {.name = "genres", .kind = JX_STRING_ARRAY, .min = 0,
+     .max = GENRE_PER_OBJECT, .item_max = GENRE_NAME_MAX},
+};
+static const char *const album_special[] = {"external_ids", NULL};
+
+static int write_album(struct req *r, long long id) {
+  json_object *body, *genres = NULL;
+  struct jx_errors e = {0};
+  struct album x = {.type = "album"};
+  struct arena *a = req_arena(r);
+  int st, rc;
+  if ((st = req_body_json(r, &body))) return st;
+  cat_validate(a, body, album_fields, 6, album_special, &e);
+  if (e.n) return req_problem_fields(r, &e);
+  if (id) {
+    rc = album_get(app.db, a, id, &x);
+    if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+    if (rc) return req_problem(r, rc, NULL);
+  } else {
+    if (!jx_has(body, "title")) cat_error(&e, "title", "is required");
+    if (!jx_has(body, "artist_id")) cat_error(&e, "artist_id", "is required");
+  }
+  const char *old_title = x.title, *s;
+  if ((s = jx_str(body, "title"))) x.title = s;
+  if ((s = jx_str(body, "type"))) x.type = s;
+  if (jx_has(body, "label") || cat_null(body, "label"))
+    x.label = jx_str(body, "label");
+  if (cat_null(body, "release_date")) x.release_date = NULL;
+  if ((s = jx_str(body, "release_date"))) {
+    if (!cat_date_ok(s))
+      cat_error(&e, "release_date", "must be a date YYYY-MM-DD");
+    x.release_date = s;
+  }
+  x.artist_id = jx_int(body, "artist_id", x.artist_id);
+  cat_ext_apply(body, &x.ext, &e);
+  if (!e.n && jx_has(body, "artist_id")) {
+    rc = artist_exists(app.db, a, x.artist_id);
+    if (rc == RC_NOT_FOUND) cat_error(&e, "artist_id", "no such artist");
+    else if (rc) return req_problem(r, rc, NULL);
+  }
+  if (e.n) return req_problem_fields(r, &e);
+  json_object_object_get_ex(body, "genres", &genres);
+  bool retitled = id && strcmp(old_title, x.title) != 0;
+  rc = album_save(app.db, app.kv, a, &x, genres, id == 0, retitled);
+  if (rc) return req_problem(r, rc, NULL);
+  return reply_album(r, x.id, id ? 200 : 201);
+}
+
+int h_albums_create(struct req *r) { return write_album(r, 0); }
+
+int h_albums_patch(struct req *r) {
+  long long id;
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  return write_album(r, id);
+}
+
+/* art_file: the absolute file of a stored art path. */
+static const char *art_file(struct arena *a, const char *path) {
+  return arena_printf(a, "%s/%s", app.cfg.media_dir, path);
+}
+
+/* forget_file: unlink an art file no album references any more. */
+static void forget_file(struct arena *a, const char *path) {
+  if (path && unlink(art_file(a, path)) != 0 && errno != ENOENT)
+    log_msg(LOG_WARN, "album art: cannot remove a file", "path", path, "err",
+            strerror(errno), NULL);
+}
+
+int h_albums_delete(struct req *r) {
+  long long id;
+  const char *orphan = NULL;
+  struct arena *a = req_arena(r);
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  int rc = album_art_lock(app.db, a);
+  if (rc) return req_problem(r, rc, NULL);
+  rc = album_delete(app.db, app.kv, a, id, &orphan);
+  if (!rc) forget_file(a, orphan);
+  album_art_unlock(app.db, a);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (rc == RC_CONFLICT)
+    return req_problem(r, rc,
+                       "the album still has tracks; delete or move them first");
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_empty(r, 204);
+}
+
+int h_albums_tracks(struct req *r) {
+  long long id, disc = 0, num = 0, after_id = 0;
+  struct page pg;
+  struct track *items = NULL;
+  struct album al;
+  int n = 0;
+  struct arena *a = req_arena(r);
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  int st = page_parse(r, &pg);
+  if (st) return st;
+  if (pg.after) { /* "<disc>|<number, 65536 for none>|<id>" */
+    char tail;
+    if (sscanf(pg.after, "%lld|%lld|%lld%c", &disc, &num, &after_id, &tail) !=
+            3 ||
+        disc < 0 || disc > 65535 || num < 0 || num > 65536 || after_id < 0)
+      return page_bad_cursor(r);
+  }
+  int rc = album_get(app.db, a, id, &al);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (!rc)
+    rc = track_by_album(app.db, a, id, disc, num, after_id, pg.limit, &items,
+                        &n);
+  if (rc) return req_problem(r, rc, NULL);
+  json_object *arr = json_object_new_array();
+  for (int i = 0; i < n; i++) json_object_array_add(arr, track_json(a, &items[i]));
+  const char *next = NULL;
+  if (n == pg.limit) {
+    const struct track *t = &items[n - 1];
+    next = arena_printf(a, "%lld|%lld|%lld", t->disc_number,
+                        t->track_number ? t->track_number : 65536, t->id);
+  }
+  return cat_reply_list(r, arr, next);
+}
+
+/* store_art: write the image under art/<2 hex>/<sha256>.<ext> through a
+ * temporary file in the same directory and a rename, so a reader never sees
+ * a partial file. The relative path goes to *path. */
+static int store_art(struct arena *a, const char *buf, size_t len,
+                     const char *ext, const char **path) {
+  unsigned char d[32];
+  char hex[65];
+  sha256(buf, len, d);
+  hex_encode(d, 32, hex);
+  const char *dir = arena_printf(a, "%s/art/%.2s", app.cfg.media_dir, hex);
+  *path = arena_printf(a, "art/%.2s/%s.%s", hex, hex, ext);
+  const char *final = art_file(a, *path);
+  const char *tmp = arena_printf(a, "%s/.%s.%d.tmp", dir, hex, (int)getpid());
+  if (!dir || !*path || !final || !tmp) return RC_NOMEM;
+  const char *top = arena_printf(a, "%s/art", app.cfg.media_dir);
+  if ((mkdir(app.cfg.media_dir, 0755) && errno != EEXIST) ||
+      (mkdir(top, 0755) && errno != EEXIST) ||
+      (mkdir(dir, 0755) && errno != EEXIST)) {
+    log_msg(LOG_ERROR, "album art: cannot create a directory", "path", dir,
+            "err", strerror(errno), NULL);
+    return RC_IO;
+  }
+  struct stat sb;
+  if (stat(final, &sb) == 0 && (size_t)sb.st_size == len) return 0;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log_msg(LOG_ERROR, "album art: cannot create a file", "path", tmp, "err",
+            strerror(errno), NULL);
+    return RC_IO;
+  }
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(fd, buf + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  bool bad = off != len || fsync(fd) != 0;
+  if (close(fd) != 0) bad = true;
+  if (bad || rename(tmp, final) != 0) {
+    log_msg(LOG_ERROR, "album art: cannot write a file", "path", final, "err",
+            strerror(errno), NULL);
+    unlink(tmp);
+    return RC_IO;
+  }
+  return 0;
+}
+
+int h_albums_art_put(struct req *r) {
+  long long id;
+  struct arena *a = req_arena(r);
+  const char *buf, *path = NULL, *orphan = NULL;
+  size_t len;
+  struct img im;
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  const char *ct = req_header(r, "Content-Type");
+  enum img_type want = img_type_of_media(ct);
+  if (want == IMG_NONE)
+    return req_problem(r, RC_MEDIA_TYPE,
+                       "album art takes Content-Type image/jpeg, image/png or "
+                       "image/webp");
+  req_body_raw(r, &buf, &len);
+  int rc = img_probe((const unsigned char *)buf, len, &im);
+  if (rc || im.type != want) {
+    struct jx_errors e = {
+        .n = 1,
+        .e = {{"body", rc ? img_error(rc)
+                          : "the image does not match its Content-Type"}}};
+    return req_problem_fields(r, &e);
+  }
+  if (im.width < IMG_MIN_SIDE || im.height < IMG_MIN_SIDE ||
+      im.width > IMG_MAX_SIDE || im.height > IMG_MAX_SIDE) {
+    struct jx_errors e = {
+        .n = 1, .e = {{"body", "each side must be 64 to 4096 pixels"}}};
+    return req_problem_fields(r, &e);
+  }
+  struct album al;
+  rc = album_get(app.db, a, id, &al);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (rc) return req_problem(r, rc, NULL);
+  if ((rc = album_art_lock(app.db, a))) return req_problem(r, rc, NULL);
+  rc = store_art(a, buf, len, img_ext(im.type), &path);
+  if (!rc)
+    rc = album_set_art(app.db, app.kv, a, id, path, (int)im.width,
+                       (int)im.height, &orphan);
+  if (!rc) forget_file(a, orphan);
+  album_art_unlock(app.db, a);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (rc) return req_problem(r, rc, NULL);
+  return reply_album(r, id, 200);
+}
+
+int h_albums_art_delete(struct req *r) {
+  long long id;
+  struct arena *a = req_arena(r);
+  const char *orphan = NULL;
+  if (req_param_id(r, "id", &id))
+    return req_problem(r, RC_NOT_FOUND, "no such album");
+  int rc = album_art_lock(app.db, a);
+  if (rc) return req_problem(r, rc, NULL);
+  rc = album_set_art(app.db, app.kv, a, id, NULL, 0, 0, &orphan);
+  if (!rc) forget_file(a, orphan);
+  album_art_unlock(app.db, a);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_empty(r, 204);
+}

@@ -1,0 +1,46 @@
+/* h_catalogue: input rules shared by the artist, album and track handlers:
+ * validation of bodies with members jx_validate cannot describe (objects,
+ * arrays of objects, numbers with fractions), dates, external ids, and the
+ * list answer. */
+#ifndef ENCORE_H_CATALOGUE_H
+#define ENCORE_H_CATALOGUE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "core/jx.h"
+#include "model/catalogue.h"
+
+struct req;
+struct arena;
+
+/* cat_validate: jx_validate `body` against fields[0..nf), where the keys in
+ * `special` (NULL-terminated) are allowed but left to the caller. Failures
+ * are appended to *errs (which the caller initialized). */
+void cat_validate(struct arena *a, json_object *body,
+                  const struct jx_field *fields, int nf,
+                  const char *const *special, struct jx_errors *errs);
+/* cat_error: append one failure (message static or in the arena). */
+void cat_error(struct jx_errors *errs, const char *field, const char *msg);
+/* cat_date_ok: a real calendar date "YYYY-MM-DD" (years 1000..9999). */
+bool cat_date_ok(const char *s);
+/* cat_https_ok: an absolute https URL without spaces or control bytes. */
+bool cat_https_ok(const char *s);
+/* cat_ext_apply: apply body's "external_ids" (an object of musicbrainz,
+ * spotify, apple_music, each a string or null) onto *e; members absent keep
+ * their value. Failures go to *errs. */
+void cat_ext_apply(json_object *body, struct cat_ext *e,
+                   struct jx_errors *errs);
+/* cat_null: is `key` present with the value JSON null? */
+bool cat_null(json_object *body, const char *key);
+/* cat_genre_filter: the ?genre= filter as a genre id in *id (0: none).
+ * Returns 0, 1 when the genre does not exist (the list is empty), or
+ * replies 422 itself and returns the status (> 1). */
+int cat_genre_filter(struct req *r, long long *id);
+/* cat_id_cursor: the id an id-ordered list continues after (0 on the first
+ * page). Returns 0, or replies 400 itself and returns the status. */
+int cat_id_cursor(struct req *r, const char *after, long long *id);
+/* cat_reply_list: 200 {items, next_cursor}; items is owned by the call. */
+int cat_reply_list(struct req *r, json_object *items, const char *next_text);
+
+#endif

@@ -1,0 +1,33 @@
+/* catalogue: what artists, albums and tracks share: external ids, the
+ * memcached copy of an object's JSON under its versioned namespace, and the
+ * bumps that invalidate it. */
+#ifndef ENCORE_CATALOGUE_H
+#define ENCORE_CATALOGUE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct arena;
+struct kv;
+
+/* External ids of a catalogue object (NULL when unknown). */
+struct cat_ext {
+  const char *mbid, *spotify, *apple;
+};
+
+/* Cached object JSON lives this long at most (seconds); versions make it
+ * exact, the TTL only returns memory. */
+#define CAT_TTL 86400
+
+/* cat_ext_json: {musicbrainz, spotify, apple_music}, a new object. */
+json_object *cat_ext_json(const struct cat_ext *e);
+/* cat_cache_get: the cached JSON of namespace "<kind>:<id>" in *text, or
+ * *text NULL with *key set to the key to store it under after a MariaDB read
+ * (*key NULL when the cache is down: then nothing is stored). */
+void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
+                   long long id, const char **text, size_t *len, char **key);
+/* cat_bump: new version of namespace "<kind>:<id>" (every write of what that
+ * object's JSON shows). */
+void cat_bump(struct kv *k, const char *kind, long long id);
+
+#endif
