@@ -11,6 +11,7 @@
 #include "core/jx.h"
 #include "core/pw.h"
 #include "core/rc.h"
+#include "model/playlist.h"
 #include "model/session.h"
 #include "model/user.h"
 
@@ -86,6 +87,8 @@ int h_me_delete(struct req *r) {
   /* Mark every session revoked before the rows vanish with the user. */
   rc = session_revoke_user(app.db, app.kv, req_arena(r), u.id, 0);
   session_deny_jti(app.kv, c->jti, c->exp);
+  /* Cached copies of public playlists would outlive their rows. */
+  if (!rc) rc = playlist_forget_owner(app.db, app.kv, req_arena(r), u.id);
   if (!rc) rc = user_delete(app.db, app.kv, u.id);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);

@@ -63,4 +63,22 @@ int h_likes_put(struct req *r);
 int h_likes_delete(struct req *r);
 int h_likes_list(struct req *r);
 
+int h_playlists_create(struct req *r);
+int h_playlists_get(struct req *r);
+int h_playlists_patch(struct req *r);
+int h_playlists_delete(struct req *r);
+int h_playlists_mine(struct req *r);
+int h_playlists_of_user(struct req *r);
+int h_playlists_tracks(struct req *r);
+int h_playlists_tracks_add(struct req *r);
+int h_playlists_tracks_remove(struct req *r);
+int h_playlists_tracks_move(struct req *r);
+int h_playlists_grants(struct req *r);
+int h_playlists_grant_put(struct req *r);
+int h_playlists_grant_delete(struct req *r);
+int h_playlists_link_create(struct req *r);
+int h_playlists_links(struct req *r);
+int h_playlists_link_revoke(struct req *r);
+int h_playlists_shared(struct req *r);
+
 #endif

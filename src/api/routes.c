@@ -66,6 +66,31 @@ const struct route routes[] = {
     {"GET", "/api/v1/me/likes", h_likes_list, R_AUTH},
     {"PUT", "/api/v1/me/likes/{type}/{id}", h_likes_put, R_AUTH},
     {"DELETE", "/api/v1/me/likes/{type}/{id}", h_likes_delete, R_AUTH},
+
+    /* Playlists and sharing: visibility is checked in SQL by the model. */
+    {"POST", "/api/v1/playlists", h_playlists_create, R_AUTH},
+    {"GET", "/api/v1/playlists/{id}", h_playlists_get, R_OPTAUTH},
+    {"PATCH", "/api/v1/playlists/{id}", h_playlists_patch, R_AUTH},
+    {"DELETE", "/api/v1/playlists/{id}", h_playlists_delete, R_AUTH},
+    {"GET", "/api/v1/me/playlists", h_playlists_mine, R_AUTH},
+    {"GET", "/api/v1/users/{username}/playlists", h_playlists_of_user,
+     R_OPTAUTH},
+    {"GET", "/api/v1/playlists/{id}/tracks", h_playlists_tracks, R_OPTAUTH},
+    {"POST", "/api/v1/playlists/{id}/tracks", h_playlists_tracks_add, R_AUTH},
+    {"DELETE", "/api/v1/playlists/{id}/tracks", h_playlists_tracks_remove,
+     R_AUTH},
+    {"POST", "/api/v1/playlists/{id}/tracks/move", h_playlists_tracks_move,
+     R_AUTH},
+    {"GET", "/api/v1/playlists/{id}/grants", h_playlists_grants, R_AUTH},
+    {"PUT", "/api/v1/playlists/{id}/grants/{username}", h_playlists_grant_put,
+     R_AUTH},
+    {"DELETE", "/api/v1/playlists/{id}/grants/{username}",
+     h_playlists_grant_delete, R_AUTH},
+    {"POST", "/api/v1/playlists/{id}/links", h_playlists_link_create, R_AUTH},
+    {"GET", "/api/v1/playlists/{id}/links", h_playlists_links, R_AUTH},
+    {"DELETE", "/api/v1/playlists/{id}/links/{link_id}",
+     h_playlists_link_revoke, R_AUTH},
+    {"GET", "/api/v1/shared/{token}", h_playlists_shared, 0},
 };
 
 const int routes_count = (int)(sizeof routes / sizeof routes[0]);

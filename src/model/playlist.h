@@ -1,0 +1,164 @@
+/* playlist: playlists, their ordered tracks, grants and share links over
+ * MariaDB, with public and unlisted playlists cached in memcached under the
+ * versioned namespace "playlist:<id>".
+ *
+ * Who sees what is decided in SQL by one rule (PL_VISIBLE in playlist.c): a
+ * playlist is visible to its owner, to users it is granted to, and, unless
+ * private, to anyone. Every function taking a `viewer` (0: anonymous)
+ * answers RC_NOT_FOUND for a playlist the viewer cannot see, so a private
+ * playlist is indistinguishable from a missing one. A visible playlist the
+ * viewer may not change gives RC_FORBIDDEN.
+ *
+ * Edits run in one transaction that locks the playlist row, checks the
+ * expected snapshot (`expect`: 0 = no precondition, any other value must
+ * equal the current snapshot, else RC_PRECONDITION and nothing changes) and
+ * bumps the snapshot. Positions of tracks stay dense, 0..track_count-1. */
+#ifndef ENCORE_PLAYLIST_H
+#define ENCORE_PLAYLIST_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct db;
+struct kv;
+
+#define PLAYLIST_MAX_TRACKS 10000
+#define PLAYLIST_NAME_MAX 200
+#define PLAYLIST_DESC_MAX 2000
+#define PLAYLIST_LINK_TTL_MAX 315360000LL /* ten years, in seconds */
+
+/* A playlist row as a viewer sees it; strings live in the read's arena. */
+struct playlist {
+  long long id, owner_id;
+  const char *owner_name, *name, *description, *visibility, *cover_path;
+  bool collaborative;
+  long long snapshot, track_count, like_count, created_at, updated_at;
+  /* the viewer's standing: "owner", "edit", "view", or NULL (a reader of a
+   * public or unlisted playlist, or a share-link holder) */
+  const char *access;
+};
+
+/* When an edit is refused for one input field: which and why (static). */
+struct playlist_err {
+  const char *field;
+  const char *message;
+  long long index; /* the offending item of an array field, or -1 */
+};
+
+/* A change of a playlist's own fields; NULL / -1 leave a field as is. */
+struct playlist_patch {
+  const char *name, *description, *visibility;
+  int collaborative; /* -1 unchanged, 0 or 1 */
+};
+
+/* playlist_get: the playlist as `viewer` sees it, read from MariaDB. */
+int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
+                 struct playlist *p);
+/* playlist_text: the playlist's JSON text as `viewer` sees it and its
+ * snapshot; public and unlisted playlists come from memcached when cached
+ * (and are cached on a miss), private ones always from MariaDB. */
+int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
+                  long long viewer, const char **text, size_t *len,
+                  long long *snapshot);
+/* playlist_json: the API view (a new json object the caller owns). */
+json_object *playlist_json(const struct playlist *p);
+
+/* playlist_create: a new empty playlist of `owner`; its id in *id. */
+int playlist_create(struct db *d, struct kv *k, struct arena *a,
+                    long long owner, const char *name, const char *description,
+                    const char *visibility, bool collaborative, long long *id);
+/* playlist_update: change the fields of `pt` (owner only); the new
+ * snapshot in *snapshot (the current one on RC_PRECONDITION). */
+int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, const struct playlist_patch *pt,
+                    long long expect, long long *snapshot);
+/* playlist_delete: remove the playlist with its tracks, grants and links
+ * (owner only). */
+int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, long long expect, long long *snapshot);
+
+/* Lists: up to `limit` playlists by id, newest first, with ids below
+ * `before` (0: from the newest), appended to `items` as JSON; *next is the
+ * id to continue below, or 0 at the end. */
+/* playlist_list_mine: the viewer's own playlists and those granted to them. */
+int playlist_list_mine(struct db *d, struct arena *a, long long viewer,
+                       long long before, int limit, json_object *items,
+                       long long *next);
+/* playlist_list_user: the public playlists of `owner`, plus those granted
+ * to `viewer` (every playlist when viewer is the owner). */
+int playlist_list_user(struct db *d, struct arena *a, long long owner,
+                       long long viewer, long long before, int limit,
+                       json_object *items, long long *next);
+
+/* playlist_tracks: up to `limit` tracks at positions after `after` (-1: from
+ * the start) appended to `items`; *next is the last position served when
+ * more follow, else -1. The caller has checked the playlist is visible. */
+int playlist_tracks(struct db *d, struct arena *a, long long id,
+                    long long after, int limit, json_object *items,
+                    long long *next);
+
+/* Track edits (owner and `edit` grantees). RC_INVALID with *err for input
+ * that does not fit the playlist as it is now. */
+/* playlist_add: insert ids[0..n) before `position` (-1: at the end). */
+int playlist_add(struct db *d, struct kv *k, struct arena *a, long long id,
+                 long long viewer, const long long *ids, int n,
+                 long long position, long long expect, long long *snapshot,
+                 struct playlist_err *err);
+/* playlist_remove: remove the tracks at positions pos[0..n) (distinct). */
+int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, const long long *pos, int n,
+                    long long expect, long long *snapshot,
+                    struct playlist_err *err);
+/* playlist_remove_range: remove `length` tracks from position `start`. */
+int playlist_remove_range(struct db *d, struct kv *k, struct arena *a,
+                          long long id, long long viewer, long long start,
+                          long long length, long long expect,
+                          long long *snapshot, struct playlist_err *err);
+/* playlist_move: move `length` tracks from `start` to just before the track
+ * now at `before` (track_count: to the end). A move onto itself changes
+ * nothing and keeps the snapshot. */
+int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
+                  long long viewer, long long start, long long length,
+                  long long before, long long expect, long long *snapshot,
+                  struct playlist_err *err);
+/* Sharing (owner only). */
+/* playlist_grants: the grants, by user id above `after`, as JSON items. */
+int playlist_grants(struct db *d, struct arena *a, long long id,
+                    long long viewer, long long after, int limit,
+                    json_object *items, long long *next);
+/* playlist_grant_put: give `user` view or edit access; the grant as JSON in
+ * *out (new object). RC_INVALID when `user` is the owner. */
+int playlist_grant_put(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, long long user,
+                       const char *access, json_object **out);
+/* playlist_grant_delete: take `user`'s access away (no error when none). */
+int playlist_grant_delete(struct db *d, struct kv *k, struct arena *a,
+                          long long id, long long viewer, long long user);
+/* playlist_link_create: a share link valid `ttl` seconds (0: no expiry);
+ * its id, token (43 chars + NUL, shown once) and expiry (unix seconds, 0 for
+ * none). */
+int playlist_link_create(struct db *d, struct arena *a, long long id,
+                         long long viewer, long long ttl, long long *link_id,
+                         char token[44], long long *expires_at);
+/* playlist_links: the live (unrevoked) links by id above `after`, without
+ * their tokens. */
+int playlist_links(struct db *d, struct arena *a, long long id,
+                   long long viewer, long long after, int limit,
+                   json_object *items, long long *next);
+/* playlist_link_revoke: revoke one link; RC_MISS when it is not a live link
+ * of this playlist. */
+int playlist_link_revoke(struct db *d, struct arena *a, long long id,
+                         long long viewer, long long link_id);
+/* playlist_by_token: the playlist a live (unrevoked, unexpired) link token
+ * opens; RC_NOT_FOUND otherwise. */
+int playlist_by_token(struct db *d, struct arena *a, const char *token,
+                      struct playlist *p);
+
+/* playlist_forget_owner: drop the cached copies and index entries of every
+ * playlist of `owner` (before the account is deleted with them). */
+int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
+                          long long owner);
+
+#endif
