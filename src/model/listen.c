@@ -17,8 +17,9 @@
  * would fill the statement cache with texts it can never hit again.
  *
  * Stored or duplicate: InnoDB (innodb_autoinc_lock_mode 0 or 1, the
- * MariaDB default being 1) reserves for a multi-row INSERT a block of as
- * many consecutive ids as it has rows, a duplicate row wasting its id. So
+ * MariaDB default being 1; auto_increment_increment 1) reserves for a
+ * multi-row INSERT a block of as many consecutive ids as it has rows, a
+ * duplicate row wasting its id. So
  * when a statement inserts some of its rows but not all, the rows it
  * inserted are the `affected` lowest ids of this user in
  * [insert_id, insert_id + rows): one primary-key range read tells which.
