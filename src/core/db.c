@@ -41,6 +41,7 @@
 
 #define DB_CONNECT_TIMEOUT 5 /* seconds */
 #define DB_IO_TIMEOUT 30     /* seconds, reads and writes */
+#define DB_BULK_IO_TIMEOUT 3600 /* the same for bulk loaders */
 /* A connection idle this long is pinged before use, so a server that closed
  * it (wait_timeout, restart) costs a reconnect rather than a failed write. */
 #define DB_IDLE_PING 30
@@ -201,7 +202,9 @@ static void disconnect(struct db *d) {
 static int connect_db(struct db *d) {
   MYSQL *m = mysql_init(NULL);
   if (!m) return RC_NOMEM;
-  unsigned ct = DB_CONNECT_TIMEOUT, io = DB_IO_TIMEOUT,
+  /* A bulk load runs one statement for minutes: it waits longer. */
+  unsigned ct = DB_CONNECT_TIMEOUT,
+           io = d->local_infile ? DB_BULK_IO_TIMEOUT : DB_IO_TIMEOUT,
            infile = d->local_infile ? 1 : 0;
   my_bool off = 0;
   mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);

@@ -82,7 +82,8 @@ struct db_qres {
 int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res);
 
 /* db_local_infile: allow LOAD DATA LOCAL INFILE on this connection (the
- * server must run with local_infile on). Reconnects at once, so call it
+ * server must run with local_infile on), and wait up to an hour instead of
+ * 30 s for the answer to a statement. Reconnects at once, so call it
  * before any transaction or session setting. 0, RC_DB or RC_INTERNAL inside a
  * transaction. Only encore-admin's bulk loaders use it. */
 int db_local_infile(struct db *d);
