@@ -174,7 +174,7 @@ int playlist_create(struct db *d, struct kv *k, struct arena *a,
                    v, 5, 0, &res);
   if (rc) return rc;
   *id = (long long)res.insert_id;
-  forget(k, *id);
+  forget(k, *id); /* an id reused after a restore must not find old copies */
   search_index(d, a, SEARCH_PLAYLIST, *id);
   return 0;
 }

@@ -415,6 +415,37 @@ def test_if_match_two_editors():
     check(order(owner, pid) == t[:5], "edits with a current snapshot")
 
 
+def test_concurrent_editors_one_wins():
+    """Eight edits sent at once against the same snapshot: exactly one
+    applies, the others get 412, and the playlist holds that one change."""
+    import json
+    import threading
+    t = tracks()
+    owner = encore.new_user()
+    pid = create(owner)["id"]
+    add(owner, pid, [t[0]])
+    etag = call("GET", path(PL, id=pid), token=owner.access).headers["ETag"]
+    results = []
+
+    def edit(i):
+        body = json.dumps({"track_ids": [t[1 + i % 7]], "position": 0}).encode()
+        r = encore.raw("POST", path(TRACKS, id=pid), body=body, headers={
+            "Authorization": "Bearer " + owner.access, "Content-Type": "application/json",
+            "If-Match": etag})
+        results.append((r.status_code, r.content))
+
+    threads = [threading.Thread(target=edit, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    codes = sorted(c for c, _ in results)
+    check(codes == [200] + [412] * 7, "statuses %r" % results)
+    p = get(owner, pid)
+    check(p["track_count"] == 2 and p["snapshot_id"] == str(int(etag.strip('"')) + 1),
+          "after the race %r" % p)
+
+
 # --------------------------------------------------------------------------
 # Visibility and sharing
 
