@@ -1,0 +1,31 @@
+/* fuzz_listen: the text parsers of listening and likes: RFC 3339 times
+ * (a parsed time must format and parse back to itself), history and likes
+ * cursors, like types. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/like.h"
+#include "model/listen.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *s = malloc(size + 1), buf[40];
+  if (!s) return 0;
+  memcpy(s, data, size);
+  s[size] = '\0'; /* the API hands these parsers NUL-free strings */
+  long long ms, back, id;
+  int type;
+  enum like_type t;
+  if (listen_parse_time(s, &ms) == 0 && ms >= 0 && ms < 253402300800000LL) {
+    listen_format_time(buf, sizeof buf, ms);
+    if (listen_parse_time(buf, &back) != 0 || back != ms) abort();
+  }
+  listen_parse_cursor(s, &ms, &id);
+  like_parse_cursor(s, &ms, &type, &id);
+  like_type_parse(s, 0, &t);
+  like_type_parse(s, 1, &t);
+  free(s);
+  return 0;
+}
