@@ -29,6 +29,7 @@
  * second generate into the same database is refused. */
 #include "admin/generate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1071,6 +1073,14 @@ static void free_world(struct world *w) {
   }
   free(w->taste);
   free(w->ntaste);
+  /* after a failure, files not loaded yet are still there */
+  DIR *dir = w->dir[0] ? opendir(w->dir) : NULL;
+  if (dir) {
+    struct dirent *e;
+    while ((e = readdir(dir)))
+      if (e->d_name[0] != '.') unlinkat(dirfd(dir), e->d_name, 0);
+    closedir(dir);
+  }
   if (w->dir[0]) rmdir(w->dir);
 }
 
