@@ -108,7 +108,7 @@ int album_text(struct db *d, struct kv *k, struct arena *a, long long id,
   if (rc) return rc;
   *text = jx_text(a, jx_own(a, album_json(a, &x, media_url)), len);
   if (!*text) return RC_NOMEM;
-  if (key) kv_set(k, key, *text, *len, CAT_TTL);
+  cat_cache_put(k, a, "album", id, key, *text, *len);
   return 0;
 }
 

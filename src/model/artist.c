@@ -79,7 +79,7 @@ int artist_text(struct db *d, struct kv *k, struct arena *a, long long id,
   if (rc) return rc;
   *text = jx_text(a, jx_own(a, artist_json(a, &x)), len);
   if (!*text) return RC_NOMEM;
-  if (key) kv_set(k, key, *text, *len, CAT_TTL);
+  cat_cache_put(k, a, "artist", id, key, *text, *len);
   return 0;
 }
 

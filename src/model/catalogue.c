@@ -2,6 +2,7 @@
 #include "model/catalogue.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/arena.h"
 #include "core/jx.h"
@@ -15,19 +16,55 @@ json_object *cat_ext_json(const struct cat_ext *e) {
   return o;
 }
 
+/* The JSON of "<kind>:<id>" is stored under the plain key
+ * "<kind>:<id>:json" as "<namespace version>\n<json>", and is valid while
+ * that version is the namespace's current one. Reading the version (kv.c
+ * keeps it at "ns:<namespace>") and the entry with one kv_mget makes a hit
+ * one round trip instead of the two of kv_ns_key + kv_get; every writer
+ * still invalidates with kv_ns_bump alone. */
 void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char **text, size_t *len, char **key) {
-  char ns[64];
-  char *val = NULL;
+                   long long id, const char **text, size_t *len, char **stamp) {
+  char ns[64], nskey[80], key[80];
+  char *vals[2];
+  size_t lens[2];
   *text = NULL;
-  *key = NULL;
+  *stamp = NULL;
   if (!k) return;
   snprintf(ns, sizeof ns, "%s:%lld", kind, id);
-  if (kv_ns_key(k, a, ns, "json", key)) {
-    *key = NULL;
+  snprintf(nskey, sizeof nskey, "ns:%s", ns);
+  snprintf(key, sizeof key, "%s:json", ns);
+  const char *const keys[] = {nskey, key};
+  if (kv_mget(k, a, keys, 2, vals, lens)) return; /* down: MariaDB only */
+  if (vals[0] && vals[1] && lens[1] > lens[0] &&
+      memcmp(vals[1], vals[0], lens[0]) == 0 && vals[1][lens[0]] == '\n') {
+    *text = vals[1] + lens[0] + 1;
+    *len = lens[1] - lens[0] - 1;
     return;
   }
-  if (kv_get(k, a, *key, &val, len) == 0) *text = val;
+  if (vals[0]) {
+    *stamp = vals[0];
+    return;
+  }
+  /* No version yet: kv_ns_key creates one ("<ns>:<version>:json"). */
+  char *full;
+  if (kv_ns_key(k, a, ns, "json", &full)) return;
+  size_t skip = strlen(ns) + 1;
+  *stamp = arena_strndup(a, full + skip, strlen(full) - skip - 5);
+}
+
+void cat_cache_put(struct kv *k, struct arena *a, const char *kind,
+                   long long id, const char *stamp, const char *text,
+                   size_t len) {
+  char key[80];
+  if (!k || !stamp) return;
+  snprintf(key, sizeof key, "%s:%lld:json", kind, id);
+  size_t sl = strlen(stamp);
+  char *val = arena_alloc(a, sl + 1 + len);
+  if (!val) return;
+  memcpy(val, stamp, sl);
+  val[sl] = '\n';
+  memcpy(val + sl + 1, text, len);
+  kv_set(k, key, val, sl + 1 + len, CAT_TTL);
 }
 
 void cat_bump(struct kv *k, const char *kind, long long id) {

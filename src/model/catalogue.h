@@ -21,11 +21,18 @@ struct cat_ext {
 
 /* cat_ext_json: {musicbrainz, spotify, apple_music}, a new object. */
 json_object *cat_ext_json(const struct cat_ext *e);
-/* cat_cache_get: the cached JSON of namespace "<kind>:<id>" in *text, or
- * *text NULL with *key set to the key to store it under after a MariaDB read
- * (*key NULL when the cache is down: then nothing is stored). */
+/* cat_cache_get: the cached JSON of namespace "<kind>:<id>" in *text, in
+ * one memcached round trip; or *text NULL and *stamp set to what
+ * cat_cache_put needs after a MariaDB read (*stamp NULL when the cache is
+ * down: then nothing is stored). */
 void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char **text, size_t *len, char **key);
+                   long long id, const char **text, size_t *len, char **stamp);
+/* cat_cache_put: store the JSON read under the namespace version of
+ * `stamp` (read before MariaDB was, so a write in between leaves it
+ * unreachable). */
+void cat_cache_put(struct kv *k, struct arena *a, const char *kind,
+                   long long id, const char *stamp, const char *text,
+                   size_t len);
 /* cat_bump: new version of namespace "<kind>:<id>" (every write of what that
  * object's JSON shows). */
 void cat_bump(struct kv *k, const char *kind, long long id);

@@ -6,7 +6,9 @@ and no shared file deleted), and cache coherence: a read after a write never
 sees the old JSON, including the names and titles a track or an album embeds."""
 
 import hashlib
+import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -44,6 +46,31 @@ def sql(query):
     finally:
         os.unlink(cnf)
     return [line.split("\t") for line in out.decode().splitlines()]
+
+
+def kv(cmd):
+    """One memcached ASCII command over the stack's socket; the raw answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(encore.stack()["ENCORE_KV_SOCKET"])
+    s.sendall(cmd)
+    data = b""
+    while not data.endswith((b"END\r\n", b"STORED\r\n", b"ERROR\r\n")):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+def kv_value(key):
+    """The value of key, or None."""
+    data = kv(b"get " + key.encode() + b"\r\n")
+    if not data.startswith(b"VALUE "):
+        return None
+    head, rest = data.split(b"\r\n", 1)
+    return rest[:int(head.split()[3])]
 
 
 def tok():
@@ -216,6 +243,32 @@ def test_stale_reads_never_happen():
     # A deleted object is gone at once.
     delete(TRACK, tr["id"])
     get(TRACK, tr["id"], status=404)
+
+
+def test_reads_go_through_memcached():
+    """A read stores the JSON under the object's namespace version, and the
+    next read is served from there (so the stale-read tests above test the
+    cache, not MariaDB)."""
+    ar = new_artist()
+    tr = new_track(ar["id"])
+    for kind, route, oid in (("track", TRACK, tr["id"]), ("artist", ARTIST, ar["id"])):
+        body = get(route, oid)
+        ver = kv_value("ns:%s:%d" % (kind, oid))
+        entry = kv_value("%s:%d:json" % (kind, oid))
+        check(ver and entry and entry.startswith(ver + b"\n"),
+              "%s %d not cached under its version: %r / %r" % (kind, oid, ver, entry))
+        check(json.loads(entry[len(ver) + 1:]) == body, "cached JSON differs from the answer")
+        # Plant a marked copy under the current version: the next read shows it.
+        marked = dict(body, popularity=4242)
+        value = ver + b"\n" + json.dumps(marked).encode()
+        check(kv(b"set %s:%d:json 0 0 %d\r\n" % (kind.encode(), oid, len(value)) + value + b"\r\n")
+              .startswith(b"STORED"), "cannot plant a cache entry")
+        check(get(route, oid)["popularity"] == 4242, "%s read did not come from memcached" % kind)
+        # A write bumps the version: the planted copy is dead.
+        patch(route, oid, {"genres": ["after-" + kind]})
+        again = get(route, oid)
+        check(again["popularity"] == body["popularity"] and again["genres"] == ["after-" + kind],
+              "stale %s after a write: %r" % (kind, again))
 
 
 def test_etag():
