@@ -205,6 +205,7 @@ int album_save(struct db *d, struct kv *k, struct arena *a, struct album *x,
     return rc;
   }
   cat_bump(k, "album", x->id);
+  if (genres && k) kv_ns_bump(k, "genres"); /* names may be new */
   if (retitled) bump_tracks(d, k, a, x->id);
   search_index(d, a, SEARCH_ALBUM, x->id);
   return 0;

@@ -164,6 +164,7 @@ int artist_save(struct db *d, struct kv *k, struct arena *a, struct artist *x,
     return rc;
   }
   cat_bump(k, "artist", x->id);
+  if (genres && k) kv_ns_bump(k, "genres"); /* names may be new */
   if (renamed) bump_dependents(d, k, a, x->id);
   search_index(d, a, SEARCH_ARTIST, x->id);
   return 0;

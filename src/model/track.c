@@ -283,6 +283,7 @@ int track_save(struct db *d, struct kv *k, struct arena *a, struct track *x,
     return rc;
   }
   cat_bump(k, "track", x->id);
+  if (genres && k) kv_ns_bump(k, "genres"); /* names may be new */
   /* Albums show their track count. */
   if (x->album_id != old_album_id) {
     if (x->album_id) cat_bump(k, "album", x->album_id);

@@ -484,7 +484,8 @@ def test_album_art():
     for body, ctype, status in ((img1, "image/jpeg", 422), (b"not an image at all", "image/png", 422),
                                 (png(10, 10), "image/png", 422), (png(5000, 64), "image/png", 422),
                                 (img1[:20], "image/png", 422), (b"", "image/png", 422),
-                                (img1, "image/gif", 415), (img1, "application/json", 415)):
+                                (img1, "image/gif", 415), (img1, "application/json", 415),
+                                (img1 + b"\0" * (1 << 20), "image/png", 413)):
         r = call("PUT", path(ART, a1["id"]), token=tok(), data=body, headers={"Content-Type": ctype})
         expect(r, status, "PUT", ART)
     check(get(ALBUM, a1["id"])["art_url"] == got2["art_url"], "a bad upload changed the art")
