@@ -169,14 +169,24 @@ def test_like_bumps_the_cache_namespace():
     like(u, "tracks", t)  # already liked: nothing changed, no bump needed
     like(u, "tracks", t, "DELETE")
     check("\r\n2\r\n" not in kv("get %s\r\n" % key), "unliking did not bump %s" % key)
-    # When the catalogue serves the track, its like_count follows at once.
-    r = call("GET", "/api/v1/tracks/%d" % t)
-    if r.status_code == 200 and "like_count" in r.json():
-        before = r.json()["like_count"]
-        like(u, "tracks", t)
-        after = call("GET", "/api/v1/tracks/%d" % t).json()["like_count"]
-        check(after == before + 1, "like_count %r after a like, was %r" % (after, before))
+    # Each object's JSON (cached by the catalogue and playlists) shows the
+    # new like_count on the next read: no stale read after a like or unlike.
+    owner = encore.new_user()
+    objects = (("tracks", t, "/api/v1/tracks/{id}"),
+               ("albums", seed_album(), "/api/v1/albums/{id}"),
+               ("playlists", seed_playlist(owner, "public"), "/api/v1/playlists/{id}"))
+    for kind, oid, route in objects:
+        path = route.format(id=oid)
 
+        def count():
+            return expect(call("GET", path), 200, "GET", route)["like_count"]
+
+        before = count()
+        count()  # now cached
+        like(u, kind, oid)
+        check(count() == before + 1, "%s like_count stale after a like" % path)
+        like(u, kind, oid, "DELETE")
+        check(count() == before, "%s like_count stale after an unlike" % path)
 
 if __name__ == "__main__":
     encore.main(globals())
