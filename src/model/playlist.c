@@ -186,6 +186,43 @@ struct locked {
 
 enum need { NEED_OWNER, NEED_EDIT };
 
+/* renumber: close the gaps left by deleted rows from position `from` on:
+ * rows are renumbered in ascending order, each to a position no higher than
+ * its own, so the primary key never sees two rows at one position. */
+static int renumber(struct db *d, long long id, long long from) {
+  struct db_val v = DB_I(from - 1);
+  int rc = db_exec(d, NULL, "SET @encore_pos = ?", &v, 1, 0, NULL);
+  if (rc) return rc;
+  struct db_val w[] = {DB_I(id), DB_I(from)};
+  return db_exec(d, NULL,
+                 "UPDATE playlist_tracks "
+                 "SET position = (@encore_pos := @encore_pos + 1) "
+                 "WHERE playlist_id = ? AND position >= ? ORDER BY position",
+                 w, 2, 0, NULL);
+}
+
+/* repair: make a locked playlist's rows dense again when they are not (a
+ * track deleted from the catalogue without playlist_forget_track takes its
+ * rows away by cascade and leaves holes), and its track_count right. */
+static int repair(struct db *d, struct arena *a, long long id,
+                  struct locked *l) {
+  struct db_res res;
+  struct db_val v = DB_I(id);
+  int rc = db_exec(d, a,
+                   "SELECT COUNT(*), COALESCE(MAX(position), -1) "
+                   "FROM playlist_tracks WHERE playlist_id = ?",
+                   &v, 1, 0, &res);
+  if (rc) return rc;
+  long long n = db_i64(&res.rows[0], 0, 0), top = db_i64(&res.rows[0], 1, -1);
+  if (n == l->count && top == n - 1) return 0;
+  if (top != n - 1 && (rc = renumber(d, id, 0))) return rc;
+  struct db_val w[] = {DB_I(n), DB_I(id)};
+  rc = db_exec(d, NULL, "UPDATE playlists SET track_count = ? WHERE id = ?", w,
+               2, 0, NULL);
+  l->count = n;
+  return rc;
+}
+
 /* lock: start a transaction and lock the playlist row when the viewer sees
  * it; check the viewer's right and the precondition. On failure the
  * transaction is already rolled back. */
@@ -216,6 +253,7 @@ static int lock(struct db *d, struct arena *a, long long id, long long viewer,
                        (need == NEED_EDIT && strcmp(access, "edit") == 0));
   if (!ok) rc = RC_FORBIDDEN;
   else if (expect && expect != l->snapshot) rc = RC_PRECONDITION;
+  if (!rc) rc = repair(d, a, id, l);
   if (rc) db_rollback(d);
   return rc;
 }
@@ -496,21 +534,6 @@ int playlist_add(struct db *d, struct kv *k, struct arena *a, long long id,
   forget(k, id);
   search_index(d, a, SEARCH_PLAYLIST, id);
   return 0;
-}
-
-/* renumber: close the gaps left by deleted rows from position `from` on:
- * rows are renumbered in ascending order, each to a position no higher than
- * its own, so the primary key never sees two rows at one position. */
-static int renumber(struct db *d, long long id, long long from) {
-  struct db_val v = DB_I(from - 1);
-  int rc = db_exec(d, NULL, "SET @encore_pos = ?", &v, 1, 0, NULL);
-  if (rc) return rc;
-  struct db_val w[] = {DB_I(id), DB_I(from)};
-  return db_exec(d, NULL,
-                 "UPDATE playlist_tracks "
-                 "SET position = (@encore_pos := @encore_pos + 1) "
-                 "WHERE playlist_id = ? AND position >= ? ORDER BY position",
-                 w, 2, 0, NULL);
 }
 
 int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
@@ -836,6 +859,46 @@ int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
     long long id = db_i64(&res.rows[i], 0, 0);
     forget(k, id);
     search_unindex(d, SEARCH_PLAYLIST, id);
+  }
+  return 0;
+}
+
+int playlist_forget_track(struct db *d, struct kv *k, struct arena *a,
+                          long long track) {
+  struct db_res res;
+  struct db_val v = DB_I(track);
+  int rc = db_exec(d, a,
+                   "SELECT DISTINCT playlist_id FROM playlist_tracks "
+                   "WHERE track_id = ?",
+                   &v, 1, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  for (int i = 0; i < res.nrows; i++) {
+    long long id = db_i64(&res.rows[i], 0, 0);
+    struct db_res low;
+    struct db_val p = DB_I(id), q[] = {DB_I(id), DB_I(track)};
+    if ((rc = db_begin(d))) return rc;
+    rc = db_exec(d, a, "SELECT id FROM playlists WHERE id = ? FOR UPDATE", &p,
+                 1, 0, NULL);
+    if (!rc)
+      rc = db_exec(d, a,
+                   "SELECT COALESCE(MIN(position), 0) FROM playlist_tracks "
+                   "WHERE playlist_id = ? AND track_id = ?",
+                   q, 2, 0, &low);
+    if (!rc)
+      rc = db_exec(d, NULL,
+                   "DELETE FROM playlist_tracks WHERE playlist_id = ? "
+                   "AND track_id = ?",
+                   q, 2, 0, NULL);
+    if (!rc) rc = renumber(d, id, db_i64(&low.rows[0], 0, 0));
+    if (!rc)
+      rc = db_exec(d, NULL,
+                   "UPDATE playlists SET snapshot = snapshot + 1, "
+                   "track_count = (SELECT COUNT(*) FROM playlist_tracks "
+                   "WHERE playlist_id = playlists.id) WHERE id = ?",
+                   &p, 1, 0, NULL);
+    if ((rc = finish(d, rc))) return rc;
+    forget(k, id);
+    search_index(d, a, SEARCH_PLAYLIST, id);
   }
   return 0;
 }

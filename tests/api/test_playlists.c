@@ -1,8 +1,8 @@
 /* test_playlists: the playlist model in-process against the test stack's
  * MariaDB and memcached: random track edits checked against an array after
  * every step (dense positions, order, counts, snapshots), the memcached copy
- * of public playlists (stored, invalidated, never for private ones), and
- * reads with memcached unreachable. Skips (77) without ENCORE_STACK_DIR. */
+ * of public playlists (stored, invalidated, never for private ones), reads
+ * with memcached unreachable, and tracks leaving the catalogue. Skips (77) without ENCORE_STACK_DIR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +219,50 @@ static void test_cache(void) {
   kv_close(down);
 }
 
+/* new_track: a fresh track id, 0 on failure. */
+static long long new_track(void) {
+  struct db_res res;
+  struct db_val v = DB_S("doomed");
+  if (db_exec(app.db, arena,
+              "INSERT INTO tracks (title, duration_ms) VALUES (?, 1000)", &v,
+              1, 0, &res))
+    return 0;
+  return (long long)res.insert_id;
+}
+
+/* Tracks leaving the catalogue: through playlist_forget_track, and by a
+ * bare cascade whose holes the next edit closes. */
+static void test_deleted_tracks(void) {
+  long long id, snap, a = new_track(), b = track[1], c = new_track();
+  struct playlist_err err;
+  struct playlist p;
+  playlist_create(app.db, app.kv, arena, owner, "doomed", NULL, "public",
+                  false, &id);
+  long long ids[] = {a, b, a, c, b};
+  int rc = playlist_add(app.db, app.kv, arena, id, owner, ids, 5, -1, 0,
+                        &snap, &err);
+  CHECK(rc == 0 && snap == 2, "add %d", rc);
+  rc = playlist_forget_track(app.db, app.kv, arena, a);
+  long long after[] = {b, c, b};
+  CHECK(rc == 0 && same(id, after, 3), "forget_track %d", rc);
+  rc = playlist_get(app.db, arena, id, owner, &p);
+  CHECK(rc == 0 && p.track_count == 3 && p.snapshot == 3, "count %lld snap %lld",
+        p.track_count, p.snapshot);
+  struct db_val v = DB_I(c);
+  rc = db_exec(app.db, NULL, "DELETE FROM tracks WHERE id = ?", &v, 1, 0, NULL);
+  CHECK(rc == 0, "delete track %d", rc);
+  long long more = track[2];
+  rc = playlist_add(app.db, app.kv, arena, id, owner, &more, 1, -1, 0, &snap,
+                    &err);
+  long long repaired[] = {b, b, more};
+  CHECK(rc == 0 && same(id, repaired, 3), "repair %d", rc);
+  rc = playlist_get(app.db, arena, id, owner, &p);
+  CHECK(rc == 0 && p.track_count == 3, "count after repair %lld",
+        p.track_count);
+  v = DB_I(a);
+  db_exec(app.db, NULL, "DELETE FROM tracks WHERE id = ?", &v, 1, 0, NULL);
+}
+
 int main(void) {
   const char *dir = getenv("ENCORE_STACK_DIR");
   char path[4096], err[256];
@@ -242,6 +286,8 @@ int main(void) {
   test_random_edits();
   arena_reset(arena);
   test_cache();
+  arena_reset(arena);
+  test_deleted_tracks();
   arena_reset(arena);
   user_delete(app.db, app.kv, owner);
   arena_free(arena);

@@ -624,6 +624,10 @@ def test_cached_reads_follow_writes():
     add(owner, pid, [tracks()[0]])
     p = get(None, pid)
     check(p["track_count"] == 1 and p["snapshot_id"] == "3", "stale after adding %r" % p)
+    # a like (another part of the API) bumps the playlist's cached copy too
+    r = call("PUT", "/api/v1/me/likes/playlists/%d" % pid, token=other.access)
+    expect(r, 204, "PUT", "/api/v1/me/likes/{type}/{id}")
+    check(get(other, pid)["like_count"] == 1, "a stale like_count after a like")
     r = call("PATCH", path(PL, id=pid), token=owner.access, json_body={"visibility": "private"})
     expect(r, 200, "PATCH", PL)
     get(other, pid, 404)
