@@ -4,7 +4,8 @@
 (newest first, type filter, cursor), and the cache namespace bump of the
 liked object.
 
-Catalogue and playlist rows are seeded with SQL over the stack's socket."""
+Tracks and albums are created through the catalogue API as the stack's
+admin; playlists and grants are seeded with SQL over the stack's socket."""
 
 import os
 import socket
@@ -14,7 +15,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 from encore import call, check, expect  # noqa: E402
-from test_listens import q, seed_track, sql  # noqa: E402
+from test_listens import create, q, seed_track, sql  # noqa: E402
 
 encore.require_stack()
 
@@ -33,10 +34,8 @@ def likes(u, query=""):
 
 
 def seed_album():
-    aid = sql("INSERT INTO artists (name) VALUES (%s); SELECT LAST_INSERT_ID();"
-              % q("Alb artist " + encore.unique("a")))[-1][0]
-    return int(sql("INSERT INTO albums (title, artist_id) VALUES (%s, %s); "
-                   "SELECT LAST_INSERT_ID();" % (q("Album " + encore.unique("b")), aid))[-1][0])
+    aid = create("/api/v1/artists", {"name": "Alb artist " + encore.unique("a")})
+    return create("/api/v1/albums", {"title": "Album " + encore.unique("b"), "artist_id": aid})
 
 
 def seed_playlist(owner, visibility):

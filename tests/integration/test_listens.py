@@ -3,7 +3,9 @@
 retries, mixed batches, text matching), GET/DELETE /api/v1/me/history, and
 GET /api/v1/users/{username}/history under each privacy setting.
 
-Catalogue rows are seeded with SQL over the stack's MariaDB socket."""
+Catalogue rows are created through the catalogue API as the stack's admin;
+follows, playlists and checks of stored rows use SQL over the stack's
+MariaDB socket."""
 
 import datetime
 import os
@@ -51,19 +53,23 @@ def q(s):
     return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def create(path, body):
+    """POST a catalogue object as the stack's admin; returns its id."""
+    r = call("POST", path, token=encore.admin().access, json_body=body)
+    return expect(r, 201, "POST", path)["id"]
+
+
 def seed_track(title, artist, album=None, popularity=0):
-    """A track with one primary artist (and album); returns its id."""
-    rows = sql("INSERT INTO artists (name) VALUES (%s); SELECT LAST_INSERT_ID();" % q(artist))
-    aid = rows[-1][0]
-    alb = "NULL"
+    """A track with one primary artist (and album) through the catalogue API;
+    popularity (kept by batch jobs, not the API) by SQL. Returns its id."""
+    aid = create("/api/v1/artists", {"name": artist})
+    body = {"title": title, "artists": [{"id": aid}], "duration_ms": 200000}
     if album:
-        alb = sql("INSERT INTO albums (title, artist_id) VALUES (%s, %s); "
-                  "SELECT LAST_INSERT_ID();" % (q(album), aid))[-1][0]
-    tid = sql("INSERT INTO tracks (title, album_id, duration_ms, popularity) VALUES "
-              "(%s, %s, 200000, %d); SELECT LAST_INSERT_ID();" % (q(title), alb, popularity))[-1][0]
-    sql("INSERT INTO track_artists (track_id, artist_id, role) VALUES (%s, %s, 'primary')"
-        % (tid, aid))
-    return int(tid)
+        body["album_id"] = create("/api/v1/albums", {"title": album, "artist_id": aid})
+    tid = create("/api/v1/tracks", body)
+    if popularity:
+        sql("UPDATE tracks SET popularity = %d WHERE id = %d" % (popularity, tid))
+    return tid
 
 
 def stored_count(user):
