@@ -202,8 +202,8 @@ static int renumber(struct db *d, long long id, long long from) {
 }
 
 /* repair: make a locked playlist's rows dense again when they are not (a
- * track deleted from the catalogue without playlist_forget_track takes its
- * rows away by cascade and leaves holes), and its track_count right. */
+ * track deleted behind the API's back takes its rows away by cascade and
+ * leaves holes; track_delete itself compacts), and its track_count right. */
 static int repair(struct db *d, struct arena *a, long long id,
                   struct locked *l) {
   struct db_res res;
@@ -859,46 +859,6 @@ int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
     long long id = db_i64(&res.rows[i], 0, 0);
     forget(k, id);
     search_unindex(d, SEARCH_PLAYLIST, id);
-  }
-  return 0;
-}
-
-int playlist_forget_track(struct db *d, struct kv *k, struct arena *a,
-                          long long track) {
-  struct db_res res;
-  struct db_val v = DB_I(track);
-  int rc = db_exec(d, a,
-                   "SELECT DISTINCT playlist_id FROM playlist_tracks "
-                   "WHERE track_id = ?",
-                   &v, 1, DB_IDEMPOTENT, &res);
-  if (rc) return rc;
-  for (int i = 0; i < res.nrows; i++) {
-    long long id = db_i64(&res.rows[i], 0, 0);
-    struct db_res low;
-    struct db_val p = DB_I(id), q[] = {DB_I(id), DB_I(track)};
-    if ((rc = db_begin(d))) return rc;
-    rc = db_exec(d, a, "SELECT id FROM playlists WHERE id = ? FOR UPDATE", &p,
-                 1, 0, NULL);
-    if (!rc)
-      rc = db_exec(d, a,
-                   "SELECT COALESCE(MIN(position), 0) FROM playlist_tracks "
-                   "WHERE playlist_id = ? AND track_id = ?",
-                   q, 2, 0, &low);
-    if (!rc)
-      rc = db_exec(d, NULL,
-                   "DELETE FROM playlist_tracks WHERE playlist_id = ? "
-                   "AND track_id = ?",
-                   q, 2, 0, NULL);
-    if (!rc) rc = renumber(d, id, db_i64(&low.rows[0], 0, 0));
-    if (!rc)
-      rc = db_exec(d, NULL,
-                   "UPDATE playlists SET snapshot = snapshot + 1, "
-                   "track_count = (SELECT COUNT(*) FROM playlist_tracks "
-                   "WHERE playlist_id = playlists.id) WHERE id = ?",
-                   &p, 1, 0, NULL);
-    if ((rc = finish(d, rc))) return rc;
-    forget(k, id);
-    search_index(d, a, SEARCH_PLAYLIST, id);
   }
   return 0;
 }

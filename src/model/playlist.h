@@ -156,12 +156,6 @@ int playlist_link_revoke(struct db *d, struct arena *a, long long id,
 int playlist_by_token(struct db *d, struct arena *a, const char *token,
                       struct playlist *p);
 
-/* playlist_forget_track: take a track out of every playlist holding it
- * (positions closed up, snapshots bumped, cached copies dropped); call it
- * before deleting the track from the catalogue. A track deleted without it
- * leaves holes that the next edit of each playlist closes. */
-int playlist_forget_track(struct db *d, struct kv *k, struct arena *a,
-                          long long track);
 /* playlist_forget_owner: drop the cached copies and index entries of every
  * playlist of `owner` (before the account is deleted with them). */
 int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,

@@ -230,24 +230,18 @@ static long long new_track(void) {
   return (long long)res.insert_id;
 }
 
-/* Tracks leaving the catalogue: through playlist_forget_track, and by a
- * bare cascade whose holes the next edit closes. */
+/* A track deleted by a bare cascade (not through the API, which compacts
+ * itself) leaves holes that the next edit closes. */
 static void test_deleted_tracks(void) {
-  long long id, snap, a = new_track(), b = track[1], c = new_track();
+  long long id, snap, b = track[1], c = new_track();
   struct playlist_err err;
   struct playlist p;
   playlist_create(app.db, app.kv, arena, owner, "doomed", NULL, "public",
                   false, &id);
-  long long ids[] = {a, b, a, c, b};
-  int rc = playlist_add(app.db, app.kv, arena, id, owner, ids, 5, -1, 0,
+  long long ids[] = {b, c, b};
+  int rc = playlist_add(app.db, app.kv, arena, id, owner, ids, 3, -1, 0,
                         &snap, &err);
   CHECK(rc == 0 && snap == 2, "add %d", rc);
-  rc = playlist_forget_track(app.db, app.kv, arena, a);
-  long long after[] = {b, c, b};
-  CHECK(rc == 0 && same(id, after, 3), "forget_track %d", rc);
-  rc = playlist_get(app.db, arena, id, owner, &p);
-  CHECK(rc == 0 && p.track_count == 3 && p.snapshot == 3, "count %lld snap %lld",
-        p.track_count, p.snapshot);
   struct db_val v = DB_I(c);
   rc = db_exec(app.db, NULL, "DELETE FROM tracks WHERE id = ?", &v, 1, 0, NULL);
   CHECK(rc == 0, "delete track %d", rc);
@@ -259,8 +253,6 @@ static void test_deleted_tracks(void) {
   rc = playlist_get(app.db, arena, id, owner, &p);
   CHECK(rc == 0 && p.track_count == 3, "count after repair %lld",
         p.track_count);
-  v = DB_I(a);
-  db_exec(app.db, NULL, "DELETE FROM tracks WHERE id = ?", &v, 1, 0, NULL);
 }
 
 int main(void) {
