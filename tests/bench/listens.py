@@ -6,9 +6,12 @@ API acknowledged as stored is in MariaDB.
 Usage: tests/bench/listens.py [BUILD_DIR]        (default: ./build)
        env BENCH_CLIENTS (4), BENCH_BATCHES (per client, 30),
            BENCH_BATCH (1000), BENCH_TRACKS (10000), BENCH_TEXT (0: share of
-           items matched by artist/title text, 0..1)
+           items matched by artist/title text, 0..1),
+           BENCH_WORLD (unset: seed BENCH_TRACKS tracks by SQL; else the
+           arguments of `encore-admin generate`, e.g. "--tracks 1000000
+           --listens 10000000", and listens go to 10,000 of its tracks)
 Starts a private stack on free ports under BUILD_DIR/bench-listens with
-nginx limits lifted (as tests/bench/run.sh does), seeds tracks by SQL, runs
+nginx limits lifted (as tests/bench/run.sh does), seeds or generates, runs
 the clients over loopback HTTP (one user each, keep-alive), prints the
 figures, and stops the stack. Bodies are built before the clock starts."""
 
@@ -29,6 +32,7 @@ BATCHES = int(os.environ.get("BENCH_BATCHES", "30"))
 BATCH = int(os.environ.get("BENCH_BATCH", "1000"))
 TRACKS = int(os.environ.get("BENCH_TRACKS", "10000"))
 TEXT = float(os.environ.get("BENCH_TEXT", "0"))
+WORLD = os.environ.get("BENCH_WORLD")
 
 
 def env_file(path):
@@ -103,13 +107,24 @@ def main():
 
 def run(st):
     url = urllib.parse.urlparse(st.env["ENCORE_HTTP_URL"])
-    st.sql("INSERT INTO artists (name) VALUES ('Bench Artist'); "
-           "INSERT INTO tracks (title, duration_ms) SELECT CONCAT('Bench ', seq), 200000 "
-           "FROM seq_1_to_%d; "
-           "INSERT INTO track_artists (track_id, artist_id) SELECT t.id, a.id FROM tracks t "
-           "JOIN artists a ON a.name = 'Bench Artist' WHERE t.title LIKE 'Bench %%'" % TRACKS)
-    ids = [int(r[0]) for r in st.sql("SELECT id FROM tracks WHERE title LIKE 'Bench %'")]
-    titles = {int(r[0]): r[1] for r in st.sql("SELECT id, title FROM tracks WHERE title LIKE 'Bench %'")}
+    if WORLD:
+        t0 = time.monotonic()
+        subprocess.run([st.env["ENCORE_ADMIN_BIN"], "-c", st.env["ENCORE_CONF"], "generate"]
+                       + WORLD.split(), check=True, stdout=subprocess.DEVNULL)
+        print("generated %s in %.0f s" % (WORLD, time.monotonic() - t0))
+    else:
+        st.sql("INSERT INTO artists (name) VALUES ('Bench Artist'); "
+               "INSERT INTO tracks (title, duration_ms) SELECT CONCAT('Bench ', seq), 200000 "
+               "FROM seq_1_to_%d; "
+               "INSERT INTO track_artists (track_id, artist_id) SELECT t.id, a.id FROM tracks t "
+               "JOIN artists a ON a.name = 'Bench Artist'" % TRACKS)
+    # Up to 10,000 tracks with their primary artist (for text matching).
+    sample = st.sql("SELECT t.id, t.title, a.name FROM (SELECT id, title FROM tracks "
+                    "ORDER BY RAND() LIMIT 10000) t JOIN track_artists ta ON ta.track_id = t.id "
+                    "AND ta.role = 'primary' JOIN artists a ON a.id = ta.artist_id")
+    ids = [int(r[0]) for r in sample]
+    texts = {int(r[0]): (r[2], r[1]) for r in sample}
+    before = int(st.sql("SELECT COUNT(*) FROM listens")[0][0])
 
     users = []
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
@@ -140,7 +155,7 @@ def run(st):
                 when = time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
                 tid = rnd.choice(ids)
                 if TEXT and rnd.random() < TEXT:
-                    items.append({"artist": "bench artist", "title": titles[tid].upper(),
+                    items.append({"artist": texts[tid][0].lower(), "title": texts[tid][1].upper(),
                                   "listened_at": when, "ms_played": 180000, "source": "import"})
                 else:
                     items.append({"track_id": tid, "listened_at": when, "ms_played": 180000,
@@ -178,7 +193,8 @@ def run(st):
                  for _, u in users)
     all_lat = sorted(x for l in lat for x in l)
     p = lambda q: all_lat[min(len(all_lat) - 1, int(q * len(all_lat)))] * 1000
-    print("clients=%d batches=%d batch=%d text_share=%.2f" % (CLIENTS, CLIENTS * BATCHES, BATCH, TEXT))
+    print("clients=%d batches=%d batch=%d text_share=%.2f listens_before=%d" % (
+        CLIENTS, CLIENTS * BATCHES, BATCH, TEXT, before))
     print("acknowledged=%d in_db=%d errors=%d seconds=%.2f" % (total, stored, len(errors), secs))
     print("listens_per_s=%.0f batch_p50_ms=%.1f batch_p99_ms=%.1f" % (total / secs, p(0.5), p(0.99)))
     if errors:
