@@ -182,6 +182,11 @@ struct kind_q {
   const char *artist; /* condition with one artist id parameter */
   const char *cols;   /* the 10 summary columns of the outer select */
   const char *joins;  /* the outer select's joins for them */
+  /* for the ordered plan: the genre condition as a per-row probe (never
+   * turned into a semi-join that would drive the query), and the index of
+   * each sort's column (NULL: none) */
+  const char *genre_probe;
+  const char *ix_pop, *ix_date, *ix_name, *ix_dur;
 };
 
 static const struct kind_q kq[] = {
@@ -196,7 +201,11 @@ static const struct kind_q kq[] = {
                       "LEFT JOIN albums al ON al.id = t.album_id "
                       "LEFT JOIN artists ar ON ar.id = (SELECT ta.artist_id "
                       "FROM track_artists ta WHERE ta.track_id = t.id "
-                      "ORDER BY ta.role, ta.position, ta.artist_id LIMIT 1)"},
+                      "ORDER BY ta.role, ta.position, ta.artist_id LIMIT 1)",
+                      "(SELECT 1 FROM track_genres g WHERE g.track_id = t.id "
+                      "AND g.genre_id = ? LIMIT 1) IS NOT NULL",
+                      "tracks_popularity", "tracks_release", "tracks_title",
+                      "tracks_duration"},
     [SEARCH_ARTIST] = {"artist", "artists", "t.name", "t.popularity", NULL,
                        NULL, NULL,
                        "EXISTS (SELECT 1 FROM artist_genres g WHERE "
@@ -204,7 +213,10 @@ static const struct kind_q kq[] = {
                        "t.id = ?",
                        "t.name, t.popularity, NULL, NULL, NULL, NULL, NULL, "
                        "NULL, t.country, t.image_url",
-                       ""},
+                       "",
+                       "(SELECT 1 FROM artist_genres g WHERE g.artist_id = "
+                       "t.id AND g.genre_id = ? LIMIT 1) IS NOT NULL",
+                       "artists_popularity", NULL, "artists_name", NULL},
     [SEARCH_ALBUM] = {"album", "albums", "t.title", "t.popularity",
                       "t.release_date", NULL, NULL,
                       "EXISTS (SELECT 1 FROM album_genres g WHERE "
@@ -212,12 +224,17 @@ static const struct kind_q kq[] = {
                       "t.artist_id = ?",
                       "t.title, t.popularity, t.release_date, NULL, NULL, "
                       "ar.id, ar.name, NULL, t.type, NULL",
-                      "LEFT JOIN artists ar ON ar.id = t.artist_id"},
+                      "LEFT JOIN artists ar ON ar.id = t.artist_id",
+                      "(SELECT 1 FROM album_genres g WHERE g.album_id = t.id "
+                      "AND g.genre_id = ? LIMIT 1) IS NOT NULL",
+                      "albums_popularity", "albums_release", "albums_title",
+                      NULL},
     [SEARCH_PLAYLIST] = {"playlist", "playlists", "t.name", "t.track_count",
                          NULL, NULL, NULL, NULL, NULL,
                          "t.name, t.track_count, NULL, NULL, NULL, u.id, "
                          "u.username, NULL, t.visibility, NULL",
-                         "JOIN users u ON u.id = t.owner_id"},
+                         "JOIN users u ON u.id = t.owner_id",
+                         NULL, NULL, NULL, NULL, NULL},
 };
 
 static const char *const sort_names[] = {"relevance", "popularity",
@@ -284,7 +301,7 @@ static char *like_prefix(struct arena *a, const char *w) {
   return o;
 }
 
-#define MAXP 24
+#define MAXP 40
 
 struct hit {
   int kind;
@@ -293,130 +310,325 @@ struct hit {
   struct db_row row;
 };
 
-/* run_kind: up to limit + 1 hits of one kind after the cursor. */
+/* A statement being built: its text and parameters. */
+struct stmt {
+  struct sbuf b;
+  struct db_val p[MAXP];
+  int np;
+};
+
+static void param(struct stmt *s, struct db_val v) {
+  if (s->np < MAXP) s->p[s->np++] = v;
+  else s->b.oom = true; /* cannot happen with the fixed pieces below */
+}
+
+/* add_filters: the query's filters on `t`; `probe` writes the genre test as
+ * a per-row probe (ordered plan) instead of EXISTS. */
+static void add_filters(struct stmt *s, struct arena *a,
+                        const struct kind_q *k, const struct search_q *q,
+                        enum search_kind kind, bool probe) {
+  if (q->genre_id) {
+    sbuf_printf(&s->b, " AND %s", probe ? k->genre_probe : k->genre);
+    param(s, DB_I(q->genre_id));
+  }
+  if (q->year_from) {
+    sbuf_printf(&s->b, " AND %s >= ?", k->date);
+    param(s, DB_S(arena_printf(a, "%04d-01-01", q->year_from)));
+  }
+  if (q->year_to) {
+    sbuf_printf(&s->b, " AND %s <= ?", k->date);
+    param(s, DB_S(arena_printf(a, "%04d-12-31", q->year_to)));
+  }
+  if (q->dur_min >= 0) {
+    sbuf_printf(&s->b, " AND %s >= ?", k->dur);
+    param(s, DB_I(q->dur_min));
+  }
+  if (q->dur_max >= 0) {
+    sbuf_printf(&s->b, " AND %s <= ?", k->dur);
+    param(s, DB_I(q->dur_max));
+  }
+  if (q->explicit_only >= 0) {
+    sbuf_printf(&s->b, " AND %s = ?", k->expl);
+    param(s, DB_I(q->explicit_only));
+  }
+  if (q->artist_id) {
+    sbuf_printf(&s->b, " AND %s", k->artist);
+    param(s, DB_I(q->artist_id));
+  }
+  if (kind == SEARCH_PLAYLIST) {
+    if (q->viewer) {
+      sbuf_adds(&s->b, " AND (t.visibility = 'public' OR t.owner_id = ? OR "
+                       "EXISTS (SELECT 1 FROM playlist_grants pg WHERE "
+                       "pg.playlist_id = t.id AND pg.user_id = ?))");
+      param(s, DB_I(q->viewer));
+      param(s, DB_I(q->viewer));
+    } else {
+      sbuf_adds(&s->b, " AND t.visibility = 'public'");
+    }
+  }
+}
+
+/* add_keyset: (key, kind, id) strictly after the cursor in the page order:
+ * ties on the key are in when this kind comes after the cursor's, out when
+ * before, decided by the id bound. */
+static void add_keyset(struct stmt *s, const char *key,
+                       const struct search_q *q, enum search_kind kind,
+                       const struct cursor *c) {
+  if (!c) return;
+  const char *op = q->desc ? "<" : ">";
+  long long bound;
+  if ((int)kind == c->kind) bound = c->id;
+  else if (((int)kind > c->kind) != q->desc) bound = q->desc ? LLONG_MAX : -1;
+  else bound = q->desc ? -1 : LLONG_MAX;
+  sbuf_printf(&s->b, " AND (%s %s ? OR (%s = ? AND t.id %s ?))", key, op, key,
+              op);
+  if (q->sort == SEARCH_TITLE) {
+    param(s, DB_S(c->str));
+    param(s, DB_S(c->str));
+  } else {
+    param(s, DB_I(c->num));
+    param(s, DB_I(c->num));
+  }
+  param(s, DB_I(bound));
+}
+
+/* add_probes: every query word must start some word of the object. */
+static void add_probes(struct stmt *s, struct arena *a,
+                       const struct search_q *q, enum search_kind kind) {
+  for (int i = 0; i < q->nwords; i++) {
+    sbuf_adds(&s->b, " AND (SELECT 1 FROM search_words w WHERE w.kind = ? "
+                     "AND w.object_id = t.id AND w.word LIKE ? LIMIT 1) IS "
+                     "NOT NULL");
+    param(s, DB_I(kind));
+    param(s, DB_S(like_prefix(a, q->words[i])));
+  }
+}
+
+/* A prefix matching more index entries than this is "common": sorting all
+ * its matches would cost more than reading objects in the order of the sort
+ * and probing each (the ordered plan). Filters make the probing read more
+ * objects per page, so the bar is higher with them. */
+#define COMMON_MIN 5000
+#define COMMON_MIN_FILTERED 20000
+
+static bool filtered(const struct search_q *q) {
+  return q->genre_id || q->year_from || q->year_to || q->dur_min >= 0 ||
+         q->dur_max >= 0 || q->explicit_only >= 0 || q->artist_id;
+}
+
+/* plan: the rarest query word for this kind (*drive), and whether even
+ * that one is common (*ordered); at most `cap` index entries are read per
+ * word to know. */
+static int plan(struct db *d, struct arena *a, const struct search_q *q,
+                enum search_kind kind, int *drive, bool *ordered) {
+  long long cap = filtered(q) ? COMMON_MIN_FILTERED : COMMON_MIN, best = -1;
+  *drive = 0;
+  for (int i = 0; i < q->nwords && best != 0; i++) {
+    struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, q->words[i])),
+                         DB_I(cap)};
+    struct db_res res;
+    int rc = db_exec(d, a,
+                     "SELECT COUNT(*) FROM (SELECT 1 FROM search_words WHERE "
+                     "kind = ? AND word LIKE ? LIMIT ?) x",
+                     p, 3, DB_IDEMPOTENT, &res);
+    if (rc) return rc;
+    long long n = res.nrows ? db_i64(&res.rows[0], 0, 0) : 0;
+    if (best < 0 || n < best) best = n, *drive = i;
+  }
+  *ordered = best >= cap;
+  return 0;
+}
+
+/* order_col: the raw column (and its index) whose order is the sort key's,
+ * for the ordered plan; NULL column when the key is constant. */
+static void order_col(const struct kind_q *k, const struct search_q *q,
+                      const char **col, const char **ix) {
+  *col = *ix = NULL;
+  switch (q->sort) {
+  case SEARCH_RELEVANCE:
+  case SEARCH_POPULARITY: *col = k->pop, *ix = k->ix_pop; break;
+  case SEARCH_RELEASE_DATE: *col = k->date, *ix = k->ix_date; break;
+  case SEARCH_TITLE: *col = k->name, *ix = k->ix_name; break;
+  case SEARCH_DURATION: *col = k->dur, *ix = k->ix_dur; break;
+  }
+  if (!*col) *ix = NULL;
+}
+
+/* inner_matched: the match-first plan: the index entries of the words,
+ * grouped per object, then filtered and sorted. Cost grows with the number
+ * of matches. */
+static void inner_matched(struct stmt *s, struct arena *a,
+                          const struct kind_q *k, const struct search_q *q,
+                          enum search_kind kind, const struct cursor *c,
+                          const char *phrase, const char *key, int drive) {
+  const char *dir = q->desc ? "DESC" : "ASC";
+  sbuf_printf(&s->b, "SELECT t.id AS id, %s AS k, %s AS cls FROM ", key,
+              q->nwords ? "m.cls" : "0");
+  if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
+    sbuf_adds(&s->b, "(SELECT h.object_id AS id, 3 AS cls FROM search_heads "
+                     "h WHERE h.kind = ? AND h.head = ? ORDER BY "
+                     "h.popularity DESC, h.object_id DESC LIMIT 1000) m ");
+    param(s, DB_I(kind));
+    param(s, DB_S(q->words[0]));
+  } else if (q->nwords && drive == 0) {
+    /* every row read matches the first word as a prefix, so a whole-name
+     * row among them means the name starts with that word */
+    sbuf_adds(&s->b, "(SELECT w.object_id AS id, MAX(CASE WHEN w.weight = 2 "
+                     "AND w.word = ? THEN 4 WHEN w.weight = 2 AND w.word "
+                     "LIKE ? THEN 3 WHEN w.weight = 2 THEN 2 ELSE 1 END) AS "
+                     "cls FROM search_words w WHERE w.kind = ? AND w.word "
+                     "LIKE ?");
+    param(s, DB_S(phrase));
+    param(s, DB_S(like_prefix(a, phrase)));
+    param(s, DB_I(kind));
+    param(s, DB_S(like_prefix(a, q->words[0])));
+  } else if (q->nwords) {
+    /* driven by a rarer later word: the class comes from the whole name */
+    sbuf_adds(&s->b, "(SELECT w.object_id AS id, (SELECT CASE WHEN e.word "
+                     "= ? THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE "
+                     "? THEN 2 ELSE 1 END FROM search_words e WHERE e.kind "
+                     "= ? AND e.object_id = w.object_id AND e.weight = 2 "
+                     "LIMIT 1) AS cls FROM search_words w WHERE w.kind = ? "
+                     "AND w.word LIKE ?");
+    param(s, DB_S(phrase));
+    param(s, DB_S(like_prefix(a, phrase)));
+    param(s, DB_S(like_prefix(a, q->words[0])));
+    param(s, DB_I(kind));
+    param(s, DB_I(kind));
+    param(s, DB_S(like_prefix(a, q->words[drive])));
+  }
+  if (q->nwords > 1 || (q->nwords == 1 && search_chars(q->words[0]) > 2)) {
+    for (int i = 0; i < q->nwords; i++) {
+      if (i == drive) continue;
+      sbuf_adds(&s->b, " AND EXISTS (SELECT 1 FROM search_words x WHERE "
+                       "x.kind = w.kind AND x.object_id = w.object_id AND "
+                       "x.word LIKE ?)");
+      param(s, DB_S(like_prefix(a, q->words[i])));
+    }
+    sbuf_adds(&s->b, " GROUP BY w.object_id) m ");
+  }
+  if (q->nwords)
+    sbuf_printf(&s->b, "JOIN %s t ON t.id = m.id WHERE 1 = 1", k->tbl);
+  else sbuf_printf(&s->b, "%s t WHERE 1 = 1", k->tbl);
+  add_filters(s, a, k, q, kind, false);
+  add_keyset(s, key, q, kind, c);
+  sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?", dir, dir);
+  param(s, DB_I(q->limit + 1));
+}
+
+/* ordered_part: the ordered plan's scan: objects in the order of the sort's
+ * own index, each probed for the words, stopping after a page. */
+static void ordered_part(struct stmt *s, struct arena *a,
+                         const struct kind_q *k, const struct search_q *q,
+                         enum search_kind kind, const char *key,
+                         const char *cls) {
+  const char *col = NULL, *ix = NULL;
+  order_col(k, q, &col, &ix);
+  sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, %s AS cls FROM %s t", key,
+              cls, k->tbl);
+  if (ix) sbuf_printf(&s->b, " FORCE INDEX (%s)", ix);
+  sbuf_adds(&s->b, " WHERE 1 = 1");
+  add_probes(s, a, q, kind);
+  add_filters(s, a, k, q, kind, true);
+}
+
+static void ordered_tail(struct stmt *s, const struct kind_q *k,
+                         const struct search_q *q, enum search_kind kind,
+                         const struct cursor *c, const char *key) {
+  const char *dir = q->desc ? "DESC" : "ASC", *col = NULL, *ix = NULL;
+  order_col(k, q, &col, &ix);
+  add_keyset(s, key, q, kind, c);
+  if (col) sbuf_printf(&s->b, " ORDER BY %s %s, t.id %s LIMIT ?)", col, dir, dir);
+  else sbuf_printf(&s->b, " ORDER BY t.id %s LIMIT ?)", dir);
+  param(s, DB_I(q->limit + 1));
+}
+
+/* inner_ordered: the ordered plan. For relevance, exact names (found by
+ * equality on the index) come first and every other match follows by
+ * popularity: with this many matches, name-prefix classes would need the
+ * full sort this plan avoids. */
+static void inner_ordered(struct stmt *s, struct arena *a,
+                          const struct kind_q *k, const struct search_q *q,
+                          enum search_kind kind, const struct cursor *c,
+                          const char *phrase, const char *key) {
+  const char *dir = q->desc ? "DESC" : "ASC";
+  if (q->sort != SEARCH_RELEVANCE) {
+    ordered_part(s, a, k, q, kind, key, "1");
+    ordered_tail(s, k, q, kind, c, key);
+    return;
+  }
+  const char *k4 = arena_printf(a, "(4 * " CLASS_UNIT " + LEAST(%s, " POP_CAP
+                                   "))", k->pop);
+  const char *k1 = arena_printf(a, "(" CLASS_UNIT " + LEAST(%s, " POP_CAP "))",
+                                k->pop);
+  if (!k4 || !k1) {
+    s->b.oom = true;
+    return;
+  }
+  sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, 4 AS cls FROM "
+                     "search_words e STRAIGHT_JOIN %s t ON t.id = e.object_id "
+                     "WHERE "
+                     "e.kind = ? AND e.weight = 2 AND e.word = ?",
+              k4, k->tbl);
+  param(s, DB_I(kind));
+  param(s, DB_S(phrase));
+  add_filters(s, a, k, q, kind, false);
+  add_keyset(s, k4, q, kind, c);
+  sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?) UNION ALL ", dir, dir);
+  param(s, DB_I(q->limit + 1));
+  ordered_part(s, a, k, q, kind, k1, "1");
+  sbuf_adds(&s->b, " AND (SELECT 1 FROM search_words e WHERE e.kind = ? AND "
+                   "e.word = ? AND e.weight = 2 AND e.object_id = t.id) IS "
+                   "NULL");
+  param(s, DB_I(kind));
+  param(s, DB_S(phrase));
+  ordered_tail(s, k, q, kind, c, k1);
+}
+
+/* run_kind: up to limit + 1 hits of one kind after the cursor (the ordered
+ * plan may return more; the merge keeps the first ones). */
 static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
                     enum search_kind kind, const struct cursor *c,
                     const char *phrase, struct hit **out, int *nout) {
   const struct kind_q *k = &kq[kind];
-  struct sbuf b, key;
-  struct db_val p[MAXP];
-  int np = 0;
+  struct stmt st = {.np = 0};
+  struct sbuf key;
   const char *dir = q->desc ? "DESC" : "ASC";
-  sbuf_init(&b, a);
+  sbuf_init(&st.b, a);
   sbuf_init(&key, a);
   key_expr(&key, k, q);
   if (key.oom) return RC_NOMEM;
 
-  sbuf_printf(&b, "SELECT p.id, p.k, %s, %s, p.cls FROM (SELECT t.id AS id, "
-              "%s AS k, %s AS cls FROM ",
+  bool ordered = false;
+  int drive = 0;
+  if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2)) {
+    int rc = plan(d, a, q, kind, &drive, &ordered);
+    if (rc) return rc;
+    /* playlists have no order index; their matches are sorted */
+    if (kind == SEARCH_PLAYLIST) ordered = false;
+  }
+  sbuf_printf(&st.b, "SELECT p.id, p.k, %s, %s, p.cls FROM (",
               q->sort == SEARCH_TITLE ? "HEX(WEIGHT_STRING(t.name0))" : "NULL",
-              k->cols, key.s, q->nwords ? "m.cls" : "0");
-  if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
-    sbuf_adds(&b, "(SELECT h.object_id AS id, 3 AS cls FROM search_heads h "
-                  "WHERE h.kind = ? AND h.head = ? ORDER BY h.popularity "
-                  "DESC, h.object_id DESC LIMIT 1000) m ");
-    p[np++] = DB_I(kind);
-    p[np++] = DB_S(q->words[0]);
-  } else if (q->nwords) {
-    /* every row read matches the first word as a prefix, so a whole-name
-     * row among them means the name starts with that word */
-    sbuf_adds(&b, "(SELECT w.object_id AS id, MAX(CASE WHEN w.weight = 2 "
-                  "AND w.word = ? THEN 4 WHEN w.weight = 2 AND w.word LIKE ? "
-                  "THEN 3 WHEN w.weight = 2 THEN 2 ELSE 1 END) AS cls FROM "
-                  "search_words w WHERE w.kind = ? AND w.word LIKE ?");
-    p[np++] = DB_S(phrase);
-    p[np++] = DB_S(like_prefix(a, phrase));
-    p[np++] = DB_I(kind);
-    p[np++] = DB_S(like_prefix(a, q->words[0]));
-    for (int i = 1; i < q->nwords; i++) {
-      sbuf_adds(&b, " AND EXISTS (SELECT 1 FROM search_words x WHERE "
-                    "x.kind = w.kind AND x.object_id = w.object_id AND "
-                    "x.word LIKE ?)");
-      p[np++] = DB_S(like_prefix(a, q->words[i]));
-    }
-    sbuf_adds(&b, " GROUP BY w.object_id) m ");
-  }
-  if (q->nwords) sbuf_printf(&b, "JOIN %s t ON t.id = m.id WHERE 1 = 1", k->tbl);
-  else sbuf_printf(&b, "%s t WHERE 1 = 1", k->tbl);
-
-  if (q->genre_id) {
-    sbuf_printf(&b, " AND %s", k->genre);
-    p[np++] = DB_I(q->genre_id);
-  }
-  if (q->year_from) {
-    sbuf_printf(&b, " AND %s >= ?", k->date);
-    p[np++] = DB_S(arena_printf(a, "%04d-01-01", q->year_from));
-  }
-  if (q->year_to) {
-    sbuf_printf(&b, " AND %s <= ?", k->date);
-    p[np++] = DB_S(arena_printf(a, "%04d-12-31", q->year_to));
-  }
-  if (q->dur_min >= 0) {
-    sbuf_printf(&b, " AND %s >= ?", k->dur);
-    p[np++] = DB_I(q->dur_min);
-  }
-  if (q->dur_max >= 0) {
-    sbuf_printf(&b, " AND %s <= ?", k->dur);
-    p[np++] = DB_I(q->dur_max);
-  }
-  if (q->explicit_only >= 0) {
-    sbuf_printf(&b, " AND %s = ?", k->expl);
-    p[np++] = DB_I(q->explicit_only);
-  }
-  if (q->artist_id) {
-    sbuf_printf(&b, " AND %s", k->artist);
-    p[np++] = DB_I(q->artist_id);
-  }
-  if (kind == SEARCH_PLAYLIST) {
-    if (q->viewer) {
-      sbuf_adds(&b, " AND (t.visibility = 'public' OR t.owner_id = ? OR "
-                    "EXISTS (SELECT 1 FROM playlist_grants pg WHERE "
-                    "pg.playlist_id = t.id AND pg.user_id = ?))");
-      p[np++] = DB_I(q->viewer);
-      p[np++] = DB_I(q->viewer);
-    } else {
-      sbuf_adds(&b, " AND t.visibility = 'public'");
-    }
-  }
-  if (c) {
-    /* (key, kind, id) strictly after the cursor in the page order: ties on
-     * the key are in when this kind comes after the cursor's, out when
-     * before, decided by the id bound. */
-    const char *op = q->desc ? "<" : ">";
-    long long bound;
-    if ((int)kind == c->kind) bound = c->id;
-    else if (((int)kind > c->kind) != q->desc) bound = q->desc ? LLONG_MAX : -1;
-    else bound = q->desc ? -1 : LLONG_MAX;
-    sbuf_printf(&b, " AND (%s %s ? OR (%s = ? AND t.id %s ?))", key.s, op,
-                key.s, op);
-    if (q->sort == SEARCH_TITLE) {
-      p[np++] = DB_S(c->str);
-      p[np++] = DB_S(c->str);
-    } else {
-      p[np++] = DB_I(c->num);
-      p[np++] = DB_I(c->num);
-    }
-    p[np++] = DB_I(bound);
-  }
-  sbuf_printf(&b, " ORDER BY k %s, t.id %s LIMIT ?) p JOIN %s t ON t.id = "
-              "p.id %s ORDER BY p.k %s, p.id %s",
-              dir, dir, k->tbl, k->joins, dir, dir);
-  p[np++] = DB_I(q->limit + 1);
-  if (b.oom) return RC_NOMEM;
+              k->cols);
+  if (ordered) inner_ordered(&st, a, k, q, kind, c, phrase, key.s);
+  else inner_matched(&st, a, k, q, kind, c, phrase, key.s, drive);
+  sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s ORDER BY p.k %s, p.id %s",
+              k->tbl, k->joins, dir, dir);
+  if (st.b.oom) return RC_NOMEM;
 
   /* the title column is t.name0 in the text above: name it per kind */
-  char *t0 = strstr(b.s, "t.name0");
+  char *t0 = strstr(st.b.s, "t.name0");
   if (t0) {
     const char *col = k->name + 2; /* "title" or "name" */
-    char *fixed = arena_printf(a, "%.*st.%s%s", (int)(t0 - b.s), b.s, col,
-                               t0 + 7);
+    char *fixed = arena_printf(a, "%.*st.%s%s", (int)(t0 - st.b.s), st.b.s,
+                               col, t0 + 7);
     if (!fixed) return RC_NOMEM;
-    b.s = fixed;
+    st.b.s = fixed;
   }
-  const char *sql = intern(b.s);
+  const char *sql = intern(st.b.s);
   if (!sql) return RC_NOMEM;
   struct db_res res;
-  int rc = db_exec(d, a, sql, p, np, DB_IDEMPOTENT, &res);
+  int rc = db_exec(d, a, sql, st.p, st.np, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
   if (!h) return RC_NOMEM;

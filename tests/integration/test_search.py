@@ -318,6 +318,70 @@ def test_operators_are_plain_text():
     check(ids({"q": "%_%"}) == [], "only operators: no items")
 
 
+def test_a_common_word_pages_in_sort_order():
+    """A word in thousands of names takes the ordered plan (the sort's own
+    index, probing each object): same answers as a sort of every match."""
+    m = "zx" + "".join(RNG.choice(string.ascii_lowercase) for _ in range(8))
+    rows = []
+    for i in range(3000):
+        rows.append((("%s crowd %d" % (m, i)) if i else m, 90000 + 1000 * (i % 37),
+                     "%04d-%02d-01" % (1960 + i % 60, 1 + i % 12) if i % 11 else None,
+                     int(i % 13 == 0), (i * 7919) % 1000))
+    first = None
+    for lo in range(0, len(rows), 1000):
+        part = rows[lo:lo + 1000]
+        tid = insert("INSERT INTO tracks (title, duration_ms, release_date, explicit, popularity) "
+                     "VALUES " + ", ".join("('%s', %d, %s, %d, %d)" % (
+                         t, d, "'%s'" % r if r else "NULL", e, p) for t, d, r, e, p in part))
+        first = tid if first is None else first
+    ids = list(range(first, first + len(rows)))
+    rebuild()
+    data = {i: r for i, r in zip(ids, rows)}
+    exact = ids[0]
+
+    def walk(params, limit, pages):
+        got, cursor = [], None
+        for _ in range(pages):
+            p = dict(params, limit=limit)
+            if cursor:
+                p["cursor"] = cursor
+            body = search(p)
+            got += [i["id"] for i in body["items"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        return got
+
+    # relevance: the exact name first, then by popularity
+    want = [exact] + sorted((i for i in ids if i != exact),
+                            key=lambda i: (-data[i][4], -i))
+    got = walk({"q": m, "type": "track"}, 50, 4)
+    check(got == want[:200], "relevance: %r... != %r..." % (got[:8], want[:8]))
+    for sort, col in (("popularity", 4), ("duration", 1)):
+        for desc in (False, True):
+            want = sorted(ids, key=lambda i: (data[i][col], i), reverse=desc)
+            got = walk({"q": m, "type": "track", "sort": sort,
+                        "order": "desc" if desc else "asc"}, 100, 3)
+            check(got == want[:300], "%s %s: %r != %r" % (sort, desc, got[:8], want[:8]))
+    want = sorted(ids, key=lambda i: (data[i][2] or "", i))
+    check(walk({"q": m, "type": "track", "sort": "release_date", "order": "asc"}, 100, 2) ==
+          want[:200], "release_date asc")
+    want = sorted(ids, key=lambda i: (data[i][0].lower(), i), reverse=True)
+    check(walk({"q": m + " crowd", "type": "track", "sort": "title", "order": "desc"}, 100, 2) ==
+          [i for i in want if i != exact][:200], "title desc")
+    # filters on the ordered plan
+    want = [exact] + sorted((i for i in ids if data[i][3] and i != exact),
+                            key=lambda i: (-data[i][4], -i))
+    check(walk({"q": m, "type": "track", "explicit": "true"}, 100, 5) == want,
+          "explicit over a common word")
+    want = sorted((i for i in ids if data[i][2] and "1970" <= data[i][2][:4] <= "1972"),
+                  key=lambda i: (-data[i][4], -i))
+    check(walk({"q": m + " crowd", "type": "track", "year_from": 1970, "year_to": 1972}, 100, 5)
+          == want, "years over a common word")
+    # a rare word with a common one: exactly the names with both
+    check(tids({"q": "%s crowd 1234" % m}) == [ids[1234]], "common + rare words")
+
+
 def test_rename_is_found_by_the_new_name():
     if "/api/v1/artists/{id}" not in encore.spec().get("paths", {}):
         raise encore.Skip("no catalogue API yet")
