@@ -150,6 +150,22 @@ def test_partly_known_batch_reports_each_item():
     check(stored_count(u) == 10, "count %d" % stored_count(u))
 
 
+def test_odd_sized_batch_spans_statement_sizes():
+    # 999 = 9 x 100 + 9 x 10 + 9 x 1 rows: every statement size, each with
+    # some rows already stored (the read-back path) and some not.
+    u = encore.new_user()
+    t = track()
+    known = set(range(0, 999, 7))
+    post(u, {"listens": [{"track_id": t, "listened_at": at(i)} for i in sorted(known)]})
+    rep = post(u, {"listens": [{"track_id": t, "listened_at": at(i)} for i in range(999)]})
+    st = [r["status"] for r in rep["results"]]
+    want = ["duplicate" if i in known else "stored" for i in range(999)]
+    bad = [i for i in range(999) if st[i] != want[i]]
+    check(not bad, "wrong status at %r" % bad[:10])
+    check(rep["stored"] == 999 - len(known), repr({k: rep[k] for k in ("stored", "duplicates")}))
+    check(stored_count(u) == 999, "count %d" % stored_count(u))
+
+
 def test_mixed_good_and_bad_batch():
     u = encore.new_user()
     t = track()
