@@ -82,7 +82,7 @@ static const struct jx_field album_fields[] = {
 };
 static const char *const album_special[] = {"external_ids", NULL};
 
-static int write_album(struct req *r, long long id) {
+static int write_album_once(struct req *r, long long id) {
   json_object *body, *genres = NULL;
   struct jx_errors e = {0};
   struct album x = {.type = "album"};
@@ -121,8 +121,22 @@ static int write_album(struct req *r, long long id) {
   json_object_object_get_ex(body, "genres", &genres);
   bool retitled = id && strcmp(old_title, x.title) != 0;
   rc = album_save(app.db, app.kv, a, &x, genres, id == 0, retitled);
+  if (rc == RC_PRECONDITION) return 0; /* written meanwhile: again */
   if (rc) return req_problem(r, rc, NULL);
   return reply_album(r, x.id, id ? 200 : 201);
+}
+
+/* write_album: POST (id 0) or PATCH. A PATCH reads the row, applies the
+ * body and writes the row back only if nobody wrote it in between (its
+ * updated_at is unchanged); otherwise it starts again from a fresh read, so
+ * concurrent edits of different fields never undo each other. */
+static int write_album(struct req *r, long long id) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int st = write_album_once(r, id);
+    if (st) return st;
+  }
+  return req_problem(r, RC_CONFLICT,
+                     "the album is being edited concurrently; try again");
 }
 
 int h_albums_create(struct req *r) { return write_album(r, 0); }

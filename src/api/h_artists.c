@@ -90,7 +90,7 @@ static void apply(json_object *body, struct artist *x, struct jx_errors *e) {
 }
 
 /* write: shared by POST and PATCH. */
-static int write_artist(struct req *r, long long id) {
+static int write_artist_once(struct req *r, long long id) {
   json_object *body, *genres = NULL;
   struct jx_errors e = {0};
   struct artist x = {0};
@@ -112,8 +112,22 @@ static int write_artist(struct req *r, long long id) {
   json_object_object_get_ex(body, "genres", &genres);
   bool renamed = id && strcmp(old_name, x.name) != 0;
   rc = artist_save(app.db, app.kv, a, &x, genres, id == 0, renamed);
+  if (rc == RC_PRECONDITION) return 0; /* written meanwhile: again */
   if (rc) return req_problem(r, rc, NULL);
   return reply_artist(r, x.id, id ? 200 : 201);
+}
+
+/* write_artist: POST (id 0) or PATCH. A PATCH reads the row, applies the
+ * body and writes the row back only if nobody wrote it in between (its
+ * updated_at is unchanged); otherwise it starts again from a fresh read, so
+ * concurrent edits of different fields never undo each other. */
+static int write_artist(struct req *r, long long id) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int st = write_artist_once(r, id);
+    if (st) return st;
+  }
+  return req_problem(r, RC_CONFLICT,
+                     "the artist is being edited concurrently; try again");
 }
 
 int h_artists_create(struct req *r) { return write_artist(r, 0); }

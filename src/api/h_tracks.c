@@ -198,7 +198,7 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
   }
 }
 
-static int write_track(struct req *r, long long id) {
+static int write_track_once(struct req *r, long long id) {
   json_object *body, *genres = NULL;
   struct jx_errors e = {0};
   struct track x = {.disc_number = 1};
@@ -254,8 +254,22 @@ static int write_track(struct req *r, long long id) {
   json_object_object_get_ex(body, "genres", &genres);
   rc = track_save(app.db, app.kv, a, &x, artists, nartists, genres, id == 0,
                   old_album);
+  if (rc == RC_PRECONDITION) return 0; /* written meanwhile: again */
   if (rc) return req_problem(r, rc, NULL);
   return reply_track(r, x.id, id ? 200 : 201);
+}
+
+/* write_track: POST (id 0) or PATCH. A PATCH reads the row, applies the
+ * body and writes the row back only if nobody wrote it in between (its
+ * updated_at is unchanged); otherwise it starts again from a fresh read, so
+ * concurrent edits of different fields never undo each other. */
+static int write_track(struct req *r, long long id) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int st = write_track_once(r, id);
+    if (st) return st;
+  }
+  return req_problem(r, RC_CONFLICT,
+                     "the track is being edited concurrently; try again");
 }
 
 int h_tracks_create(struct req *r) { return write_track(r, 0); }

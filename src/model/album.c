@@ -22,7 +22,8 @@
   "FLOOR(UNIX_TIMESTAMP(al.created_at)), "                                   \
   "FLOOR(UNIX_TIMESTAMP(al.updated_at)), "                                   \
   "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM album_genres ag "      \
-  "JOIN genres g ON g.id = ag.genre_id WHERE ag.album_id = al.id)"
+  "JOIN genres g ON g.id = ag.genre_id WHERE ag.album_id = al.id), "        \
+  "DATE_FORMAT(al.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_album(const struct db_row *row, struct album *x) {
   x->id = db_i64(row, 0, 0);
@@ -44,6 +45,7 @@ static void row_album(const struct db_row *row, struct album *x) {
   x->created_at = db_i64(row, 16, 0);
   x->updated_at = db_i64(row, 17, 0);
   x->genres = db_s(row, 18);
+  x->stamp = db_s(row, 19);
 }
 
 static int rows_albums(struct arena *a, const struct db_res *res,
@@ -190,13 +192,14 @@ int album_save(struct db *d, struct kv *k, struct arena *a, struct album *x,
                          DB_S(x->type),        DB_S(x->label),
                          DB_S(x->release_date), DB_S(x->ext.mbid),
                          DB_S(x->ext.spotify), DB_S(x->ext.apple),
-                         DB_I(x->id)};
+                         DB_I(x->id), DB_S(x->stamp)};
     rc = db_exec(d, a,
                  "UPDATE albums SET title = ?, artist_id = ?, type = ?, "
                  "label = ?, release_date = ?, mbid = ?, spotify_id = ?, "
                  "apple_id = ?, updated_at = CURRENT_TIMESTAMP(3) "
-                 "WHERE id = ?",
-                 p, 9, 0, &res);
+                 "WHERE id = ? AND updated_at = ?",
+                 p, 10, 0, &res);
+    if (!rc && res.affected == 0) rc = RC_PRECONDITION;
   }
   if (!rc && genres) rc = genre_set(d, a, GENRE_ALBUM, x->id, genres);
   if (!rc) rc = db_commit(d);

@@ -23,6 +23,8 @@ struct album {
   struct cat_ext ext;
   long long track_count, popularity, like_count, created_at, updated_at;
   const char *genres; /* JSON array text, NULL for none */
+  const char *stamp; /* updated_at to the microsecond: the version a PATCH
+                       * read, checked by the UPDATE */
 };
 
 /* album_get: by id, from MariaDB. RC_NOT_FOUND when absent. */
@@ -40,7 +42,9 @@ int album_list(struct db *d, struct arena *a, long long genre_id,
 int album_by_artist(struct db *d, struct arena *a, long long artist_id,
                     const char *after_date, long long after_id, int limit,
                     struct album **items, int *n);
-/* album_save: insert (create; x->id set) or update the editable columns
+/* album_save: insert (create; x->id set) or update (only while
+ * updated_at still equals x->stamp, else RC_PRECONDITION: the caller read
+ * an older version and should apply its change again) the editable columns
  * (title, artist_id, type, label, release_date, external ids); genres
  * replaced when not NULL. Bumps the album and, when `retitled`, the tracks
  * that embed its title; reindexes it for search. */

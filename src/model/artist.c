@@ -17,7 +17,8 @@
   "FLOOR(UNIX_TIMESTAMP(ar.created_at)), "                                   \
   "FLOOR(UNIX_TIMESTAMP(ar.updated_at)), "                                   \
   "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM artist_genres ag "     \
-  "JOIN genres g ON g.id = ag.genre_id WHERE ag.artist_id = ar.id)"
+  "JOIN genres g ON g.id = ag.genre_id WHERE ag.artist_id = ar.id), "       \
+  "DATE_FORMAT(ar.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_artist(const struct db_row *row, struct artist *x) {
   x->id = db_i64(row, 0, 0);
@@ -32,6 +33,7 @@ static void row_artist(const struct db_row *row, struct artist *x) {
   x->created_at = db_i64(row, 9, 0);
   x->updated_at = db_i64(row, 10, 0);
   x->genres = db_s(row, 11);
+  x->stamp = db_s(row, 12);
 }
 
 int artist_get(struct db *d, struct arena *a, long long id, struct artist *x) {
@@ -148,14 +150,16 @@ int artist_save(struct db *d, struct kv *k, struct arena *a, struct artist *x,
     struct db_val p[] = {DB_S(x->name),     DB_S(x->bio),
                          DB_S(x->country),  DB_S(x->image_url),
                          DB_S(x->ext.mbid), DB_S(x->ext.spotify),
-                         DB_S(x->ext.apple), DB_I(x->id)};
+                         DB_S(x->ext.apple), DB_I(x->id), DB_S(x->stamp)};
     /* updated_at is set explicitly: a PATCH that changes only genres
      * changes the artist too. */
     rc = db_exec(d, a,
                  "UPDATE artists SET name = ?, bio = ?, country = ?, "
                  "image_url = ?, mbid = ?, spotify_id = ?, apple_id = ?, "
-                 "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ?",
-                 p, 8, 0, &res);
+                 "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND "
+                 "updated_at = ?",
+                 p, 9, 0, &res);
+    if (!rc && res.affected == 0) rc = RC_PRECONDITION;
   }
   if (!rc && genres) rc = genre_set(d, a, GENRE_ARTIST, x->id, genres);
   if (!rc) rc = db_commit(d);

@@ -20,6 +20,8 @@ struct artist {
   struct cat_ext ext;
   long long popularity, created_at, updated_at;
   const char *genres; /* JSON array text, NULL for none */
+  const char *stamp; /* updated_at to the microsecond: the version a PATCH
+                       * read, checked by the UPDATE */
 };
 
 /* artist_get: by id, from MariaDB. RC_NOT_FOUND when absent. */
@@ -34,7 +36,9 @@ int artist_text(struct db *d, struct kv *k, struct arena *a, long long id,
  * of genre_id when it is not 0. *items is an arena array. */
 int artist_list(struct db *d, struct arena *a, long long genre_id,
                 long long after, int limit, struct artist **items, int *n);
-/* artist_save: insert (create; x->id set) or update every column of x, and
+/* artist_save: insert (create; x->id set) or update (only while
+ * updated_at still equals x->stamp, else RC_PRECONDITION: the caller read
+ * an older version and should apply its change again) every column of x, and
  * replace the genres when `genres` (array of names) is not NULL. Bumps what
  * shows the artist: its own JSON and, when `renamed`, the albums and tracks
  * that embed its name. Reindexes it for search. */

@@ -34,7 +34,8 @@ const char *const track_features[TRACK_NFEAT] = {
   "'role', ta.role) ORDER BY ta.position, ar.id) FROM track_artists ta "     \
   "JOIN artists ar ON ar.id = ta.artist_id WHERE ta.track_id = t.id), "      \
   "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM track_genres tg "      \
-  "JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id)"
+  "JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id), "        \
+  "DATE_FORMAT(t.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_track(const struct db_row *row, struct track *x) {
   x->id = db_i64(row, 0, 0);
@@ -58,6 +59,7 @@ static void row_track(const struct db_row *row, struct track *x) {
   x->updated_at = db_i64(row, 23, 0);
   x->artists = db_s(row, 24);
   x->genres = db_s(row, 25);
+  x->stamp = db_s(row, 26);
 }
 
 static int rows_tracks(struct arena *a, const struct db_res *res,
@@ -255,6 +257,7 @@ int track_save(struct db *d, struct kv *k, struct arena *a, struct track *x,
       DB_S(x->ext.spotify),
       DB_S(x->ext.apple),
       DB_I(x->id),
+      DB_S(x->stamp),
   };
   if (create) {
     rc = db_exec(d, a,
@@ -272,8 +275,10 @@ int track_save(struct db *d, struct kv *k, struct arena *a, struct track *x,
                  "explicit = ?, isrc = ?, tempo = ?, energy = ?, valence = ?, "
                  "danceability = ?, acousticness = ?, instrumentalness = ?, "
                  "mbid = ?, spotify_id = ?, apple_id = ?, "
-                 "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ?",
-                 p, 18, 0, &res);
+                 "updated_at = CURRENT_TIMESTAMP(3) WHERE id = ? AND "
+                 "updated_at = ?",
+                 p, 19, 0, &res);
+    if (!rc && res.affected == 0) rc = RC_PRECONDITION;
   }
   if (!rc && nartists > 0) rc = set_artists(d, a, x->id, artists, nartists);
   if (!rc && genres) rc = genre_set(d, a, GENRE_TRACK, x->id, genres);

@@ -35,6 +35,8 @@ struct track {
   struct cat_ext ext;
   const char *artists; /* JSON array text [{id,name,role}] */
   const char *genres;  /* JSON array text, NULL for none */
+  const char *stamp; /* updated_at to the microsecond: the version a PATCH
+                       * read, checked by the UPDATE */
 };
 
 /* track_get: by id, from MariaDB. RC_NOT_FOUND when absent. */
@@ -55,7 +57,9 @@ int track_by_album(struct db *d, struct arena *a, long long album_id,
 /* track_by_artist: tracks crediting the artist, by id. */
 int track_by_artist(struct db *d, struct arena *a, long long artist_id,
                     long long after, int limit, struct track **items, int *n);
-/* track_save: insert (create; x->id set) or update the editable columns;
+/* track_save: insert (create; x->id set) or update (only while
+ * updated_at still equals x->stamp, else RC_PRECONDITION: the caller read
+ * an older version and should apply its change again) the editable columns;
  * artists (nartists > 0) and genres (not NULL) replaced when given. Bumps
  * the track and the albums whose track count changed (old_album_id is the
  * album before an update, 0 for none); reindexes it for search. */
