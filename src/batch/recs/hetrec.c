@@ -1,0 +1,214 @@
+/* hetrec.c: reads the HetRec 2011 Last.fm 2K data set (user_artists.dat,
+ * user_friends.dat, user_taggedartists.dat) into struct recs_data. Artists
+ * are the items; only users and artists that have play counts exist. */
+#include "batch/recs/recs.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ids above this are treated as malformed: the id maps are dense arrays. */
+#define MAX_ID (1 << 24)
+
+/* A growable triplet list. */
+struct tlist {
+  struct recs_triplet *t;
+  int64_t n, cap;
+};
+
+static int tl_push(struct tlist *l, int r, int c, float v) {
+  if (l->n == l->cap) {
+    int64_t cap = l->cap ? l->cap * 2 : 4096;
+    struct recs_triplet *t = realloc(l->t, (size_t)cap * sizeof *t);
+    if (!t) return -1;
+    l->t = t;
+    l->cap = cap;
+  }
+  l->t[l->n++] = (struct recs_triplet){r, c, v};
+  return 0;
+}
+
+/* parse_ints: n tab/space separated non-negative integers at the start of
+ * line (more fields may follow). Returns 0 or -1. */
+static int parse_ints(const char *line, long *v, int n) {
+  const char *p = line;
+  for (int i = 0; i < n; i++) {
+    char *end;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p < '0' || *p > '9') return -1;
+    errno = 0;
+    v[i] = strtol(p, &end, 10);
+    if (errno || end == p || v[i] < 0 || v[i] >= MAX_ID) return -1;
+    if (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
+      return -1;
+    p = end;
+  }
+  return 0;
+}
+
+/* read_file: call fn for each data line of dir/name (the header line is
+ * skipped); malformed lines are counted and reported with file:line.
+ * Returns 0, or -1 when the file cannot be opened. */
+typedef int (*line_fn)(void *arg, const char *line);
+static int read_file(const char *dir, const char *name, line_fn fn, void *arg,
+                     long *bad) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char *line = NULL;
+  size_t cap = 0;
+  long no = 0;
+  while (getline(&line, &cap, f) > 0) {
+    no++;
+    if (no == 1 && (line[0] < '0' || line[0] > '9')) continue; /* header */
+    if (line[0] == '\n' || line[0] == '\r') continue;
+    int rc = fn(arg, line);
+    if (rc < 0) {
+      if (++*bad <= 10) fprintf(stderr, "%s:%ld: malformed line skipped\n", path, no);
+    } else if (rc > 1) {
+      free(line);
+      fclose(f);
+      return -2; /* out of memory */
+    }
+  }
+  free(line);
+  fclose(f);
+  return 0;
+}
+
+struct load {
+  struct tlist l;
+  int *umap, *imap; /* external id -> dense index, or -1 */
+  int *tmap;
+  int n_tags;
+  int *tag_id;
+};
+
+static int on_play(void *arg, const char *line) {
+  struct load *ld = arg;
+  long v[3];
+  if (parse_ints(line, v, 3)) return -1;
+  return tl_push(&ld->l, (int)v[0], (int)v[1], (float)v[2]) ? 2 : 0;
+}
+
+static int on_friend(void *arg, const char *line) {
+  struct load *ld = arg;
+  long v[2];
+  if (parse_ints(line, v, 2)) return -1;
+  int a = ld->umap[v[0]], b = ld->umap[v[1]];
+  if (a < 0 || b < 0 || a == b) return 0; /* users without plays */
+  if (tl_push(&ld->l, a, b, 1) || tl_push(&ld->l, b, a, 1)) return 2;
+  return 0;
+}
+
+static int on_tag(void *arg, const char *line) {
+  struct load *ld = arg;
+  long v[3];
+  if (parse_ints(line, v, 3)) return -1;
+  int i = ld->imap[v[1]];
+  if (i < 0) return 0; /* an artist nobody played */
+  if (ld->tmap[v[2]] < 0) ld->tmap[v[2]] = ld->n_tags++;
+  return tl_push(&ld->l, i, ld->tmap[v[2]], 1) ? 2 : 0;
+}
+
+void recs_tfidf(struct recs_csr *m) {
+  float *df = calloc((size_t)m->ncols + 1, sizeof *df);
+  if (!df) return;
+  int rows = 0;
+  for (int r = 0; r < m->nrows; r++) rows += m->ptr[r + 1] > m->ptr[r];
+  for (int64_t k = 0; k < m->nnz; k++) df[m->idx[k]] += 1;
+  for (int r = 0; r < m->nrows; r++) {
+    double norm = 0;
+    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++) {
+      double w = log1p(m->val[k]) * log((double)rows / df[m->idx[k]]);
+      m->val[k] = (float)w;
+      norm += w * w;
+    }
+    norm = norm > 0 ? 1.0 / sqrt(norm) : 0;
+    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++)
+      m->val[k] = (float)(m->val[k] * norm);
+  }
+  free(df);
+}
+
+int recs_hetrec_load(struct recs_data *d, const char *dir) {
+  struct load ld = {0};
+  long bad = 0;
+  int rc = -1;
+  memset(d, 0, sizeof *d);
+  ld.umap = malloc(MAX_ID * sizeof(int));
+  ld.imap = malloc(MAX_ID * sizeof(int));
+  ld.tmap = malloc(MAX_ID * sizeof(int));
+  if (!ld.umap || !ld.imap || !ld.tmap) goto out;
+  memset(ld.umap, 0xff, MAX_ID * sizeof(int));
+  memset(ld.imap, 0xff, MAX_ID * sizeof(int));
+  memset(ld.tmap, 0xff, MAX_ID * sizeof(int));
+
+  int r = read_file(dir, "user_artists.dat", on_play, &ld, &bad);
+  if (r == -1) {
+    fprintf(stderr, "%s/user_artists.dat: %s\n", dir, strerror(errno));
+    goto out;
+  }
+  if (r < 0) goto oom;
+  /* Dense indices in order of external id, so runs are reproducible. */
+  for (int64_t k = 0; k < ld.l.n; k++) {
+    ld.umap[ld.l.t[k].row] = 1;
+    ld.imap[ld.l.t[k].col] = 1;
+  }
+  d->user_id = malloc(sizeof(int) * (size_t)(ld.l.n + 1));
+  d->item_id = malloc(sizeof(int) * (size_t)(ld.l.n + 1));
+  if (!d->user_id || !d->item_id) goto oom;
+  for (int id = 0; id < MAX_ID; id++) {
+    if (ld.umap[id] == 1) {
+      d->user_id[d->n_users] = id;
+      ld.umap[id] = d->n_users++;
+    }
+    if (ld.imap[id] == 1) {
+      d->item_id[d->n_items] = id;
+      ld.imap[id] = d->n_items++;
+    }
+  }
+  for (int64_t k = 0; k < ld.l.n; k++) {
+    ld.l.t[k].row = ld.umap[ld.l.t[k].row];
+    ld.l.t[k].col = ld.imap[ld.l.t[k].col];
+  }
+  if (recs_csr_build(&d->ui, d->n_users, d->n_items, ld.l.t, ld.l.n)) goto oom;
+  /* A zero play count says nothing; duplicates were summed. */
+  ld.l.n = 0;
+
+  r = read_file(dir, "user_friends.dat", on_friend, &ld, &bad);
+  if (r == -2) goto oom;
+  if (recs_csr_build(&d->social, d->n_users, d->n_users, ld.l.t, ld.l.n)) goto oom;
+  for (int64_t k = 0; k < d->social.nnz; k++) d->social.val[k] = 1;
+  ld.l.n = 0;
+
+  r = read_file(dir, "user_taggedartists.dat", on_tag, &ld, &bad);
+  if (r == -2) goto oom;
+  d->n_tags = ld.n_tags;
+  if (recs_csr_build(&d->tags, d->n_items, d->n_tags, ld.l.t, ld.l.n)) goto oom;
+  recs_tfidf(&d->tags);
+  if (bad) fprintf(stderr, "%s: %ld malformed lines skipped\n", dir, bad);
+  rc = 0;
+  goto out;
+oom:
+  fprintf(stderr, "%s: out of memory\n", dir);
+out:
+  free(ld.l.t);
+  free(ld.umap);
+  free(ld.imap);
+  free(ld.tmap);
+  if (rc) recs_data_free(d);
+  return rc;
+}
+
+void recs_data_free(struct recs_data *d) {
+  free(d->user_id);
+  free(d->item_id);
+  recs_csr_free(&d->ui);
+  recs_csr_free(&d->tags);
+  recs_csr_free(&d->social);
+  memset(d, 0, sizeof *d);
+}

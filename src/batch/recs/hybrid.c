@@ -1,0 +1,171 @@
+/* hybrid.c: the hybrid model: per-user z-scored scores of several fitted
+ * models blended with weights, and the coordinate search that picks those
+ * weights on a validation split. */
+#include "batch/recs/hybrid.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
+                       int u, float *out, float *tmp) {
+  int n = c->train->ncols;
+  int cold = c->train->ptr[u + 1] - c->train->ptr[u] <= h->cold_max;
+  const double *w = cold ? h->cold : h->warm;
+  memset(out, 0, (size_t)n * sizeof *out);
+  for (int k = 0; k < h->n; k++) {
+    if (w[k] == 0) continue;
+    h->m[k]->score(h->state[k], c, u, tmp);
+    recs_zscore(tmp, c->train, u);
+    for (int i = 0; i < n; i++) out[i] += (float)w[k] * tmp[i];
+  }
+  for (int64_t p = c->train->ptr[u]; p < c->train->ptr[u + 1]; p++)
+    out[c->train->idx[p]] = -INFINITY;
+}
+
+/* Candidates per user: the union of each model's top RECS_CAND items. A
+ * blend rarely ranks an item in its top 10 that no single model put in its
+ * top 50, and this keeps the search to a few megabytes. */
+#define RECS_CAND 50
+
+struct cands {
+  int n_users, n_models;
+  int *off;   /* n_users + 1 */
+  int *item;  /* candidates */
+  float *z;   /* candidates x n_models */
+  const struct recs_split *val;
+  const int *users;
+};
+
+static int build_cands(struct cands *cd, const struct recs_hybrid *h,
+                       const struct recs_ctx *c, const struct recs_split *val,
+                       const int *users, int n_users) {
+  int n = c->train->ncols, M = h->n, cap = M * RECS_CAND;
+  memset(cd, 0, sizeof *cd);
+  cd->n_users = n_users;
+  cd->n_models = M;
+  cd->val = val;
+  cd->users = users;
+  cd->off = calloc((size_t)n_users + 1, sizeof *cd->off);
+  cd->item = malloc((size_t)n_users * cap * sizeof *cd->item);
+  cd->z = malloc((size_t)n_users * cap * M * sizeof *cd->z);
+  int *cnt = calloc((size_t)n_users + 1, sizeof *cnt);
+  if (!cd->off || !cd->item || !cd->z || !cnt) {
+    free(cnt);
+    return -1;
+  }
+#pragma omp parallel
+  {
+    float *all = malloc((size_t)M * n * sizeof *all);
+    int *mark = malloc((size_t)n * sizeof *mark);
+    int top[RECS_CAND];
+    if (mark)
+      for (int i = 0; i < n; i++) mark[i] = -1;
+#pragma omp for schedule(dynamic, 16)
+    for (int k = 0; k < n_users; k++) {
+      if (!all || !mark) continue;
+      int u = users[k], nc = 0;
+      int *it = cd->item + (size_t)k * cap;
+      float *z = cd->z + (size_t)k * cap * M;
+      for (int m = 0; m < M; m++) {
+        float *s = all + (size_t)m * n;
+        h->m[m]->score(h->state[m], c, u, s);
+        recs_zscore(s, c->train, u);
+        int t = recs_topk(s, n, RECS_CAND, top);
+        for (int j = 0; j < t; j++)
+          if (mark[top[j]] != k) {
+            mark[top[j]] = k;
+            it[nc++] = top[j];
+          }
+      }
+      for (int j = 0; j < nc; j++)
+        for (int m = 0; m < M; m++) z[(size_t)j * M + m] = all[(size_t)m * n + it[j]];
+      cnt[k] = nc;
+    }
+    free(all);
+    free(mark);
+  }
+  for (int k = 0; k < n_users; k++) cd->off[k + 1] = cnt[k];
+  free(cnt);
+  return 0;
+}
+
+static void free_cands(struct cands *cd) {
+  free(cd->off);
+  free(cd->item);
+  free(cd->z);
+}
+
+/* Mean NDCG@10 of the blend w over the candidate tables. */
+static double cand_ndcg(const struct cands *cd, const double *w) {
+  int M = cd->n_models, cap = M * RECS_CAND;
+  double sum = 0;
+#pragma omp parallel reduction(+ : sum)
+  {
+    float *s = malloc((size_t)cap * sizeof *s);
+#pragma omp for schedule(static)
+    for (int k = 0; k < cd->n_users; k++) {
+      if (!s) continue;
+      int nc = cd->off[k + 1], top[10], rank[10];
+      const float *z = cd->z + (size_t)k * cap * M;
+      const int *it = cd->item + (size_t)k * cap;
+      for (int j = 0; j < nc; j++) {
+        double v = 0;
+        for (int m = 0; m < M; m++) v += w[m] * z[(size_t)j * M + m];
+        s[j] = (float)v;
+      }
+      int t = recs_topk(s, nc, 10, top);
+      for (int j = 0; j < t; j++) rank[j] = it[top[j]];
+      int u = cd->users[k];
+      const struct recs_csr *te = &cd->val->test;
+      sum += recs_ndcg(rank, t, te->idx + te->ptr[u],
+                       (int)(te->ptr[u + 1] - te->ptr[u]), 10);
+    }
+    free(s);
+  }
+  return cd->n_users ? sum / cd->n_users : 0;
+}
+
+double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
+                        const struct recs_ctx *c, const struct recs_split *val,
+                        const int *users, int n_users) {
+  static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2};
+  struct cands cd;
+  int M = h->n;
+  if (build_cands(&cd, h, c, val, users, n_users)) {
+    free_cands(&cd);
+    return -1;
+  }
+  /* Start from the best single model, then improve one weight at a time. */
+  double best = -1;
+  int bm = 0;
+  for (int m = 0; m < M; m++) {
+    for (int j = 0; j < M; j++) w[j] = j == m;
+    double v = cand_ndcg(&cd, w);
+    if (v > best) {
+      best = v;
+      bm = m;
+    }
+  }
+  for (int j = 0; j < M; j++) w[j] = j == bm;
+  for (int pass = 0; pass < 3; pass++) {
+    int changed = 0;
+    for (int m = 0; m < M; m++) {
+      double keep = w[m];
+      for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+        if (steps[s] == keep) continue;
+        w[m] = steps[s];
+        double v = cand_ndcg(&cd, w);
+        if (v > best + 1e-6) {
+          best = v;
+          keep = steps[s];
+          changed = 1;
+        }
+      }
+      w[m] = keep;
+    }
+    if (!changed) break;
+  }
+  free_cands(&cd);
+  return best;
+}

@@ -1,0 +1,107 @@
+/* neigh.c: top-K item-item graphs from a sparse product, and scoring
+ * through them (see neigh.h). */
+#include "batch/recs/neigh.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cand {
+  int j;
+  float s;
+};
+
+static int cmp_cand(const void *x, const void *y) {
+  const struct cand *a = x, *b = y;
+  if (a->s != b->s) return a->s > b->s ? -1 : 1;
+  return a->j - b->j;
+}
+
+int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
+                     const struct recs_csr *b, int k, recs_sim_fn f,
+                     const void *arg, int normalize) {
+  int n = a->nrows, m = b->ncols;
+  memset(out, 0, sizeof *out);
+  out->nrows = n;
+  out->ncols = m;
+  out->ptr = calloc((size_t)n + 1, sizeof *out->ptr);
+  out->idx = malloc((size_t)n * (size_t)k * sizeof *out->idx);
+  out->val = malloc((size_t)n * (size_t)k * sizeof *out->val);
+  int *cnt = calloc((size_t)n + 1, sizeof *cnt);
+  int fail = !out->ptr || !out->idx || !out->val || !cnt;
+  if (!fail) {
+#pragma omp parallel
+    {
+      float *acc = calloc((size_t)m, sizeof *acc);
+      int *touched = malloc((size_t)m * sizeof *touched);
+      struct cand *c = malloc((size_t)m * sizeof *c);
+      if (!acc || !touched || !c) {
+#pragma omp atomic write
+        fail = 1;
+      }
+#pragma omp for schedule(dynamic, 64)
+      for (int i = 0; i < n; i++) {
+        if (!acc || !touched || !c) continue;
+        int nt = 0;
+        for (int64_t p = a->ptr[i]; p < a->ptr[i + 1]; p++) {
+          int u = a->idx[p];
+          float av = a->val[p];
+          for (int64_t q = b->ptr[u]; q < b->ptr[u + 1]; q++) {
+            int j = b->idx[q];
+            if (acc[j] == 0) touched[nt++] = j;
+            acc[j] += av * b->val[q];
+          }
+        }
+        int nc = 0;
+        for (int t = 0; t < nt; t++) {
+          int j = touched[t];
+          float s = j != i ? f(i, j, acc[j], arg) : 0;
+          acc[j] = 0;
+          if (s > 0) c[nc++] = (struct cand){j, s};
+        }
+        qsort(c, (size_t)nc, sizeof *c, cmp_cand);
+        if (nc > k) nc = k;
+        double sum = 0;
+        for (int t = 0; t < nc; t++) sum += c[t].s;
+        int *oi = out->idx + (size_t)i * k;
+        float *ov = out->val + (size_t)i * k;
+        for (int t = 0; t < nc; t++) {
+          oi[t] = c[t].j;
+          ov[t] = normalize && sum > 0 ? (float)(c[t].s / sum) : c[t].s;
+        }
+        cnt[i] = nc;
+      }
+      free(acc);
+      free(touched);
+      free(c);
+    }
+  }
+  if (fail) {
+    free(cnt);
+    recs_csr_free(out);
+    return -1;
+  }
+  /* Compact the fixed-size slots into CSR (order within a row: by score). */
+  int64_t w = 0;
+  for (int i = 0; i < n; i++) {
+    out->ptr[i] = w;
+    memmove(out->idx + w, out->idx + (size_t)i * k, (size_t)cnt[i] * sizeof(int));
+    memmove(out->val + w, out->val + (size_t)i * k, (size_t)cnt[i] * sizeof(float));
+    w += cnt[i];
+  }
+  out->ptr[n] = w;
+  out->nnz = w;
+  free(cnt);
+  return 0;
+}
+
+void recs_neigh_score(const struct recs_csr *s, const struct recs_csr *train,
+                      int u, int logw, float *out) {
+  memset(out, 0, (size_t)s->ncols * sizeof *out);
+  for (int64_t p = train->ptr[u]; p < train->ptr[u + 1]; p++) {
+    int i = train->idx[p];
+    float w = logw ? recs_logc(train->val[p]) : 1.0f;
+    for (int64_t q = s->ptr[i]; q < s->ptr[i + 1]; q++)
+      out[s->idx[q]] += w * s->val[q];
+  }
+}
