@@ -448,6 +448,15 @@ def test_bad_input():
     expect(call("GET", path(ALBUM_TRACKS, 1) + "?cursor=YWJj"), 400, "GET", ALBUM_TRACKS)
     expect(call("GET", path(ARTIST_ALBUMS, ar["id"]) + "?cursor=YWJj"), 400, "GET", ARTIST_ALBUMS)
     invalid(call("GET", ARTISTS + "?genre=" + "g" * 65), "GET", ARTISTS, "genre")
+    invalid(call("GET", TRACKS + "?genre=" + "g" * 10000), "GET", TRACKS, "genre")
+    # SQL and FULLTEXT operators are plain text everywhere.
+    odd = "Robert'); DROP TABLE tracks;-- +-*\"()~<>@%_\\ Beyoncé"
+    weird = new_artist(name=odd, genres=[odd[:60]])
+    check(get(ARTIST, weird["id"])["name"] == odd, "odd name not stored verbatim")
+    page = expect(call("GET", ARTISTS, params={"genre": odd[:60]}), 200, "GET", ARTISTS)
+    check([a["id"] for a in page["items"]] == [weird["id"]], "genre filter with operators %r" % page)
+    page = expect(call("GET", TRACKS, params={"genre": "' OR 1=1 -- "}), 200, "GET", TRACKS)
+    check(page["items"] == [], "an injected genre matched tracks")
     # Writes need the editor role; anonymous writes need a token.
     u = encore.new_user()
     expect(call("POST", ARTISTS, token=u.access, json_body={"name": "x"}), 403, "POST", ARTISTS)
