@@ -3,8 +3,9 @@
  * countries, albums (types, labels, release dates over six decades), tracks
  * (1-3 genres, sometimes a featured artist, durations, explicit flags, ISRCs,
  * audio features drawn around their genre's profile, lyrics for some), users
- * whose tastes cluster on 1-3 genres, a year of listens, likes, follows (mostly
- * within the same taste) and playlists.
+ * whose tastes cluster on 1-3 genres, a year of listens, likes (of tracks
+ * listened to, their albums, public playlists), follows (mostly within the
+ * same taste) and playlists.
  *
  * Shape: a user's listens pick a genre of their taste, then a track of it
  * with probability ~ 1/rank (log-uniform ranks: Zipf with s = 1), so a few
@@ -654,7 +655,7 @@ static int gen_listens(struct world *w) {
 static int gen_social(struct world *w) {
   struct rng *r = &w->r;
   const struct opts *o = &w->o;
-  struct tsv tf, tp, tt;
+  struct tsv tf, tp, tt, tl;
   if (tsv_open(w, &tf, "follows")) return -1;
   double t0 = now_s();
   long long start = o->end_ms - 365 * DAY_MS;
@@ -696,6 +697,7 @@ static int gen_social(struct world *w) {
     return -1;
   long total = o->users && o->tracks ? o->playlists : 0;
   if (w->demo_id && o->tracks) total += 3;
+  uint32_t *pub = xcalloc((size_t)total, sizeof *pub), npub = 0;
   for (long p = 0; p < total; p++) {
     long owner = p >= (total - (w->demo_id && o->tracks ? 3 : 0))
                      ? o->users
@@ -724,6 +726,7 @@ static int gen_social(struct world *w) {
     snprintf(desc, sizeof desc, "%s, %s and more.", genres[g].name,
              genres[related(r, g)].name);
     double u = runif(r);
+    if (u < 0.6) pub[npub++] = (uint32_t)p;
     tsv_int(&tp, id);
     tsv_int(&tp, uid);
     tsv_str(&tp, name);
@@ -743,16 +746,37 @@ static int gen_social(struct world *w) {
       tsv_eol(&tt);
     }
   }
-  if (tsv_close(&tp) || tsv_close(&tt)) return -1;
+  /* likes of public playlists: 0-2 a user, the first ones more often */
+  if (tsv_open(w, &tl, "playlist_likes")) {
+    free(pub);
+    return -1;
+  }
+  for (long u = 0; npub && u < w->nslots; u++) {
+    uint32_t k = rbelow(r, 3), n = 0;
+    for (uint32_t i = 0; i < k; i++)
+      to[n++] = pub[rzipf(r, npub)];
+    n = (uint32_t)dedup(to, n);
+    for (uint32_t i = 0; i < n; i++) {
+      tsv_int(&tl, user_id(w, u));
+      tsv_str(&tl, "playlist");
+      tsv_int(&tl, w->playlist0 + to[i] + 1);
+      tsv_time(&tl, start + (long long)(runif(r) * (double)(365 * DAY_MS)));
+      tsv_eol(&tl);
+    }
+  }
+  free(pub);
+  if (tsv_close(&tp) || tsv_close(&tt) || tsv_close(&tl)) return -1;
   printf("  write social          %10lld rows %7.2f s\n",
-         tf.rows + tp.rows + tt.rows, now_s() - t0);
+         tf.rows + tp.rows + tt.rows + tl.rows, now_s() - t0);
   if (load(w, &tf, "follows", "follower_id, followee_id, created_at", false) ||
       load(w, &tp, "playlists",
            "id, owner_id, name, description, visibility, collaborative, "
            "track_count, created_at, updated_at",
            false) ||
       load(w, &tt, "playlist_tracks",
-           "playlist_id, position, track_id, added_by, added_at", false))
+           "playlist_id, position, track_id, added_by, added_at", false) ||
+      load(w, &tl, "likes", "user_id, object_type, object_id, created_at",
+           false))
     return -1;
   return 0;
 }

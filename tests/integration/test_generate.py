@@ -74,6 +74,14 @@ def test_small_world():
                   "(SELECT MAX(position) FROM playlist_tracks x WHERE x.playlist_id = p.id)",
                   db) == "0", "playlist positions are not dense")
         check(one("SELECT COUNT(*) FROM genres", db) == "66", "the genre list")
+        check(int(one("SELECT COUNT(*) FROM likes WHERE object_type = 'playlist'", db)) > 0,
+              "no playlist is liked")
+        check(one("SELECT COUNT(*) FROM likes l LEFT JOIN playlists p ON p.id = l.object_id "
+                  "WHERE l.object_type = 'playlist' AND (p.id IS NULL OR "
+                  "p.visibility <> 'public')", db) == "0", "a liked playlist is not public")
+        check(one("SELECT COUNT(*) FROM likes l LEFT JOIN tracks t ON t.id = l.object_id "
+                  "WHERE l.object_type = 'track' AND t.id IS NULL", db) == "0",
+              "a liked track is missing")
 
         # shape: a tenth of the tracks take a large share of the listens
         pops = [int(x[0]) for x in sql("SELECT popularity FROM tracks ORDER BY popularity DESC", db)]
