@@ -173,7 +173,8 @@ static int resolve_ids(struct db *d, struct arena *a, struct listen_in *items,
   struct db_val p = DB_S(text);
   struct db_res res;
   int rc = db_exec(d, a,
-                   "SELECT DISTINCT t.id FROM JSON_TABLE(?, '$[*]' COLUMNS "
+                   "SELECT DISTINCT STRAIGHT_JOIN t.id FROM JSON_TABLE(?, "
+                   "'$[*]' COLUMNS "
                    "(id BIGINT UNSIGNED PATH '$')) AS j "
                    "JOIN tracks t ON t.id = j.id ORDER BY t.id",
                    &p, 1, DB_IDEMPOTENT, &res);
@@ -216,10 +217,14 @@ static int resolve_texts(struct db *d, struct arena *a, struct listen_in *items,
   struct db_res res;
   /* The JSON_TABLE columns carry the catalogue's collation, so the
    * comparisons are case- and accent-insensitive and can use the title
-   * index. */
+   * index. STRAIGHT_JOIN keeps the order written: the optimizer cannot
+   * count the rows of a JSON_TABLE parameter and may otherwise start from
+   * the artist, reading every track of a prolific one for each item (30 s
+   * for a batch of 1,000 in the benchmark); from the title each item costs
+   * the tracks of that title. */
   int rc = db_exec(
       d, a,
-      "SELECT j.i, t.id FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+      "SELECT STRAIGHT_JOIN j.i, t.id FROM JSON_TABLE(?, '$[*]' COLUMNS ("
       "i INT PATH '$[0]', "
       "artist VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci "
       "PATH '$[1]', "
