@@ -129,42 +129,52 @@ static double cand_ndcg(const struct cands *cd, const double *w) {
 double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
                         const struct recs_ctx *c, const struct recs_split *val,
                         const int *users, int n_users) {
-  static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2};
+  static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2, 4};
   struct cands cd;
   int M = h->n;
   if (build_cands(&cd, h, c, val, users, n_users)) {
     free_cands(&cd);
     return -1;
   }
-  /* Start from the best single model, then improve one weight at a time. */
-  double best = -1;
+  /* Two starts, the best single model and the uniform blend, each improved
+   * one weight at a time; the search is cheap and the surface has local
+   * optima (a model can look useless until another one is in). */
+  double best = -1, w0[RECS_MAXMODELS];
   int bm = 0;
   for (int m = 0; m < M; m++) {
-    for (int j = 0; j < M; j++) w[j] = j == m;
-    double v = cand_ndcg(&cd, w);
+    for (int j = 0; j < M; j++) w0[j] = j == m;
+    double v = cand_ndcg(&cd, w0);
     if (v > best) {
       best = v;
       bm = m;
     }
   }
-  for (int j = 0; j < M; j++) w[j] = j == bm;
-  for (int pass = 0; pass < 3; pass++) {
-    int changed = 0;
-    for (int m = 0; m < M; m++) {
-      double keep = w[m];
-      for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-        if (steps[s] == keep) continue;
-        w[m] = steps[s];
-        double v = cand_ndcg(&cd, w);
-        if (v > best + 1e-6) {
-          best = v;
-          keep = steps[s];
-          changed = 1;
+  best = -1;
+  for (int start = 0; start < 2; start++) {
+    for (int j = 0; j < M; j++) w0[j] = start ? 1 : j == bm;
+    double cur = cand_ndcg(&cd, w0);
+    for (int pass = 0; pass < 4; pass++) {
+      int changed = 0;
+      for (int m = 0; m < M; m++) {
+        double keep = w0[m];
+        for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+          if (steps[s] == keep) continue;
+          w0[m] = steps[s];
+          double v = cand_ndcg(&cd, w0);
+          if (v > cur + 1e-6) {
+            cur = v;
+            keep = steps[s];
+            changed = 1;
+          }
         }
+        w0[m] = keep;
       }
-      w[m] = keep;
+      if (!changed) break;
     }
-    if (!changed) break;
+    if (cur > best) {
+      best = cur;
+      memcpy(w, w0, (size_t)M * sizeof *w);
+    }
   }
   free_cands(&cd);
   return best;
