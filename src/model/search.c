@@ -470,6 +470,22 @@ static void inner_matched(struct stmt *s, struct arena *a,
                      "h.popularity DESC, h.object_id DESC LIMIT 1000) m ");
     param(s, DB_I(kind));
     param(s, DB_S(q->words[0]));
+  } else if (q->nwords && drive < 0) {
+    /* filter first: the filters' own indexes pick the objects (a selective
+     * genre, years, durations), each probed for the words */
+    sbuf_printf(&s->b, "(SELECT t.id AS id, (SELECT CASE WHEN e.word = ? "
+                       "THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE ? "
+                       "THEN 2 ELSE 1 END FROM search_words e WHERE e.kind = "
+                       "? AND e.object_id = t.id AND e.weight = 2 LIMIT 1) AS "
+                       "cls FROM %s t WHERE 1 = 1",
+                k->tbl);
+    param(s, DB_S(phrase));
+    param(s, DB_S(like_prefix(a, phrase)));
+    param(s, DB_S(like_prefix(a, q->words[0])));
+    param(s, DB_I(kind));
+    add_filters(s, a, k, q, kind, false);
+    add_probes(s, a, q, kind);
+    sbuf_adds(&s->b, ") m ");
   } else if (q->nwords && drive == 0) {
     /* every row read matches the first word as a prefix, so a whole-name
      * row among them means the name starts with that word */
@@ -497,7 +513,8 @@ static void inner_matched(struct stmt *s, struct arena *a,
     param(s, DB_I(kind));
     param(s, DB_S(like_prefix(a, q->words[drive])));
   }
-  if (q->nwords > 1 || (q->nwords == 1 && search_chars(q->words[0]) > 2)) {
+  if (drive >= 0 &&
+      (q->nwords > 1 || (q->nwords == 1 && search_chars(q->words[0]) > 2))) {
     for (int i = 0; i < q->nwords; i++) {
       if (i == drive) continue;
       sbuf_adds(&s->b, " AND EXISTS (SELECT 1 FROM search_words x WHERE "
@@ -516,29 +533,32 @@ static void inner_matched(struct stmt *s, struct arena *a,
   param(s, DB_I(q->limit + 1));
 }
 
-/* ordered_part: the ordered plan's scan: objects in the order of the sort's
- * own index, each probed for the words, stopping after a page. */
+/* ordered_part: the ordered plan's scan: objects in the order of the
+ * sort's own index, each probed for the words and filters, stopping at one
+ * page. `not_exact` leaves out exact names (found apart for relevance). */
 static void ordered_part(struct stmt *s, struct arena *a,
                          const struct kind_q *k, const struct search_q *q,
-                         enum search_kind kind, const char *key,
-                         const char *cls) {
-  const char *col = NULL, *ix = NULL;
+                         enum search_kind kind, const struct cursor *c,
+                         const char *key, bool not_exact,
+                         const char *phrase) {
+  const char *dir = q->desc ? "DESC" : "ASC", *col = NULL, *ix = NULL;
   order_col(k, q, &col, &ix);
-  sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, %s AS cls FROM %s t", key,
-              cls, k->tbl);
+  sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, 1 AS cls FROM %s t", key,
+              k->tbl);
   if (ix) sbuf_printf(&s->b, " FORCE INDEX (%s)", ix);
   sbuf_adds(&s->b, " WHERE 1 = 1");
   add_probes(s, a, q, kind);
   add_filters(s, a, k, q, kind, true);
-}
-
-static void ordered_tail(struct stmt *s, const struct kind_q *k,
-                         const struct search_q *q, enum search_kind kind,
-                         const struct cursor *c, const char *key) {
-  const char *dir = q->desc ? "DESC" : "ASC", *col = NULL, *ix = NULL;
-  order_col(k, q, &col, &ix);
+  if (not_exact) {
+    sbuf_adds(&s->b, " AND (SELECT 1 FROM search_words e WHERE e.kind = ? "
+                     "AND e.word = ? AND e.weight = 2 AND e.object_id = "
+                     "t.id) IS NULL");
+    param(s, DB_I(kind));
+    param(s, DB_S(phrase));
+  }
   add_keyset(s, key, q, kind, c);
-  if (col) sbuf_printf(&s->b, " ORDER BY %s %s, t.id %s LIMIT ?)", col, dir, dir);
+  if (col)
+    sbuf_printf(&s->b, " ORDER BY %s %s, t.id %s LIMIT ?)", col, dir, dir);
   else sbuf_printf(&s->b, " ORDER BY t.id %s LIMIT ?)", dir);
   param(s, DB_I(q->limit + 1));
 }
@@ -553,8 +573,7 @@ static void inner_ordered(struct stmt *s, struct arena *a,
                           const char *phrase, const char *key) {
   const char *dir = q->desc ? "DESC" : "ASC";
   if (q->sort != SEARCH_RELEVANCE) {
-    ordered_part(s, a, k, q, kind, key, "1");
-    ordered_tail(s, k, q, kind, c, key);
+    ordered_part(s, a, k, q, kind, c, key, false, phrase);
     return;
   }
   const char *k4 = arena_printf(a, "(4 * " CLASS_UNIT " + LEAST(%s, " POP_CAP
@@ -576,44 +595,33 @@ static void inner_ordered(struct stmt *s, struct arena *a,
   add_keyset(s, k4, q, kind, c);
   sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?) UNION ALL ", dir, dir);
   param(s, DB_I(q->limit + 1));
-  ordered_part(s, a, k, q, kind, k1, "1");
-  sbuf_adds(&s->b, " AND (SELECT 1 FROM search_words e WHERE e.kind = ? AND "
-                   "e.word = ? AND e.weight = 2 AND e.object_id = t.id) IS "
-                   "NULL");
-  param(s, DB_I(kind));
-  param(s, DB_S(phrase));
-  ordered_tail(s, k, q, kind, c, k1);
+  ordered_part(s, a, k, q, kind, c, k1, true, phrase);
 }
 
-/* run_kind: up to limit + 1 hits of one kind after the cursor (the ordered
- * plan may return more; the merge keeps the first ones). */
-static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
-                    enum search_kind kind, const struct cursor *c,
-                    const char *phrase, struct hit **out, int *nout) {
+#define ORDERED_EXAMINE 40000
+
+/* exec_plan: build and run one plan; *rows the result. */
+static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
+                     enum search_kind kind, const struct cursor *c,
+                     const char *phrase, const char *key, bool ordered,
+                     int drive, struct db_res *res) {
   const struct kind_q *k = &kq[kind];
   struct stmt st = {.np = 0};
-  struct sbuf key;
   const char *dir = q->desc ? "DESC" : "ASC";
   sbuf_init(&st.b, a);
-  sbuf_init(&key, a);
-  key_expr(&key, k, q);
-  if (key.oom) return RC_NOMEM;
-
-  bool ordered = false;
-  int drive = 0;
-  if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2)) {
-    int rc = plan(d, a, q, kind, &drive, &ordered);
-    if (rc) return rc;
-    /* playlists have no order index; their matches are sorted */
-    if (kind == SEARCH_PLAYLIST) ordered = false;
-  }
   sbuf_printf(&st.b, "SELECT p.id, p.k, %s, %s, p.cls FROM (",
               q->sort == SEARCH_TITLE ? "HEX(WEIGHT_STRING(t.name0))" : "NULL",
               k->cols);
-  if (ordered) inner_ordered(&st, a, k, q, kind, c, phrase, key.s);
-  else inner_matched(&st, a, k, q, kind, c, phrase, key.s, drive);
-  sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s ORDER BY p.k %s, p.id %s",
-              k->tbl, k->joins, dir, dir);
+  if (ordered) inner_ordered(&st, a, k, q, kind, c, phrase, key);
+  else inner_matched(&st, a, k, q, kind, c, phrase, key, drive);
+  sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s", k->tbl, k->joins);
+  /* The ordered plan stops examining rows past ORDERED_EXAMINE (index
+   * entries and probes): words common one by one but rare together, or a
+   * selective filter, would make it read most of the index. The caller then
+   * runs the plan that suits that case. Its result is not sorted here
+   * (MariaDB would abort the sort): the merge in C sorts every hit. */
+  if (ordered) sbuf_printf(&st.b, " LIMIT ROWS EXAMINED %d", ORDERED_EXAMINE);
+  else sbuf_printf(&st.b, " ORDER BY p.k %s, p.id %s", dir, dir);
   if (st.b.oom) return RC_NOMEM;
 
   /* the title column is t.name0 in the text above: name it per kind */
@@ -627,9 +635,41 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
   }
   const char *sql = intern(st.b.s);
   if (!sql) return RC_NOMEM;
+  return db_exec(d, a, sql, st.p, st.np, DB_IDEMPOTENT, res);
+}
+
+/* run_kind: up to limit + 1 hits of one kind after the cursor (the ordered
+ * plan may return more; the merge keeps the first ones). */
+static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
+                    enum search_kind kind, const struct cursor *c,
+                    const char *phrase, struct hit **out, int *nout) {
+  const struct kind_q *k = &kq[kind];
+  struct sbuf key;
+  sbuf_init(&key, a);
+  key_expr(&key, k, q);
+  if (key.oom) return RC_NOMEM;
+
+  bool ordered = false;
+  int drive = 0, rc;
+  if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2)) {
+    if ((rc = plan(d, a, q, kind, &drive, &ordered))) return rc;
+    /* playlists have no order index; their matches are sorted */
+    if (kind == SEARCH_PLAYLIST) ordered = false;
+  }
   struct db_res res;
-  int rc = db_exec(d, a, sql, st.p, st.np, DB_IDEMPOTENT, &res);
-  if (rc) return rc;
+  rc = exec_plan(d, a, q, kind, c, phrase, key.s, ordered, drive, &res);
+  if (rc && !(ordered && rc == RC_DB)) return rc;
+  if (ordered) {
+    /* less than a page from the scan: it may have been cut short */
+    int scanned = 0;
+    for (int i = 0; !rc && i < res.nrows; i++)
+      if (q->sort != SEARCH_RELEVANCE || db_i64(&res.rows[i], 13, 0) == 1)
+        scanned++;
+    if (scanned <= q->limit &&
+        (rc = exec_plan(d, a, q, kind, c, phrase, key.s, false,
+                        filtered(q) ? -1 : drive, &res)))
+      return rc;
+  }
   struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
   if (!h) return RC_NOMEM;
   for (int i = 0; i < res.nrows; i++) {

@@ -137,7 +137,7 @@ def make_world(st):
            "FLOOR(1000000 * POW(RAND(d.seq * 11 + %d), 4)), 'GB' FROM %s ORDER BY d.seq"
            % (title, SEED, joins))
     a0 = int(st.sql("SELECT MIN(id) FROM artists")[0][0])
-    st.sql("INSERT INTO artist_genres (artist_id, genre_id) SELECT id, %d + id %% 30 "
+    st.sql("INSERT IGNORE INTO artist_genres (artist_id, genre_id) SELECT id, %d + id %% 30 "
            "FROM artists" % g0)
     draw(1, n_albums, 20)
     st.sql("INSERT INTO albums (title, artist_id, release_date, popularity) SELECT %s, "
@@ -145,7 +145,7 @@ def make_world(st):
            "FLOOR(1000000 * POW(RAND(d.seq * 17 + %d), 4)) FROM %s ORDER BY d.seq"
            % (title, a0, n_artists, SEED, SEED, joins))
     al0 = int(st.sql("SELECT MIN(id) FROM albums")[0][0])
-    st.sql("INSERT INTO album_genres (album_id, genre_id) SELECT id, %d + id %% 30 FROM albums"
+    st.sql("INSERT IGNORE INTO album_genres (album_id, genre_id) SELECT id, %d + id %% 30 FROM albums"
            % g0)
     chunk = 100000
     for lo in range(1, TRACKS + 1, chunk):
@@ -157,9 +157,9 @@ def make_world(st):
                "RAND(d.seq * 29 + %d) < 0.1, FLOOR(1000000 * POW(RAND(d.seq * 31 + %d), 4)) "
                "FROM %s ORDER BY d.seq"
                % (title, al0, n_albums, SEED, SEED, SEED, SEED, joins))
-    st.sql("INSERT INTO track_artists (track_id, artist_id) SELECT t.id, al.artist_id "
+    st.sql("INSERT IGNORE INTO track_artists (track_id, artist_id) SELECT t.id, al.artist_id "
            "FROM tracks t JOIN albums al ON al.id = t.album_id; DROP TABLE bench_draw")
-    st.sql("INSERT INTO track_genres (track_id, genre_id) SELECT id, %d + id %% 30 FROM tracks"
+    st.sql("INSERT IGNORE INTO track_genres (track_id, genre_id) SELECT id, %d + id %% 30 FROM tracks"
            % g0)
 
 
