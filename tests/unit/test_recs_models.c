@@ -53,10 +53,10 @@ int main(void) {
   const struct recs_model *ms[] = {&recs_model_itemknn, &recs_model_als,
                                    &recs_model_rp3, &recs_model_userknn,
                                    &recs_model_content, &recs_model_social,
-                                   &recs_model_pop};
-  struct recs_hybrid h = {.n = 7, .cold_max = 3};
+                                   &recs_model_pop, &recs_model_ease};
+  struct recs_hybrid h = {.n = 8, .cold_max = 3};
   float s[NI], tmp[NI];
-  for (int m = 0; m < 7; m++) {
+  for (int m = 0; m < 8; m++) {
     double p[RECS_NPARAM];
     for (int q = 0; q < RECS_NPARAM; q++) p[q] = ms[m]->grid[0][q];
     if (ms[m] == &recs_model_als) p[0] = 4; /* 4 factors for 10 artists */
@@ -82,7 +82,7 @@ int main(void) {
   h.cold[6] = 1; /* popularity alone */
   recs_hybrid_score(&h, &c, 0, s, tmp);
   CHECK_INT(best_unseen(s, &d.ui, 0), 4);
-  for (int m = 0; m < 7; m++)
+  for (int m = 0; m < 8; m++)
     if (h.state[m]) ms[m]->release(h.state[m]);
   recs_csr_free(&tt);
   recs_csr_free(&d.ui);

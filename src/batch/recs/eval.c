@@ -14,8 +14,8 @@
 
 static const struct recs_model *const all_models[] = {
     &recs_model_pop,    &recs_model_itemknn, &recs_model_als,
-    &recs_model_rp3,    &recs_model_userknn, &recs_model_content,
-    &recs_model_social};
+    &recs_model_rp3,    &recs_model_ease,    &recs_model_userknn,
+    &recs_model_content, &recs_model_social};
 #define N_ALL (int)(sizeof all_models / sizeof *all_models)
 
 #define MIN_ITEMS 5
@@ -174,7 +174,7 @@ int recs_eval_run(const struct recs_eval_opts *o) {
                  !strncmp(want, all_models[k]->name, len);
       if (!found) {
         fprintf(stderr, "encore-recs: unknown model '%.*s' (known: pop, "
-                        "itemknn, als, rp3beta, userknn, content, social)\n", (int)len, want);
+                        "itemknn, als, rp3beta, ease, userknn, content, social)\n", (int)len, want);
         return 1;
       }
       want += len + (want[len] == ',');

@@ -9,7 +9,7 @@
 static int usage(FILE *f) {
   fprintf(f,
           "usage: encore-recs eval --hetrec DIR [--seeds N] [--seed0 S]\n"
-          "                        [--models pop,itemknn,als,rp3beta,userknn,content,social]\n"
+          "                        [--models pop,itemknn,als,rp3beta,ease,userknn,content,social]\n"
           "                        [--cold-start] [--small]\n"
           "  --small: one seed by default, defaults instead of grids, a quarter\n"
           "           of the users evaluated, fewer ALS iterations (the test suite)\n");

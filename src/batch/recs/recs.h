@@ -111,7 +111,7 @@ struct recs_model {
 
 extern const struct recs_model recs_model_pop, recs_model_itemknn,
     recs_model_als, recs_model_content, recs_model_social, recs_model_rp3,
-    recs_model_userknn;
+    recs_model_userknn, recs_model_ease;
 
 /* recs_log1p_counts: the log-scaled confidence used by several models:
  * log(1 + count). */
