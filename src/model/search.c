@@ -158,20 +158,26 @@ int search_rebuild(struct db *d) {
 
 /* --- queries -------------------------------------------------------------- */
 
-/* Statements are built from fixed pieces, so their texts are few; each text
- * is interned once per process to give db_exec a stable pointer (its
- * statement-cache key). Never user input: values are always parameters. */
-#define INTERN_MAX 512
+/* Statements are built from fixed pieces (types, plans, filters, sorts), so
+ * their texts are a few hundred in practice; each text is interned once per
+ * process to give db_exec a stable pointer (its statement-cache key). Never
+ * user input: values are always parameters. When the table is full a slot
+ * is reused round-robin: db_exec compares texts, so a reused address only
+ * costs a prepare. */
+#define INTERN_MAX 1024
 static char *interned[INTERN_MAX];
-static int ninterned;
+static int ninterned, next_reuse;
 
 static const char *intern(const char *text) {
   for (int i = 0; i < ninterned; i++)
     if (strcmp(interned[i], text) == 0) return interned[i];
-  if (ninterned == INTERN_MAX) return NULL;
   char *t = strdup(text);
   if (!t) return NULL;
-  return interned[ninterned++] = t;
+  if (ninterned < INTERN_MAX) return interned[ninterned++] = t;
+  free(interned[next_reuse]);
+  interned[next_reuse] = t;
+  next_reuse = (next_reuse + 1) % INTERN_MAX;
+  return t;
 }
 
 /* What the query needs of each searchable table. NULL: the type lacks it
@@ -302,6 +308,8 @@ static char *like_prefix(struct arena *a, const char *w) {
 }
 
 #define MAXP 40
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct hit {
   int kind;
@@ -467,7 +475,8 @@ static void inner_matched(struct stmt *s, struct arena *a,
   if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
     sbuf_adds(&s->b, "(SELECT h.object_id AS id, 3 AS cls FROM search_heads "
                      "h WHERE h.kind = ? AND h.head = ? ORDER BY "
-                     "h.popularity DESC, h.object_id DESC LIMIT 1000) m ");
+                     "h.popularity DESC, h.object_id DESC LIMIT " STR(
+                         SEARCH_SHORT_CAP) ") m ");
     param(s, DB_I(kind));
     param(s, DB_S(q->words[0]));
   } else if (q->nwords && drive < 0) {
