@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ids above this are treated as malformed: the id maps are dense arrays. */
-#define MAX_ID (1 << 24)
+/* Ids from this on are treated as malformed: the id maps are dense arrays
+ * (16 MB each). HetRec's ids are below 20,000. */
+#define MAX_ID (1 << 22)
 
 /* A growable triplet list. */
 struct tlist {

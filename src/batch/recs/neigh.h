@@ -11,8 +11,10 @@
 typedef float (*recs_sim_fn)(int i, int j, float c, const void *arg);
 
 /* recs_neigh_build: out (items x items) keeps, per row i, the k largest
- * f(i, j, (A B)[i][j]) for j != i. a is items x users, b users x items.
- * Rows are normalized to sum 1 when normalize is set. Returns 0 or -1. */
+ * f(i, j, (A B)[i][j]) for j != i, best first (so, unlike other recs_csr
+ * matrices, not sorted by column: recs_csr_has does not apply). a is items x
+ * users, b users x items. Rows are normalized to sum 1 when normalize is set.
+ * Returns 0 or -1. */
 int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
                      const struct recs_csr *b, int k, recs_sim_fn f,
                      const void *arg, int normalize);
