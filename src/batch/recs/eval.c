@@ -75,10 +75,12 @@ static int fold_init(struct fold *f, const struct recs_csr *ui,
   return 0;
 }
 
+/* fold_free: release a fold; it is left zeroed, so freeing twice is safe. */
 static void fold_free(struct fold *f) {
   recs_split_free(&f->s);
   recs_csr_free(&f->t);
   free(f->users);
+  memset(f, 0, sizeof *f);
 }
 
 /* Results of one protocol: [model][seed]; the hybrid is the last model. */
@@ -197,11 +199,12 @@ int recs_eval_run(const struct recs_eval_opts *o) {
   struct table *warm = calloc(1, sizeof *warm), *cold = calloc(1, sizeof *cold);
   void *st[RECS_MAXMODELS] = {0};
   unsigned char *head = NULL;
+  /* Zeroed here and after each use, so that every exit frees them. */
+  struct fold test = {0}, val = {0}, cval = {0}, cf = {0};
   double tune_s = 0, fit_total = 0;
   if (!warm || !cold) goto out;
   for (int si = 0; si < o->seeds; si++) {
     uint64_t seed = o->seed0 + (uint64_t)si;
-    struct fold test, val, cval;
     double ts = recs_now();
     free(head);
     head = malloc((size_t)d.n_items);
@@ -290,7 +293,6 @@ int recs_eval_run(const struct recs_eval_opts *o) {
 
     /* 4. Cold start: a fifth of the users keep 3 training artists. */
     if (o->cold) {
-      struct fold cf;
       if (fold_init(&cf, &d.ui, &d, seed, COLD_FRAC, o->small)) goto out;
       recs_head_items(head, &cf.s.train);
       if (fit_all(st, ms, nm, params, &cf.c, secs)) goto out;
@@ -330,6 +332,10 @@ int recs_eval_run(const struct recs_eval_opts *o) {
   rc = 0;
 out:
   release_all(st, ms, nm);
+  fold_free(&test);
+  fold_free(&val);
+  fold_free(&cval);
+  fold_free(&cf);
   free(head);
   free(warm);
   free(cold);

@@ -50,8 +50,10 @@ static int parse_ints(const char *line, long *v, int n) {
 }
 
 /* read_file: call fn for each data line of dir/name (the header line is
- * skipped); malformed lines are counted and reported with file:line.
- * Returns 0, or -1 when the file cannot be opened. */
+ * skipped); malformed lines are added to *bad and the first ten of each
+ * file reported with file:line (a damaged file would otherwise bury the
+ * log), then a count per file. Returns 0, -1 when the file cannot be
+ * opened, -2 when out of memory. */
 typedef int (*line_fn)(void *arg, const char *line);
 static int read_file(const char *dir, const char *name, line_fn fn, void *arg,
                      long *bad) {
@@ -61,14 +63,14 @@ static int read_file(const char *dir, const char *name, line_fn fn, void *arg,
   if (!f) return -1;
   char *line = NULL;
   size_t cap = 0;
-  long no = 0;
+  long no = 0, nbad = 0;
   while (getline(&line, &cap, f) > 0) {
     no++;
     if (no == 1 && (line[0] < '0' || line[0] > '9')) continue; /* header */
     if (line[0] == '\n' || line[0] == '\r') continue;
     int rc = fn(arg, line);
     if (rc < 0) {
-      if (++*bad <= 10) fprintf(stderr, "%s:%ld: malformed line skipped\n", path, no);
+      if (++nbad <= 10) fprintf(stderr, "%s:%ld: malformed line skipped\n", path, no);
     } else if (rc > 1) {
       free(line);
       fclose(f);
@@ -77,6 +79,8 @@ static int read_file(const char *dir, const char *name, line_fn fn, void *arg,
   }
   free(line);
   fclose(f);
+  if (nbad) fprintf(stderr, "%s: %ld malformed lines skipped\n", path, nbad);
+  *bad += nbad;
   return 0;
 }
 
@@ -191,7 +195,7 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
   d->n_tags = ld.n_tags;
   if (recs_csr_build(&d->tags, d->n_items, d->n_tags, ld.l.t, ld.l.n)) goto oom;
   recs_tfidf(&d->tags);
-  if (bad) fprintf(stderr, "%s: %ld malformed lines skipped\n", dir, bad);
+  if (bad) fprintf(stderr, "%s: %ld malformed lines skipped in all\n", dir, bad);
   rc = 0;
   goto out;
 oom:
