@@ -47,16 +47,16 @@ static void forget(void) {
 
 /* The whole name first (weight 2), then the words with INSERT IGNORE, so a
  * one-word name keeps weight 2 and accent variants of one word collapse. */
-#define INS_WHOLE(kind, tbl, col, where)                                  \
-  "INSERT IGNORE INTO search_words (kind, word, object_id, weight) "     \
+#define INS_WHOLE(dst, kind, tbl, col, where)                             \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "          \
   "SELECT " kind ", LEFT(n.norm, 64), n.id, 2 FROM (SELECT id, " NORM(col) \
   " AS norm FROM " tbl " " where ") n WHERE n.norm <> ''"
-#define INS_WORDS(kind, tbl, col, where)                                  \
-  "INSERT IGNORE INTO search_words (kind, word, object_id, weight) "     \
+#define INS_WORDS(dst, kind, tbl, col, where)                             \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "          \
   "SELECT " kind ", LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(n.norm, ' ', "  \
   "s.seq), ' ', -1), 64), n.id, 1 " WORDS_FROM(tbl, col, where)
-#define INS_HEADS(kind, tbl, col, pop, where)                             \
-  "INSERT IGNORE INTO search_heads (kind, head, popularity, object_id) " \
+#define INS_HEADS(dst, kind, tbl, col, pop, where)                        \
+  "INSERT IGNORE INTO " dst " (kind, head, popularity, object_id) "      \
   "SELECT " kind ", LEFT(n.norm, s.seq), n.pop, n.id FROM (SELECT id, "  \
   pop " AS pop, " NORM(col) " AS norm FROM " tbl " " where ") n "        \
   "JOIN seq_1_to_2 s WHERE n.norm <> ''"
@@ -72,10 +72,17 @@ struct kind_sql {
   const char *max_id;
 };
 
+/* One object goes to the live tables; a rebuild fills the *_next tables
+ * that then replace them. */
+#define W "search_words"
+#define H "search_heads"
+#define WN "search_words_next"
+#define HN "search_heads_next"
 #define KIND_SQL(k, tbl, col, pop)                                         \
-  {INS_WHOLE(k, tbl, col, ONE),       INS_WORDS(k, tbl, col, ONE),         \
-   INS_HEADS(k, tbl, col, pop, ONE),  INS_WHOLE(k, tbl, col, RANGE),       \
-   INS_WORDS(k, tbl, col, RANGE),     INS_HEADS(k, tbl, col, pop, RANGE),  \
+  {INS_WHOLE(W, k, tbl, col, ONE),      INS_WORDS(W, k, tbl, col, ONE),    \
+   INS_HEADS(H, k, tbl, col, pop, ONE), INS_WHOLE(WN, k, tbl, col, RANGE), \
+   INS_WORDS(WN, k, tbl, col, RANGE),   INS_HEADS(HN, k, tbl, col, pop,    \
+                                                  RANGE),                  \
    "SELECT COALESCE(MAX(id), 0) FROM " tbl}
 
 static const struct kind_sql kinds[] = {
@@ -129,14 +136,38 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
  * holds its locks for long, large enough that round trips do not count. */
 #define REBUILD_CHUNK 50000
 
+/* The rebuild's steps around the inserts: fresh *_next tables without
+ * their secondary keys (built once, sorted, at the end), then one atomic
+ * RENAME, so searches see the old index until the new one is complete. */
+static const char *const rebuild_pre[] = {
+    "DROP TABLE IF EXISTS search_words_next, search_heads_next",
+    "CREATE TABLE search_words_next LIKE search_words",
+    "CREATE TABLE search_heads_next LIKE search_heads",
+    "ALTER TABLE search_words_next DROP KEY search_words_object",
+    "ALTER TABLE search_heads_next DROP KEY search_heads_object",
+};
+static const char *const rebuild_post[] = {
+    "ALTER TABLE search_words_next ADD KEY search_words_object "
+    "(kind, object_id)",
+    "ALTER TABLE search_heads_next ADD KEY search_heads_object "
+    "(kind, object_id)",
+    "RENAME TABLE search_words TO search_words_old, search_words_next TO "
+    "search_words, search_heads TO search_heads_old, search_heads_next TO "
+    "search_heads",
+    "DROP TABLE search_words_old, search_heads_old",
+};
+
+static int run_all(struct db *d, const char *const *sql, size_t n) {
+  int rc = 0;
+  for (size_t i = 0; !rc && i < n; i++)
+    rc = db_exec(d, NULL, sql[i], NULL, 0, DB_IDEMPOTENT, NULL);
+  return rc;
+}
+
 int search_rebuild(struct db *d) {
   struct arena *a = arena_new(0);
   if (!a) return RC_NOMEM;
-  int rc = db_exec(d, NULL, "TRUNCATE TABLE search_words", NULL, 0,
-                   DB_IDEMPOTENT, NULL);
-  if (!rc)
-    rc = db_exec(d, NULL, "TRUNCATE TABLE search_heads", NULL, 0,
-                 DB_IDEMPOTENT, NULL);
+  int rc = run_all(d, rebuild_pre, sizeof rebuild_pre / sizeof *rebuild_pre);
   for (int kind = SEARCH_TRACK; !rc && kind <= SEARCH_PLAYLIST; kind++) {
     const struct kind_sql *k = &kinds[kind];
     struct db_res res;
@@ -151,6 +182,8 @@ int search_rebuild(struct db *d) {
       if (!rc) rc = db_exec(d, NULL, k->heads_r, p, 2, DB_IDEMPOTENT, NULL);
     }
   }
+  if (!rc)
+    rc = run_all(d, rebuild_post, sizeof rebuild_post / sizeof *rebuild_post);
   arena_free(a);
   forget();
   return rc;
