@@ -19,10 +19,12 @@ static void test_build(void) {
   CHECK_INT(m.idx[1], 0);
   CHECK_INT(m.idx[2], 2);
   CHECK(m.val[2] == 6);
-  CHECK(recs_csr_has(&m, 1, 2) && !recs_csr_has(&m, 1, 3) && !recs_csr_has(&m, 2, 0));
+  CHECK(recs_csr_has(&m, 1, 2) && !recs_csr_has(&m, 1, 3) &&
+        !recs_csr_has(&m, 2, 0));
   CHECK_INT(recs_csr_transpose(&mt, &m), 0);
   CHECK_INT(mt.nrows, 4);
-  CHECK(recs_csr_has(&mt, 2, 1) && recs_csr_has(&mt, 3, 0) && recs_csr_has(&mt, 0, 1));
+  CHECK(recs_csr_has(&mt, 2, 1) && recs_csr_has(&mt, 3, 0) &&
+        recs_csr_has(&mt, 0, 1));
   CHECK_INT(mt.ptr[4], 3);
   recs_csr_free(&m);
   recs_csr_free(&mt);
@@ -39,7 +41,8 @@ static void make_ui(struct recs_csr *m) {
   struct recs_triplet t[600];
   int n = 0;
   for (int u = 0; u < 20; u++)
-    for (int i = 0; i < 3 + u; i++) t[n++] = (struct recs_triplet){u, (i * 7 + u) % 40, (float)(i + 1)};
+    for (int i = 0; i < 3 + u; i++)
+      t[n++] = (struct recs_triplet){u, (i * 7 + u) % 40, (float)(i + 1)};
   CHECK_INT(recs_csr_build(m, 20, 40, t, n), 0);
 }
 
@@ -64,7 +67,8 @@ static void test_split(void) {
       CHECK(recs_csr_has(&ui, u, a.test.idx[k]));
       CHECK(!recs_csr_has(&a.train, u, a.test.idx[k])); /* disjoint */
       CHECK(b.test.idx[k] == a.test.idx[k]);            /* same seed */
-      differ |= c.test.ptr[u] != a.test.ptr[u] || c.test.idx[k] != a.test.idx[k];
+      differ |=
+          c.test.ptr[u] != a.test.ptr[u] || c.test.idx[k] != a.test.idx[k];
     }
   }
   CHECK(differ); /* another seed, another split */
@@ -103,13 +107,15 @@ static void test_hetrec(void) {
              "2\t52\tabc\n" /* malformed */
              "3\t51\t7\n"
              "3\t99999999999\t1\n" /* id out of range */
-             "3\n"                /* too few fields */
+             "3\n"                 /* too few fields */
              "3\t60\t5\n");
-  write_file(dir, "user_friends.dat", "userID\tfriendID\n2\t3\n3\t2\n2\t777\nx\n");
-  write_file(dir, "user_taggedartists.dat",
-             "userID\tartistID\ttagID\tday\tmonth\tyear\n"
-             "2\t51\t1\t1\t4\t2009\n3\t51\t2\t1\t4\t2009\n3\t60\t2\t1\t4\t2009\n"
-             "2\t\t\n");
+  write_file(dir, "user_friends.dat",
+             "userID\tfriendID\n2\t3\n3\t2\n2\t777\nx\n");
+  write_file(
+      dir, "user_taggedartists.dat",
+      "userID\tartistID\ttagID\tday\tmonth\tyear\n"
+      "2\t51\t1\t1\t4\t2009\n3\t51\t2\t1\t4\t2009\n3\t60\t2\t1\t4\t2009\n"
+      "2\t\t\n");
   struct recs_data d;
   CHECK_INT(recs_hetrec_load(&d, dir), 0);
   CHECK_INT(d.n_users, 2);
@@ -120,7 +126,8 @@ static void test_hetrec(void) {
   CHECK_INT(d.item_id[1], 60);
   recs_data_free(&d);
   char p[512];
-  const char *names[] = {"user_artists.dat", "user_friends.dat", "user_taggedartists.dat"};
+  const char *names[] = {"user_artists.dat", "user_friends.dat",
+                         "user_taggedartists.dat"};
   for (int k = 0; k < 3; k++) {
     snprintf(p, sizeof p, "%s/%s", dir, names[k]);
     unlink(p);

@@ -62,7 +62,8 @@ static void fixed_scores(const void *arg, int u, float *out, float *tmp) {
   (void)arg;
   (void)u;
   (void)tmp;
-  for (int i = 0; i < 30; i++) out[i] = (float)-i;
+  for (int i = 0; i < 30; i++)
+    out[i] = (float)-i;
 }
 
 static void test_evaluate(void) {

@@ -18,17 +18,22 @@
 static void world(struct recs_data *d) {
   struct recs_triplet t[128], f[4], g[32];
   int n = 0, nf = 0, ng = 0;
-  for (int i = 0; i < 3; i++) t[n++] = (struct recs_triplet){0, i, 10};
+  for (int i = 0; i < 3; i++)
+    t[n++] = (struct recs_triplet){0, i, 10};
   for (int u = 1; u <= 5; u++)
-    for (int i = 0; i < 4; i++) t[n++] = (struct recs_triplet){u, i, (float)(5 + u + i)};
+    for (int i = 0; i < 4; i++)
+      t[n++] = (struct recs_triplet){u, i, (float)(5 + u + i)};
   for (int u = 6; u < NU; u++) {
-    for (int i = 5; i < NI; i++) t[n++] = (struct recs_triplet){u, i, (float)(u + i)};
+    for (int i = 5; i < NI; i++)
+      t[n++] = (struct recs_triplet){u, i, (float)(u + i)};
     t[n++] = (struct recs_triplet){u, 4, 1};
   }
   f[nf++] = (struct recs_triplet){0, 1, 1};
   f[nf++] = (struct recs_triplet){1, 0, 1};
-  for (int i = 0; i < 4; i++) g[ng++] = (struct recs_triplet){i, 0, 1}; /* tag "A" */
-  for (int i = 4; i < NI; i++) g[ng++] = (struct recs_triplet){i, 1, 1}; /* tag "B" */
+  for (int i = 0; i < 4; i++)
+    g[ng++] = (struct recs_triplet){i, 0, 1}; /* tag "A" */
+  for (int i = 4; i < NI; i++)
+    g[ng++] = (struct recs_triplet){i, 1, 1}; /* tag "B" */
   CHECK_INT(recs_csr_build(&d->ui, NU, NI, t, n), 0);
   CHECK_INT(recs_csr_build(&d->social, NU, NU, f, nf), 0);
   CHECK_INT(recs_csr_build(&d->tags, NI, 2, g, ng), 0);
@@ -39,7 +44,8 @@ static void world(struct recs_data *d) {
 }
 
 static int best_unseen(float *s, const struct recs_csr *train, int u) {
-  for (int64_t k = train->ptr[u]; k < train->ptr[u + 1]; k++) s[train->idx[k]] = -INFINITY;
+  for (int64_t k = train->ptr[u]; k < train->ptr[u + 1]; k++)
+    s[train->idx[k]] = -INFINITY;
   int top[1];
   return recs_topk(s, NI, 1, top) == 1 ? top[0] : -1;
 }
@@ -51,14 +57,15 @@ int main(void) {
   CHECK_INT(recs_csr_transpose(&tt, &d.ui), 0);
   struct recs_ctx c = {&d.ui, &tt, &d.tags, &d.social, 1};
   const struct recs_model *ms[] = {&recs_model_itemknn, &recs_model_als,
-                                   &recs_model_rp3, &recs_model_userknn,
+                                   &recs_model_rp3,     &recs_model_userknn,
                                    &recs_model_content, &recs_model_social,
-                                   &recs_model_pop, &recs_model_ease};
+                                   &recs_model_pop,     &recs_model_ease};
   struct recs_hybrid h = {.n = 8, .cold_max = 3};
   float s[NI], tmp[NI];
   for (int m = 0; m < 8; m++) {
     double p[RECS_NPARAM];
-    for (int q = 0; q < RECS_NPARAM; q++) p[q] = ms[m]->grid[0][q];
+    for (int q = 0; q < RECS_NPARAM; q++)
+      p[q] = ms[m]->grid[0][q];
     if (ms[m] == &recs_model_als) p[0] = 4; /* 4 factors for 10 artists */
     h.m[m] = ms[m];
     h.state[m] = ms[m]->fit(&c, p);
@@ -67,7 +74,8 @@ int main(void) {
     ms[m]->score(h.state[m], &c, 0, s);
     int want = ms[m] == &recs_model_pop ? 4 : 3; /* pop: the most listeners */
     int got = best_unseen(s, &d.ui, 0);
-    if (got != want) fprintf(stderr, "model %s recommends %d\n", ms[m]->name, got);
+    if (got != want)
+      fprintf(stderr, "model %s recommends %d\n", ms[m]->name, got);
     CHECK_INT(got, want);
   }
   /* The hybrid: warm weights on item-KNN and popularity, cold weights (user

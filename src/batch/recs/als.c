@@ -22,7 +22,8 @@ static float dot(const float *a, const float *b, int k) {
   /* simd: lets the compiler reassociate the sum (vectorize) without
    * -ffast-math; the order is still fixed, so results stay deterministic. */
 #pragma omp simd reduction(+ : s)
-  for (int i = 0; i < k; i++) s += a[i] * b[i];
+  for (int i = 0; i < k; i++)
+    s += a[i] * b[i];
   return s;
 }
 
@@ -30,39 +31,46 @@ static float dot(const float *a, const float *b, int k) {
 static void apply(const float *g, const struct recs_csr *r, int row,
                   const float *y, const float *conf, int k, const float *v,
                   float *out) {
-  for (int a = 0; a < k; a++) out[a] = dot(g + (size_t)a * k, v, k);
+  for (int a = 0; a < k; a++)
+    out[a] = dot(g + (size_t)a * k, v, k);
   for (int64_t p = r->ptr[row]; p < r->ptr[row + 1]; p++) {
     const float *yi = y + (size_t)r->idx[p] * k;
     float w = (conf[p] - 1) * dot(yi, v, k);
-    for (int a = 0; a < k; a++) out[a] += w * yi[a];
+    for (int a = 0; a < k; a++)
+      out[a] += w * yi[a];
   }
 }
 
 /* One half-step: solve every row of x against fixed factors y. */
-static void solve_side(float *x, const float *y, int n_y, const struct recs_csr *r,
-                       const float *conf, int k, float reg) {
+static void solve_side(float *x, const float *y, int n_y,
+                       const struct recs_csr *r, const float *conf, int k,
+                       float reg) {
   float *g = malloc((size_t)k * k * sizeof *g);
   if (!g) return;
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, n_y, 1.0f, y, k,
-              y, k, 0.0f, g, k);
-  for (int a = 0; a < k; a++) g[(size_t)a * k + a] += reg;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, n_y, 1.0f, y, k, y,
+              k, 0.0f, g, k);
+  for (int a = 0; a < k; a++)
+    g[(size_t)a * k + a] += reg;
 #pragma omp parallel
   {
     float *res = malloc(4 * (size_t)k * sizeof *res);
 #pragma omp for schedule(dynamic, 32)
     for (int u = 0; u < r->nrows; u++) {
       if (!res) continue;
-      float *xu = x + (size_t)u * k, *rr = res, *pp = res + k, *ap = res + 2 * k;
+      float *xu = x + (size_t)u * k, *rr = res, *pp = res + k,
+            *ap = res + 2 * k;
       if (r->ptr[u] == r->ptr[u + 1]) {
         memset(xu, 0, (size_t)k * sizeof *xu);
         continue;
       }
       /* rr = b - A x, with b = sum_i c_i y_i */
       apply(g, r, u, y, conf, k, xu, ap);
-      for (int a = 0; a < k; a++) rr[a] = -ap[a];
+      for (int a = 0; a < k; a++)
+        rr[a] = -ap[a];
       for (int64_t p = r->ptr[u]; p < r->ptr[u + 1]; p++) {
         const float *yi = y + (size_t)r->idx[p] * k;
-        for (int a = 0; a < k; a++) rr[a] += conf[p] * yi[a];
+        for (int a = 0; a < k; a++)
+          rr[a] += conf[p] * yi[a];
       }
       memcpy(pp, rr, (size_t)k * sizeof *pp);
       float rs = dot(rr, rr, k);
@@ -76,7 +84,8 @@ static void solve_side(float *x, const float *y, int n_y, const struct recs_csr 
           rr[a] -= al * ap[a];
         }
         float rn = dot(rr, rr, k);
-        for (int a = 0; a < k; a++) pp[a] = rr[a] + (rn / rs) * pp[a];
+        for (int a = 0; a < k; a++)
+          pp[a] = rr[a] + (rn / rs) * pp[a];
         rs = rn;
       }
     }
@@ -133,7 +142,8 @@ static void als_score(const void *st, const struct recs_ctx *c, int u,
   /* Plain loops, not sgemv: this runs inside the evaluation's OpenMP
    * threads, where OpenBLAS's own threads would oversubscribe the cores. */
   const float *xu = m->x + (size_t)u * m->k;
-  for (int i = 0; i < m->n_items; i++) out[i] = dot(m->y + (size_t)i * m->k, xu, m->k);
+  for (int i = 0; i < m->n_items; i++)
+    out[i] = dot(m->y + (size_t)i * m->k, xu, m->k);
 }
 
 static void als_release(void *st) {
@@ -148,5 +158,7 @@ static const double als_grid[][RECS_NPARAM] = {
     {64, 1, 0.1, 12}, {64, 2, 0.1, 12}, {64, 1, 2, 12}, {64, 0.5, 0.1, 12}};
 
 const struct recs_model recs_model_als = {
-    "als", {"factors", "alpha", "reg", "iters"}, 4, als_grid, als_fit,
-    als_score, als_release};
+    "als",      {"factors", "alpha", "reg", "iters"},
+    4,          als_grid,
+    als_fit,    als_score,
+    als_release};

@@ -30,7 +30,8 @@ static void content_score(const void *st, const struct recs_ctx *c, int u,
       prof[g->idx[q]] += w * g->val[q];
   }
   double n2 = 0;
-  for (int j = 0; j < g->ncols; j++) n2 += (double)prof[j] * prof[j];
+  for (int j = 0; j < g->ncols; j++)
+    n2 += (double)prof[j] * prof[j];
   float inv = n2 > 0 ? (float)(1.0 / sqrt(n2)) : 0;
   for (int i = 0; i < g->nrows && i < t->ncols; i++) {
     float s = 0;

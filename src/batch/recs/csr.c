@@ -17,8 +17,7 @@ int recs_csr_build(struct recs_csr *m, int nrows, int ncols,
                    struct recs_triplet *t, int64_t n) {
   memset(m, 0, sizeof *m);
   for (int64_t i = 0; i < n; i++)
-    if (t[i].row < 0 || t[i].row >= nrows || t[i].col < 0 ||
-        t[i].col >= ncols)
+    if (t[i].row < 0 || t[i].row >= nrows || t[i].col < 0 || t[i].col >= ncols)
       return -1;
   if (n > 0) qsort(t, (size_t)n, sizeof *t, cmp_triplet);
   /* Merge duplicates in place so the arrays are sized exactly. */
@@ -44,7 +43,8 @@ int recs_csr_build(struct recs_csr *m, int nrows, int ncols,
     m->idx[i] = t[i].col;
     m->val[i] = t[i].val;
   }
-  for (int r = 0; r < nrows; r++) m->ptr[r + 1] += m->ptr[r];
+  for (int r = 0; r < nrows; r++)
+    m->ptr[r + 1] += m->ptr[r];
   return 0;
 }
 
@@ -62,8 +62,10 @@ int recs_csr_transpose(struct recs_csr *out, const struct recs_csr *m) {
     recs_csr_free(out);
     return -1;
   }
-  for (int64_t i = 0; i < m->nnz; i++) out->ptr[m->idx[i] + 1]++;
-  for (int c = 0; c < m->ncols; c++) out->ptr[c + 1] += out->ptr[c];
+  for (int64_t i = 0; i < m->nnz; i++)
+    out->ptr[m->idx[i] + 1]++;
+  for (int c = 0; c < m->ncols; c++)
+    out->ptr[c + 1] += out->ptr[c];
   memcpy(fill, out->ptr, ((size_t)m->ncols + 1) * sizeof *fill);
   /* Rows are visited in order, so each output row comes out sorted. */
   for (int r = 0; r < m->nrows; r++)

@@ -10,10 +10,10 @@
 #include <string.h>
 
 struct ease {
-  int n;      /* artists kept */
-  int *map;   /* artist -> kept index, or -1 */
-  int *back;  /* kept index -> artist */
-  float *b;   /* n x n weights, row j: what artist j says about the others */
+  int n;     /* artists kept */
+  int *map;  /* artist -> kept index, or -1 */
+  int *back; /* kept index -> artist */
+  float *b;  /* n x n weights, row j: what artist j says about the others */
 };
 
 static void ease_release(void *st) {
@@ -53,22 +53,28 @@ static void *ease_fit(const struct recs_ctx *c, const double *p) {
     for (int64_t q = t->ptr[u]; q < t->ptr[u + 1]; q++)
       if (m->map[t->idx[q]] >= 0) row[k++] = m->map[t->idx[q]];
     for (int a = 0; a < k; a++)
-      for (int b = 0; b < k; b++) m->b[(size_t)row[a] * n + row[b]] += 1;
+      for (int b = 0; b < k; b++)
+        m->b[(size_t)row[a] * n + row[b]] += 1;
   }
   free(row);
-  for (size_t i = 0; i < n; i++) m->b[i * n + i] += (float)p[0];
-  if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, m->b, (lapack_int)n) ||
+  for (size_t i = 0; i < n; i++)
+    m->b[i * n + i] += (float)p[0];
+  if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, m->b,
+                     (lapack_int)n) ||
       LAPACKE_spotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, m->b, (lapack_int)n))
     goto fail;
   for (size_t i = 0; i < n; i++) /* mirror the upper triangle */
-    for (size_t j = i + 1; j < n; j++) m->b[j * n + i] = m->b[i * n + j];
+    for (size_t j = i + 1; j < n; j++)
+      m->b[j * n + i] = m->b[i * n + j];
   /* B[i][j] = -P[i][j] / P[j][j]: row i is what playing i says about j. */
   float *inv = malloc(n * sizeof *inv);
   if (!inv) goto fail;
-  for (size_t j = 0; j < n; j++) inv[j] = 1.0f / m->b[j * n + j];
+  for (size_t j = 0; j < n; j++)
+    inv[j] = 1.0f / m->b[j * n + j];
   for (size_t i = 0; i < n; i++) {
     float *r = m->b + i * n;
-    for (size_t j = 0; j < n; j++) r[j] = -r[j] * inv[j];
+    for (size_t j = 0; j < n; j++)
+      r[j] = -r[j] * inv[j];
     r[i] = 0;
   }
   free(inv);
@@ -91,14 +97,18 @@ static void ease_score(const void *st, const struct recs_ctx *c, int u,
     int j = m->map[t->idx[q]];
     if (j < 0) continue;
     const float *r = m->b + (size_t)j * n;
-    for (size_t i = 0; i < n; i++) acc[i] += r[i];
+    for (size_t i = 0; i < n; i++)
+      acc[i] += r[i];
   }
-  for (size_t i = 0; i < n; i++) out[m->back[i]] = acc[i];
+  for (size_t i = 0; i < n; i++)
+    out[m->back[i]] = acc[i];
   free(acc);
 }
 
 static const double ease_grid[][RECS_NPARAM] = {{100, 2}, {30, 2}, {300, 2}};
 
 const struct recs_model recs_model_ease = {
-    "ease", {"lambda", "min_listeners"}, 3, ease_grid, ease_fit, ease_score,
+    "ease",      {"lambda", "min_listeners"},
+    3,           ease_grid,
+    ease_fit,    ease_score,
     ease_release};

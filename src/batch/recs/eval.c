@@ -13,8 +13,8 @@
 #include <string.h>
 
 static const struct recs_model *const all_models[] = {
-    &recs_model_pop,    &recs_model_itemknn, &recs_model_als,
-    &recs_model_rp3,    &recs_model_ease,    &recs_model_userknn,
+    &recs_model_pop,     &recs_model_itemknn, &recs_model_als,
+    &recs_model_rp3,     &recs_model_ease,    &recs_model_userknn,
     &recs_model_content, &recs_model_social};
 #define N_ALL (int)(sizeof all_models / sizeof *all_models)
 
@@ -94,7 +94,8 @@ static void print_table(const char *title, const struct table *t, int nm,
                         const char *const *names, int seeds) {
   printf("\n%s (mean ± std over %d seed%s; %d users evaluated per seed)\n\n",
          title, seeds, seeds == 1 ? "" : "s", t->r[0][0].users);
-  printf("| model | P@10 | R@10 | R@20 | NDCG@10 | NDCG@20 | Cov@10 | Tail@10 | fit s | rank s |\n");
+  printf("| model | P@10 | R@10 | R@20 | NDCG@10 | NDCG@20 | Cov@10 | Tail@10 "
+         "| fit s | rank s |\n");
   printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (int m = 0; m < nm; m++) {
     double v[9][2];
@@ -102,9 +103,15 @@ static void print_table(const char *title, const struct table *t, int nm,
       double s = 0, s2 = 0;
       for (int k = 0; k < seeds; k++) {
         const struct recs_metrics *r = &t->r[m][k];
-        double x = q == 0 ? r->prec10 : q == 1 ? r->rec10 : q == 2 ? r->rec20
-                 : q == 3 ? r->ndcg10 : q == 4 ? r->ndcg20 : q == 5 ? r->coverage10
-                 : q == 6 ? r->tail10 : q == 7 ? t->fit_s[m][k] : t->eval_s[m][k];
+        double x = q == 0   ? r->prec10
+                   : q == 1 ? r->rec10
+                   : q == 2 ? r->rec20
+                   : q == 3 ? r->ndcg10
+                   : q == 4 ? r->ndcg20
+                   : q == 5 ? r->coverage10
+                   : q == 6 ? r->tail10
+                   : q == 7 ? t->fit_s[m][k]
+                            : t->eval_s[m][k];
         s += x;
         s2 += x * x;
       }
@@ -113,7 +120,8 @@ static void print_table(const char *title, const struct table *t, int nm,
       v[q][1] = var > 0 ? sqrt(var) : 0;
     }
     printf("| %s |", names[m]);
-    for (int q = 0; q < 7; q++) printf(" %.4f ± %.4f |", v[q][0], v[q][1]);
+    for (int q = 0; q < 7; q++)
+      printf(" %.4f ± %.4f |", v[q][0], v[q][1]);
     printf(" %.2f | %.2f |\n", v[7][0], v[8][0]);
   }
   fflush(stdout);
@@ -175,8 +183,10 @@ int recs_eval_run(const struct recs_eval_opts *o) {
         found |= len == strlen(all_models[k]->name) &&
                  !strncmp(want, all_models[k]->name, len);
       if (!found) {
-        fprintf(stderr, "encore-recs: unknown model '%.*s' (known: pop, "
-                        "itemknn, als, rp3beta, ease, userknn, content, social)\n", (int)len, want);
+        fprintf(stderr,
+                "encore-recs: unknown model '%.*s' (known: pop, "
+                "itemknn, als, rp3beta, ease, userknn, content, social)\n",
+                (int)len, want);
         return 1;
       }
       want += len + (want[len] == ',');
@@ -186,15 +196,18 @@ int recs_eval_run(const struct recs_eval_opts *o) {
     fprintf(stderr, "encore-recs: no model selected\n");
     return 1;
   }
-  for (int m = 0; m < nm; m++) names[m] = ms[m]->name;
+  for (int m = 0; m < nm; m++)
+    names[m] = ms[m]->name;
   names[nm] = "hybrid";
   int with_h = nm > 1, nt = nm + with_h;
 
   double t0 = recs_now();
   if (recs_hetrec_load(&d, o->dir)) return 1;
-  fprintf(stderr, "load: %d users, %d artists, %lld plays, %d tags, %lld friend "
-          "links in %.2f s\n", d.n_users, d.n_items, (long long)d.ui.nnz,
-          d.n_tags, (long long)d.social.nnz / 2, recs_now() - t0);
+  fprintf(stderr,
+          "load: %d users, %d artists, %lld plays, %d tags, %lld friend "
+          "links in %.2f s\n",
+          d.n_users, d.n_items, (long long)d.ui.nnz, d.n_tags,
+          (long long)d.social.nnz / 2, recs_now() - t0);
 
   struct table *warm = calloc(1, sizeof *warm), *cold = calloc(1, sizeof *cold);
   void *st[RECS_MAXMODELS] = {0};
@@ -211,7 +224,8 @@ int recs_eval_run(const struct recs_eval_opts *o) {
     if (!head) goto out;
     if (fold_init(&test, &d.ui, &d, seed, 0, o->small) ||
         fold_init(&val, &test.s.train, &d, seed + 1000003, 0, o->small) ||
-        fold_init(&cval, &test.s.train, &d, seed + 2000003, VAL_COLD_FRAC, o->small)) {
+        fold_init(&cval, &test.s.train, &d, seed + 2000003, VAL_COLD_FRAC,
+                  o->small)) {
       fprintf(stderr, "encore-recs: out of memory\n");
       goto out;
     }
@@ -242,20 +256,25 @@ int recs_eval_run(const struct recs_eval_opts *o) {
     }
     /* 2. Blend weights: warm users on val, cold users on cval. */
     struct recs_hybrid h = {.n = nm, .cold_max = COLD_KEEP};
-    for (int m = 0; m < nm; m++) h.m[m] = ms[m];
+    for (int m = 0; m < nm; m++)
+      h.m[m] = ms[m];
     if (with_h) {
       if (fit_all(st, ms, nm, params, &val.c, NULL)) goto out;
       memcpy(h.state, st, sizeof st);
-      double v = recs_hybrid_tune(h.warm, &h, &val.c, &val.s, val.users, val.n_users);
+      double v =
+          recs_hybrid_tune(h.warm, &h, &val.c, &val.s, val.users, val.n_users);
       release_all(st, ms, nm);
       if (fit_all(st, ms, nm, params, &cval.c, NULL)) goto out;
       memcpy(h.state, st, sizeof st);
-      double cv = recs_hybrid_tune(h.cold, &h, &cval.c, &cval.s, cval.users, cval.n_users);
+      double cv = recs_hybrid_tune(h.cold, &h, &cval.c, &cval.s, cval.users,
+                                   cval.n_users);
       release_all(st, ms, nm);
       fprintf(stderr, "seed %llu blend: warm", (unsigned long long)seed);
-      for (int m = 0; m < nm; m++) fprintf(stderr, " %s=%g", names[m], h.warm[m]);
+      for (int m = 0; m < nm; m++)
+        fprintf(stderr, " %s=%g", names[m], h.warm[m]);
       fprintf(stderr, " (val NDCG@10 %.4f); cold", v);
-      for (int m = 0; m < nm; m++) fprintf(stderr, " %s=%g", names[m], h.cold[m]);
+      for (int m = 0; m < nm; m++)
+        fprintf(stderr, " %s=%g", names[m], h.cold[m]);
       fprintf(stderr, " (val NDCG@10 %.4f)\n", cv);
     }
     tune_s += recs_now() - ts;
@@ -276,7 +295,8 @@ int recs_eval_run(const struct recs_eval_opts *o) {
       warm->eval_s[m][si] = recs_now() - te;
       warm->fit_s[m][si] = secs[m];
       fprintf(stderr, "seed %llu %s: fit %.2f s, NDCG@10 %.4f\n",
-              (unsigned long long)seed, names[m], secs[m], warm->r[m][si].ndcg10);
+              (unsigned long long)seed, names[m], secs[m],
+              warm->r[m][si].ndcg10);
     }
     if (with_h) {
       memcpy(h.state, st, sizeof st);
@@ -285,8 +305,8 @@ int recs_eval_run(const struct recs_eval_opts *o) {
       recs_evaluate(&warm->r[nm][si], &test.s, test.users, test.n_users, head,
                     hybrid_fn, &a);
       warm->eval_s[nm][si] = recs_now() - te;
-      fprintf(stderr, "seed %llu hybrid: NDCG@10 %.4f\n", (unsigned long long)seed,
-              warm->r[nm][si].ndcg10);
+      fprintf(stderr, "seed %llu hybrid: NDCG@10 %.4f\n",
+              (unsigned long long)seed, warm->r[nm][si].ndcg10);
     }
     release_all(st, ms, nm);
     fold_free(&test);
@@ -319,10 +339,13 @@ int recs_eval_run(const struct recs_eval_opts *o) {
     }
   }
   print_table("Warm protocol", warm, nt, names, o->seeds);
-  if (o->cold) print_table("Cold-start protocol (3 known artists)", cold, nt, names, o->seeds);
+  if (o->cold)
+    print_table("Cold-start protocol (3 known artists)", cold, nt, names,
+                o->seeds);
   printf("\nTiming per seed (mean): training all models %.2f s (per model in "
          "the 'fit s' column); tuning (grids and blend on the validation "
-         "split) %.2f s\n", fit_total / o->seeds, tune_s / o->seeds);
+         "split) %.2f s\n",
+         fit_total / o->seeds, tune_s / o->seeds);
   for (int m = 0; m < nm; m++) {
     printf("%s params:", names[m]);
     for (int q = 0; q < RECS_NPARAM && ms[m]->param_names[q]; q++)

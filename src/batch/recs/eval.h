@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 struct recs_eval_opts {
-  const char *dir;    /* HetRec directory */
-  int seeds;          /* number of seeds, from seed0 */
+  const char *dir; /* HetRec directory */
+  int seeds;       /* number of seeds, from seed0 */
   uint64_t seed0;
   const char *models; /* comma-separated names, NULL = all */
   int cold;           /* also run the cold-start protocol */

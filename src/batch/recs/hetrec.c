@@ -37,7 +37,8 @@ static int parse_ints(const char *line, long *v, int n) {
   const char *p = line;
   for (int i = 0; i < n; i++) {
     char *end;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (*p < '0' || *p > '9') return -1;
     errno = 0;
     v[i] = strtol(p, &end, 10);
@@ -70,7 +71,8 @@ static int read_file(const char *dir, const char *name, line_fn fn, void *arg,
     if (line[0] == '\n' || line[0] == '\r') continue;
     int rc = fn(arg, line);
     if (rc < 0) {
-      if (++nbad <= 10) fprintf(stderr, "%s:%ld: malformed line skipped\n", path, no);
+      if (++nbad <= 10)
+        fprintf(stderr, "%s:%ld: malformed line skipped\n", path, no);
     } else if (rc > 1) {
       free(line);
       fclose(f);
@@ -123,8 +125,10 @@ void recs_tfidf(struct recs_csr *m) {
   float *df = calloc((size_t)m->ncols + 1, sizeof *df);
   if (!df) return;
   int rows = 0;
-  for (int r = 0; r < m->nrows; r++) rows += m->ptr[r + 1] > m->ptr[r];
-  for (int64_t k = 0; k < m->nnz; k++) df[m->idx[k]] += 1;
+  for (int r = 0; r < m->nrows; r++)
+    rows += m->ptr[r + 1] > m->ptr[r];
+  for (int64_t k = 0; k < m->nnz; k++)
+    df[m->idx[k]] += 1;
   for (int r = 0; r < m->nrows; r++) {
     double norm = 0;
     for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++) {
@@ -186,8 +190,10 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
 
   r = read_file(dir, "user_friends.dat", on_friend, &ld, &bad);
   if (r == -2) goto oom;
-  if (recs_csr_build(&d->social, d->n_users, d->n_users, ld.l.t, ld.l.n)) goto oom;
-  for (int64_t k = 0; k < d->social.nnz; k++) d->social.val[k] = 1;
+  if (recs_csr_build(&d->social, d->n_users, d->n_users, ld.l.t, ld.l.n))
+    goto oom;
+  for (int64_t k = 0; k < d->social.nnz; k++)
+    d->social.val[k] = 1;
   ld.l.n = 0;
 
   r = read_file(dir, "user_taggedartists.dat", on_tag, &ld, &bad);
@@ -195,7 +201,8 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
   d->n_tags = ld.n_tags;
   if (recs_csr_build(&d->tags, d->n_items, d->n_tags, ld.l.t, ld.l.n)) goto oom;
   recs_tfidf(&d->tags);
-  if (bad) fprintf(stderr, "%s: %ld malformed lines skipped in all\n", dir, bad);
+  if (bad)
+    fprintf(stderr, "%s: %ld malformed lines skipped in all\n", dir, bad);
   rc = 0;
   goto out;
 oom:

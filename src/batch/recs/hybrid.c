@@ -17,7 +17,8 @@ void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
     if (w[k] == 0) continue;
     h->m[k]->score(h->state[k], c, u, tmp);
     recs_zscore(tmp, c->train, u);
-    for (int i = 0; i < n; i++) out[i] += (float)w[k] * tmp[i];
+    for (int i = 0; i < n; i++)
+      out[i] += (float)w[k] * tmp[i];
   }
   for (int64_t p = c->train->ptr[u]; p < c->train->ptr[u + 1]; p++)
     out[c->train->idx[p]] = -INFINITY;
@@ -30,9 +31,9 @@ void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
 
 struct cands {
   int n_users, n_models;
-  int *off;   /* n_users + 1 */
-  int *item;  /* candidates */
-  float *z;   /* candidates x n_models */
+  int *off;  /* n_users + 1 */
+  int *item; /* candidates */
+  float *z;  /* candidates x n_models */
   const struct recs_split *val;
   const int *users;
 };
@@ -60,7 +61,8 @@ static int build_cands(struct cands *cd, const struct recs_hybrid *h,
     int *mark = malloc((size_t)n * sizeof *mark);
     int top[RECS_CAND];
     if (mark)
-      for (int i = 0; i < n; i++) mark[i] = -1;
+      for (int i = 0; i < n; i++)
+        mark[i] = -1;
 #pragma omp for schedule(dynamic, 16)
     for (int k = 0; k < n_users; k++) {
       if (!all || !mark) continue;
@@ -79,13 +81,15 @@ static int build_cands(struct cands *cd, const struct recs_hybrid *h,
           }
       }
       for (int j = 0; j < nc; j++)
-        for (int m = 0; m < M; m++) z[(size_t)j * M + m] = all[(size_t)m * n + it[j]];
+        for (int m = 0; m < M; m++)
+          z[(size_t)j * M + m] = all[(size_t)m * n + it[j]];
       cnt[k] = nc;
     }
     free(all);
     free(mark);
   }
-  for (int k = 0; k < n_users; k++) cd->off[k + 1] = cnt[k];
+  for (int k = 0; k < n_users; k++)
+    cd->off[k + 1] = cnt[k];
   free(cnt);
   return 0;
 }
@@ -111,11 +115,13 @@ static double cand_ndcg(const struct cands *cd, const double *w) {
       const int *it = cd->item + (size_t)k * cap;
       for (int j = 0; j < nc; j++) {
         double v = 0;
-        for (int m = 0; m < M; m++) v += w[m] * z[(size_t)j * M + m];
+        for (int m = 0; m < M; m++)
+          v += w[m] * z[(size_t)j * M + m];
         s[j] = (float)v;
       }
       int t = recs_topk(s, nc, 10, top);
-      for (int j = 0; j < t; j++) rank[j] = it[top[j]];
+      for (int j = 0; j < t; j++)
+        rank[j] = it[top[j]];
       int u = cd->users[k];
       const struct recs_csr *te = &cd->val->test;
       sum += recs_ndcg(rank, t, te->idx + te->ptr[u],
@@ -142,7 +148,8 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
   double best = -1, w0[RECS_MAXMODELS];
   int bm = 0;
   for (int m = 0; m < M; m++) {
-    for (int j = 0; j < M; j++) w0[j] = j == m;
+    for (int j = 0; j < M; j++)
+      w0[j] = j == m;
     double v = cand_ndcg(&cd, w0);
     if (v > best) {
       best = v;
@@ -151,7 +158,8 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
   }
   best = -1;
   for (int start = 0; start < 2; start++) {
-    for (int j = 0; j < M; j++) w0[j] = start ? 1 : j == bm;
+    for (int j = 0; j < M; j++)
+      w0[j] = start ? 1 : j == bm;
     double cur = cand_ndcg(&cd, w0);
     for (int pass = 0; pass < 4; pass++) {
       int changed = 0;

@@ -31,13 +31,15 @@ static void *knn_fit(const struct recs_ctx *c, const double *p) {
            !recs_csr_transpose(&a, &b);
   if (ok) {
     /* b: items x users, a: users x items, both log-scaled */
-    for (int64_t k = 0; k < a.nnz; k++) a.val[k] = recs_logc(a.val[k]);
+    for (int64_t k = 0; k < a.nnz; k++)
+      a.val[k] = recs_logc(a.val[k]);
     for (int64_t k = 0; k < b.nnz; k++) {
       b.val[k] = recs_logc(b.val[k]);
     }
     for (int i = 0; i < b.nrows; i++) {
       double s = 0;
-      for (int64_t k = b.ptr[i]; k < b.ptr[i + 1]; k++) s += (double)b.val[k] * b.val[k];
+      for (int64_t k = b.ptr[i]; k < b.ptr[i + 1]; k++)
+        s += (double)b.val[k] * b.val[k];
       norm[i] = (float)sqrt(s);
     }
     struct knn_arg arg = {norm, (float)p[0]};

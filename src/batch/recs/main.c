@@ -7,12 +7,15 @@
 #include <string.h>
 
 static int usage(FILE *f) {
-  fprintf(f,
-          "usage: encore-recs eval --hetrec DIR [--seeds N] [--seed0 S]\n"
-          "                        [--models pop,itemknn,als,rp3beta,ease,userknn,content,social]\n"
-          "                        [--cold-start] [--small]\n"
-          "  --small: one seed by default, defaults instead of grids, a quarter\n"
-          "           of the users evaluated, fewer ALS iterations (the test suite)\n");
+  fprintf(
+      f,
+      "usage: encore-recs eval --hetrec DIR [--seeds N] [--seed0 S]\n"
+      "                        [--models "
+      "pop,itemknn,als,rp3beta,ease,userknn,content,social]\n"
+      "                        [--cold-start] [--small]\n"
+      "  --small: one seed by default, defaults instead of grids, a quarter\n"
+      "           of the users evaluated, fewer ALS iterations (the test "
+      "suite)\n");
   return f == stderr ? 2 : 0;
 }
 
@@ -27,7 +30,8 @@ static int parse_num(const char *s, long lo, long hi, long *out) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return usage(stderr);
-  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) return usage(stdout);
+  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+    return usage(stdout);
   if (strcmp(argv[1], "eval")) {
     fprintf(stderr, "encore-recs: unknown command '%s'\n", argv[1]);
     return usage(stderr);

@@ -39,7 +39,8 @@ static int in_sorted(const int *a, int n, int x) {
 
 int recs_hits(const int *rank, int nrank, const int *rel, int nrel, int k) {
   int h = 0;
-  for (int i = 0; i < nrank && i < k; i++) h += in_sorted(rel, nrel, rank[i]);
+  for (int i = 0; i < nrank && i < k; i++)
+    h += in_sorted(rel, nrel, rank[i]);
   return h;
 }
 
@@ -47,7 +48,8 @@ double recs_ndcg(const int *rank, int nrank, const int *rel, int nrel, int k) {
   double dcg = 0, idcg = 0;
   for (int i = 0; i < nrank && i < k; i++)
     if (in_sorted(rel, nrel, rank[i])) dcg += 1.0 / log2(i + 2.0);
-  for (int i = 0; i < nrel && i < k; i++) idcg += 1.0 / log2(i + 2.0);
+  for (int i = 0; i < nrel && i < k; i++)
+    idcg += 1.0 / log2(i + 2.0);
   return idcg > 0 ? dcg / idcg : 0;
 }
 
@@ -87,10 +89,13 @@ void recs_head_items(unsigned char *head, const struct recs_csr *train) {
   struct rank_item *r = calloc((size_t)n, sizeof *r);
   memset(head, 0, (size_t)n);
   if (!r) return;
-  for (int i = 0; i < n; i++) r[i].item = i;
-  for (int64_t k = 0; k < train->nnz; k++) r[train->idx[k]].plays += train->val[k];
+  for (int i = 0; i < n; i++)
+    r[i].item = i;
+  for (int64_t k = 0; k < train->nnz; k++)
+    r[train->idx[k]].plays += train->val[k];
   qsort(r, (size_t)n, sizeof *r, cmp_plays_desc);
-  for (int i = 0; i < n / 5; i++) head[r[i].item] = 1;
+  for (int i = 0; i < n / 5; i++)
+    head[r[i].item] = 1;
   free(r);
 }
 
@@ -111,7 +116,8 @@ void recs_evaluate(struct recs_metrics *out, const struct recs_split *s,
     for (int k = 0; k < n_users; k++) {
       int u = users[k], top[RECS_TOPK];
       int *t10 = tops + (size_t)k * 10;
-      for (int j = 0; j < 10; j++) t10[j] = -1;
+      for (int j = 0; j < 10; j++)
+        t10[j] = -1;
       if (!sc || !tmp) continue;
       fn(arg, u, sc, tmp);
       for (int64_t i = s->train.ptr[u]; i < s->train.ptr[u + 1]; i++)

@@ -62,7 +62,8 @@ int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
         qsort(c, (size_t)nc, sizeof *c, cmp_cand);
         if (nc > k) nc = k;
         double sum = 0;
-        for (int t = 0; t < nc; t++) sum += c[t].s;
+        for (int t = 0; t < nc; t++)
+          sum += c[t].s;
         int *oi = out->idx + (size_t)i * k;
         float *ov = out->val + (size_t)i * k;
         for (int t = 0; t < nc; t++) {
@@ -85,8 +86,10 @@ int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
   int64_t w = 0;
   for (int i = 0; i < n; i++) {
     out->ptr[i] = w;
-    memmove(out->idx + w, out->idx + (size_t)i * k, (size_t)cnt[i] * sizeof(int));
-    memmove(out->val + w, out->val + (size_t)i * k, (size_t)cnt[i] * sizeof(float));
+    memmove(out->idx + w, out->idx + (size_t)i * k,
+            (size_t)cnt[i] * sizeof(int));
+    memmove(out->val + w, out->val + (size_t)i * k,
+            (size_t)cnt[i] * sizeof(float));
     w += cnt[i];
   }
   out->ptr[n] = w;

@@ -39,11 +39,11 @@ int recs_csr_has(const struct recs_csr *m, int r, int c);
 /* The whole data set of one evaluation or batch run. */
 struct recs_data {
   int n_users, n_items, n_tags;
-  int *user_id;          /* dense user index -> external id */
-  int *item_id;          /* dense item index -> external id */
-  struct recs_csr ui;    /* users x items: play counts */
-  struct recs_csr tags;  /* items x tags: TF-IDF, rows L2-normalized */
-  struct recs_csr social;/* users x users: 1 for each friend (symmetric) */
+  int *user_id;           /* dense user index -> external id */
+  int *item_id;           /* dense item index -> external id */
+  struct recs_csr ui;     /* users x items: play counts */
+  struct recs_csr tags;   /* items x tags: TF-IDF, rows L2-normalized */
+  struct recs_csr social; /* users x users: 1 for each friend (symmetric) */
 };
 
 /* recs_hetrec_load: read the HetRec 2011 Last.fm 2K files under dir.
@@ -104,8 +104,7 @@ struct recs_model {
   int n_grid;                        /* hyper-parameter settings to try */
   const double (*grid)[RECS_NPARAM]; /* n_grid settings; [0] is the default */
   void *(*fit)(const struct recs_ctx *c, const double *p);
-  void (*score)(const void *state, const struct recs_ctx *c, int u,
-                float *out);
+  void (*score)(const void *state, const struct recs_ctx *c, int u, float *out);
   void (*release)(void *state);
 };
 

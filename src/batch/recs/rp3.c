@@ -25,7 +25,8 @@ static float rp3_sim(int i, int j, float c, const void *arg) {
 static void row_stochastic(struct recs_csr *m, float alpha) {
   for (int r = 0; r < m->nrows; r++) {
     double s = 0;
-    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++) s += m->val[k];
+    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++)
+      s += m->val[k];
     for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++)
       m->val[k] = s > 0 ? powf((float)(m->val[k] / s), alpha) : 0;
   }
@@ -41,8 +42,10 @@ static void *rp3_fit(const struct recs_ctx *c, const double *p) {
   if (ok) {
     /* Transition weights from log-scaled counts: a handful of very heavy
      * listeners would otherwise dominate every walk. */
-    for (int64_t k = 0; k < a.nnz; k++) a.val[k] = recs_logc(a.val[k]);
-    for (int64_t k = 0; k < b.nnz; k++) b.val[k] = recs_logc(b.val[k]);
+    for (int64_t k = 0; k < a.nnz; k++)
+      a.val[k] = recs_logc(a.val[k]);
+    for (int64_t k = 0; k < b.nnz; k++)
+      b.val[k] = recs_logc(b.val[k]);
     for (int i = 0; i < b.nrows; i++)
       pop[i] = (float)(b.ptr[i + 1] - b.ptr[i]) + 1.0f;
     row_stochastic(&a, (float)p[0]); /* user -> item */
@@ -77,5 +80,5 @@ static const double rp3_grid[][RECS_NPARAM] = {
     {0.8, 0.4, 400}, {0.8, 0.3, 400}, {1.0, 0.4, 400}, {0.6, 0.4, 400}};
 
 const struct recs_model recs_model_rp3 = {
-    "rp3beta", {"alpha", "beta", "k"}, 4, rp3_grid, rp3_fit, rp3_score,
+    "rp3beta",  {"alpha", "beta", "k"}, 4, rp3_grid, rp3_fit, rp3_score,
     rp3_release};

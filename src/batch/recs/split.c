@@ -37,7 +37,8 @@ int recs_split_holdout(struct recs_split *s, const struct recs_csr *ui,
         }
       }
     }
-    for (int i = 0; i < len; i++) perm[i] = i;
+    for (int i = 0; i < len; i++)
+      perm[i] = i;
     for (int i = len - 1; i > 0; i--) { /* Fisher-Yates */
       int j = (int)(recs_rng_next(&st) % (uint64_t)(i + 1));
       int x = perm[i];

@@ -62,7 +62,8 @@ static void uknn_score(const void *st, const struct recs_ctx *c, int u,
   int n = 0;
   for (int v = 0; v < nu; v++)
     if (v != u && acc[v] > 0)
-      nb[n++] = (struct nb){v, acc[v] / (m->norm[u] * m->norm[v] + (float)m->p[0])};
+      nb[n++] =
+          (struct nb){v, acc[v] / (m->norm[u] * m->norm[v] + (float)m->p[0])};
   qsort(nb, (size_t)n, sizeof *nb, cmp_nb);
   if (n > k) n = k;
   for (int j = 0; j < n; j++) {
@@ -86,5 +87,5 @@ static const double uknn_grid[][RECS_NPARAM] = {
     {10, 100}, {10, 50}, {10, 200}, {50, 100}};
 
 const struct recs_model recs_model_userknn = {
-    "userknn", {"shrink", "k"}, 4, uknn_grid, uknn_fit, uknn_score,
-    uknn_release};
+    "userknn", {"shrink", "k"}, 4,           uknn_grid,
+    uknn_fit,  uknn_score,      uknn_release};
