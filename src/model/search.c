@@ -151,6 +151,8 @@ static const char *const rebuild_post[] = {
     "(kind, object_id)",
     "ALTER TABLE search_heads_next ADD KEY search_heads_object "
     "(kind, object_id)",
+    /* statistics of the full tables, or the planner judges them empty */
+    "ANALYZE TABLE search_words_next, search_heads_next",
     "RENAME TABLE search_words TO search_words_old, search_words_next TO "
     "search_words, search_heads TO search_heads_old, search_heads_next TO "
     "search_heads",
