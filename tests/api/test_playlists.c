@@ -2,7 +2,8 @@
  * MariaDB and memcached: random track edits checked against an array after
  * every step (dense positions, order, counts, snapshots), the memcached copy
  * of public playlists (stored, invalidated, never for private ones), reads
- * with memcached unreachable, and tracks leaving the catalogue. Skips (77) without ENCORE_STACK_DIR. */
+ * with memcached unreachable, and tracks leaving the catalogue. Skips (77)
+ * without ENCORE_STACK_DIR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +12,13 @@
 
 #include "api/app.h"
 #include "core/arena.h"
-#include "core/cfg.h"
 #include "core/db.h"
 #include "core/kv.h"
-#include "core/log.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "fake.h"
 #include "model/playlist.h"
 #include "model/user.h"
 
-struct app app;
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                    \
-  do {                                                                      \
-    checks++;                                                               \
-    if (!(cond)) {                                                          \
-      failures++;                                                           \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,      \
-              #cond);                                                       \
-      fprintf(stderr, __VA_ARGS__);                                         \
-      fputc('\n', stderr);                                                  \
-    }                                                                       \
-  } while (0)
-
-static struct arena *arena;
 static long long owner, track[6];
 
 #define MAXN 64
@@ -45,7 +27,7 @@ static long long owner, track[6];
 static int same(long long id, const long long *want, int n) {
   struct db_res res;
   struct db_val v = DB_I(id);
-  if (db_exec(app.db, arena,
+  if (db_exec(app.db, fake_arena,
               "SELECT position, track_id FROM playlist_tracks "
               "WHERE playlist_id = ? ORDER BY position",
               &v, 1, 0, &res))
@@ -62,16 +44,16 @@ static void setup(void) {
   char name[40];
   const char *which;
   snprintf(name, sizeof name, "plc_%ld_%d", (long)time(NULL), (int)getpid());
-  int rc = user_create(app.db, arena, name,
-                       arena_printf(arena, "%s@example.org", name), "x", name,
-                       "user", &owner, &which);
+  int rc = user_create(app.db, fake_arena, name,
+                       arena_printf(fake_arena, "%s@example.org", name), "x",
+                       name, "user", &owner, &which);
   CHECK(rc == 0, "user_create %d", rc);
   for (int i = 0; i < 6; i++) {
     struct db_res res;
-    struct db_val v = DB_S(arena_printf(arena, "%s track %d", name, i));
-    rc = db_exec(app.db, arena,
-                 "INSERT INTO tracks (title, duration_ms) VALUES (?, 1000)",
-                 &v, 1, 0, &res);
+    struct db_val v = DB_S(arena_printf(fake_arena, "%s track %d", name, i));
+    rc = db_exec(app.db, fake_arena,
+                 "INSERT INTO tracks (title, duration_ms) VALUES (?, 1000)", &v,
+                 1, 0, &res);
     CHECK(rc == 0, "track %d", rc);
     track[i] = (long long)res.insert_id;
   }
@@ -83,18 +65,19 @@ static void test_random_edits(void) {
   long long id, snap, want[MAXN], expect_snap = 1;
   int n = 0;
   struct playlist_err err;
-  int rc = playlist_create(app.db, app.kv, arena, owner, "random", NULL,
+  int rc = playlist_create(app.db, app.kv, fake_arena, owner, "random", NULL,
                            "private", false, &id);
   CHECK(rc == 0, "create %d", rc);
   srand(12345);
-  for (int step = 0; step < 300 && !failures; step++) {
+  for (int step = 0; step < 300 && !fake_failures; step++) {
     int op = rand() % 4;
     if (n == 0) op = 0;
     if (op == 0 && n < MAXN - 4) {
       long long ids[4];
       int k = 1 + rand() % 4, at = rand() % (n + 1);
-      for (int i = 0; i < k; i++) ids[i] = track[rand() % 6];
-      rc = playlist_add(app.db, app.kv, arena, id, owner, ids, k, at,
+      for (int i = 0; i < k; i++)
+        ids[i] = track[rand() % 6];
+      rc = playlist_add(app.db, app.kv, fake_arena, id, owner, ids, k, at,
                         expect_snap, &snap, &err);
       memmove(want + at + k, want + at, sizeof *want * (size_t)(n - at));
       memcpy(want + at, ids, sizeof *ids * (size_t)k);
@@ -111,24 +94,25 @@ static void test_random_edits(void) {
         pos[i] = pos[j];
         pos[j] = t;
       }
-      rc = playlist_remove(app.db, app.kv, arena, id, owner, pos, k,
+      rc = playlist_remove(app.db, app.kv, fake_arena, id, owner, pos, k,
                            expect_snap, &snap, &err);
       int m = 0;
       for (int i = 0; i < n; i++) {
         int gone = 0;
-        for (int j = 0; j < k; j++) gone |= pos[j] == i;
+        for (int j = 0; j < k; j++)
+          gone |= pos[j] == i;
         if (!gone) want[m++] = want[i];
       }
       n = m;
     } else if (op == 2) {
       int s = rand() % n, len = 1 + rand() % (n - s);
-      rc = playlist_remove_range(app.db, app.kv, arena, id, owner, s, len,
+      rc = playlist_remove_range(app.db, app.kv, fake_arena, id, owner, s, len,
                                  expect_snap, &snap, &err);
       memmove(want + s, want + s + len, sizeof *want * (size_t)(n - s - len));
       n -= len;
     } else {
       int s = rand() % n, len = 1 + rand() % (n - s), b = rand() % (n + 1);
-      rc = playlist_move(app.db, app.kv, arena, id, owner, s, len, b,
+      rc = playlist_move(app.db, app.kv, fake_arena, id, owner, s, len, b,
                          expect_snap, &snap, &err);
       if (b < s || b > s + len) {
         long long tmp[MAXN], out[MAXN];
@@ -136,7 +120,8 @@ static void test_random_edits(void) {
         memcpy(tmp, want + s, sizeof *tmp * (size_t)len);
         for (int i = 0; i <= n; i++) {
           if (i == b)
-            for (int j = 0; j < len; j++) out[m++] = tmp[j];
+            for (int j = 0; j < len; j++)
+              out[m++] = tmp[j];
           if (i < n && (i < s || i >= s + len)) out[m++] = want[i];
         }
         memcpy(want, out, sizeof *want * (size_t)n);
@@ -150,24 +135,25 @@ static void test_random_edits(void) {
           snap, expect_snap);
     CHECK(same(id, want, n), "step %d op %d: rows differ", step, op);
     struct playlist p;
-    rc = playlist_get(app.db, arena, id, owner, &p);
+    rc = playlist_get(app.db, fake_arena, id, owner, &p);
     CHECK(rc == 0 && p.track_count == n && p.snapshot == expect_snap,
           "step %d: count %lld of %d", step, p.track_count, n);
-    arena_reset(arena);
+    arena_reset(fake_arena);
   }
   /* a stale snapshot changes nothing */
   long long one = track[0];
-  rc = playlist_add(app.db, app.kv, arena, id, owner, &one, 1, -1,
+  rc = playlist_add(app.db, app.kv, fake_arena, id, owner, &one, 1, -1,
                     expect_snap - 1, &snap, &err);
   CHECK(rc == RC_PRECONDITION && snap == expect_snap, "stale: %d %lld", rc,
         snap);
   CHECK(same(id, want, n), "a stale add changed rows");
   /* a stranger sees nothing of a private playlist */
   struct playlist p;
-  CHECK(playlist_get(app.db, arena, id, owner + 1000000, &p) == RC_NOT_FOUND,
+  CHECK(playlist_get(app.db, fake_arena, id, owner + 1000000, &p) ==
+            RC_NOT_FOUND,
         "private visible to a stranger");
-  rc = playlist_add(app.db, app.kv, arena, id, owner + 1000000, &one, 1, -1, 0,
-                    &snap, &err);
+  rc = playlist_add(app.db, app.kv, fake_arena, id, owner + 1000000, &one, 1,
+                    -1, 0, &snap, &err);
   CHECK(rc == RC_NOT_FOUND, "stranger's add: %d", rc);
 }
 
@@ -175,46 +161,47 @@ static void test_random_edits(void) {
 static const char *cached(struct kv *k, long long id) {
   char *key, *val;
   size_t len;
-  if (kv_ns_key(k, arena, arena_printf(arena, "playlist:%lld", id), "json",
-                &key))
+  if (kv_ns_key(k, fake_arena, arena_printf(fake_arena, "playlist:%lld", id),
+                "json", &key))
     return NULL;
-  return kv_get(k, arena, key, &val, &len) == 0 ? val : NULL;
+  return kv_get(k, fake_arena, key, &val, &len) == 0 ? val : NULL;
 }
 
 static void test_cache(void) {
   long long pub, priv, snap;
   const char *text;
   size_t len;
-  playlist_create(app.db, app.kv, arena, owner, "cached", NULL, "public",
+  playlist_create(app.db, app.kv, fake_arena, owner, "cached", NULL, "public",
                   false, &pub);
-  playlist_create(app.db, app.kv, arena, owner, "private", NULL, "private",
+  playlist_create(app.db, app.kv, fake_arena, owner, "private", NULL, "private",
                   false, &priv);
   CHECK(cached(app.kv, pub) == NULL, "cached before any read");
-  int rc = playlist_text(app.db, app.kv, arena, pub, 0, &text, &len, &snap);
+  int rc =
+      playlist_text(app.db, app.kv, fake_arena, pub, 0, &text, &len, &snap);
   CHECK(rc == 0 && strstr(text, "\"name\":\"cached\""), "read %d", rc);
   const char *c = cached(app.kv, pub);
   CHECK(c && strncmp(c, "1 {", 3) == 0, "not cached: %s", c ? c : "(none)");
   struct playlist_patch pt = {.name = "renamed", .collaborative = -1};
-  rc = playlist_update(app.db, app.kv, arena, pub, owner, &pt, 0, &snap);
+  rc = playlist_update(app.db, app.kv, fake_arena, pub, owner, &pt, 0, &snap);
   CHECK(rc == 0 && snap == 2, "update %d %lld", rc, snap);
   CHECK(cached(app.kv, pub) == NULL, "the copy survived the update");
-  rc = playlist_text(app.db, app.kv, arena, pub, 0, &text, &len, &snap);
-  CHECK(rc == 0 && strstr(text, "\"renamed\"") && snap == 2, "reread %s",
-        text);
-  rc = playlist_text(app.db, app.kv, arena, priv, owner, &text, &len, &snap);
+  rc = playlist_text(app.db, app.kv, fake_arena, pub, 0, &text, &len, &snap);
+  CHECK(rc == 0 && strstr(text, "\"renamed\"") && snap == 2, "reread %s", text);
+  rc = playlist_text(app.db, app.kv, fake_arena, priv, owner, &text, &len,
+                     &snap);
   CHECK(rc == 0 && cached(app.kv, priv) == NULL, "a private playlist cached");
-  CHECK(playlist_text(app.db, app.kv, arena, priv, 0, &text, &len, &snap) ==
-            RC_NOT_FOUND,
+  CHECK(playlist_text(app.db, app.kv, fake_arena, priv, 0, &text, &len,
+                      &snap) == RC_NOT_FOUND,
         "private readable anonymously");
 
   /* memcached unreachable: reads come from MariaDB */
   struct kv *down;
   CHECK(kv_open(&down, "/nonexistent/memcached.sock") == 0, "kv_open");
-  rc = playlist_text(app.db, down, arena, pub, 0, &text, &len, &snap);
+  rc = playlist_text(app.db, down, fake_arena, pub, 0, &text, &len, &snap);
   CHECK(rc == 0 && strstr(text, "\"renamed\""), "read with the cache down %d",
         rc);
   pt.name = "offline";
-  rc = playlist_update(app.db, down, arena, pub, owner, &pt, 0, &snap);
+  rc = playlist_update(app.db, down, fake_arena, pub, owner, &pt, 0, &snap);
   CHECK(rc == 0, "write with the cache down %d", rc);
   kv_close(down);
 }
@@ -223,9 +210,9 @@ static void test_cache(void) {
 static long long new_track(void) {
   struct db_res res;
   struct db_val v = DB_S("doomed");
-  if (db_exec(app.db, arena,
-              "INSERT INTO tracks (title, duration_ms) VALUES (?, 1000)", &v,
-              1, 0, &res))
+  if (db_exec(app.db, fake_arena,
+              "INSERT INTO tracks (title, duration_ms) VALUES (?, 1000)", &v, 1,
+              0, &res))
     return 0;
   return (long long)res.insert_id;
 }
@@ -236,56 +223,36 @@ static void test_deleted_tracks(void) {
   long long id, snap, b = track[1], c = new_track();
   struct playlist_err err;
   struct playlist p;
-  playlist_create(app.db, app.kv, arena, owner, "doomed", NULL, "public",
+  playlist_create(app.db, app.kv, fake_arena, owner, "doomed", NULL, "public",
                   false, &id);
   long long ids[] = {b, c, b};
-  int rc = playlist_add(app.db, app.kv, arena, id, owner, ids, 3, -1, 0,
+  int rc = playlist_add(app.db, app.kv, fake_arena, id, owner, ids, 3, -1, 0,
                         &snap, &err);
   CHECK(rc == 0 && snap == 2, "add %d", rc);
   struct db_val v = DB_I(c);
   rc = db_exec(app.db, NULL, "DELETE FROM tracks WHERE id = ?", &v, 1, 0, NULL);
   CHECK(rc == 0, "delete track %d", rc);
   long long more = track[2];
-  rc = playlist_add(app.db, app.kv, arena, id, owner, &more, 1, -1, 0, &snap,
-                    &err);
+  rc = playlist_add(app.db, app.kv, fake_arena, id, owner, &more, 1, -1, 0,
+                    &snap, &err);
   long long repaired[] = {b, b, more};
   CHECK(rc == 0 && same(id, repaired, 3), "repair %d", rc);
-  rc = playlist_get(app.db, arena, id, owner, &p);
+  rc = playlist_get(app.db, fake_arena, id, owner, &p);
   CHECK(rc == 0 && p.track_count == 3, "count after repair %lld",
         p.track_count);
 }
 
 int main(void) {
-  const char *dir = getenv("ENCORE_STACK_DIR");
-  char path[4096], err[256];
-  if (!dir) {
-    fprintf(stderr, "ENCORE_STACK_DIR unset: skipped\n");
-    return 77;
-  }
-  snprintf(path, sizeof path, "%s/encore.conf", dir);
-  if (rnd_init() || cfg_load(&app.cfg, path, false, err, sizeof err)) {
-    fprintf(stderr, "config: %s\n", err);
-    return 1;
-  }
-  log_init("test_playlists", LOG_ERROR, "-");
-  if (db_open(&app.db, &app.cfg) || kv_open(&app.kv, app.cfg.kv_servers)) {
-    fprintf(stderr, "cannot reach the stack's MariaDB or memcached\n");
-    return 1;
-  }
-  arena = arena_new(0);
+  int rc = fake_open("test_playlists", NULL, NULL);
+  if (rc) return rc;
   setup();
-  arena_reset(arena);
+  arena_reset(fake_arena);
   test_random_edits();
-  arena_reset(arena);
+  arena_reset(fake_arena);
   test_cache();
-  arena_reset(arena);
+  arena_reset(fake_arena);
   test_deleted_tracks();
-  arena_reset(arena);
+  arena_reset(fake_arena);
   user_delete(app.db, app.kv, owner);
-  arena_free(arena);
-  db_close(app.db);
-  kv_close(app.kv);
-  cfg_free(&app.cfg);
-  printf("%d checks, %d failed\n", checks, failures);
-  return failures ? 1 : 0;
+  return fake_close();
 }
