@@ -3,13 +3,9 @@
  * content-hashed name in the media directory, served by nginx). */
 #include "api/handlers.h"
 
-#include <errno.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/app.h"
 #include "api/h_catalogue.h"
@@ -24,6 +20,7 @@
 #include "model/album.h"
 #include "model/artist.h"
 #include "model/genre.h"
+#include "model/media.h"
 #include "model/track.h"
 
 int h_albums_list(struct req *r) {
@@ -148,29 +145,17 @@ int h_albums_patch(struct req *r) {
   return write_album(r, id);
 }
 
-/* art_file: the absolute file of a stored art path. */
-static const char *art_file(struct arena *a, const char *path) {
-  return arena_printf(a, "%s/%s", app.cfg.media_dir, path);
-}
-
-/* forget_file: unlink an art file no album references any more. */
-static void forget_file(struct arena *a, const char *path) {
-  if (path && unlink(art_file(a, path)) != 0 && errno != ENOENT)
-    log_msg(LOG_WARN, "album art: cannot remove a file", "path", path, "err",
-            strerror(errno), NULL);
-}
-
 int h_albums_delete(struct req *r) {
   long long id;
   const char *orphan = NULL;
   struct arena *a = req_arena(r);
   if (req_param_id(r, "id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such album");
-  int rc = album_art_lock(app.db, a);
+  int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_delete(app.db, app.kv, a, id, &orphan);
-  if (!rc) forget_file(a, orphan);
-  album_art_unlock(app.db, a);
+  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc == RC_CONFLICT)
     return req_problem(r, rc,
@@ -214,54 +199,6 @@ int h_albums_tracks(struct req *r) {
   return cat_reply_list(r, arr, next);
 }
 
-/* store_art: write the image under art/<2 hex>/<sha256>.<ext> through a
- * temporary file in the same directory and a rename, so a reader never sees
- * a partial file. The relative path goes to *path. */
-static int store_art(struct arena *a, const char *buf, size_t len,
-                     const char *ext, const char **path) {
-  unsigned char d[32];
-  char hex[65];
-  sha256(buf, len, d);
-  hex_encode(d, 32, hex);
-  const char *dir = arena_printf(a, "%s/art/%.2s", app.cfg.media_dir, hex);
-  *path = arena_printf(a, "art/%.2s/%s.%s", hex, hex, ext);
-  const char *final = art_file(a, *path);
-  const char *tmp = arena_printf(a, "%s/.%s.%d.tmp", dir, hex, (int)getpid());
-  if (!dir || !*path || !final || !tmp) return RC_NOMEM;
-  const char *top = arena_printf(a, "%s/art", app.cfg.media_dir);
-  if ((mkdir(app.cfg.media_dir, 0755) && errno != EEXIST) ||
-      (mkdir(top, 0755) && errno != EEXIST) ||
-      (mkdir(dir, 0755) && errno != EEXIST)) {
-    log_msg(LOG_ERROR, "album art: cannot create a directory", "path", dir,
-            "err", strerror(errno), NULL);
-    return RC_IO;
-  }
-  struct stat sb;
-  if (stat(final, &sb) == 0 && (size_t)sb.st_size == len) return 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    log_msg(LOG_ERROR, "album art: cannot create a file", "path", tmp, "err",
-            strerror(errno), NULL);
-    return RC_IO;
-  }
-  size_t off = 0;
-  while (off < len) {
-    ssize_t w = write(fd, buf + off, len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
-  }
-  bool bad = off != len || fsync(fd) != 0;
-  if (close(fd) != 0) bad = true;
-  if (bad || rename(tmp, final) != 0) {
-    log_msg(LOG_ERROR, "album art: cannot write a file", "path", final, "err",
-            strerror(errno), NULL);
-    unlink(tmp);
-    return RC_IO;
-  }
-  return 0;
-}
-
 int h_albums_art_put(struct req *r) {
   long long id;
   struct arena *a = req_arena(r);
@@ -295,13 +232,13 @@ int h_albums_art_put(struct req *r) {
   rc = album_get(app.db, a, id, &al);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc) return req_problem(r, rc, NULL);
-  if ((rc = album_art_lock(app.db, a))) return req_problem(r, rc, NULL);
-  rc = store_art(a, buf, len, img_ext(im.type), &path);
+  if ((rc = media_lock(app.db, a))) return req_problem(r, rc, NULL);
+  rc = media_store(a, app.cfg.media_dir, buf, len, img_ext(im.type), &path);
   if (!rc)
     rc = album_set_art(app.db, app.kv, a, id, path, (int)im.width,
                        (int)im.height, &orphan);
-  if (!rc) forget_file(a, orphan);
-  album_art_unlock(app.db, a);
+  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc) return req_problem(r, rc, NULL);
   return reply_album(r, id, 200);
@@ -313,11 +250,11 @@ int h_albums_art_delete(struct req *r) {
   const char *orphan = NULL;
   if (req_param_id(r, "id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such album");
-  int rc = album_art_lock(app.db, a);
+  int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_set_art(app.db, app.kv, a, id, NULL, 0, 0, &orphan);
-  if (!rc) forget_file(a, orphan);
-  album_art_unlock(app.db, a);
+  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);

@@ -2,6 +2,7 @@
 #include "api/handlers.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -11,6 +12,7 @@
 #include "core/jx.h"
 #include "core/pw.h"
 #include "core/rc.h"
+#include "model/media.h"
 #include "model/playlist.h"
 #include "model/session.h"
 #include "model/user.h"
@@ -88,8 +90,22 @@ int h_me_delete(struct req *r) {
   rc = session_revoke_user(app.db, app.kv, req_arena(r), u.id, 0);
   session_deny_jti(app.kv, c->jti, c->exp);
   /* Cached copies of public playlists would outlive their rows. */
-  if (!rc) rc = playlist_forget_owner(app.db, app.kv, req_arena(r), u.id);
+  /* Their playlists' cover files go with them unless something else still
+   * uses them; the media lock keeps an upload from adopting one meanwhile. */
+  const char **covers = NULL;
+  int ncovers = 0;
+  struct arena *a = req_arena(r);
+  bool locked = false;
+  if (!rc && !(rc = media_lock(app.db, a))) locked = true;
+  if (!rc)
+    rc = playlist_forget_owner(app.db, app.kv, a, u.id, &covers, &ncovers);
   if (!rc) rc = user_delete(app.db, app.kv, u.id);
+  for (int i = 0; !rc && i < ncovers; i++) {
+    const char *orphan = NULL;
+    if (!media_orphan(app.db, a, covers[i], &orphan))
+      media_forget(a, app.cfg.media_dir, orphan);
+  }
+  if (locked) media_unlock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);
 }

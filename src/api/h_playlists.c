@@ -12,9 +12,11 @@
 #include "api/req.h"
 #include "core/arena.h"
 #include "core/db.h"
+#include "core/img.h"
 #include "core/jx.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/media.h"
 #include "model/playlist.h"
 #include "model/user.h"
 
@@ -250,8 +252,80 @@ int h_playlists_delete(struct req *r) {
   long long id, snap;
   int st;
   if ((st = path_id(r, &id))) return st;
-  int rc = playlist_delete(app.db, app.kv, req_arena(r), id, req_user_id(r),
-                           precondition(r, NULL), &snap);
+  const char *orphan = NULL;
+  struct arena *a = req_arena(r);
+  int rc = media_lock(app.db, a);
+  if (rc) return req_problem(r, rc, NULL);
+  rc = playlist_delete(app.db, app.kv, a, id, req_user_id(r),
+                       precondition(r, NULL), &snap, &orphan);
+  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  media_unlock(app.db, a);
+  if (rc) return edit_done(r, rc, snap, NULL);
+  return req_reply_empty(r, 204);
+}
+
+/* The cover: a raw JPEG, PNG or WebP body matching its Content-Type, 64 to
+ * 4096 pixels a side, stored content-addressed beside album art (one file
+ * serves every album and playlist with the same bytes). Owner only; an edit
+ * like any other (If-Match checked, snapshot bumped). */
+int h_playlists_cover_put(struct req *r) {
+  long long id, snap;
+  struct arena *a = req_arena(r);
+  const char *buf, *path = NULL, *orphan = NULL;
+  size_t len;
+  struct img im;
+  int st;
+  if ((st = path_id(r, &id))) return st;
+  enum img_type want = img_type_of_media(req_header(r, "Content-Type"));
+  if (want == IMG_NONE)
+    return req_problem(r, RC_MEDIA_TYPE,
+                       "a playlist cover takes Content-Type image/jpeg, "
+                       "image/png or image/webp");
+  req_body_raw(r, &buf, &len);
+  int rc = img_probe((const unsigned char *)buf, len, &im);
+  if (rc || im.type != want)
+    return field_error(r, "body",
+                       rc ? img_error(rc)
+                          : "the image does not match its Content-Type");
+  if (im.width < IMG_MIN_SIDE || im.height < IMG_MIN_SIDE ||
+      im.width > IMG_MAX_SIDE || im.height > IMG_MAX_SIDE)
+    return field_error(r, "body", "each side must be 64 to 4096 pixels");
+  /* Refuse before writing a file for a playlist the caller cannot see or
+   * change (the edit below checks again, under the row lock). */
+  struct playlist p;
+  rc = playlist_get(app.db, a, id, req_user_id(r), &p);
+  if (!rc && (!p.access || strcmp(p.access, "owner") != 0)) rc = RC_FORBIDDEN;
+  if (rc) return fail(r, rc);
+  if ((rc = media_lock(app.db, a))) return req_problem(r, rc, NULL);
+  rc = media_store(a, app.cfg.media_dir, buf, len, img_ext(im.type), &path);
+  if (!rc)
+    rc = playlist_set_cover(app.db, app.kv, a, id, req_user_id(r), path,
+                            precondition(r, NULL), &snap, &orphan);
+  if (rc) {
+    /* The new file may now belong to nothing (a stale If-Match). */
+    const char *unused = NULL;
+    if (path && !media_orphan(app.db, a, path, &unused))
+      media_forget(a, app.cfg.media_dir, unused);
+  } else {
+    media_forget(a, app.cfg.media_dir, orphan);
+  }
+  media_unlock(app.db, a);
+  if (rc) return edit_done(r, rc, snap, NULL);
+  return reply_playlist(r, 200, id);
+}
+
+int h_playlists_cover_delete(struct req *r) {
+  long long id, snap;
+  struct arena *a = req_arena(r);
+  const char *orphan = NULL;
+  int st;
+  if ((st = path_id(r, &id))) return st;
+  int rc = media_lock(app.db, a);
+  if (rc) return req_problem(r, rc, NULL);
+  rc = playlist_set_cover(app.db, app.kv, a, id, req_user_id(r), NULL,
+                          precondition(r, NULL), &snap, &orphan);
+  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  media_unlock(app.db, a);
   if (rc) return edit_done(r, rc, snap, NULL);
   return req_reply_empty(r, 204);
 }

@@ -67,6 +67,8 @@ int h_playlists_create(struct req *r);
 int h_playlists_get(struct req *r);
 int h_playlists_patch(struct req *r);
 int h_playlists_delete(struct req *r);
+int h_playlists_cover_put(struct req *r);
+int h_playlists_cover_delete(struct req *r);
 int h_playlists_mine(struct req *r);
 int h_playlists_of_user(struct req *r);
 int h_playlists_tracks(struct req *r);

@@ -24,6 +24,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/tok.h"
+#include "model/playlist.h"
 #include "model/search.h"
 
 #define MAX_WORKERS 256
@@ -154,6 +155,7 @@ static int load(const char *path, struct cfg *c) {
     return -1;
   }
   if (c->workers < 1 || c->workers > MAX_WORKERS) c->workers = 4;
+  playlist_set_media_url(c->media_url); /* workers fork after this */
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "core/kv.h"
 #include "core/rc.h"
 #include "model/genre.h"
+#include "model/media.h"
 #include "model/search.h"
 
 #define ALBUM_COLS                                                           \
@@ -214,20 +215,6 @@ int album_save(struct db *d, struct kv *k, struct arena *a, struct album *x,
   return 0;
 }
 
-/* orphan_of: `path` when no album references it any more, else NULL. */
-static int orphan_of(struct db *d, struct arena *a, const char *path,
-                     const char **orphan) {
-  struct db_res res;
-  struct db_val p = DB_S(path);
-  *orphan = NULL;
-  if (!path) return 0;
-  int rc = db_exec(d, a, "SELECT COUNT(*) FROM albums WHERE art_path = ?", &p,
-                   1, DB_IDEMPOTENT, &res);
-  if (rc) return rc;
-  if (res.nrows && db_i64(&res.rows[0], 0, 1) == 0) *orphan = path;
-  return 0;
-}
-
 int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
                  const char **orphan) {
   struct db_res res;
@@ -254,7 +241,7 @@ int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
   }
   cat_bump(k, "album", id);
   search_unindex(d, SEARCH_ALBUM, id);
-  return orphan_of(d, a, art, orphan);
+  return media_orphan(d, a, art, orphan);
 }
 
 int album_set_art(struct db *d, struct kv *k, struct arena *a, long long id,
@@ -277,18 +264,5 @@ int album_set_art(struct db *d, struct kv *k, struct arena *a, long long id,
   if (rc) return rc;
   cat_bump(k, "album", id);
   if (old && path && strcmp(old, path) == 0) return 0;
-  return orphan_of(d, a, old, orphan);
-}
-
-int album_art_lock(struct db *d, struct arena *a) {
-  struct db_res res;
-  int rc = db_exec(d, a, "SELECT GET_LOCK('encore_album_art', 10)", NULL, 0, 0,
-                   &res);
-  if (rc) return rc;
-  return res.nrows && db_i64(&res.rows[0], 0, 0) == 1 ? 0 : RC_UNAVAILABLE;
-}
-
-void album_art_unlock(struct db *d, struct arena *a) {
-  struct db_res res;
-  db_exec(d, a, "SELECT RELEASE_LOCK('encore_album_art')", NULL, 0, 0, &res);
+  return media_orphan(d, a, old, orphan);
 }

@@ -51,21 +51,18 @@ int album_by_artist(struct db *d, struct arena *a, long long artist_id,
 int album_save(struct db *d, struct kv *k, struct arena *a, struct album *x,
                json_object *genres, bool create, bool retitled);
 /* album_delete: RC_CONFLICT while tracks still belong to the album (refuse
- * while referenced). The art file is removed when no other album uses it:
- * *orphan is set to the art path the caller must unlink (NULL for none). */
+ * while referenced). *orphan is set to the art path the caller must unlink
+ * when no album or playlist uses it any more (NULL for none); call with the
+ * media lock held. */
 int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
                  const char **orphan);
 /* album_set_art: point the album at a new art file (NULL path: no art).
- * *orphan is the previous path when no album references it any more (the
- * caller unlinks it), else NULL. Call with the art lock held. */
+ * *orphan is the previous path when no album art or playlist cover
+ * references it any more (the caller unlinks it), else NULL. Call with the
+ * media lock held. */
 int album_set_art(struct db *d, struct kv *k, struct arena *a, long long id,
                   const char *path, int width, int height,
                   const char **orphan);
-/* album_art_lock / album_art_unlock: serialize art file changes across
- * workers (a MariaDB named lock), so that a file another upload is about to
- * reference is never unlinked as an orphan. */
-int album_art_lock(struct db *d, struct arena *a);
-void album_art_unlock(struct db *d, struct arena *a);
 /* album_json: the API view (a new object). */
 json_object *album_json(struct arena *a, const struct album *x,
                         const char *media_url);

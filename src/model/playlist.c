@@ -13,6 +13,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
+#include "model/media.h"
 #include "model/search.h"
 
 #define PL_CACHE_TTL 3600
@@ -98,6 +99,14 @@ int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
   return 0;
 }
 
+/* The URL prefix of cover files (cfg media_url), copied so a configuration
+ * reload cannot leave it dangling. */
+static char media_url[256] = "/media";
+
+void playlist_set_media_url(const char *url) {
+  snprintf(media_url, sizeof media_url, "%s", url ? url : "/media");
+}
+
 json_object *playlist_json(const struct playlist *p) {
   json_object *o = json_object_new_object();
   char snap[24];
@@ -115,8 +124,8 @@ json_object *playlist_json(const struct playlist *p) {
   jx_add_int(o, "track_count", p->track_count);
   jx_add_int(o, "like_count", p->like_count);
   if (p->cover_path) {
-    char url[160];
-    snprintf(url, sizeof url, "/media/%s", p->cover_path);
+    char url[sizeof media_url + 160];
+    snprintf(url, sizeof url, "%s/%s", media_url, p->cover_path);
     jx_add_str(o, "cover_url", url);
   } else {
     jx_add_str(o, "cover_url", NULL);
@@ -182,6 +191,7 @@ int playlist_create(struct db *d, struct kv *k, struct arena *a,
 /* The state of a playlist locked for an edit. */
 struct locked {
   long long snapshot, count, owner;
+  const char *cover; /* cover_path, NULL without a cover */
 };
 
 enum need { NEED_OWNER, NEED_EDIT };
@@ -236,7 +246,7 @@ static int lock(struct db *d, struct arena *a, long long id, long long viewer,
   if (rc) return rc;
   rc = db_exec(d, a,
                "SELECT p.snapshot, p.track_count, p.owner_id, " PL_ACCESS
-               " FROM playlists p WHERE p.id = ? AND " PL_VISIBLE
+               ", p.cover_path FROM playlists p WHERE p.id = ? AND " PL_VISIBLE
                " FOR UPDATE",
                v, 5, 0, &res);
   if (!rc && res.nrows == 0) rc = RC_NOT_FOUND;
@@ -249,6 +259,7 @@ static int lock(struct db *d, struct arena *a, long long id, long long viewer,
   l->snapshot = db_i64(r, 0, 1);
   l->count = db_i64(r, 1, 0);
   l->owner = db_i64(r, 2, 0);
+  l->cover = db_s(r, 4);
   bool ok = access && (strcmp(access, "owner") == 0 ||
                        (need == NEED_EDIT && strcmp(access, "edit") == 0));
   if (!ok) rc = RC_FORBIDDEN;
@@ -314,8 +325,10 @@ int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
 }
 
 int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
-                    long long viewer, long long expect, long long *snapshot) {
+                    long long viewer, long long expect, long long *snapshot,
+                    const char **orphan) {
   struct locked l;
+  *orphan = NULL;
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
   *snapshot = l.snapshot;
   if (rc) return rc;
@@ -325,7 +338,29 @@ int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
   if (rc) return rc;
   forget(k, id);
   search_unindex(d, SEARCH_PLAYLIST, id);
-  return 0;
+  return media_orphan(d, a, l.cover, orphan);
+}
+
+int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, const char *path,
+                       long long expect, long long *snapshot,
+                       const char **orphan) {
+  struct locked l;
+  *orphan = NULL;
+  int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
+  *snapshot = l.snapshot;
+  if (rc) return rc;
+  struct db_val v[] = {DB_S(path), DB_I(id)};
+  rc = db_exec(d, NULL,
+               "UPDATE playlists SET snapshot = snapshot + 1, cover_path = ? "
+               "WHERE id = ?",
+               v, 2, 0, NULL);
+  rc = finish(d, rc);
+  if (rc) return rc;
+  *snapshot = l.snapshot + 1;
+  forget(k, id);
+  if (l.cover && path && strcmp(l.cover, path) == 0) return 0;
+  return media_orphan(d, a, l.cover, orphan);
 }
 
 /* add_rows: the playlists of a list query as JSON items; *next set from
@@ -849,14 +884,22 @@ int playlist_by_token(struct db *d, struct arena *a, const char *token,
 }
 
 int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
-                          long long owner) {
+                          long long owner, const char ***covers, int *ncovers) {
   struct db_res res;
   struct db_val v = DB_I(owner);
-  int rc = db_exec(d, a, "SELECT id FROM playlists WHERE owner_id = ?", &v, 1,
-                   DB_IDEMPOTENT, &res);
+  *covers = NULL;
+  *ncovers = 0;
+  int rc = db_exec(d, a,
+                   "SELECT id, cover_path FROM playlists WHERE owner_id = ?",
+                   &v, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
+  if (res.nrows &&
+      !(*covers = arena_alloc(a, sizeof **covers * (size_t)res.nrows)))
+    return RC_NOMEM;
   for (int i = 0; i < res.nrows; i++) {
     long long id = db_i64(&res.rows[i], 0, 0);
+    const char *cover = db_s(&res.rows[i], 1);
+    if (cover) (*covers)[(*ncovers)++] = cover;
     forget(k, id);
     search_unindex(d, SEARCH_PLAYLIST, id);
   }

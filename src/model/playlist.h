@@ -62,8 +62,13 @@ int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
 int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
                   long long viewer, const char **text, size_t *len,
                   long long *snapshot);
-/* playlist_json: the API view (a new json object the caller owns). */
+/* playlist_json: the API view (a new json object the caller owns);
+ * cover_url is the media URL prefix + "/" + cover_path. */
 json_object *playlist_json(const struct playlist *p);
+/* playlist_set_media_url: the URL prefix nginx serves the media directory
+ * at (cfg media_url; "/media" until set). Set once per configuration load,
+ * before requests are served. */
+void playlist_set_media_url(const char *url);
 
 /* playlist_create: a new empty playlist of `owner`; its id in *id. */
 int playlist_create(struct db *d, struct kv *k, struct arena *a,
@@ -75,9 +80,21 @@ int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
                     long long viewer, const struct playlist_patch *pt,
                     long long expect, long long *snapshot);
 /* playlist_delete: remove the playlist with its tracks, grants and links
- * (owner only). */
+ * (owner only). *orphan is its cover path when no album art or playlist
+ * cover references it any more (the caller unlinks it), else NULL; call
+ * with the media lock held. */
 int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
-                    long long viewer, long long expect, long long *snapshot);
+                    long long viewer, long long expect, long long *snapshot,
+                    const char **orphan);
+/* playlist_set_cover: point the playlist at a cover file stored by
+ * media_store (NULL: no cover); owner only, an edit (snapshot checked and
+ * bumped). *orphan is the previous cover path when nothing references it
+ * any more (the caller unlinks it), else NULL. Call with the media lock
+ * held. */
+int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, const char *path,
+                       long long expect, long long *snapshot,
+                       const char **orphan);
 
 /* Lists: up to `limit` playlists by id, newest first, with ids below
  * `before` (0: from the newest), appended to `items` as JSON; *next is the
@@ -157,8 +174,10 @@ int playlist_by_token(struct db *d, struct arena *a, const char *token,
                       struct playlist *p);
 
 /* playlist_forget_owner: drop the cached copies and index entries of every
- * playlist of `owner` (before the account is deleted with them). */
+ * playlist of `owner` (before the account is deleted with them); their
+ * cover paths in (*covers)[0..*ncovers) (arena) so the caller can remove
+ * the files left orphan once the rows are gone (media_orphan). */
 int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
-                          long long owner);
+                          long long owner, const char ***covers, int *ncovers);
 
 #endif
