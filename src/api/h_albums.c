@@ -123,26 +123,14 @@ static int write_album_once(struct req *r, long long id) {
   return reply_album(r, x.id, id ? 200 : 201);
 }
 
-/* write_album: POST (id 0) or PATCH. A PATCH reads the row, applies the
- * body and writes the row back only if nobody wrote it in between (its
- * updated_at is unchanged); otherwise it starts again from a fresh read, so
- * concurrent edits of different fields never undo each other. */
-static int write_album(struct req *r, long long id) {
-  for (int attempt = 0; attempt < 5; attempt++) {
-    int st = write_album_once(r, id);
-    if (st) return st;
-  }
-  return req_problem(r, RC_CONFLICT,
-                     "the album is being edited concurrently; try again");
-}
 
-int h_albums_create(struct req *r) { return write_album(r, 0); }
+int h_albums_create(struct req *r) { return cat_write(r, 0, write_album_once, "album"); }
 
 int h_albums_patch(struct req *r) {
   long long id;
   if (req_param_id(r, "id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such album");
-  return write_album(r, id);
+  return cat_write(r, id, write_album_once, "album");
 }
 
 int h_albums_delete(struct req *r) {

@@ -117,26 +117,14 @@ static int write_artist_once(struct req *r, long long id) {
   return reply_artist(r, x.id, id ? 200 : 201);
 }
 
-/* write_artist: POST (id 0) or PATCH. A PATCH reads the row, applies the
- * body and writes the row back only if nobody wrote it in between (its
- * updated_at is unchanged); otherwise it starts again from a fresh read, so
- * concurrent edits of different fields never undo each other. */
-static int write_artist(struct req *r, long long id) {
-  for (int attempt = 0; attempt < 5; attempt++) {
-    int st = write_artist_once(r, id);
-    if (st) return st;
-  }
-  return req_problem(r, RC_CONFLICT,
-                     "the artist is being edited concurrently; try again");
-}
 
-int h_artists_create(struct req *r) { return write_artist(r, 0); }
+int h_artists_create(struct req *r) { return cat_write(r, 0, write_artist_once, "artist"); }
 
 int h_artists_patch(struct req *r) {
   long long id;
   if (req_param_id(r, "id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such artist");
-  return write_artist(r, id);
+  return cat_write(r, id, write_artist_once, "artist");
 }
 
 int h_artists_delete(struct req *r) {

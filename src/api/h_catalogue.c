@@ -168,3 +168,16 @@ int cat_reply_list(struct req *r, json_object *items, const char *next_text) {
   jx_add_str(o, "next_cursor", page_cursor(a, next_text));
   return req_reply_json(r, 200, o);
 }
+
+int cat_write(struct req *r, long long id,
+              int (*once)(struct req *r, long long id), const char *what) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int st = once(r, id);
+    if (st) return st;
+  }
+  return req_problem(r, RC_CONFLICT,
+                     arena_printf(req_arena(r),
+                                  "the %s is being edited concurrently; try "
+                                  "again",
+                                  what));
+}

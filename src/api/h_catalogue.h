@@ -40,6 +40,15 @@ int cat_genre_filter(struct req *r, long long *id);
 /* cat_id_cursor: the id an id-ordered list continues after (0 on the first
  * page). Returns 0, or replies 400 itself and returns the status. */
 int cat_id_cursor(struct req *r, const char *after, long long *id);
+/* cat_write: POST (id 0) or PATCH of a catalogue object through once(r, id),
+ * which answers and returns the status, or returns 0 when the row changed
+ * between its read and its write (a PATCH reads the row, applies the body
+ * and writes it back only if its updated_at is unchanged). cat_write then
+ * starts again from a fresh read, so concurrent edits of different fields
+ * never undo each other; after 5 lost races it answers 409. `what` names
+ * the object in that answer. */
+int cat_write(struct req *r, long long id,
+              int (*once)(struct req *r, long long id), const char *what);
 /* cat_reply_list: 200 {items, next_cursor}; items is owned by the call. */
 int cat_reply_list(struct req *r, json_object *items, const char *next_text);
 

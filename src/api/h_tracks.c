@@ -259,26 +259,14 @@ static int write_track_once(struct req *r, long long id) {
   return reply_track(r, x.id, id ? 200 : 201);
 }
 
-/* write_track: POST (id 0) or PATCH. A PATCH reads the row, applies the
- * body and writes the row back only if nobody wrote it in between (its
- * updated_at is unchanged); otherwise it starts again from a fresh read, so
- * concurrent edits of different fields never undo each other. */
-static int write_track(struct req *r, long long id) {
-  for (int attempt = 0; attempt < 5; attempt++) {
-    int st = write_track_once(r, id);
-    if (st) return st;
-  }
-  return req_problem(r, RC_CONFLICT,
-                     "the track is being edited concurrently; try again");
-}
 
-int h_tracks_create(struct req *r) { return write_track(r, 0); }
+int h_tracks_create(struct req *r) { return cat_write(r, 0, write_track_once, "track"); }
 
 int h_tracks_patch(struct req *r) {
   long long id;
   if (req_param_id(r, "id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such track");
-  return write_track(r, id);
+  return cat_write(r, id, write_track_once, "track");
 }
 
 int h_tracks_delete(struct req *r) {
