@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/generate.h"
+#include "admin/import.h"
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
@@ -32,8 +34,6 @@
 #include "model/search.h"
 #include "model/session.h"
 #include "model/user.h"
-#include "admin/generate.h"
-#include "admin/import.h"
 
 #define EXIT_USAGE 2
 #define MIGRATION_MAX (16 << 20) /* bytes of one migration file */
@@ -703,11 +703,8 @@ static const struct command {
   const char *name;
   int (*run)(struct ctx *x, int argc, char **argv);
 } commands[] = {
-    {"migrate", cmd_migrate},
-    {"user", cmd_user},
-    {"import", cmd_import},
-    {"generate", cmd_generate},
-    {"search", cmd_search},
+    {"migrate", cmd_migrate},   {"user", cmd_user},     {"import", cmd_import},
+    {"generate", cmd_generate}, {"search", cmd_search},
 };
 
 int main(int argc, char **argv) {

@@ -82,13 +82,26 @@ void bulk_str(struct bulk *b, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const char *esc = NULL;
     switch (s[i]) {
-    case '\\': esc = "\\\\"; break;
-    case '\'': esc = "\\'"; break;
-    case '\0': esc = "\\0"; break;
-    case '\n': esc = "\\n"; break;
-    case '\r': esc = "\\r"; break;
-    case '\x1a': esc = "\\Z"; break;
-    default: continue;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\'':
+      esc = "\\'";
+      break;
+    case '\0':
+      esc = "\\0";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
+    case '\x1a':
+      esc = "\\Z";
+      break;
+    default:
+      continue;
     }
     put(b, s + start, i - start);
     put(b, esc, 2);

@@ -32,13 +32,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,70 +118,140 @@ struct genre {
   int family;
 };
 static const struct genre genres[] = {
-    {"Rock", 0},         {"Indie Rock", 0},       {"Alternative Rock", 0},
-    {"Punk", 0},         {"Post-Punk", 0},        {"Shoegaze", 0},
-    {"Garage Rock", 0},  {"Psychedelic Rock", 0}, {"Classic Rock", 0},
-    {"Grunge", 0},       {"Pop", 1},              {"Synth-pop", 1},
-    {"Indie Pop", 1},    {"Dream Pop", 1},        {"K-Pop", 1},
-    {"J-Pop", 1},        {"Dance Pop", 1},        {"Electropop", 1},
-    {"Electronic", 2},   {"House", 2},            {"Techno", 2},
-    {"Trance", 2},       {"Drum and Bass", 2},    {"Dubstep", 2},
-    {"Ambient", 2},      {"IDM", 2},              {"Trip Hop", 2},
-    {"Downtempo", 2},    {"Hip Hop", 3},          {"Rap", 3},
-    {"Trap", 3},         {"Grime", 3},            {"Boom Bap", 3},
-    {"Jazz", 4},         {"Bebop", 4},            {"Smooth Jazz", 4},
-    {"Blues", 4},        {"Swing", 4},            {"Jazz Fusion", 4},
-    {"Classical", 5},    {"Baroque", 5},          {"Opera", 5},
-    {"Contemporary Classical", 5}, {"Soundtrack", 5}, {"Folk", 6},
-    {"Country", 6},      {"Bluegrass", 6},        {"Americana", 6},
-    {"Singer-Songwriter", 6}, {"Heavy Metal", 7}, {"Black Metal", 7},
-    {"Death Metal", 7},  {"Doom Metal", 7},       {"Metalcore", 7},
-    {"Thrash Metal", 7}, {"Reggaeton", 8},        {"Salsa", 8},
-    {"Bossa Nova", 8},   {"Reggae", 8},           {"Afrobeat", 8},
-    {"Flamenco", 8},     {"R&B", 9},              {"Soul", 9},
-    {"Funk", 9},         {"Disco", 9},            {"Gospel", 9},
+    {"Rock", 0},
+    {"Indie Rock", 0},
+    {"Alternative Rock", 0},
+    {"Punk", 0},
+    {"Post-Punk", 0},
+    {"Shoegaze", 0},
+    {"Garage Rock", 0},
+    {"Psychedelic Rock", 0},
+    {"Classic Rock", 0},
+    {"Grunge", 0},
+    {"Pop", 1},
+    {"Synth-pop", 1},
+    {"Indie Pop", 1},
+    {"Dream Pop", 1},
+    {"K-Pop", 1},
+    {"J-Pop", 1},
+    {"Dance Pop", 1},
+    {"Electropop", 1},
+    {"Electronic", 2},
+    {"House", 2},
+    {"Techno", 2},
+    {"Trance", 2},
+    {"Drum and Bass", 2},
+    {"Dubstep", 2},
+    {"Ambient", 2},
+    {"IDM", 2},
+    {"Trip Hop", 2},
+    {"Downtempo", 2},
+    {"Hip Hop", 3},
+    {"Rap", 3},
+    {"Trap", 3},
+    {"Grime", 3},
+    {"Boom Bap", 3},
+    {"Jazz", 4},
+    {"Bebop", 4},
+    {"Smooth Jazz", 4},
+    {"Blues", 4},
+    {"Swing", 4},
+    {"Jazz Fusion", 4},
+    {"Classical", 5},
+    {"Baroque", 5},
+    {"Opera", 5},
+    {"Contemporary Classical", 5},
+    {"Soundtrack", 5},
+    {"Folk", 6},
+    {"Country", 6},
+    {"Bluegrass", 6},
+    {"Americana", 6},
+    {"Singer-Songwriter", 6},
+    {"Heavy Metal", 7},
+    {"Black Metal", 7},
+    {"Death Metal", 7},
+    {"Doom Metal", 7},
+    {"Metalcore", 7},
+    {"Thrash Metal", 7},
+    {"Reggaeton", 8},
+    {"Salsa", 8},
+    {"Bossa Nova", 8},
+    {"Reggae", 8},
+    {"Afrobeat", 8},
+    {"Flamenco", 8},
+    {"R&B", 9},
+    {"Soul", 9},
+    {"Funk", 9},
+    {"Disco", 9},
+    {"Gospel", 9},
 };
 #define NGENRES ((int)(sizeof genres / sizeof genres[0]))
 
 static const char *const adjectives[] = {
-    "Silent", "Golden", "Electric", "Broken", "Velvet", "Crimson", "Hollow",
-    "Neon", "Wild", "Lonely", "Midnight", "Burning", "Frozen", "Distant",
-    "Sweet", "Dark", "Bright", "Restless", "Endless", "Paper", "Glass",
-    "Savage", "Gentle", "Lost", "Secret", "Blue", "Scarlet", "Silver",
-    "Wandering", "Fading", "Holy", "Cosmic", "Quiet", "Little", "Northern",
-    "Southern", "Open", "Hidden", "Falling", "Rising"};
+    "Silent",  "Golden",  "Electric", "Broken", "Velvet",    "Crimson",
+    "Hollow",  "Neon",    "Wild",     "Lonely", "Midnight",  "Burning",
+    "Frozen",  "Distant", "Sweet",    "Dark",   "Bright",    "Restless",
+    "Endless", "Paper",   "Glass",    "Savage", "Gentle",    "Lost",
+    "Secret",  "Blue",    "Scarlet",  "Silver", "Wandering", "Fading",
+    "Holy",    "Cosmic",  "Quiet",    "Little", "Northern",  "Southern",
+    "Open",    "Hidden",  "Falling",  "Rising"};
 static const char *const nouns[] = {
-    "Heart", "River", "Machine", "Garden", "Ocean", "Fire", "Shadow", "Dream",
-    "City", "Mirror", "Storm", "Light", "Road", "Echo", "Wolf", "Moon", "Sun",
-    "Rain", "Stone", "Wire", "Ghost", "Letter", "Window", "Kingdom", "Signal",
-    "Horizon", "Island", "Engine", "Flower", "Star", "Desert", "Forest",
-    "Harbor", "Tower", "Voice", "Season", "Summer", "Winter", "Night", "Day",
-    "Angel", "Tiger", "Crown", "Diamond", "Highway", "Thunder", "Velocity",
-    "Memory", "Paradise", "Satellite"};
+    "Heart",    "River",    "Machine", "Garden",  "Ocean",    "Fire",
+    "Shadow",   "Dream",    "City",    "Mirror",  "Storm",    "Light",
+    "Road",     "Echo",     "Wolf",    "Moon",    "Sun",      "Rain",
+    "Stone",    "Wire",     "Ghost",   "Letter",  "Window",   "Kingdom",
+    "Signal",   "Horizon",  "Island",  "Engine",  "Flower",   "Star",
+    "Desert",   "Forest",   "Harbor",  "Tower",   "Voice",    "Season",
+    "Summer",   "Winter",   "Night",   "Day",     "Angel",    "Tiger",
+    "Crown",    "Diamond",  "Highway", "Thunder", "Velocity", "Memory",
+    "Paradise", "Satellite"};
 static const char *const verbs[] = {
-    "Running", "Dancing", "Falling", "Waiting", "Dreaming", "Burning",
-    "Drifting", "Calling", "Breaking", "Holding", "Chasing", "Singing"};
+    "Running",  "Dancing", "Falling",  "Waiting", "Dreaming", "Burning",
+    "Drifting", "Calling", "Breaking", "Holding", "Chasing",  "Singing"};
 static const char *const firsts[] = {
-    "Ava", "Liam", "Noah", "Emma", "Mia", "Lucas", "Chloé", "José", "Zoë",
-    "André", "Renée", "Søren", "Björn", "Amélie", "Mateo", "Sofia", "Yuki",
-    "Hana", "Kwame", "Amara", "Ines", "Diego", "Lena", "Omar", "Nina", "Leo",
-    "Maya", "Felix", "Ivy", "Oscar", "Aurora", "Elliot", "Freya", "Hugo",
-    "Iris", "Jonas", "Kira", "Luca", "Nora", "Rafael"};
+    "Ava",   "Liam",  "Noah",  "Emma",  "Mia",   "Lucas",  "Chloé",  "José",
+    "Zoë",   "André", "Renée", "Søren", "Björn", "Amélie", "Mateo",  "Sofia",
+    "Yuki",  "Hana",  "Kwame", "Amara", "Ines",  "Diego",  "Lena",   "Omar",
+    "Nina",  "Leo",   "Maya",  "Felix", "Ivy",   "Oscar",  "Aurora", "Elliot",
+    "Freya", "Hugo",  "Iris",  "Jonas", "Kira",  "Luca",   "Nora",   "Rafael"};
 static const char *const lasts[] = {
-    "Smith", "García", "Müller", "Nakamura", "Okafor", "Larsen", "Dubois",
-    "Rossi", "Novak", "Silva", "Kim", "Andersson", "O'Brien", "Kowalski",
-    "Haddad", "Moreau", "Fischer", "Tanaka", "Mensah", "Ortiz", "Berg", "Costa",
-    "Hughes", "Ivanova", "Jensen", "Lindqvist", "Mendes", "Park", "Quinn",
-    "Reyes", "Santos", "Volkov", "Walsh", "Young", "Zimmer", "Blake", "Cruz",
-    "Doyle", "Ekström", "Fontaine"};
-static const char *const labels[] = {
-    "Northern Lights Records", "Blue Harbor", "Static Bloom", "Night Owl Music",
-    "Redwood Recordings", "Paper Moon", "Glasshouse", "Kite & Key",
-    "Low Tide Records", "Golden Hour", "Atlas Sound Co.", "Marble Arch",
-    "Ferrous", "Parallel Lines", "Silver Birch", "Monochrome", "Outpost",
-    "Lighthouse Audio", "Cinder", "Deep Field", "Hollow Tree", "Juniper",
-    "Solstice", "Tidewater", "Velvet Rope", "Wavelength", "Yellow Room",
-    "Zenith", "Analog Heart", "Bright Side"};
+    "Smith",   "García",    "Müller",  "Nakamura", "Okafor",  "Larsen",
+    "Dubois",  "Rossi",     "Novak",   "Silva",    "Kim",     "Andersson",
+    "O'Brien", "Kowalski",  "Haddad",  "Moreau",   "Fischer", "Tanaka",
+    "Mensah",  "Ortiz",     "Berg",    "Costa",    "Hughes",  "Ivanova",
+    "Jensen",  "Lindqvist", "Mendes",  "Park",     "Quinn",   "Reyes",
+    "Santos",  "Volkov",    "Walsh",   "Young",    "Zimmer",  "Blake",
+    "Cruz",    "Doyle",     "Ekström", "Fontaine"};
+static const char *const labels[] = {"Northern Lights Records",
+                                     "Blue Harbor",
+                                     "Static Bloom",
+                                     "Night Owl Music",
+                                     "Redwood Recordings",
+                                     "Paper Moon",
+                                     "Glasshouse",
+                                     "Kite & Key",
+                                     "Low Tide Records",
+                                     "Golden Hour",
+                                     "Atlas Sound Co.",
+                                     "Marble Arch",
+                                     "Ferrous",
+                                     "Parallel Lines",
+                                     "Silver Birch",
+                                     "Monochrome",
+                                     "Outpost",
+                                     "Lighthouse Audio",
+                                     "Cinder",
+                                     "Deep Field",
+                                     "Hollow Tree",
+                                     "Juniper",
+                                     "Solstice",
+                                     "Tidewater",
+                                     "Velvet Rope",
+                                     "Wavelength",
+                                     "Yellow Room",
+                                     "Zenith",
+                                     "Analog Heart",
+                                     "Bright Side"};
 static const char *const countries[] = {
     "US", "US", "US", "US", "GB", "GB", "GB", "DE", "DE", "FR", "SE", "SE",
     "JP", "JP", "KR", "BR", "BR", "CA", "CA", "AU", "NL", "NO", "ES", "IT",
@@ -189,16 +259,11 @@ static const char *const countries[] = {
 static const char *const sources[] = {"app", "app",     "app",
                                       "app", "spotify", "lastfm"};
 static const char *const lyric_lines[] = {
-    "we were running through the night",
-    "and the city lights were calling",
-    "hold me closer than before",
-    "every road leads back to you",
-    "I can hear the thunder rolling",
-    "don't let the fire fade away",
-    "all the stars are falling down",
-    "we could be the ones who stay",
-    "whisper something in the dark",
-    "there's a river in my heart"};
+    "we were running through the night", "and the city lights were calling",
+    "hold me closer than before",        "every road leads back to you",
+    "I can hear the thunder rolling",    "don't let the fire fade away",
+    "all the stars are falling down",    "we could be the ones who stay",
+    "whisper something in the dark",     "there's a river in my heart"};
 
 #define N(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
 #define PICK(r, a) ((a)[rbelow((r), N(a))])
@@ -216,7 +281,7 @@ struct world {
   struct db *db;
   struct opts o;
   struct rng r;
-  long long gid[NGENRES]; /* genres.id */
+  long long gid[NGENRES];                              /* genres.id */
   long long artist0, album0, track0, user0, playlist0; /* ids = base + i + 1 */
   /* artists */
   uint8_t *ag1, *ag2; /* genres; ag2 may be NO_GENRE */
@@ -227,10 +292,10 @@ struct world {
   uint8_t *alb_month, *alb_day;
   uint32_t *alb_first; /* first track of album i; [albums] = tracks */
   /* tracks */
-  uint8_t *tg;      /* primary genre */
-  uint32_t *tdur;   /* ms */
-  uint32_t *talb;   /* album index */
-  uint32_t *tplays; /* generated listens */
+  uint8_t *tg;                /* primary genre */
+  uint32_t *tdur;             /* ms */
+  uint32_t *talb;             /* album index */
+  uint32_t *tplays;           /* generated listens */
   uint32_t *gtracks[NGENRES]; /* tracks of a genre, shuffled: rank order */
   uint32_t gcount[NGENRES];
   /* users: generated ones, then the demo user when there is one */
@@ -264,7 +329,8 @@ static long long user_id(const struct world *w, long slot) {
   return slot == w->o.users ? w->demo_id : w->user0 + slot + 1;
 }
 
-/* --- TSV output ------------------------------------------------------------ */
+/* --- TSV output ------------------------------------------------------------
+ */
 
 struct tsv {
   FILE *f;
@@ -293,8 +359,8 @@ static void tsv_sep(struct tsv *t) {
 /* put_int: decimal digits without printf (the writer's hot path). */
 static void put_int(FILE *f, long long v) {
   char buf[24], *p = buf + sizeof buf;
-  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                                : (unsigned long long)v;
+  unsigned long long u =
+      v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
   do
     *--p = (char)('0' + u % 10);
   while (u /= 10);
@@ -348,10 +414,17 @@ static void tsv_time(struct tsv *t, long long ms) {
   }
   int h = (int)(rest / 3600000), m = (int)(rest / 60000 % 60),
       sec = (int)(rest / 1000 % 60), milli = (int)(rest % 1000);
-  char buf[16] = {(char)('0' + h / 10), (char)('0' + h % 10), ':',
-                  (char)('0' + m / 10), (char)('0' + m % 10), ':',
-                  (char)('0' + sec / 10), (char)('0' + sec % 10), '.',
-                  (char)('0' + milli / 100), (char)('0' + milli / 10 % 10),
+  char buf[16] = {(char)('0' + h / 10),
+                  (char)('0' + h % 10),
+                  ':',
+                  (char)('0' + m / 10),
+                  (char)('0' + m % 10),
+                  ':',
+                  (char)('0' + sec / 10),
+                  (char)('0' + sec % 10),
+                  '.',
+                  (char)('0' + milli / 100),
+                  (char)('0' + milli / 10 % 10),
                   (char)('0' + milli % 10)};
   tsv_sep(t);
   fwrite(date, 1, 11, t->f);
@@ -403,8 +476,8 @@ static int load(struct world *w, struct tsv *t, const char *table,
   }
   double dt = now_s() - t0;
   w->rows += (long long)q.affected;
-  printf("  load %-16s %10llu rows %7.2f s %9.0f rows/s%s\n", table,
-         q.affected, dt, dt > 0 ? (double)q.affected / dt : 0.0,
+  printf("  load %-16s %10llu rows %7.2f s %9.0f rows/s%s\n", table, q.affected,
+         dt, dt > 0 ? (double)q.affected / dt : 0.0,
          q.warnings ? " (with warnings)" : "");
   fflush(stdout);
   return 0;
@@ -447,8 +520,8 @@ static void plan(struct world *w) {
   w->alb_first = xcalloc((size_t)o->albums + 1, sizeof *w->alb_first);
   double *size = xcalloc((size_t)o->albums, sizeof *size), total = 0;
   for (long i = 0; i < o->albums; i++) {
-    w->alb_artist[i] = i < o->artists ? (uint32_t)i
-                                      : rzipf(r, (uint32_t)o->artists);
+    w->alb_artist[i] =
+        i < o->artists ? (uint32_t)i : rzipf(r, (uint32_t)o->artists);
     double u = runif(r);
     int type = u < 0.55 ? 0 : u < 0.80 ? 1 : u < 0.95 ? 2 : 3;
     static const int lo[] = {8, 1, 4, 14}, span[] = {9, 3, 3, 10};
@@ -476,10 +549,10 @@ static void plan(struct world *w) {
     uint32_t ar = w->alb_artist[al];
     for (uint32_t t = w->alb_first[al]; t < w->alb_first[al + 1]; t++) {
       w->talb[t] = (uint32_t)al;
-      w->tg[t] = w->ag2[ar] != NO_GENRE && runif(r) < 0.3 ? w->ag2[ar]
-                                                          : w->ag1[ar];
-      double secs = families[genres[w->tg[t]].family].secs *
-                    exp(0.25 * rnorm(r));
+      w->tg[t] =
+          w->ag2[ar] != NO_GENRE && runif(r) < 0.3 ? w->ag2[ar] : w->ag1[ar];
+      double secs =
+          families[genres[w->tg[t]].family].secs * exp(0.25 * rnorm(r));
       if (secs < 45) secs = 45;
       if (secs > 1800) secs = 1800;
       w->tdur[t] = (uint32_t)(secs * 1000) + rbelow(r, 1000);
@@ -555,7 +628,8 @@ static size_t dedup(uint32_t *v, size_t n) {
   return k;
 }
 
-/* --- listens and likes ------------------------------------------------------ */
+/* --- listens and likes ------------------------------------------------------
+ */
 
 static int gen_listens(struct world *w) {
   struct rng *r = &w->r;
@@ -712,8 +786,7 @@ static int gen_social(struct world *w) {
       snprintf(name, sizeof name, "%s %ss", genres[g].name, PICK(r, nouns));
       break;
     case 1:
-      snprintf(name, sizeof name, "%s %s", PICK(r, adjectives),
-               PICK(r, nouns));
+      snprintf(name, sizeof name, "%s %s", PICK(r, adjectives), PICK(r, nouns));
       break;
     case 2:
       snprintf(name, sizeof name, "%s for a %s %s", genres[g].name,
@@ -781,7 +854,8 @@ static int gen_social(struct world *w) {
   return 0;
 }
 
-/* --- the catalogue ---------------------------------------------------------- */
+/* --- the catalogue ----------------------------------------------------------
+ */
 
 static void title(struct rng *r, char *out, size_t n) {
   switch (rbelow(r, 5)) {
@@ -833,8 +907,7 @@ static int gen_catalogue(struct world *w) {
       snprintf(name, sizeof name, "%s %s", PICK(r, nouns), PICK(r, nouns));
       break;
     default:
-      snprintf(name, sizeof name, "%s %s", PICK(r, adjectives),
-               PICK(r, nouns));
+      snprintf(name, sizeof name, "%s %s", PICK(r, adjectives), PICK(r, nouns));
     }
     const char *country = PICK(r, countries);
     tsv_int(&ta, w->artist0 + i + 1);
@@ -893,7 +966,7 @@ static int gen_catalogue(struct world *w) {
                "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(t / 100000) / 1296 % 36],
                "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(t / 100000) / 36 % 36],
                "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(t / 100000) % 36],
-               w->alb_year[al] % 100, t % 100000);
+               w -> alb_year[al] % 100, t % 100000);
       tsv_str(&tt, isrc);
       double instr = clamp01(f->instrumental + 0.2 * rnorm(r));
       if (instr < 0.5 && runif(r) < 0.1) {
@@ -964,9 +1037,8 @@ static int gen_catalogue(struct world *w) {
   }
   free(apop);
   free(bpop);
-  if (tsv_close(&ta) || tsv_close(&tag) || tsv_close(&tb) ||
-      tsv_close(&tbg) || tsv_close(&tt) || tsv_close(&tta) ||
-      tsv_close(&ttg))
+  if (tsv_close(&ta) || tsv_close(&tag) || tsv_close(&tb) || tsv_close(&tbg) ||
+      tsv_close(&tt) || tsv_close(&tta) || tsv_close(&ttg))
     return -1;
   printf("  write catalogue       %10lld rows %7.2f s\n",
          ta.rows + tag.rows + tb.rows + tbg.rows + tt.rows + tta.rows +
@@ -990,13 +1062,14 @@ static int gen_catalogue(struct world *w) {
   return 0;
 }
 
-/* --- users ------------------------------------------------------------------ */
+/* --- users ------------------------------------------------------------------
+ */
 
 static const char *const handles[] = {
-    "ava",   "liam",  "noah", "emma",  "mia",   "lucas", "chloe", "jose",
-    "zoe",   "andre", "renee", "soren", "bjorn", "amelie", "mateo", "sofia",
-    "yuki",  "hana",  "kwame", "amara", "ines",  "diego", "lena",  "omar",
-    "nina",  "leo",   "maya",  "felix", "ivy",   "oscar", "aurora", "elliot"};
+    "ava",  "liam",  "noah",  "emma",  "mia",   "lucas",  "chloe",  "jose",
+    "zoe",  "andre", "renee", "soren", "bjorn", "amelie", "mateo",  "sofia",
+    "yuki", "hana",  "kwame", "amara", "ines",  "diego",  "lena",   "omar",
+    "nina", "leo",   "maya",  "felix", "ivy",   "oscar",  "aurora", "elliot"};
 
 static int gen_users(struct world *w, const char *hash) {
   struct rng *r = &w->r;
@@ -1010,8 +1083,7 @@ static int gen_users(struct world *w, const char *hash) {
     char uname[40], email[80], display[96], prefs[256];
     snprintf(uname, sizeof uname, "%s_%ld", PICK(r, handles), u + 1);
     snprintf(email, sizeof email, "%s@generated.invalid", uname);
-    snprintf(display, sizeof display, "%s %s", PICK(r, firsts),
-             PICK(r, lasts));
+    snprintf(display, sizeof display, "%s %s", PICK(r, firsts), PICK(r, lasts));
     tsv_int(&tu, w->user0 + u + 1);
     tsv_str(&tu, uname);
     tsv_str(&tu, email);
@@ -1040,7 +1112,8 @@ static int gen_users(struct world *w, const char *hash) {
   return 0;
 }
 
-/* --- the command ------------------------------------------------------------ */
+/* --- the command ------------------------------------------------------------
+ */
 
 /* parse_count: a decimal number in [0, max]. */
 static bool parse_count(const char *s, long long max, long long *out) {
@@ -1117,7 +1190,7 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
   static const long long small[6] = {200, 500, 1000, 10000, 100000, 100};
   static const char *const names[6] = {"--users",  "--artists", "--albums",
                                        "--tracks", "--listens", "--playlists"};
-  static const long long maxv[6] = {10000000,  10000000,  50000000,
+  static const long long maxv[6] = {10000000,  10000000,   50000000,
                                     100000000, 2000000000, 10000000};
   bool set[6] = {false};
   long long seed = 1;
@@ -1199,8 +1272,7 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
           0 ||
       (w.track0 = max_id(&w, a, "SELECT COALESCE(MAX(id), 0) FROM tracks")) <
           0 ||
-      (w.user0 = max_id(&w, a, "SELECT COALESCE(MAX(id), 0) FROM users")) <
-          0 ||
+      (w.user0 = max_id(&w, a, "SELECT COALESCE(MAX(id), 0) FROM users")) < 0 ||
       (w.playlist0 =
            max_id(&w, a, "SELECT COALESCE(MAX(id), 0) FROM playlists")) < 0) {
     fprintf(stderr, "generate: database error\n");

@@ -199,7 +199,8 @@ static void summary(const struct src *s, const char *what,
          s->lines, s->bad, what, fresh, total);
 }
 
-/* --- the import ------------------------------------------------------------ */
+/* --- the import ------------------------------------------------------------
+ */
 
 struct imp {
   struct db *db;

@@ -87,7 +87,8 @@ static void read_body(struct req *r, FCGX_Stream *in, long body_max) {
  * read them. */
 static char **copy_env(struct arena *a, char **envp) {
   size_t n = 0;
-  while (envp && envp[n]) n++;
+  while (envp && envp[n])
+    n++;
   char **env = arena_alloc(a, (n + 1) * sizeof *env);
   if (!env) return NULL;
   for (size_t i = 0; i < n; i++)
@@ -134,7 +135,9 @@ static void arm(int ms) {
   setitimer(ITIMER_REAL, &t, NULL);
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static void on_alarm(int sig) {
+  (void)sig;
+}
 
 int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
   FCGX_Request fr;

@@ -71,11 +71,21 @@ static const struct jx_field album_fields[] = {
     {.name = "title", .kind = JX_STRING, .min = 1, .max = 255},
     {.name = "artist_id", .kind = JX_INT, .min = 1, .max = 9007199254740992LL},
     {.name = "type", .kind = JX_ENUM, .enums = album_types},
-    {.name = "label", .kind = JX_STRING, .min = 0, .max = 255, .nullable = true},
-    {.name = "release_date", .kind = JX_STRING, .min = 10, .max = 10,
+    {.name = "label",
+     .kind = JX_STRING,
+     .min = 0,
+     .max = 255,
      .nullable = true},
-    {.name = "genres", .kind = JX_STRING_ARRAY, .min = 0,
-     .max = GENRE_PER_OBJECT, .item_max = GENRE_NAME_MAX},
+    {.name = "release_date",
+     .kind = JX_STRING,
+     .min = 10,
+     .max = 10,
+     .nullable = true},
+    {.name = "genres",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = GENRE_PER_OBJECT,
+     .item_max = GENRE_NAME_MAX},
 };
 static const char *const album_special[] = {"external_ids", NULL};
 
@@ -111,8 +121,10 @@ static int write_album_once(struct req *r, long long id) {
   cat_ext_apply(body, &x.ext, &e);
   if (!e.n && jx_has(body, "artist_id")) {
     rc = artist_exists(app.db, a, x.artist_id);
-    if (rc == RC_NOT_FOUND) cat_error(&e, "artist_id", "no such artist");
-    else if (rc) return req_problem(r, rc, NULL);
+    if (rc == RC_NOT_FOUND)
+      cat_error(&e, "artist_id", "no such artist");
+    else if (rc)
+      return req_problem(r, rc, NULL);
   }
   if (e.n) return req_problem_fields(r, &e);
   json_object_object_get_ex(body, "genres", &genres);
@@ -123,8 +135,9 @@ static int write_album_once(struct req *r, long long id) {
   return reply_album(r, x.id, id ? 200 : 201);
 }
 
-
-int h_albums_create(struct req *r) { return cat_write(r, 0, write_album_once, "album"); }
+int h_albums_create(struct req *r) {
+  return cat_write(r, 0, write_album_once, "album");
+}
 
 int h_albums_patch(struct req *r) {
   long long id;
@@ -177,7 +190,8 @@ int h_albums_tracks(struct req *r) {
                         &n);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
-  for (int i = 0; i < n; i++) json_object_array_add(arr, track_json(a, &items[i]));
+  for (int i = 0; i < n; i++)
+    json_object_array_add(arr, track_json(a, &items[i]));
   const char *next = NULL;
   if (n == pg.limit) {
     const struct track *t = &items[n - 1];

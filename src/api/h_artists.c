@@ -62,11 +62,21 @@ int h_artists_get(struct req *r) {
 static const struct jx_field artist_fields[] = {
     {.name = "name", .kind = JX_STRING, .min = 1, .max = 255},
     {.name = "bio", .kind = JX_STRING, .min = 0, .max = 5000, .nullable = true},
-    {.name = "country", .kind = JX_STRING, .min = 2, .max = 2, .nullable = true},
-    {.name = "image_url", .kind = JX_STRING, .min = 9, .max = 2048,
+    {.name = "country",
+     .kind = JX_STRING,
+     .min = 2,
+     .max = 2,
      .nullable = true},
-    {.name = "genres", .kind = JX_STRING_ARRAY, .min = 0,
-     .max = GENRE_PER_OBJECT, .item_max = GENRE_NAME_MAX},
+    {.name = "image_url",
+     .kind = JX_STRING,
+     .min = 9,
+     .max = 2048,
+     .nullable = true},
+    {.name = "genres",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = GENRE_PER_OBJECT,
+     .item_max = GENRE_NAME_MAX},
 };
 static const char *const artist_special[] = {"external_ids", NULL};
 
@@ -74,7 +84,8 @@ static const char *const artist_special[] = {"external_ids", NULL};
 static void apply(json_object *body, struct artist *x, struct jx_errors *e) {
   const char *s;
   if ((s = jx_str(body, "name"))) x->name = s;
-  if (jx_has(body, "bio") || cat_null(body, "bio")) x->bio = jx_str(body, "bio");
+  if (jx_has(body, "bio") || cat_null(body, "bio"))
+    x->bio = jx_str(body, "bio");
   if (cat_null(body, "country")) x->country = NULL;
   if ((s = jx_str(body, "country"))) {
     if (!(s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'))
@@ -117,8 +128,9 @@ static int write_artist_once(struct req *r, long long id) {
   return reply_artist(r, x.id, id ? 200 : 201);
 }
 
-
-int h_artists_create(struct req *r) { return cat_write(r, 0, write_artist_once, "artist"); }
+int h_artists_create(struct req *r) {
+  return cat_write(r, 0, write_artist_once, "artist");
+}
 
 int h_artists_patch(struct req *r) {
   long long id;
@@ -192,7 +204,8 @@ int h_artists_tracks(struct req *r) {
   if (!rc) rc = track_by_artist(app.db, a, id, after, pg.limit, &items, &n);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
-  for (int i = 0; i < n; i++) json_object_array_add(arr, track_json(a, &items[i]));
+  for (int i = 0; i < n; i++)
+    json_object_array_add(arr, track_json(a, &items[i]));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
   return cat_reply_list(r, arr, next);

@@ -136,16 +136,29 @@ static int rotate(struct req *r, const char *refresh, int *status) {
   return 0;
 }
 
-/* --- register -------------------------------------------------------------- */
+/* --- register --------------------------------------------------------------
+ */
 
 static const struct jx_field register_fields[] = {
-    {.name = "username", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "username",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 64},
-    {.name = "email", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "email",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 254},
-    {.name = "password", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = PW_FIELD_MAX},
-    {.name = "display_name", .kind = JX_STRING, .min = 1, .max = 64,
+    {.name = "display_name",
+     .kind = JX_STRING,
+     .min = 1,
+     .max = 64,
      .nullable = true},
 };
 
@@ -198,12 +211,19 @@ int h_auth_register(struct req *r) {
   return req_reply_json(r, 201, jx_own(a, user_json_private(&u)));
 }
 
-/* --- login and the token endpoint ------------------------------------------ */
+/* --- login and the token endpoint ------------------------------------------
+ */
 
 static const struct jx_field login_fields[] = {
-    {.name = "username", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "username",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 254},
-    {.name = "password", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = PW_FIELD_MAX},
 };
 
@@ -284,7 +304,10 @@ int h_auth_token(struct req *r) {
 }
 
 static const struct jx_field refresh_fields[] = {
-    {.name = "refresh_token", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "refresh_token",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 128},
 };
 
@@ -301,7 +324,8 @@ int h_auth_refresh(struct req *r) {
   return st;
 }
 
-/* --- logout ---------------------------------------------------------------- */
+/* --- logout ----------------------------------------------------------------
+ */
 
 int h_auth_logout(struct req *r) {
   const struct tok_claims *c = req_auth(r);
@@ -319,13 +343,13 @@ int h_auth_logout_all(struct req *r) {
   return req_reply_empty(r, 204);
 }
 
-/* --- password change and reset --------------------------------------------- */
+/* --- password change and reset ---------------------------------------------
+ */
 
 /* set_password: check the policy for u, store the new hash and revoke the
  * user's sessions but keep_sid. Replies on failure (returns the status). */
-static int set_password(struct req *r, const struct user *u,
-                        const char *field, const char *password,
-                        long long keep_sid) {
+static int set_password(struct req *r, const struct user *u, const char *field,
+                        const char *password, long long keep_sid) {
   const char *why = NULL;
   if (pw_policy(password, u->username, u->email, &why)) {
     struct jx_errors errs = {.n = 1, .e = {{field, why}}};
@@ -341,9 +365,15 @@ static int set_password(struct req *r, const struct user *u,
 }
 
 static const struct jx_field password_fields[] = {
-    {.name = "current_password", .kind = JX_STRING, .required = true,
-     .min = 1, .max = PW_FIELD_MAX},
-    {.name = "new_password", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "current_password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
+     .max = PW_FIELD_MAX},
+    {.name = "new_password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = PW_FIELD_MAX},
 };
 
@@ -383,12 +413,15 @@ static void send_reset_mail(struct req *r, void *arg) {
       m->username, app.cfg.reset_ttl / 60, m->token, app.cfg.public_url,
       m->token);
   if (mail_send(&app.cfg, m->to, "Reset your Encore password", body))
-    log_msg(LOG_ERROR, "reset mail not sent", "request_id",
-            req_request_id(r), NULL);
+    log_msg(LOG_ERROR, "reset mail not sent", "request_id", req_request_id(r),
+            NULL);
 }
 
 static const struct jx_field forgot_fields[] = {
-    {.name = "email", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "email",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 254},
 };
 
@@ -402,7 +435,8 @@ int h_auth_forgot(struct req *r) {
   char *email = arena_strdup(a, jx_str(body, "email"));
   str_lower_ascii(email);
   if (!user_email_valid(email)) {
-    struct jx_errors errs = {.n = 1, .e = {{"email", "must be an email address"}}};
+    struct jx_errors errs = {.n = 1,
+                             .e = {{"email", "must be an email address"}}};
     return req_problem_fields(r, &errs);
   }
   /* Known or not, the answer is the same; only a known address gets mail,
@@ -430,9 +464,15 @@ int h_auth_forgot(struct req *r) {
 }
 
 static const struct jx_field reset_fields[] = {
-    {.name = "token", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "token",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 128},
-    {.name = "new_password", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "new_password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = PW_FIELD_MAX},
 };
 

@@ -42,7 +42,8 @@ void cat_validate(struct arena *a, json_object *body,
       json_object_object_add(plain, key, json_object_get(val));
   }
   if (jx_validate(a, plain, fields, nf, &e) == 0) return;
-  for (int i = 0; i < e.n; i++) cat_error(errs, e.e[i].field, e.e[i].message);
+  for (int i = 0; i < e.n; i++)
+    cat_error(errs, e.e[i].field, e.e[i].message);
 }
 
 bool cat_null(json_object *body, const char *key) {
@@ -89,8 +90,9 @@ static bool token_ok(const char *s, bool digits_only) {
   if (n < 1 || n > 64) return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    bool ok = (c >= '0' && c <= '9') ||
-              (!digits_only && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')));
+    bool ok =
+        (c >= '0' && c <= '9') ||
+        (!digits_only && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')));
     if (!ok) return false;
   }
   return true;
@@ -128,7 +130,8 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
       if (val && (!str || !token_ok(s, true)))
         msg = "must be 1 to 64 digits, or null";
     } else {
-      cat_error(errs, "external_ids", "unknown member (musicbrainz, spotify, apple_music)");
+      cat_error(errs, "external_ids",
+                "unknown member (musicbrainz, spotify, apple_music)");
       continue;
     }
     if (msg)
@@ -157,7 +160,8 @@ int cat_genre_filter(struct req *r, long long *id) {
 int cat_id_cursor(struct req *r, const char *after, long long *id) {
   *id = 0;
   if (!after) return 0;
-  if (str_parse_i64(after, 1, 9007199254740992LL, id)) return page_bad_cursor(r);
+  if (str_parse_i64(after, 1, 9007199254740992LL, id))
+    return page_bad_cursor(r);
   return 0;
 }
 

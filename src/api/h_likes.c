@@ -52,7 +52,8 @@ int h_likes_list(struct req *r) {
         .n = 1, .e = {{"type", "must be one of track, album, playlist"}}};
     return req_problem_fields(r, &errs);
   }
-  if (pg.after && like_parse_cursor(pg.after, &after_ms, &after_type, &after_id))
+  if (pg.after &&
+      like_parse_cursor(pg.after, &after_ms, &after_type, &after_id))
     return page_bad_cursor(r);
   json_object *items;
   const char *next;

@@ -16,20 +16,28 @@
 #include "model/listen.h"
 #include "model/user.h"
 
-static const char *const sources[] = {"app",         "lastfm", "listenbrainz",
-                                      "spotify",     "apple_music", "import",
-                                      NULL};
+static const char *const sources[] = {
+    "app", "lastfm", "listenbrainz", "spotify", "apple_music", "import", NULL};
 
 static const struct jx_field listen_fields[] = {
     {.name = "track_id", .kind = JX_INT, .min = 1, .max = 1LL << 53},
     {.name = "artist", .kind = JX_STRING, .min = 1, .max = 255},
     {.name = "title", .kind = JX_STRING, .min = 1, .max = 255},
-    {.name = "album", .kind = JX_STRING, .min = 1, .max = 255,
+    {.name = "album",
+     .kind = JX_STRING,
+     .min = 1,
+     .max = 255,
      .nullable = true},
-    {.name = "listened_at", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "listened_at",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 64},
-    {.name = "ms_played", .kind = JX_INT, .min = 0,
-     .max = LISTEN_MS_PLAYED_MAX, .nullable = true},
+    {.name = "ms_played",
+     .kind = JX_INT,
+     .min = 0,
+     .max = LISTEN_MS_PLAYED_MAX,
+     .nullable = true},
     {.name = "source", .kind = JX_ENUM, .enums = sources, .nullable = true},
 };
 #define NFIELDS ((int)(sizeof listen_fields / sizeof listen_fields[0]))
@@ -77,9 +85,12 @@ static void parse_item(struct arena *a, json_object *o, long long now,
 
 static const char *status_name(enum listen_status s) {
   switch (s) {
-  case LISTEN_STORED: return "stored";
-  case LISTEN_DUPLICATE: return "duplicate";
-  default: return "rejected";
+  case LISTEN_STORED:
+    return "stored";
+  case LISTEN_DUPLICATE:
+    return "duplicate";
+  default:
+    return "rejected";
   }
 }
 
@@ -105,8 +116,8 @@ int h_listens_post(struct req *r) {
     json_object_object_foreach(body, key, val) {
       (void)val;
       if (strcmp(key, "listens") && errs.n < JX_MAX_ERRORS)
-        errs.e[errs.n++] = (struct jx_error){arena_strdup(a, key),
-                                             "unknown field"};
+        errs.e[errs.n++] =
+            (struct jx_error){arena_strdup(a, key), "unknown field"};
     }
     if (!json_object_is_type(list, json_type_array))
       errs.e[errs.n++] = (struct jx_error){"listens", "must be an array"};

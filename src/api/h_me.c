@@ -21,8 +21,8 @@
 static int reply_me(struct req *r) {
   const char *text;
   size_t len;
-  int rc = user_me_text(app.db, app.kv, req_arena(r), req_user_id(r), &text,
-                        &len);
+  int rc =
+      user_me_text(app.db, app.kv, req_arena(r), req_user_id(r), &text, &len);
   if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_etag(r, text, len);
@@ -38,7 +38,10 @@ int h_me_get(struct req *r) {
 static const struct jx_field patch_fields[] = {
     {.name = "display_name", .kind = JX_STRING, .min = 1, .max = 64},
     {.name = "bio", .kind = JX_STRING, .min = 0, .max = 500},
-    {.name = "avatar_url", .kind = JX_STRING, .min = 9, .max = 2048,
+    {.name = "avatar_url",
+     .kind = JX_STRING,
+     .min = 9,
+     .max = 2048,
      .nullable = true},
 };
 
@@ -71,7 +74,10 @@ int h_me_patch(struct req *r) {
 }
 
 static const struct jx_field delete_fields[] = {
-    {.name = "password", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "password",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 4096},
 };
 
@@ -121,10 +127,16 @@ static const char *const visibilities[] = {"public", "followers", "private",
                                            NULL};
 
 static const struct jx_field prefs_fields[] = {
-    {.name = "favourite_genres", .kind = JX_STRING_ARRAY, .min = 0, .max = 50,
+    {.name = "favourite_genres",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = 50,
      .item_max = 64},
-    {.name = "favourite_artists", .kind = JX_STRING_ARRAY, .min = 0,
-     .max = 100, .item_max = 128},
+    {.name = "favourite_artists",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = 100,
+     .item_max = 128},
     {.name = "explicit_content", .kind = JX_BOOL},
     {.name = "language", .kind = JX_STRING, .min = 2, .max = 35},
     {.name = "history_visibility", .kind = JX_ENUM, .enums = visibilities},
@@ -134,13 +146,15 @@ static const struct jx_field prefs_fields[] = {
  * letters or digits. */
 static bool language_ok(const char *s) {
   size_t n = 0;
-  while (isalpha((unsigned char)s[n])) n++;
+  while (isalpha((unsigned char)s[n]))
+    n++;
   if (n < 2 || n > 3) return false;
   s += n;
   while (*s == '-') {
     s++;
     n = 0;
-    while (isalnum((unsigned char)s[n])) n++;
+    while (isalnum((unsigned char)s[n]))
+      n++;
     if (n < 1 || n > 8) return false;
     s += n;
   }
@@ -162,7 +176,8 @@ int h_me_prefs_put(struct req *r) {
   if (!p.history_visibility) p.history_visibility = "public";
   if (!language_ok(p.language)) {
     struct jx_errors errs = {
-        .n = 1, .e = {{"language", "must be a language tag such as en or pt-BR"}}};
+        .n = 1,
+        .e = {{"language", "must be a language tag such as en or pt-BR"}}};
     return req_problem_fields(r, &errs);
   }
   json_object *g = NULL, *ar = NULL;

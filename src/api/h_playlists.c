@@ -36,13 +36,13 @@ static int path_id(struct req *r, long long *id) {
 static int fail(struct req *r, int rc) {
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such playlist");
   if (rc == RC_FORBIDDEN)
-    return req_problem(r, rc, "your access to this playlist does not allow this");
+    return req_problem(r, rc,
+                       "your access to this playlist does not allow this");
   return req_problem(r, rc, NULL);
 }
 
 static void set_etag(struct req *r, long long snapshot) {
-  req_set_header(r, "ETag",
-                 arena_printf(req_arena(r), "\"%lld\"", snapshot));
+  req_set_header(r, "ETag", arena_printf(req_arena(r), "\"%lld\"", snapshot));
 }
 
 static int field_error(struct req *r, const char *field, const char *msg) {
@@ -58,8 +58,7 @@ static long long parse_snapshot(const char *s, size_t n) {
   if (n == 0 || n >= sizeof buf) return -1;
   memcpy(buf, s, n);
   buf[n] = '\0';
-  if (buf[0] == '0' || str_parse_i64(buf, 1, (long long)1 << 62, &v))
-    return -1;
+  if (buf[0] == '0' || str_parse_i64(buf, 1, (long long)1 << 62, &v)) return -1;
   return v;
 }
 
@@ -70,10 +69,13 @@ static long long precondition(struct req *r, json_object *body) {
   long long want = 0;
   const char *im = req_header(r, "If-Match");
   if (im) {
-    while (*im == ' ' || *im == '\t') im++;
+    while (*im == ' ' || *im == '\t')
+      im++;
     size_t n = strlen(im);
-    while (n && (im[n - 1] == ' ' || im[n - 1] == '\t')) n--;
-    if (n == 1 && im[0] == '*') want = 0;
+    while (n && (im[n - 1] == ' ' || im[n - 1] == '\t'))
+      n--;
+    if (n == 1 && im[0] == '*')
+      want = 0;
     else if (n >= 3 && im[0] == '"' && im[n - 1] == '"')
       want = parse_snapshot(im + 1, n - 2);
     else
@@ -96,14 +98,13 @@ static int edit_done(struct req *r, int rc, long long snapshot,
     char s[24];
     snprintf(s, sizeof s, "%lld", snapshot);
     return req_problem_ext(
-        r, rc, "the playlist changed since the snapshot given",
-        "snapshot_id", jx_own(req_arena(r), json_object_new_string(s)));
+        r, rc, "the playlist changed since the snapshot given", "snapshot_id",
+        jx_own(req_arena(r), json_object_new_string(s)));
   }
   if (rc == RC_INVALID && err && err->field) {
-    const char *f = err->index >= 0
-                        ? arena_printf(req_arena(r), "%s[%lld]", err->field,
-                                       err->index)
-                        : err->field;
+    const char *f = err->index >= 0 ? arena_printf(req_arena(r), "%s[%lld]",
+                                                   err->field, err->index)
+                                    : err->field;
     return field_error(r, f, err->message);
   }
   if (rc) return fail(r, rc);
@@ -139,8 +140,10 @@ static int split(struct req *r, json_object *body, const struct jx_field *f,
     return jx_validate(a, body, f, nf, errs) ? RC_INVALID : 0;
   json_object *rest = jx_own(a, json_object_new_object());
   json_object_object_foreach(body, k, v) {
-    if (key && strcmp(k, key) == 0) *arr = v;
-    else json_object_object_add(rest, k, json_object_get(v));
+    if (key && strcmp(k, key) == 0)
+      *arr = v;
+    else
+      json_object_object_add(rest, k, json_object_get(v));
   }
   return jx_validate(a, rest, f, nf, errs) ? RC_INVALID : 0;
 }
@@ -154,7 +157,8 @@ static void int_array(struct arena *a, json_object *arr, const char *key,
   *n = 0;
   if (!arr || !json_object_is_type(arr, json_type_array)) {
     if (errs->n < JX_MAX_ERRORS)
-      errs->e[errs->n++] = (struct jx_error){key, "must be an array of integers"};
+      errs->e[errs->n++] =
+          (struct jx_error){key, "must be an array of integers"};
     return;
   }
   size_t len = json_object_array_length(arr);
@@ -169,7 +173,8 @@ static void int_array(struct arena *a, json_object *arr, const char *key,
   for (size_t i = 0; i < len; i++) {
     json_object *x = json_object_array_get_idx(arr, i);
     long long y = 0;
-    if (x && json_object_is_type(x, json_type_int)) y = json_object_get_int64(x);
+    if (x && json_object_is_type(x, json_type_int))
+      y = json_object_get_int64(x);
     if (!x || !json_object_is_type(x, json_type_int) || y < min || y > max) {
       if (errs->n < JX_MAX_ERRORS)
         errs->e[errs->n++] = (struct jx_error){
@@ -187,9 +192,14 @@ static void int_array(struct arena *a, json_object *arr, const char *key,
  * Playlists */
 
 static const struct jx_field create_fields[] = {
-    {.name = "name", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "name",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = PLAYLIST_NAME_MAX},
-    {.name = "description", .kind = JX_STRING, .min = 0,
+    {.name = "description",
+     .kind = JX_STRING,
+     .min = 0,
      .max = PLAYLIST_DESC_MAX},
     {.name = "visibility", .kind = JX_ENUM, .enums = visibilities},
     {.name = "collaborative", .kind = JX_BOOL},
@@ -220,7 +230,9 @@ int h_playlists_get(struct req *r) {
 
 static const struct jx_field patch_fields[] = {
     {.name = "name", .kind = JX_STRING, .min = 1, .max = PLAYLIST_NAME_MAX},
-    {.name = "description", .kind = JX_STRING, .min = 0,
+    {.name = "description",
+     .kind = JX_STRING,
+     .min = 0,
      .max = PLAYLIST_DESC_MAX},
     {.name = "visibility", .kind = JX_ENUM, .enums = visibilities},
     {.name = "collaborative", .kind = JX_BOOL},
@@ -396,8 +408,7 @@ static int track_page(struct req *r, long long id, const struct page *pg,
                       json_object **out) {
   struct arena *a = req_arena(r);
   long long after = -1, next;
-  if (pg->after &&
-      str_parse_i64(pg->after, 0, PLAYLIST_MAX_TRACKS - 1, &after))
+  if (pg->after && str_parse_i64(pg->after, 0, PLAYLIST_MAX_TRACKS - 1, &after))
     return RC_BAD_REQUEST;
   json_object *items = json_object_new_array();
   int rc = playlist_tracks(app.db, a, id, after, pg->limit, items, &next);
@@ -438,8 +449,7 @@ int h_playlists_tracks(struct req *r) {
 }
 
 static const struct jx_field add_fields[] = {
-    {.name = "position", .kind = JX_INT, .min = 0,
-     .max = PLAYLIST_MAX_TRACKS},
+    {.name = "position", .kind = JX_INT, .min = 0, .max = PLAYLIST_MAX_TRACKS},
     {.name = "snapshot_id", .kind = JX_STRING, .min = 1, .max = 20},
 };
 
@@ -457,15 +467,19 @@ int h_playlists_tracks_add(struct req *r) {
               &ids, &n, &errs);
   if (errs.n) return req_problem_fields(r, &errs);
   int rc = playlist_add(app.db, app.kv, req_arena(r), id, req_user_id(r), ids,
-                        n, jx_int(body, "position", -1),
-                        precondition(r, body), &snap, &err);
+                        n, jx_int(body, "position", -1), precondition(r, body),
+                        &snap, &err);
   return edit_done(r, rc, snap, &err);
 }
 
 static const struct jx_field remove_fields[] = {
-    {.name = "range_start", .kind = JX_INT, .min = 0,
+    {.name = "range_start",
+     .kind = JX_INT,
+     .min = 0,
      .max = PLAYLIST_MAX_TRACKS - 1},
-    {.name = "range_length", .kind = JX_INT, .min = 1,
+    {.name = "range_length",
+     .kind = JX_INT,
+     .min = 1,
      .max = PLAYLIST_MAX_TRACKS},
     {.name = "snapshot_id", .kind = JX_STRING, .min = 1, .max = 20},
 };
@@ -492,8 +506,8 @@ int h_playlists_tracks_remove(struct req *r) {
   if (range) {
     if (!jx_has(body, "range_start"))
       return field_error(r, "range_start", "required with range_length");
-    rc = playlist_remove_range(app.db, app.kv, req_arena(r), id,
-                               req_user_id(r), jx_int(body, "range_start", 0),
+    rc = playlist_remove_range(app.db, app.kv, req_arena(r), id, req_user_id(r),
+                               jx_int(body, "range_start", 0),
                                jx_int(body, "range_length", 1), expect, &snap,
                                &err);
     return edit_done(r, rc, snap, &err);
@@ -507,21 +521,29 @@ int h_playlists_tracks_remove(struct req *r) {
   memset(seen, 0, PLAYLIST_MAX_TRACKS);
   for (int i = 0; i < n; i++) {
     if (seen[pos[i]])
-      return field_error(
-          r, arena_printf(req_arena(r), "positions[%d]", i), "repeated");
+      return field_error(r, arena_printf(req_arena(r), "positions[%d]", i),
+                         "repeated");
     seen[pos[i]] = 1;
   }
-  rc = playlist_remove(app.db, app.kv, req_arena(r), id, req_user_id(r), pos,
-                       n, expect, &snap, &err);
+  rc = playlist_remove(app.db, app.kv, req_arena(r), id, req_user_id(r), pos, n,
+                       expect, &snap, &err);
   return edit_done(r, rc, snap, &err);
 }
 
 static const struct jx_field move_fields[] = {
-    {.name = "range_start", .kind = JX_INT, .required = true, .min = 0,
+    {.name = "range_start",
+     .kind = JX_INT,
+     .required = true,
+     .min = 0,
      .max = PLAYLIST_MAX_TRACKS - 1},
-    {.name = "range_length", .kind = JX_INT, .min = 1,
+    {.name = "range_length",
+     .kind = JX_INT,
+     .min = 1,
      .max = PLAYLIST_MAX_TRACKS},
-    {.name = "insert_before", .kind = JX_INT, .required = true, .min = 0,
+    {.name = "insert_before",
+     .kind = JX_INT,
+     .required = true,
+     .min = 0,
      .max = PLAYLIST_MAX_TRACKS},
     {.name = "snapshot_id", .kind = JX_STRING, .min = 1, .max = 20},
 };
@@ -534,11 +556,10 @@ int h_playlists_tracks_move(struct req *r) {
   if ((st = path_id(r, &id))) return st;
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, move_fields, 4))) return st;
-  int rc = playlist_move(app.db, app.kv, req_arena(r), id, req_user_id(r),
-                         jx_int(body, "range_start", 0),
-                         jx_int(body, "range_length", 1),
-                         jx_int(body, "insert_before", 0),
-                         precondition(r, body), &snap, &err);
+  int rc = playlist_move(
+      app.db, app.kv, req_arena(r), id, req_user_id(r),
+      jx_int(body, "range_start", 0), jx_int(body, "range_length", 1),
+      jx_int(body, "insert_before", 0), precondition(r, body), &snap, &err);
   return edit_done(r, rc, snap, &err);
 }
 
@@ -585,9 +606,8 @@ int h_playlists_grant_put(struct req *r) {
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, grant_fields, 1))) return st;
   if ((st = grantee(r, &u))) return st;
-  int rc = playlist_grant_put(app.db, app.kv, req_arena(r), id,
-                              req_user_id(r), u.id, jx_str(body, "access"),
-                              &out);
+  int rc = playlist_grant_put(app.db, app.kv, req_arena(r), id, req_user_id(r),
+                              u.id, jx_str(body, "access"), &out);
   if (rc == RC_INVALID)
     return field_error(r, "username", "the owner needs no grant");
   if (rc) return fail(r, rc);
@@ -607,7 +627,9 @@ int h_playlists_grant_delete(struct req *r) {
 }
 
 static const struct jx_field link_fields[] = {
-    {.name = "expires_in", .kind = JX_INT, .min = 1,
+    {.name = "expires_in",
+     .kind = JX_INT,
+     .min = 1,
      .max = PLAYLIST_LINK_TTL_MAX},
 };
 
@@ -626,8 +648,8 @@ int h_playlists_link_create(struct req *r) {
     if ((st = req_validate(r, body, link_fields, 1))) return st;
   }
   int rc = playlist_link_create(app.db, a, id, req_user_id(r),
-                                body ? jx_int(body, "expires_in", 0) : 0,
-                                &link, token, &expires);
+                                body ? jx_int(body, "expires_in", 0) : 0, &link,
+                                token, &expires);
   if (rc) return fail(r, rc);
   json_object *o = jx_own(a, json_object_new_object());
   jx_add_int(o, "id", link);
@@ -635,8 +657,9 @@ int h_playlists_link_create(struct req *r) {
   jx_add_str(o, "url",
              arena_printf(a, "%s/api/v1/shared/%s", app.cfg.public_url, token));
   jx_add_time(o, "expires_at", expires);
-  req_set_header(r, "Location",
-                 arena_printf(a, "/api/v1/playlists/%lld/links/%lld", id, link));
+  req_set_header(
+      r, "Location",
+      arena_printf(a, "/api/v1/playlists/%lld/links/%lld", id, link));
   req_set_header(r, "Cache-Control", "no-store");
   return req_reply_json(r, 201, o);
 }
@@ -663,8 +686,7 @@ int h_playlists_link_revoke(struct req *r) {
   if ((st = path_id(r, &id))) return st;
   if (req_param_id(r, "link_id", &link))
     return req_problem(r, RC_NOT_FOUND, "no such link");
-  int rc = playlist_link_revoke(app.db, req_arena(r), id, req_user_id(r),
-                                link);
+  int rc = playlist_link_revoke(app.db, req_arena(r), id, req_user_id(r), link);
   if (rc == RC_MISS) return req_problem(r, RC_NOT_FOUND, "no such link");
   if (rc) return fail(r, rc);
   return req_reply_empty(r, 204);

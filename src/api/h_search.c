@@ -16,8 +16,8 @@
 #include "core/str.h"
 #include "model/search.h"
 
-#define Q_MAX 200          /* characters of q */
-#define PAGE_TTL 60        /* seconds a result page stays cached */
+#define Q_MAX 200   /* characters of q */
+#define PAGE_TTL 60 /* seconds a result page stays cached */
 #define ID_MAX 9007199254740992LL
 #define DURATION_MAX 86400000LL /* a day, in milliseconds */
 
@@ -62,8 +62,11 @@ static bool int_param(struct req *r, const char *name, long long min,
 int h_search(struct req *r) {
   struct arena *a = req_arena(r);
   struct jx_errors e = {0};
-  struct search_q q = {.genre_id = 0, .dur_min = -1, .dur_max = -1,
-                       .explicit_only = -1, .types = 0xf};
+  struct search_q q = {.genre_id = 0,
+                       .dur_min = -1,
+                       .dur_max = -1,
+                       .explicit_only = -1,
+                       .types = 0xf};
   struct page pg;
   int st;
   if ((st = page_parse(r, &pg))) return st;
@@ -76,18 +79,21 @@ int h_search(struct req *r) {
   char *norm = NULL;
   if (text) {
     size_t n = strlen(text);
-    if (!str_utf8_valid(text, n)) err(&e, "q", "must be UTF-8 text");
+    if (!str_utf8_valid(text, n))
+      err(&e, "q", "must be UTF-8 text");
     else if (search_chars(text) > Q_MAX)
       err(&e, "q", "must be at most 200 characters");
     else if ((norm = arena_alloc(a, n + 1)))
       q.nwords = search_split(text, norm, n + 1, q.words, SEARCH_QWORDS);
-    else return req_problem(r, RC_NOMEM, NULL);
+    else
+      return req_problem(r, RC_NOMEM, NULL);
   }
 
   const char *types = req_query(r, "type");
   if (types && !parse_types(types, &q.types))
-    err(&e, "type", "must be a comma-separated list of track, artist, "
-                    "album, playlist");
+    err(&e, "type",
+        "must be a comma-separated list of track, artist, "
+        "album, playlist");
 
   const char *genre = req_query(r, "genre");
   if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
@@ -112,9 +118,12 @@ int h_search(struct req *r) {
 
   const char *ex = req_query(r, "explicit");
   if (ex) {
-    if (!strcmp(ex, "true")) q.explicit_only = 1;
-    else if (!strcmp(ex, "false")) q.explicit_only = 0;
-    else err(&e, "explicit", "must be true or false");
+    if (!strcmp(ex, "true"))
+      q.explicit_only = 1;
+    else if (!strcmp(ex, "false"))
+      q.explicit_only = 0;
+    else
+      err(&e, "explicit", "must be true or false");
   }
 
   const char *sort = req_query(r, "sort");
@@ -123,9 +132,11 @@ int h_search(struct req *r) {
     for (int i = 0; i < 5; i++)
       if (!strcmp(sort, sorts[i])) k = i;
     if (k < 0)
-      err(&e, "sort", "must be relevance, popularity, release_date, title "
-                      "or duration");
-    else q.sort = (enum search_sort)k;
+      err(&e, "sort",
+          "must be relevance, popularity, release_date, title "
+          "or duration");
+    else
+      q.sort = (enum search_sort)k;
   }
   /* Defaults: best first for relevance, popularity and dates; A to Z and
    * shortest first for titles and durations. */
@@ -133,9 +144,12 @@ int h_search(struct req *r) {
            q.sort == SEARCH_RELEASE_DATE;
   const char *order = req_query(r, "order");
   if (order) {
-    if (!strcmp(order, "asc")) q.desc = false;
-    else if (!strcmp(order, "desc")) q.desc = true;
-    else err(&e, "order", "must be asc or desc");
+    if (!strcmp(order, "asc"))
+      q.desc = false;
+    else if (!strcmp(order, "desc"))
+      q.desc = true;
+    else
+      err(&e, "order", "must be asc or desc");
   }
 
   bool filters = genre || q.year_from || q.year_to || q.dur_min >= 0 ||
@@ -150,10 +164,10 @@ int h_search(struct req *r) {
   sbuf_init(&ck, a);
   for (int i = 0; i < q.nwords; i++)
     sbuf_printf(&ck, "%s%s", i ? " " : "", q.words[i]);
-  sbuf_printf(&ck, "|%d|%u|%s|%d|%d|%lld|%lld|%d|%lld|%d|%d|%d|%s|%lld",
-              has_q, q.types, genre ? genre : "", q.year_from, q.year_to,
-              q.dur_min, q.dur_max, q.explicit_only, q.artist_id, q.sort,
-              q.desc, q.limit, q.after ? q.after : "",
+  sbuf_printf(&ck, "|%d|%u|%s|%d|%d|%lld|%lld|%d|%lld|%d|%d|%d|%s|%lld", has_q,
+              q.types, genre ? genre : "", q.year_from, q.year_to, q.dur_min,
+              q.dur_max, q.explicit_only, q.artist_id, q.sort, q.desc, q.limit,
+              q.after ? q.after : "",
               (q.types & (1u << SEARCH_PLAYLIST)) ? q.viewer : 0);
   if (ck.oom) return req_problem(r, RC_NOMEM, NULL);
   unsigned char dg[32];

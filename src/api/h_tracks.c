@@ -36,7 +36,8 @@ int h_tracks_list(struct req *r) {
     if (rc) return req_problem(r, rc, NULL);
   }
   json_object *arr = json_object_new_array();
-  for (int i = 0; i < n; i++) json_object_array_add(arr, track_json(a, &items[i]));
+  for (int i = 0; i < n; i++)
+    json_object_array_add(arr, track_json(a, &items[i]));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
   return cat_reply_list(r, arr, next);
@@ -63,15 +64,27 @@ int h_tracks_get(struct req *r) {
 
 static const struct jx_field track_fields[] = {
     {.name = "title", .kind = JX_STRING, .min = 1, .max = 255},
-    {.name = "album_id", .kind = JX_INT, .min = 1, .max = 9007199254740992LL,
+    {.name = "album_id",
+     .kind = JX_INT,
+     .min = 1,
+     .max = 9007199254740992LL,
      .nullable = true},
     {.name = "disc_number", .kind = JX_INT, .min = 1, .max = 999},
-    {.name = "track_number", .kind = JX_INT, .min = 1, .max = 9999,
+    {.name = "track_number",
+     .kind = JX_INT,
+     .min = 1,
+     .max = 9999,
      .nullable = true},
     {.name = "duration_ms", .kind = JX_INT, .min = 1, .max = 86400000},
-    {.name = "genres", .kind = JX_STRING_ARRAY, .min = 0,
-     .max = GENRE_PER_OBJECT, .item_max = GENRE_NAME_MAX},
-    {.name = "release_date", .kind = JX_STRING, .min = 10, .max = 10,
+    {.name = "genres",
+     .kind = JX_STRING_ARRAY,
+     .min = 0,
+     .max = GENRE_PER_OBJECT,
+     .item_max = GENRE_NAME_MAX},
+    {.name = "release_date",
+     .kind = JX_STRING,
+     .min = 10,
+     .max = 10,
      .nullable = true},
     {.name = "explicit", .kind = JX_BOOL},
     {.name = "isrc", .kind = JX_STRING, .min = 12, .max = 12, .nullable = true},
@@ -118,8 +131,7 @@ static int parse_artists(struct req *r, json_object *body,
     json_object_object_foreach(it, key, val) {
       if (strcmp(key, "id") == 0 && val &&
           json_object_is_type(val, json_type_int) &&
-          (id = json_object_get_int64(val)) >= 1 &&
-          id <= 9007199254740992LL)
+          (id = json_object_get_int64(val)) >= 1 && id <= 9007199254740992LL)
         continue;
       if (strcmp(key, "role") == 0 && val &&
           json_object_is_type(val, json_type_string) &&
@@ -164,7 +176,8 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
   json_object *f;
   if (!json_object_object_get_ex(body, "audio_features", &f)) return;
   if (!f) {
-    for (int i = 0; i < TRACK_NFEAT; i++) x->feat[i] = NULL;
+    for (int i = 0; i < TRACK_NFEAT; i++)
+      x->feat[i] = NULL;
     return;
   }
   if (!json_object_is_type(f, json_type_object)) {
@@ -173,7 +186,8 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
   }
   json_object_object_foreach(f, key, val) {
     int i = 0;
-    while (i < TRACK_NFEAT && strcmp(track_features[i], key) != 0) i++;
+    while (i < TRACK_NFEAT && strcmp(track_features[i], key) != 0)
+      i++;
     if (i == TRACK_NFEAT) {
       cat_error(e, "audio_features", "unknown member");
       continue;
@@ -191,7 +205,8 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
     }
     v = json_object_get_double(val);
     if (!(v >= 0 && v <= max)) {
-      cat_error(e, field, i == 0 ? "must be from 0 to 300" : "must be from 0 to 1");
+      cat_error(e, field,
+                i == 0 ? "must be from 0 to 300" : "must be from 0 to 1");
       continue;
     }
     x->feat[i] = arena_printf(req_arena(r), "%.6g", v);
@@ -214,7 +229,8 @@ static int write_track_once(struct req *r, long long id) {
     if (rc) return req_problem(r, rc, NULL);
   } else {
     if (!jx_has(body, "title")) cat_error(&e, "title", "is required");
-    if (!jx_has(body, "duration_ms")) cat_error(&e, "duration_ms", "is required");
+    if (!jx_has(body, "duration_ms"))
+      cat_error(&e, "duration_ms", "is required");
     if (!jx_has(body, "artists")) cat_error(&e, "artists", "is required");
   }
   long long old_album = x.album_id;
@@ -247,8 +263,10 @@ static int write_track_once(struct req *r, long long id) {
   if (x.album_id && x.album_id != old_album) {
     struct album al;
     rc = album_get(app.db, a, x.album_id, &al);
-    if (rc == RC_NOT_FOUND) cat_error(&e, "album_id", "no such album");
-    else if (rc) return req_problem(r, rc, NULL);
+    if (rc == RC_NOT_FOUND)
+      cat_error(&e, "album_id", "no such album");
+    else if (rc)
+      return req_problem(r, rc, NULL);
   }
   if (e.n) return req_problem_fields(r, &e);
   json_object_object_get_ex(body, "genres", &genres);
@@ -259,8 +277,9 @@ static int write_track_once(struct req *r, long long id) {
   return reply_track(r, x.id, id ? 200 : 201);
 }
 
-
-int h_tracks_create(struct req *r) { return cat_write(r, 0, write_track_once, "track"); }
+int h_tracks_create(struct req *r) {
+  return cat_write(r, 0, write_track_once, "track");
+}
 
 int h_tracks_patch(struct req *r) {
   long long id;
@@ -300,7 +319,8 @@ static bool lrc_line_ok(const char *s, size_t n) {
   if (s[0] != '[') return false;
   if (n >= 3 && s[1] >= 'a' && s[1] <= 'z') { /* ID tag */
     size_t i = 1;
-    while (i < n && s[i] >= 'a' && s[i] <= 'z') i++;
+    while (i < n && s[i] >= 'a' && s[i] <= 'z')
+      i++;
     return i < n && s[i] == ':' && s[n - 1] == ']';
   }
   size_t i = 0;
@@ -326,9 +346,16 @@ static bool lrc_line_ok(const char *s, size_t n) {
 }
 
 static const struct jx_field lyrics_fields[] = {
-    {.name = "plain", .kind = JX_STRING, .required = true, .min = 1,
-     .max = LYRICS_MAX, .nullable = true},
-    {.name = "lrc", .kind = JX_STRING, .min = 1, .max = LYRICS_MAX,
+    {.name = "plain",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
+     .max = LYRICS_MAX,
+     .nullable = true},
+    {.name = "lrc",
+     .kind = JX_STRING,
+     .min = 1,
+     .max = LYRICS_MAX,
      .nullable = true},
 };
 
@@ -349,10 +376,11 @@ int h_tracks_lyrics_put(struct req *r) {
     size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
     if (!lrc_line_ok(p, m)) {
       int no = 1;
-      for (const char *q = lrc; q < p; q++) no += *q == '\n';
-      cat_error(&e, "lrc",
-                arena_printf(a, "line %d is not [mm:ss.xx]text or an [id:tag]",
-                             no));
+      for (const char *q = lrc; q < p; q++)
+        no += *q == '\n';
+      cat_error(
+          &e, "lrc",
+          arena_printf(a, "line %d is not [mm:ss.xx]text or an [id:tag]", no));
     }
     p += n;
     if (*p) p++;

@@ -122,8 +122,7 @@ static int reap(void) {
       if (current && !clean) {
         char code[32];
         snprintf(code, sizeof code, "%d",
-                 WIFSIGNALED(status) ? -WTERMSIG(status)
-                                     : WEXITSTATUS(status));
+                 WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status));
         log_msg(LOG_ERROR, "worker died; replacing it", "status", code, NULL);
         if (time(NULL) - workers[i].started < 1) fast_crashes++;
       }
@@ -176,8 +175,10 @@ int main(int argc, char **argv) {
   const char *conf = NULL;
   int opt, want_workers = 0;
   while ((opt = getopt(argc, argv, "c:w:h")) != -1) {
-    if (opt == 'c') conf = optarg;
-    else if (opt == 'w') want_workers = atoi(optarg);
+    if (opt == 'c')
+      conf = optarg;
+    else if (opt == 'w')
+      want_workers = atoi(optarg);
     else {
       usage();
       return opt == 'h' ? 0 : 2;
@@ -250,7 +251,8 @@ int main(int argc, char **argv) {
   for (;;) {
     reap();
     int left = 0;
-    for (int i = 0; i < MAX_WORKERS * 2; i++) left += workers[i].pid != 0;
+    for (int i = 0; i < MAX_WORKERS * 2; i++)
+      left += workers[i].pid != 0;
     if (!left) break;
     if (time(NULL) >= deadline) {
       signal_gen(generation, SIGKILL, false);

@@ -29,9 +29,15 @@ void req_init(struct req *r, struct arena *a, char **env) {
   r->head = strcmp(r->method, "HEAD") == 0;
 }
 
-struct arena *req_arena(struct req *r) { return r->a; }
-const char *req_method(struct req *r) { return r->method; }
-const char *req_path(struct req *r) { return r->path; }
+struct arena *req_arena(struct req *r) {
+  return r->a;
+}
+const char *req_method(struct req *r) {
+  return r->method;
+}
+const char *req_path(struct req *r) {
+  return r->path;
+}
 
 const char *req_env(struct req *r, const char *name) {
   size_t n = strlen(name);
@@ -94,7 +100,9 @@ const char *req_request_id(struct req *r) {
 const struct tok_claims *req_auth(struct req *r) {
   return r->authed ? &r->claims : NULL;
 }
-long long req_user_id(struct req *r) { return r->authed ? r->claims.sub : 0; }
+long long req_user_id(struct req *r) {
+  return r->authed ? r->claims.sub : 0;
+}
 
 const char *req_auth_profile(struct req *r, size_t *len) {
   *len = r->profile_len;
@@ -143,10 +151,12 @@ int req_parse_pairs(struct arena *a, const char *s, size_t n,
   size_t i = 0;
   while (i < n) {
     size_t end = i;
-    while (end < n && s[end] != '&') end++;
+    while (end < n && s[end] != '&')
+      end++;
     if (end > i) {
       size_t eq = i;
-      while (eq < end && s[eq] != '=') eq++;
+      while (eq < end && s[eq] != '=')
+        eq++;
       if (count == max) return RC_BAD_REQUEST;
       char *k = form_decode(a, s + i, eq - i);
       char *v = eq < end ? form_decode(a, s + eq + 1, end - eq - 1)
@@ -176,10 +186,12 @@ static bool media_is(struct req *r, const char *type) {
   const char *ct = req_header(r, "Content-Type");
   size_t n = strlen(type);
   if (!ct) return false;
-  while (*ct == ' ') ct++;
+  while (*ct == ' ')
+    ct++;
   if (strncasecmp(ct, type, n) != 0) return false;
   ct += n;
-  while (*ct == ' ') ct++;
+  while (*ct == ' ')
+    ct++;
   return *ct == '\0' || *ct == ';';
 }
 
@@ -214,7 +226,9 @@ void req_retry_after(struct req *r, int seconds) {
   r->retry_after = seconds > 0 ? seconds : 1;
 }
 
-void req_set_error(struct req *r, const char *why) { r->error = why; }
+void req_set_error(struct req *r, const char *why) {
+  r->error = why;
+}
 
 void req_after(struct req *r, void (*fn)(struct req *, void *), void *arg) {
   if (r->nafter == REQ_MAX_AFTER) return;
@@ -224,7 +238,8 @@ void req_after(struct req *r, void (*fn)(struct req *, void *), void *arg) {
 }
 
 void req_run_after(struct req *r) {
-  for (int i = 0; i < r->nafter; i++) r->after[i].fn(r, r->after[i].arg);
+  for (int i = 0; i < r->nafter; i++)
+    r->after[i].fn(r, r->after[i].arg);
   r->nafter = 0;
 }
 
@@ -256,8 +271,8 @@ static int problem(struct req *r, int rc, const char *detail,
   int status = rc_http(rc);
   json_object *o = jx_own(r->a, json_object_new_object());
   if (!o) return req_reply_text(r, 500, NULL, NULL, 0);
-  jx_add_str(o, "type", arena_printf(r->a, "urn:encore:problem:%s",
-                                     rc_slug(rc)));
+  jx_add_str(o, "type",
+             arena_printf(r->a, "urn:encore:problem:%s", rc_slug(rc)));
   jx_add_str(o, "title", rc_title(rc));
   jx_add_int(o, "status", status);
   if (detail) jx_add_str(o, "detail", detail);
@@ -281,7 +296,8 @@ static int problem(struct req *r, int rc, const char *detail,
   if (status == 429 || status == 503) {
     char s[16];
     snprintf(s, sizeof s, "%d", r->retry_after > 0 ? r->retry_after : 1);
-    if (status == 429 || r->retry_after > 0) req_set_header(r, "Retry-After", s);
+    if (status == 429 || r->retry_after > 0)
+      req_set_header(r, "Retry-After", s);
   }
   if (status >= 500 && !r->error) r->error = rc_name(rc);
   size_t len = 0;
@@ -328,24 +344,42 @@ int req_validate(struct req *r, json_object *obj, const struct jx_field *f,
 
 static const char *reason(int status) {
   switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 204: return "No Content";
-  case 304: return "Not Modified";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 412: return "Precondition Failed";
-  case 413: return "Content Too Large";
-  case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Content";
-  case 429: return "Too Many Requests";
-  case 503: return "Service Unavailable";
-  default: return status >= 500 ? "Internal Server Error" : "Status";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 304:
+    return "Not Modified";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 412:
+    return "Precondition Failed";
+  case 413:
+    return "Content Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 422:
+    return "Unprocessable Content";
+  case 429:
+    return "Too Many Requests";
+  case 503:
+    return "Service Unavailable";
+  default:
+    return status >= 500 ? "Internal Server Error" : "Status";
   }
 }
 

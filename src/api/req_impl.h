@@ -46,7 +46,7 @@ struct req {
   /* Outgoing. */
   int status;
   bool replied;
-  bool head; /* HEAD request: headers only */
+  bool head;           /* HEAD request: headers only */
   struct sbuf headers; /* extra "Name: value\r\n" lines */
   const char *ctype;
   const char *resp;

@@ -45,7 +45,8 @@ static const char *bearer(struct req *r) {
   const char *h = req_header(r, "Authorization");
   if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
   h += 7;
-  while (*h == ' ') h++;
+  while (*h == ' ')
+    h++;
   return *h ? h : NULL;
 }
 
@@ -84,8 +85,7 @@ static int check_role(struct req *r, bool editor_ok) {
   int rc = user_role(app.db, r->a, r->claims.sub, &role);
   if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
   if (rc) return req_problem(r, rc, NULL);
-  if (strcmp(role, "admin") == 0 ||
-      (editor_ok && strcmp(role, "editor") == 0))
+  if (strcmp(role, "admin") == 0 || (editor_ok && strcmp(role, "editor") == 0))
     return 0;
   return req_problem(r, RC_FORBIDDEN,
                      editor_ok ? "this endpoint is for editors"
@@ -111,8 +111,8 @@ int router_dispatch(struct req *r) {
                                     "%s%s", allow_len ? ", " : "", rt->method);
     if (strcmp(rt->method, "GET") == 0 && !strstr(allow, "HEAD") &&
         allow_len + 16 < sizeof allow)
-      allow_len += (size_t)snprintf(allow + allow_len,
-                                    sizeof allow - allow_len, ", HEAD");
+      allow_len += (size_t)snprintf(allow + allow_len, sizeof allow - allow_len,
+                                    ", HEAD");
   }
   if (!hit) {
     r->nparams = 0;
@@ -126,9 +126,9 @@ int router_dispatch(struct req *r) {
   r->route = hit->pattern;
   r->nolog = (hit->flags & R_NOLOG) != 0;
   if (r->body_too_large)
-    return req_problem(r, RC_TOO_LARGE,
-                       arena_printf(r->a, "the body is over %ld bytes",
-                                    app.cfg.body_max));
+    return req_problem(
+        r, RC_TOO_LARGE,
+        arena_printf(r->a, "the body is over %ld bytes", app.cfg.body_max));
   if (req_parse_query(r))
     return req_problem(r, RC_BAD_REQUEST, "the query string is malformed");
   int st;

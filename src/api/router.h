@@ -6,10 +6,10 @@
 struct req;
 
 enum route_flag {
-  R_AUTH = 1 << 0,  /* valid access token required (401 otherwise) */
-  R_ADMIN = 1 << 1, /* role admin required (403), implies R_AUTH */
-  R_NOLOG = 1 << 2, /* no access line (health probes) */
-  R_EDITOR = 1 << 3, /* role editor or admin required (403), implies R_AUTH */
+  R_AUTH = 1 << 0,    /* valid access token required (401 otherwise) */
+  R_ADMIN = 1 << 1,   /* role admin required (403), implies R_AUTH */
+  R_NOLOG = 1 << 2,   /* no access line (health probes) */
+  R_EDITOR = 1 << 3,  /* role editor or admin required (403), implies R_AUTH */
   R_OPTAUTH = 1 << 4, /* a token is optional; when given it must be valid */
 };
 

@@ -1,6 +1,7 @@
 /* arena: a per-request bump allocator with cleanups, reset after each response.
- * Everything allocated from an arena lives until arena_reset/arena_free; library
- * objects (json-c roots, result sets) are handed to the arena with arena_defer. */
+ * Everything allocated from an arena lives until arena_reset/arena_free;
+ * library objects (json-c roots, result sets) are handed to the arena with
+ * arena_defer. */
 #ifndef ENCORE_ARENA_H
 #define ENCORE_ARENA_H
 
@@ -11,7 +12,8 @@ struct arena;
 /* arena_new: an empty arena whose first block holds `hint` bytes (0: 16 KiB).
  * NULL when out of memory. */
 struct arena *arena_new(size_t hint);
-/* arena_alloc: `n` bytes aligned to 16, zeroed. NULL only when out of memory. */
+/* arena_alloc: `n` bytes aligned to 16, zeroed. NULL only when out of memory.
+ */
 void *arena_alloc(struct arena *a, size_t n);
 /* arena_strndup: a NUL-terminated copy of the first n bytes of s. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);

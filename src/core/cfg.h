@@ -8,38 +8,39 @@
 
 /* Every setting, with its default. Keys are the field names. */
 struct cfg {
-  char *socket;          /* FastCGI unix socket path ("run/encore-api.sock") */
-  int socket_mode;       /* octal in the file, e.g. 0660 */
-  int workers;           /* number of worker processes (default 4) */
-  char *pid_file;        /* master pid file, "" for none */
-  char *log_file;        /* "-" for stderr */
-  char *log_level;       /* debug|info|warn|error */
-  char *db_socket;       /* MariaDB unix socket; empty: TCP */
-  char *db_host;         /* default 127.0.0.1 */
-  int db_port;           /* default 3306 */
-  char *db_name;         /* default "encore" */
-  char *db_user;         /* default "encore" */
-  char *db_password;     /* secret; default "" */
-  char *kv_servers;      /* memcached: "/path.sock" or "host:port[,host:port]" */
-  char *secrets_file;    /* where generated secrets live ("secrets.conf") */
-  char *jwt_secret;      /* secret; base64url of 32+ random bytes, generated */
-  char *jwt_issuer;      /* default "encore" */
-  char *jwt_audience;    /* default "encore-api" */
-  int access_ttl;        /* seconds, default 900 */
-  int refresh_ttl;       /* seconds, default 2592000 (30 days) */
-  int reset_ttl;         /* seconds, default 1800 */
-  long body_max;         /* bytes, default 1048576 */
-  char *public_url;      /* base URL used in mailed links */
-  char *smtp_url;        /* "smtp://127.0.0.1:2525"; empty: mail is logged, not sent */
+  char *socket;       /* FastCGI unix socket path ("run/encore-api.sock") */
+  int socket_mode;    /* octal in the file, e.g. 0660 */
+  int workers;        /* number of worker processes (default 4) */
+  char *pid_file;     /* master pid file, "" for none */
+  char *log_file;     /* "-" for stderr */
+  char *log_level;    /* debug|info|warn|error */
+  char *db_socket;    /* MariaDB unix socket; empty: TCP */
+  char *db_host;      /* default 127.0.0.1 */
+  int db_port;        /* default 3306 */
+  char *db_name;      /* default "encore" */
+  char *db_user;      /* default "encore" */
+  char *db_password;  /* secret; default "" */
+  char *kv_servers;   /* memcached: "/path.sock" or "host:port[,host:port]" */
+  char *secrets_file; /* where generated secrets live ("secrets.conf") */
+  char *jwt_secret;   /* secret; base64url of 32+ random bytes, generated */
+  char *jwt_issuer;   /* default "encore" */
+  char *jwt_audience; /* default "encore-api" */
+  int access_ttl;     /* seconds, default 900 */
+  int refresh_ttl;    /* seconds, default 2592000 (30 days) */
+  int reset_ttl;      /* seconds, default 1800 */
+  long body_max;      /* bytes, default 1048576 */
+  char *public_url;   /* base URL used in mailed links */
+  char *smtp_url; /* "smtp://127.0.0.1:2525"; empty: mail is logged, not sent */
   char *smtp_user;
   char *smtp_password;   /* secret */
   char *mail_from;       /* default "Encore <no-reply@localhost>" */
   int login_max_account; /* failures per account per window (default 5) */
   int login_max_ip;      /* failures per IP per window (default 20) */
   int login_window;      /* seconds (default 900) */
-  char *migrations_dir;  /* directory of NNNN_*.sql (default datadir/migrations) */
-  char *media_dir;       /* album art files (default "media", by the config file) */
-  char *media_url;       /* URL prefix nginx serves media_dir at (default "/media") */
+  char *
+      migrations_dir; /* directory of NNNN_*.sql (default datadir/migrations) */
+  char *media_dir; /* album art files (default "media", by the config file) */
+  char *media_url; /* URL prefix nginx serves media_dir at (default "/media") */
 };
 
 /* cfg_load: defaults, then the file at `path` (NULL: none; a missing file is an

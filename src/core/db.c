@@ -39,8 +39,8 @@
 #include "core/log.h"
 #include "core/rc.h"
 
-#define DB_CONNECT_TIMEOUT 5 /* seconds */
-#define DB_IO_TIMEOUT 30     /* seconds, reads and writes */
+#define DB_CONNECT_TIMEOUT 5    /* seconds */
+#define DB_IO_TIMEOUT 30        /* seconds, reads and writes */
 #define DB_BULK_IO_TIMEOUT 3600 /* the same for bulk loaders */
 /* A connection idle this long is pinged before use, so a server that closed
  * it (wait_timeout, restart) costs a reconnect rather than a failed write. */
@@ -716,8 +716,7 @@ static unsigned long long info_count(const char *info, const char *key,
   return p ? strtoull(p + strlen(key), NULL, 10) : dflt;
 }
 
-int db_query(struct db *d, const char *sql, size_t len,
-             struct db_qres *res) {
+int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
   if (ready(d)) return RC_DB;
   if (res) *res = (struct db_qres){0};
   if (mysql_real_query(d->m, sql, len)) {

@@ -6,10 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
-static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
-static unsigned le16(const unsigned char *p) { return (unsigned)p[1] << 8 | p[0]; }
+static unsigned be16(const unsigned char *p) {
+  return (unsigned)p[0] << 8 | p[1];
+}
+static unsigned le16(const unsigned char *p) {
+  return (unsigned)p[1] << 8 | p[0];
+}
 static uint32_t be32(const unsigned char *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
 }
 static uint32_t le24(const unsigned char *p) {
   return (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
@@ -21,7 +26,8 @@ static int jpeg(const unsigned char *b, size_t n, struct img *out) {
   size_t i = 2;
   for (;;) {
     /* Markers may be preceded by fill bytes 0xFF. */
-    while (i < n && b[i] == 0xFF) i++;
+    while (i < n && b[i] == 0xFF)
+      i++;
     if (i >= n) return IMG_E_TRUNCATED;
     unsigned m = b[i++];
     if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;
@@ -110,10 +116,14 @@ int img_probe(const unsigned char *b, size_t n, struct img *out) {
 
 const char *img_error(int code) {
   switch (code) {
-  case IMG_E_UNKNOWN: return "not a JPEG, PNG or WebP image";
-  case IMG_E_TRUNCATED: return "the image header is truncated";
-  case IMG_E_CORRUPT: return "the image header is malformed";
-  default: return "not a readable image";
+  case IMG_E_UNKNOWN:
+    return "not a JPEG, PNG or WebP image";
+  case IMG_E_TRUNCATED:
+    return "the image header is truncated";
+  case IMG_E_CORRUPT:
+    return "the image header is malformed";
+  default:
+    return "not a readable image";
   }
 }
 
@@ -121,15 +131,18 @@ enum img_type img_type_of_media(const char *ct) {
   static const struct {
     const char *name;
     enum img_type t;
-  } types[] = {{"image/jpeg", IMG_JPEG}, {"image/png", IMG_PNG},
+  } types[] = {{"image/jpeg", IMG_JPEG},
+               {"image/png", IMG_PNG},
                {"image/webp", IMG_WEBP}};
   if (!ct) return IMG_NONE;
-  while (*ct == ' ') ct++;
+  while (*ct == ' ')
+    ct++;
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     size_t n = strlen(types[i].name);
     if (strncasecmp(ct, types[i].name, n) != 0) continue;
     const char *p = ct + n;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+      p++;
     if (*p == '\0' || *p == ';') return types[i].t;
   }
   return IMG_NONE;
@@ -137,9 +150,13 @@ enum img_type img_type_of_media(const char *ct) {
 
 const char *img_ext(enum img_type t) {
   switch (t) {
-  case IMG_JPEG: return "jpg";
-  case IMG_PNG: return "png";
-  case IMG_WEBP: return "webp";
-  default: return "bin";
+  case IMG_JPEG:
+    return "jpg";
+  case IMG_PNG:
+    return "png";
+  case IMG_WEBP:
+    return "webp";
+  default:
+    return "bin";
   }
 }

@@ -25,12 +25,12 @@ struct jx_field {
   const char *name;
   enum jx_kind kind;
   bool required;
-  long long min, max;      /* STRING: length in code points; INT: value;
-                              STRING_ARRAY: number of items (items are strings
-                              of 1..item_max code points) */
-  long long item_max;      /* STRING_ARRAY only */
+  long long min, max;       /* STRING: length in code points; INT: value;
+                               STRING_ARRAY: number of items (items are strings
+                               of 1..item_max code points) */
+  long long item_max;       /* STRING_ARRAY only */
   const char *const *enums; /* JX_ENUM: NULL-terminated allowed strings */
-  bool nullable;           /* JSON null accepted (stored as absent) */
+  bool nullable;            /* JSON null accepted (stored as absent) */
 };
 
 /* One validation failure. */
@@ -52,8 +52,9 @@ struct jx_errors {
  * strings must be valid UTF-8 without NUL. Returns 0, or RC_INVALID with the
  * failures in *errs (messages are arena or static strings). A non-object gives
  * RC_INVALID with field "" . */
-int jx_validate(struct arena *a, json_object *obj, const struct jx_field *fields,
-                int nfields, struct jx_errors *errs);
+int jx_validate(struct arena *a, json_object *obj,
+                const struct jx_field *fields, int nfields,
+                struct jx_errors *errs);
 
 /* Accessors that assume jx_validate passed: NULL / default when absent. */
 const char *jx_str(json_object *obj, const char *key);
@@ -61,7 +62,8 @@ long long jx_int(json_object *obj, const char *key, long long dflt);
 bool jx_bool(json_object *obj, const char *key, bool dflt);
 bool jx_has(json_object *obj, const char *key);
 
-/* jx_add_str / jx_add_int / ...: add to an object (NULL string -> JSON null). */
+/* jx_add_str / jx_add_int / ...: add to an object (NULL string -> JSON null).
+ */
 void jx_add_str(json_object *obj, const char *key, const char *val);
 void jx_add_int(json_object *obj, const char *key, long long val);
 void jx_add_bool(json_object *obj, const char *key, bool val);
@@ -69,7 +71,8 @@ void jx_add_bool(json_object *obj, const char *key, bool val);
  * time; 0 -> null. */
 void jx_add_time(json_object *obj, const char *key, long long unix_time);
 
-/* jx_own: register a json-c root for release at the arena's reset; returns obj. */
+/* jx_own: register a json-c root for release at the arena's reset; returns obj.
+ */
 json_object *jx_own(struct arena *a, json_object *obj);
 /* jx_text: the compact serialization of obj, valid until the arena resets. */
 const char *jx_text(struct arena *a, json_object *obj, size_t *len);

@@ -384,8 +384,10 @@ int kv_ns_key(struct kv *k, struct arena *a, const char *ns, const char *suffix,
     ver = fresh_version();
     snprintf(buf, sizeof buf, "%llu", ver);
     rc = kv_add(k, name, buf, strlen(buf), 0);
-    if (rc == RC_CONFLICT) rc = kv_get(k, a, name, &val, &len);
-    else if (rc == 0) val = NULL;
+    if (rc == RC_CONFLICT)
+      rc = kv_get(k, a, name, &val, &len);
+    else if (rc == 0)
+      val = NULL;
   }
   if (rc) return rc == RC_MISS ? RC_KV : rc;
   if (val) ver = strtoull(val, NULL, 10);

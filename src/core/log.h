@@ -1,12 +1,14 @@
 /* log: JSON-lines logging to one file descriptor (stderr by default). Each line
- * is a JSON object: {"ts":"RFC 3339 UTC with ms","level":...,"msg":..., fields}. */
+ * is a JSON object: {"ts":"RFC 3339 UTC with ms","level":...,"msg":...,
+ * fields}. */
 #ifndef ENCORE_LOG_H
 #define ENCORE_LOG_H
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* log_init: program name (the "prog" field), minimum level, and a path to append
- * to (NULL or "-" for stderr). Returns 0 or RC_IO. Safe to call again (SIGHUP). */
+/* log_init: program name (the "prog" field), minimum level, and a path to
+ * append to (NULL or "-" for stderr). Returns 0 or RC_IO. Safe to call again
+ * (SIGHUP). */
 int log_init(const char *prog, enum log_level min, const char *path);
 /* log_level_parse: "debug|info|warn|error" -> level; -1 when unknown. */
 int log_level_parse(const char *s);

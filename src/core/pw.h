@@ -20,7 +20,8 @@ void pw_dummy_verify(const char *pw);
 /* pw_policy: 0 when pw is acceptable for this user, else RC_INVALID with a
  * static message: fewer than PW_MIN_CHARS code points, more than PW_MAX_BYTES
  * bytes, invalid UTF-8, a common password, or containing the username or the
- * local part of the email (case-insensitive; names of PW_NAME_MIN or more). username/email may be NULL. */
+ * local part of the email (case-insensitive; names of PW_NAME_MIN or more).
+ * username/email may be NULL. */
 int pw_policy(const char *pw, const char *username, const char *email,
               const char **why);
 

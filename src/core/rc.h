@@ -1,4 +1,5 @@
-/* rc: result codes shared by every module (see rc.def), with their HTTP mapping. */
+/* rc: result codes shared by every module (see rc.def), with their HTTP
+ * mapping. */
 #ifndef ENCORE_RC_H
 #define ENCORE_RC_H
 

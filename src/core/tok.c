@@ -283,9 +283,12 @@ int tok_verify(const char *jwt, long long now, struct tok_claims *out,
   struct tok_cached *slot = tok_cache_slot(jwt, len);
   if (slot->jwt && slot->len == len && memcmp(slot->jwt, jwt, len) == 0) {
     c = slot->c;
-    if (c.exp <= now) reason = "expired";
-    else if (c.nbf > now + TOK_LEEWAY) reason = "not yet valid";
-    else if (c.iat > now + TOK_LEEWAY) reason = "issued in the future";
+    if (c.exp <= now)
+      reason = "expired";
+    else if (c.nbf > now + TOK_LEEWAY)
+      reason = "not yet valid";
+    else if (c.iat > now + TOK_LEEWAY)
+      reason = "issued in the future";
     goto out;
   }
   /* Exactly three non-empty base64url parts. */

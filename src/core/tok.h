@@ -9,11 +9,11 @@ struct arena;
 
 /* The claims of a valid access token. */
 struct tok_claims {
-  long long sub;     /* user id */
-  long long sid;     /* session (refresh family) id */
+  long long sub; /* user id */
+  long long sid; /* session (refresh family) id */
   long long iat, nbf, exp;
-  char jti[48];      /* random id, base64url */
-  char role[16];     /* user | editor | admin */
+  char jti[48];  /* random id, base64url */
+  char role[16]; /* user | editor | admin */
 };
 
 /* tok_init: the HS256 key (the configured secret's bytes, at least 32), the

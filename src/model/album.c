@@ -12,18 +12,18 @@
 #include "model/media.h"
 #include "model/search.h"
 
-#define ALBUM_COLS                                                           \
-  "al.id, al.title, al.artist_id, ar.name, al.type, al.label, "              \
-  "DATE_FORMAT(al.release_date, '%Y-%m-%d'), al.art_path, al.art_width, "    \
-  "al.art_height, al.mbid, al.spotify_id, al.apple_id, "                     \
-  "(SELECT COUNT(*) FROM tracks t WHERE t.album_id = al.id), "               \
-  "al.popularity, "                                                          \
-  "(SELECT COUNT(*) FROM likes l WHERE l.object_type = 'album' "             \
-  "AND l.object_id = al.id), "                                               \
-  "FLOOR(UNIX_TIMESTAMP(al.created_at)), "                                   \
-  "FLOOR(UNIX_TIMESTAMP(al.updated_at)), "                                   \
-  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM album_genres ag "      \
-  "JOIN genres g ON g.id = ag.genre_id WHERE ag.album_id = al.id), "        \
+#define ALBUM_COLS                                                             \
+  "al.id, al.title, al.artist_id, ar.name, al.type, al.label, "                \
+  "DATE_FORMAT(al.release_date, '%Y-%m-%d'), al.art_path, al.art_width, "      \
+  "al.art_height, al.mbid, al.spotify_id, al.apple_id, "                       \
+  "(SELECT COUNT(*) FROM tracks t WHERE t.album_id = al.id), "                 \
+  "al.popularity, "                                                            \
+  "(SELECT COUNT(*) FROM likes l WHERE l.object_type = 'album' "               \
+  "AND l.object_id = al.id), "                                                 \
+  "FLOOR(UNIX_TIMESTAMP(al.created_at)), "                                     \
+  "FLOOR(UNIX_TIMESTAMP(al.updated_at)), "                                     \
+  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM album_genres ag "        \
+  "JOIN genres g ON g.id = ag.genre_id WHERE ag.album_id = al.id), "           \
   "DATE_FORMAT(al.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_album(const struct db_row *row, struct album *x) {
@@ -53,7 +53,8 @@ static int rows_albums(struct arena *a, const struct db_res *res,
                        struct album **items, int *n) {
   *items = arena_alloc(a, sizeof **items * (size_t)(res->nrows + 1));
   if (!*items) return RC_NOMEM;
-  for (int i = 0; i < res->nrows; i++) row_album(&res->rows[i], &(*items)[i]);
+  for (int i = 0; i < res->nrows; i++)
+    row_album(&res->rows[i], &(*items)[i]);
   *n = res->nrows;
   return 0;
 }
@@ -149,14 +150,14 @@ int album_by_artist(struct db *d, struct arena *a, long long artist_id,
   struct db_val p[] = {DB_I(artist_id), DB_S(after_date ? after_date : ""),
                        DB_S(after_date ? after_date : ""), DB_I(after_id),
                        DB_I(limit)};
-  int rc = db_exec(
-      d, a,
-      "SELECT " ALBUM_COLS " FROM albums al "
-      "JOIN artists ar ON ar.id = al.artist_id WHERE al.artist_id = ? "
-      "AND (COALESCE(al.release_date, '9999-12-31') > ? OR "
-      "(COALESCE(al.release_date, '9999-12-31') = ? AND al.id > ?)) "
-      "ORDER BY COALESCE(al.release_date, '9999-12-31'), al.id LIMIT ?",
-      p, 5, DB_IDEMPOTENT, &res);
+  int rc =
+      db_exec(d, a,
+              "SELECT " ALBUM_COLS " FROM albums al "
+              "JOIN artists ar ON ar.id = al.artist_id WHERE al.artist_id = ? "
+              "AND (COALESCE(al.release_date, '9999-12-31') > ? OR "
+              "(COALESCE(al.release_date, '9999-12-31') = ? AND al.id > ?)) "
+              "ORDER BY COALESCE(al.release_date, '9999-12-31'), al.id LIMIT ?",
+              p, 5, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   return rows_albums(a, &res, items, n);
 }
@@ -189,11 +190,11 @@ int album_save(struct db *d, struct kv *k, struct arena *a, struct album *x,
                  p, 8, 0, &res);
     if (!rc) x->id = (long long)res.insert_id;
   } else {
-    struct db_val p[] = {DB_S(x->title),       DB_I(x->artist_id),
-                         DB_S(x->type),        DB_S(x->label),
+    struct db_val p[] = {DB_S(x->title),        DB_I(x->artist_id),
+                         DB_S(x->type),         DB_S(x->label),
                          DB_S(x->release_date), DB_S(x->ext.mbid),
-                         DB_S(x->ext.spotify), DB_S(x->ext.apple),
-                         DB_I(x->id), DB_S(x->stamp)};
+                         DB_S(x->ext.spotify),  DB_S(x->ext.apple),
+                         DB_I(x->id),           DB_S(x->stamp)};
     rc = db_exec(d, a,
                  "UPDATE albums SET title = ?, artist_id = ?, type = ?, "
                  "label = ?, release_date = ?, mbid = ?, spotify_id = ?, "
@@ -230,10 +231,11 @@ int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
   const char *art = db_s(&res.rows[0], 0);
   /* Likes of an album have no foreign key (they are polymorphic). */
   if ((rc = db_begin(d))) return rc;
-  rc = db_exec(d, a,
-               "DELETE FROM likes WHERE object_type = 'album' AND object_id = ?",
-               &p, 1, 0, NULL);
-  if (!rc) rc = db_exec(d, a, "DELETE FROM albums WHERE id = ?", &p, 1, 0, NULL);
+  rc = db_exec(
+      d, a, "DELETE FROM likes WHERE object_type = 'album' AND object_id = ?",
+      &p, 1, 0, NULL);
+  if (!rc)
+    rc = db_exec(d, a, "DELETE FROM albums WHERE id = ?", &p, 1, 0, NULL);
   if (!rc) rc = db_commit(d);
   if (rc) {
     db_rollback(d);

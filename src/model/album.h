@@ -23,7 +23,7 @@ struct album {
   struct cat_ext ext;
   long long track_count, popularity, like_count, created_at, updated_at;
   const char *genres; /* JSON array text, NULL for none */
-  const char *stamp; /* updated_at to the microsecond: the version a PATCH
+  const char *stamp;  /* updated_at to the microsecond: the version a PATCH
                        * read, checked by the UPDATE */
 };
 
@@ -61,8 +61,7 @@ int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
  * references it any more (the caller unlinks it), else NULL. Call with the
  * media lock held. */
 int album_set_art(struct db *d, struct kv *k, struct arena *a, long long id,
-                  const char *path, int width, int height,
-                  const char **orphan);
+                  const char *path, int width, int height, const char **orphan);
 /* album_json: the API view (a new object). */
 json_object *album_json(struct arena *a, const struct album *x,
                         const char *media_url);

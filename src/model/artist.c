@@ -11,13 +11,13 @@
 #include "model/genre.h"
 #include "model/search.h"
 
-#define ARTIST_COLS                                                          \
-  "ar.id, ar.name, ar.bio, ar.country, ar.image_url, ar.mbid, "              \
-  "ar.spotify_id, ar.apple_id, ar.popularity, "                              \
-  "FLOOR(UNIX_TIMESTAMP(ar.created_at)), "                                   \
-  "FLOOR(UNIX_TIMESTAMP(ar.updated_at)), "                                   \
-  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM artist_genres ag "     \
-  "JOIN genres g ON g.id = ag.genre_id WHERE ag.artist_id = ar.id), "       \
+#define ARTIST_COLS                                                            \
+  "ar.id, ar.name, ar.bio, ar.country, ar.image_url, ar.mbid, "                \
+  "ar.spotify_id, ar.apple_id, ar.popularity, "                                \
+  "FLOOR(UNIX_TIMESTAMP(ar.created_at)), "                                     \
+  "FLOOR(UNIX_TIMESTAMP(ar.updated_at)), "                                     \
+  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM artist_genres ag "       \
+  "JOIN genres g ON g.id = ag.genre_id WHERE ag.artist_id = ar.id), "          \
   "DATE_FORMAT(ar.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_artist(const struct db_row *row, struct artist *x) {
@@ -39,8 +39,9 @@ static void row_artist(const struct db_row *row, struct artist *x) {
 int artist_get(struct db *d, struct arena *a, long long id, struct artist *x) {
   struct db_res res;
   struct db_val p = DB_I(id);
-  int rc = db_exec(d, a, "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id = ?",
-                   &p, 1, DB_IDEMPOTENT, &res);
+  int rc =
+      db_exec(d, a, "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id = ?",
+              &p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_artist(&res.rows[0], x);
@@ -107,7 +108,8 @@ int artist_list(struct db *d, struct arena *a, long long genre_id,
   if (rc) return rc;
   *items = arena_alloc(a, sizeof **items * (size_t)(res.nrows + 1));
   if (!*items) return RC_NOMEM;
-  for (int i = 0; i < res.nrows; i++) row_artist(&res.rows[i], &(*items)[i]);
+  for (int i = 0; i < res.nrows; i++)
+    row_artist(&res.rows[i], &(*items)[i]);
   *n = res.nrows;
   return 0;
 }
@@ -137,9 +139,9 @@ int artist_save(struct db *d, struct kv *k, struct arena *a, struct artist *x,
   if (rc) return rc;
   struct db_res res;
   if (create) {
-    struct db_val p[] = {DB_S(x->name),      DB_S(x->bio),
-                         DB_S(x->country),   DB_S(x->image_url),
-                         DB_S(x->ext.mbid),  DB_S(x->ext.spotify),
+    struct db_val p[] = {DB_S(x->name),     DB_S(x->bio),
+                         DB_S(x->country),  DB_S(x->image_url),
+                         DB_S(x->ext.mbid), DB_S(x->ext.spotify),
                          DB_S(x->ext.apple)};
     rc = db_exec(d, a,
                  "INSERT INTO artists (name, bio, country, image_url, mbid, "
@@ -147,10 +149,10 @@ int artist_save(struct db *d, struct kv *k, struct arena *a, struct artist *x,
                  p, 7, 0, &res);
     if (!rc) x->id = (long long)res.insert_id;
   } else {
-    struct db_val p[] = {DB_S(x->name),     DB_S(x->bio),
-                         DB_S(x->country),  DB_S(x->image_url),
-                         DB_S(x->ext.mbid), DB_S(x->ext.spotify),
-                         DB_S(x->ext.apple), DB_I(x->id), DB_S(x->stamp)};
+    struct db_val p[] = {
+        DB_S(x->name),      DB_S(x->bio),      DB_S(x->country),
+        DB_S(x->image_url), DB_S(x->ext.mbid), DB_S(x->ext.spotify),
+        DB_S(x->ext.apple), DB_I(x->id),       DB_S(x->stamp)};
     /* updated_at is set explicitly: a PATCH that changes only genres
      * changes the artist too. */
     rc = db_exec(d, a,

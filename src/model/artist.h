@@ -20,7 +20,7 @@ struct artist {
   struct cat_ext ext;
   long long popularity, created_at, updated_at;
   const char *genres; /* JSON array text, NULL for none */
-  const char *stamp; /* updated_at to the microsecond: the version a PATCH
+  const char *stamp;  /* updated_at to the microsecond: the version a PATCH
                        * read, checked by the UPDATE */
 };
 

@@ -46,7 +46,8 @@ int genre_set(struct db *d, struct arena *a, enum genre_owner owner,
   size_t n = names ? json_object_array_length(names) : 0;
   for (size_t i = 0; i < n; i++) {
     long long gid;
-    const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+    const char *name =
+        json_object_get_string(json_object_array_get_idx(names, i));
     if ((rc = genre_id(d, a, name, &gid))) return rc;
     struct db_val q[] = {DB_I(id), DB_I(gid)};
     /* IGNORE: two spellings of one name under the case-insensitive

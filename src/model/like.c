@@ -39,12 +39,12 @@ static int visible(struct db *d, struct arena *a, long long user_id,
   *yes = false;
   switch (t) {
   case LIKE_TRACK:
-    rc = db_exec(d, a, "SELECT 1 FROM tracks WHERE id = ?", p, 1,
-                 DB_IDEMPOTENT, &res);
+    rc = db_exec(d, a, "SELECT 1 FROM tracks WHERE id = ?", p, 1, DB_IDEMPOTENT,
+                 &res);
     break;
   case LIKE_ALBUM:
-    rc = db_exec(d, a, "SELECT 1 FROM albums WHERE id = ?", p, 1,
-                 DB_IDEMPOTENT, &res);
+    rc = db_exec(d, a, "SELECT 1 FROM albums WHERE id = ?", p, 1, DB_IDEMPOTENT,
+                 &res);
     break;
   case LIKE_PLAYLIST:
     rc = db_exec(d, a,

@@ -12,8 +12,12 @@ struct kv;
 
 /* Kinds of liked objects; the values are the positions in the likes
  * table's ENUM (what `object_type + 0` gives), 0 meaning "any". */
-enum like_type { LIKE_ANY = 0, LIKE_TRACK = 1, LIKE_ALBUM = 2,
-                 LIKE_PLAYLIST = 3 };
+enum like_type {
+  LIKE_ANY = 0,
+  LIKE_TRACK = 1,
+  LIKE_ALBUM = 2,
+  LIKE_PLAYLIST = 3
+};
 
 /* like_type_parse: "track"/"tracks", "album"/"albums", "playlist"/
  * "playlists" (plural only when plural is set). RC_INVALID otherwise. */

@@ -90,7 +90,8 @@ int listen_parse_time(const char *s, long long *ms) {
     for (; *p >= '0' && *p <= '9'; p++, n++)
       if (n < 3) frac = frac * 10 + (*p - '0');
     if (n == 0) return RC_INVALID;
-    for (; n < 3; n++) frac *= 10;
+    for (; n < 3; n++)
+      frac *= 10;
   }
   long long off = 0;
   if (*p == 'Z' || *p == 'z') {
@@ -105,8 +106,8 @@ int listen_parse_time(const char *s, long long *ms) {
     return RC_INVALID;
   }
   if (*p) return RC_INVALID;
-  long long secs = days_from_civil(y, mo, d) * 86400LL + h * 3600LL +
-                   mi * 60LL + sec - off;
+  long long secs =
+      days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec - off;
   *ms = secs * 1000 + frac;
   return 0;
 }
@@ -181,7 +182,8 @@ static int resolve_ids(struct db *d, struct arena *a, struct listen_in *items,
   if (rc) return rc;
   long long *found = arena_alloc(a, sizeof *found * (size_t)(res.nrows + 1));
   if (!found) return RC_NOMEM;
-  for (int i = 0; i < res.nrows; i++) found[i] = db_i64(&res.rows[i], 0, 0);
+  for (int i = 0; i < res.nrows; i++)
+    found[i] = db_i64(&res.rows[i], 0, 0);
   for (int i = 0; i < n; i++) {
     struct listen_in *it = &items[i];
     if (it->status != LISTEN_PENDING || it->track_id <= 0) continue;
@@ -205,8 +207,8 @@ static int resolve_texts(struct db *d, struct arena *a, struct listen_in *items,
     json_object_array_add(row, json_object_new_int(i));
     json_object_array_add(row, json_object_new_string(it->artist));
     json_object_array_add(row, json_object_new_string(it->title));
-    json_object_array_add(row, it->album ? json_object_new_string(it->album)
-                                         : NULL);
+    json_object_array_add(row,
+                          it->album ? json_object_new_string(it->album) : NULL);
     json_object_array_add(rows, row);
   }
   if (json_object_array_length(rows) == 0) return 0;
@@ -323,8 +325,8 @@ static int mark_inserted(struct db *d, struct arena *a, long long user_id,
   for (int r = 0; r < res.nrows; r++) {
     struct listen_in key = {.track_id = db_i64(&res.rows[r], 0, 0),
                             .at_ms = db_i64(&res.rows[r], 1, 0)};
-    struct listen_in *kp = &key, **hit =
-        bsearch(&kp, u, (size_t)cnt, sizeof *u, cmp_key);
+    struct listen_in *kp = &key,
+                     **hit = bsearch(&kp, u, (size_t)cnt, sizeof *u, cmp_key);
     if (hit) (*hit)->status = LISTEN_STORED;
   }
   for (int i = 0; i < cnt; i++)
@@ -354,7 +356,8 @@ static int insert_chunk(struct db *d, struct arena *a, long long user_id,
   if (rc) return rc;
   if (res.affected == (unsigned long long)cnt || res.affected == 0) {
     enum listen_status s = res.affected ? LISTEN_STORED : LISTEN_DUPLICATE;
-    for (int i = 0; i < cnt; i++) u[i]->status = s;
+    for (int i = 0; i < cnt; i++)
+      u[i]->status = s;
     return 0;
   }
   return mark_inserted(d, a, user_id, u, cnt, &res);
@@ -383,7 +386,8 @@ int listen_store(struct db *d, struct arena *a, long long user_id,
   if ((rc = db_begin(d))) return rc;
   for (int off = 0; off < m;) {
     int k = 0;
-    while (chunk_sizes[k] > m - off) k++;
+    while (chunk_sizes[k] > m - off)
+      k++;
     if ((rc = insert_chunk(d, a, user_id, u + off, k))) break;
     off += chunk_sizes[k];
   }
@@ -419,9 +423,9 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
   bool first = q->after_id == 0;
   const char *after = first ? SQL_TIME_MAX : sql_time(a, q->after_ms);
   if (!from || !to || !after) return RC_NOMEM;
-  struct db_val p[] = {DB_I(q->user_id), DB_S(from),
-                       DB_S(to),         DB_S(after),
-                       DB_S(after),      DB_I(first ? INT64_MAX : q->after_id),
+  struct db_val p[] = {DB_I(q->user_id),  DB_S(from),
+                       DB_S(to),          DB_S(after),
+                       DB_S(after),       DB_I(first ? INT64_MAX : q->after_id),
                        DB_I(q->limit + 1)};
   struct db_res res;
   *items = NULL;
@@ -459,7 +463,8 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
     jx_add_str(o, "source", db_s(row, 3));
     jx_add_int(t, "id", db_i64(row, 4, 0));
     jx_add_str(t, "title", db_s(row, 5));
-    json_object *artists = db_s(row, 6) ? json_tokener_parse(db_s(row, 6)) : NULL;
+    json_object *artists =
+        db_s(row, 6) ? json_tokener_parse(db_s(row, 6)) : NULL;
     if (!json_object_is_type(artists, json_type_array)) {
       json_object_put(artists);
       artists = json_object_new_array();
@@ -470,8 +475,8 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
   }
   if (res.nrows > q->limit && shown > 0) {
     const struct db_row *last = &res.rows[shown - 1];
-    *next = arena_printf(a, "%lld|%lld", db_i64(last, 1, 0),
-                         db_i64(last, 0, 0));
+    *next =
+        arena_printf(a, "%lld|%lld", db_i64(last, 1, 0), db_i64(last, 0, 0));
     if (!*next) {
       json_object_put(arr);
       return RC_NOMEM;

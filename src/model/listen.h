@@ -17,8 +17,12 @@ struct db;
 /* How far in the future a listened_at may lie (client clock skew). */
 #define LISTEN_FUTURE_SKEW_MS (5 * 60 * 1000LL)
 
-enum listen_status { LISTEN_PENDING, LISTEN_STORED, LISTEN_DUPLICATE,
-                     LISTEN_REJECTED };
+enum listen_status {
+  LISTEN_PENDING,
+  LISTEN_STORED,
+  LISTEN_DUPLICATE,
+  LISTEN_REJECTED
+};
 
 /* One listen of a batch, already validated in shape by the caller. Either
  * track_id > 0, or artist and title (album optional) to be matched. */
@@ -57,7 +61,7 @@ int listen_store(struct db *d, struct arena *a, long long user_id,
 /* A page of history, newest first. */
 struct listen_query {
   long long user_id;
-  long long from_ms, to_ms; /* from <= listened_at < to; 0: unbounded */
+  long long from_ms, to_ms;     /* from <= listened_at < to; 0: unbounded */
   long long after_ms, after_id; /* keyset cursor; after_id 0: first page */
   int limit;
 };

@@ -1,6 +1,11 @@
 /* media: content-addressed image files shared by album art and playlist
  * covers, and the rule for removing one nothing references any more. */
 #include "model/media.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/rc.h"
+#include "core/rnd.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -8,16 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "core/arena.h"
-#include "core/db.h"
-#include "core/log.h"
-#include "core/rc.h"
-#include "core/rnd.h"
 
 int media_lock(struct db *d, struct arena *a) {
   struct db_res res;
-  int rc = db_exec(d, a, "SELECT GET_LOCK('encore_media', 10)", NULL, 0, 0,
-                   &res);
+  int rc =
+      db_exec(d, a, "SELECT GET_LOCK('encore_media', 10)", NULL, 0, 0, &res);
   if (rc) return rc;
   return res.nrows && db_i64(&res.rows[0], 0, 0) == 1 ? 0 : RC_UNAVAILABLE;
 }

@@ -22,33 +22,35 @@
  * and is true for the owner and grantees; PL_VISIBLE adds everyone for
  * unlisted and public playlists; PL_LISTED adds everyone for public ones
  * (unlisted playlists are readable by id but listed nowhere). */
-#define PL_MEMBER                                                      \
-  "(p.owner_id = ? OR EXISTS (SELECT 1 FROM playlist_grants g "        \
+#define PL_MEMBER                                                              \
+  "(p.owner_id = ? OR EXISTS (SELECT 1 FROM playlist_grants g "                \
   "WHERE g.playlist_id = p.id AND g.user_id = ?))"
 #define PL_VISIBLE "(p.visibility <> 'private' OR " PL_MEMBER ")"
 #define PL_LISTED "(p.visibility = 'public' OR " PL_MEMBER ")"
 
 /* The viewer's standing (two parameters: the viewer twice). */
-#define PL_ACCESS                                                      \
-  "IF(p.owner_id = ?, 'owner', (SELECT g2.access FROM playlist_grants g2 " \
+#define PL_ACCESS                                                              \
+  "IF(p.owner_id = ?, 'owner', (SELECT g2.access FROM playlist_grants g2 "     \
   "WHERE g2.playlist_id = p.id AND g2.user_id = ?))"
 
-#define PL_COLS                                                            \
-  "p.id, p.owner_id, u.username, p.name, p.description, p.visibility, "    \
-  "p.collaborative, p.cover_path, p.snapshot, p.track_count, "             \
-  "(SELECT COUNT(*) FROM likes l WHERE l.object_type = 'playlist' "        \
-  "AND l.object_id = p.id), "                                              \
+#define PL_COLS                                                                \
+  "p.id, p.owner_id, u.username, p.name, p.description, p.visibility, "        \
+  "p.collaborative, p.cover_path, p.snapshot, p.track_count, "                 \
+  "(SELECT COUNT(*) FROM likes l WHERE l.object_type = 'playlist' "            \
+  "AND l.object_id = p.id), "                                                  \
   "FLOOR(UNIX_TIMESTAMP(p.created_at)), FLOOR(UNIX_TIMESTAMP(p.updated_at))"
 #define PL_FROM " FROM playlists p JOIN users u ON u.id = p.owner_id"
 
 /* Ten and a hundred placeholders / rows, so batch statements stay string
  * literals (the statement cache key) whatever the batch holds. */
 #define Q10 "?,?,?,?,?,?,?,?,?,?"
-#define Q100 Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10
+#define Q100                                                                   \
+  Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10 "," Q10
 #define ROW "(?,?,?,?)"
-#define ROW10 ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW
-#define ROW100                                                                \
-  ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 \
+#define ROW10                                                                  \
+  ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW "," ROW
+#define ROW100                                                                 \
+  ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10  \
         "," ROW10 "," ROW10
 #define BATCH 100
 
@@ -173,10 +175,9 @@ int playlist_create(struct db *d, struct kv *k, struct arena *a,
                     long long owner, const char *name, const char *description,
                     const char *visibility, bool collaborative, long long *id) {
   struct db_res res;
-  struct db_val v[] = {DB_I(owner), DB_S(name),
-                       DB_S(description ? description : ""),
-                       DB_S(visibility ? visibility : "private"),
-                       DB_I(collaborative)};
+  struct db_val v[] = {
+      DB_I(owner), DB_S(name), DB_S(description ? description : ""),
+      DB_S(visibility ? visibility : "private"), DB_I(collaborative)};
   int rc = db_exec(d, a,
                    "INSERT INTO playlists (owner_id, name, description, "
                    "visibility, collaborative) VALUES (?, ?, ?, ?, ?)",
@@ -262,8 +263,10 @@ static int lock(struct db *d, struct arena *a, long long id, long long viewer,
   l->cover = db_s(r, 4);
   bool ok = access && (strcmp(access, "owner") == 0 ||
                        (need == NEED_EDIT && strcmp(access, "edit") == 0));
-  if (!ok) rc = RC_FORBIDDEN;
-  else if (expect && expect != l->snapshot) rc = RC_PRECONDITION;
+  if (!ok)
+    rc = RC_FORBIDDEN;
+  else if (expect && expect != l->snapshot)
+    rc = RC_PRECONDITION;
   if (!rc) rc = repair(d, a, id, l);
   if (rc) db_rollback(d);
   return rc;
@@ -306,8 +309,8 @@ int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
   *snapshot = l.snapshot;
   if (rc) return rc;
-  struct db_val v[] = {DB_S(pt->name), DB_S(pt->description),
-                       DB_S(pt->visibility), DB_I(pt->collaborative),
+  struct db_val v[] = {DB_S(pt->name),          DB_S(pt->description),
+                       DB_S(pt->visibility),    DB_I(pt->collaborative),
                        DB_I(pt->collaborative), DB_I(id)};
   rc = db_exec(d, NULL,
                "UPDATE playlists SET snapshot = snapshot + 1, "
@@ -490,7 +493,8 @@ static int missing_track(struct db *d, struct arena *a, const long long *ids,
   for (int at = 0; at < n; at += BATCH) {
     int m = n - at < BATCH ? n - at : BATCH;
     struct db_res res;
-    for (int i = 0; i < BATCH; i++) v[i] = DB_I(ids[at + (i < m ? i : 0)]);
+    for (int i = 0; i < BATCH; i++)
+      v[i] = DB_I(ids[at + (i < m ? i : 0)]);
     int rc = db_exec(d, a, "SELECT id FROM tracks WHERE id IN (" Q100 ")", v,
                      BATCH, 0, &res);
     if (rc) return rc;
@@ -592,7 +596,8 @@ int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
     int m = n - i < BATCH ? n - i : BATCH;
     struct db_val v[BATCH + 1];
     v[0] = DB_I(id);
-    for (int j = 0; j < BATCH; j++) v[1 + j] = DB_I(pos[i + (j < m ? j : 0)]);
+    for (int j = 0; j < BATCH; j++)
+      v[1 + j] = DB_I(pos[i + (j < m ? j : 0)]);
     rc = db_exec(d, NULL,
                  "DELETE FROM playlist_tracks WHERE playlist_id = ? "
                  "AND position IN (" Q100 ")",
@@ -744,8 +749,7 @@ int playlist_grants(struct db *d, struct arena *a, long long id,
   *next = 0;
   for (int i = 0; i < res.nrows && i < limit; i++) {
     json_object_array_add(items, grant_json(&res.rows[i]));
-    if (i == limit - 1 && res.nrows > limit)
-      *next = db_i64(&res.rows[i], 0, 0);
+    if (i == limit - 1 && res.nrows > limit) *next = db_i64(&res.rows[i], 0, 0);
   }
   return 0;
 }
@@ -889,9 +893,9 @@ int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
   struct db_val v = DB_I(owner);
   *covers = NULL;
   *ncovers = 0;
-  int rc = db_exec(d, a,
-                   "SELECT id, cover_path FROM playlists WHERE owner_id = ?",
-                   &v, 1, DB_IDEMPOTENT, &res);
+  int rc =
+      db_exec(d, a, "SELECT id, cover_path FROM playlists WHERE owner_id = ?",
+              &v, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows &&
       !(*covers = arena_alloc(a, sizeof **covers * (size_t)res.nrows)))

@@ -24,7 +24,9 @@
 
 static struct kv *cache;
 
-void search_cache(struct kv *k) { cache = k; }
+void search_cache(struct kv *k) {
+  cache = k;
+}
 
 /* forget: every cached result page may show the changed object. */
 static void forget(void) {
@@ -33,33 +35,34 @@ static void forget(void) {
 
 /* NORM(col): lower case, apostrophes dropped, every run of non-alphanumerics
  * (of any script) one space, trimmed. Must match search_split. */
-#define NORM(col)                                                       \
-  "TRIM(REGEXP_REPLACE(REGEXP_REPLACE(LOWER(" col "), '[''\xe2\x80\x99]', " \
+#define NORM(col)                                                              \
+  "TRIM(REGEXP_REPLACE(REGEXP_REPLACE(LOWER(" col "), '[''\xe2\x80\x99]', "    \
   "''), '[^[:alnum:]]+', ' '))"
 
 /* Names with more than 16 words index their first 16 words (and the whole
  * name, up to 64 characters, as one entry). */
-#define WORDS_FROM(tbl, col, where)                                       \
-  "FROM (SELECT id, " NORM(col) " AS norm FROM " tbl " " where ") n "    \
-  "JOIN seq_1_to_16 s "                                                  \
-  "ON s.seq <= 1 + LENGTH(n.norm) - LENGTH(REPLACE(n.norm, ' ', '')) "   \
-  "WHERE n.norm <> ''"
+#define WORDS_FROM(tbl, col, where)                                            \
+  "FROM (SELECT id, " NORM(col) " AS norm FROM " tbl " " where ") n "          \
+                                "JOIN seq_1_to_16 s "                          \
+                                "ON s.seq <= 1 + LENGTH(n.norm) - "            \
+                                "LENGTH(REPLACE(n.norm, ' ', '')) "            \
+                                "WHERE n.norm <> ''"
 
 /* The whole name first (weight 2), then the words with INSERT IGNORE, so a
  * one-word name keeps weight 2 and accent variants of one word collapse. */
-#define INS_WHOLE(dst, kind, tbl, col, where)                             \
-  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "          \
-  "SELECT " kind ", LEFT(n.norm, 64), n.id, 2 FROM (SELECT id, " NORM(col) \
-  " AS norm FROM " tbl " " where ") n WHERE n.norm <> ''"
-#define INS_WORDS(dst, kind, tbl, col, where)                             \
-  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "          \
-  "SELECT " kind ", LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(n.norm, ' ', "  \
+#define INS_WHOLE(dst, kind, tbl, col, where)                                  \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "                \
+  "SELECT " kind ", LEFT(n.norm, 64), n.id, 2 FROM (SELECT id, " NORM(         \
+      col) " AS norm FROM " tbl " " where ") n WHERE n.norm <> ''"
+#define INS_WORDS(dst, kind, tbl, col, where)                                  \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "                \
+  "SELECT " kind ", LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(n.norm, ' ', "        \
   "s.seq), ' ', -1), 64), n.id, 1 " WORDS_FROM(tbl, col, where)
-#define INS_HEADS(dst, kind, tbl, col, pop, where)                        \
-  "INSERT IGNORE INTO " dst " (kind, head, popularity, object_id) "      \
-  "SELECT " kind ", LEFT(n.norm, s.seq), n.pop, n.id FROM (SELECT id, "  \
-  pop " AS pop, " NORM(col) " AS norm FROM " tbl " " where ") n "        \
-  "JOIN seq_1_to_2 s WHERE n.norm <> ''"
+#define INS_HEADS(dst, kind, tbl, col, pop, where)                             \
+  "INSERT IGNORE INTO " dst " (kind, head, popularity, object_id) "            \
+  "SELECT " kind ", LEFT(n.norm, s.seq), n.pop, n.id FROM (SELECT id, " pop    \
+  " AS pop, " NORM(col) " AS norm FROM " tbl " " where ") n "                  \
+                        "JOIN seq_1_to_2 s WHERE n.norm <> ''"
 
 #define ONE "WHERE id = ?"
 #define RANGE "WHERE id BETWEEN ? AND ?"
@@ -78,12 +81,14 @@ struct kind_sql {
 #define H "search_heads"
 #define WN "search_words_next"
 #define HN "search_heads_next"
-#define KIND_SQL(k, tbl, col, pop)                                         \
-  {INS_WHOLE(W, k, tbl, col, ONE),      INS_WORDS(W, k, tbl, col, ONE),    \
-   INS_HEADS(H, k, tbl, col, pop, ONE), INS_WHOLE(WN, k, tbl, col, RANGE), \
-   INS_WORDS(WN, k, tbl, col, RANGE),   INS_HEADS(HN, k, tbl, col, pop,    \
-                                                  RANGE),                  \
-   "SELECT COALESCE(MAX(id), 0) FROM " tbl}
+#define KIND_SQL(k, tbl, col, pop)                                             \
+  {                                                                            \
+    INS_WHOLE(W, k, tbl, col, ONE), INS_WORDS(W, k, tbl, col, ONE),            \
+        INS_HEADS(H, k, tbl, col, pop, ONE),                                   \
+        INS_WHOLE(WN, k, tbl, col, RANGE), INS_WORDS(WN, k, tbl, col, RANGE),  \
+        INS_HEADS(HN, k, tbl, col, pop, RANGE),                                \
+        "SELECT COALESCE(MAX(id), 0) FROM " tbl                                \
+  }
 
 static const struct kind_sql kinds[] = {
     [SEARCH_TRACK] = KIND_SQL("0", "tracks", "title", "popularity"),
@@ -104,8 +109,8 @@ static int unindex(struct db *d, enum search_kind kind, long long id) {
                    p, 2, DB_IDEMPOTENT, NULL);
   if (!rc)
     rc = db_exec(d, NULL,
-                 "DELETE FROM search_heads WHERE kind = ? AND object_id = ?",
-                 p, 2, DB_IDEMPOTENT, NULL);
+                 "DELETE FROM search_heads WHERE kind = ? AND object_id = ?", p,
+                 2, DB_IDEMPOTENT, NULL);
   return rc;
 }
 
@@ -274,8 +279,8 @@ static const struct kind_q kq[] = {
                          NULL, NULL, NULL, NULL, NULL,
                          "t.name, t.track_count, NULL, NULL, NULL, u.id, "
                          "u.username, NULL, t.visibility, NULL",
-                         "JOIN users u ON u.id = t.owner_id",
-                         NULL, NULL, NULL, NULL, NULL},
+                         "JOIN users u ON u.id = t.owner_id", NULL, NULL, NULL,
+                         NULL, NULL},
 };
 
 static const char *const sort_names[] = {"relevance", "popularity",
@@ -296,15 +301,24 @@ static void key_expr(struct sbuf *b, const struct kind_q *k,
     if (q->nwords)
       sbuf_printf(b, "(m.cls * " CLASS_UNIT " + LEAST(%s, " POP_CAP "))",
                   k->pop);
-    else sbuf_adds(b, k->pop);
+    else
+      sbuf_adds(b, k->pop);
     break;
-  case SEARCH_POPULARITY: sbuf_adds(b, k->pop); break;
+  case SEARCH_POPULARITY:
+    sbuf_adds(b, k->pop);
+    break;
   case SEARCH_RELEASE_DATE:
-    if (k->date) sbuf_printf(b, "COALESCE(TO_DAYS(%s), 0)", k->date);
-    else sbuf_adds(b, "0");
+    if (k->date)
+      sbuf_printf(b, "COALESCE(TO_DAYS(%s), 0)", k->date);
+    else
+      sbuf_adds(b, "0");
     break;
-  case SEARCH_TITLE: sbuf_adds(b, k->name); break;
-  case SEARCH_DURATION: sbuf_adds(b, k->dur ? k->dur : "0"); break;
+  case SEARCH_TITLE:
+    sbuf_adds(b, k->name);
+    break;
+  case SEARCH_DURATION:
+    sbuf_adds(b, k->dur ? k->dur : "0");
+    break;
   }
 }
 
@@ -361,15 +375,17 @@ struct stmt {
 };
 
 static void param(struct stmt *s, struct db_val v) {
-  if (s->np < MAXP) s->p[s->np++] = v;
-  else s->b.oom = true; /* cannot happen with the fixed pieces below */
+  if (s->np < MAXP)
+    s->p[s->np++] = v;
+  else
+    s->b.oom = true; /* cannot happen with the fixed pieces below */
 }
 
 /* add_filters: the query's filters on `t`; `probe` writes the genre test as
  * a per-row probe (ordered plan) instead of EXISTS. */
-static void add_filters(struct stmt *s, struct arena *a,
-                        const struct kind_q *k, const struct search_q *q,
-                        enum search_kind kind, bool probe) {
+static void add_filters(struct stmt *s, struct arena *a, const struct kind_q *k,
+                        const struct search_q *q, enum search_kind kind,
+                        bool probe) {
   if (q->genre_id) {
     sbuf_printf(&s->b, " AND %s", probe ? k->genre_probe : k->genre);
     param(s, DB_I(q->genre_id));
@@ -420,9 +436,12 @@ static void add_keyset(struct stmt *s, const char *key,
   if (!c) return;
   const char *op = q->desc ? "<" : ">";
   long long bound;
-  if ((int)kind == c->kind) bound = c->id;
-  else if (((int)kind > c->kind) != q->desc) bound = q->desc ? LLONG_MAX : -1;
-  else bound = q->desc ? -1 : LLONG_MAX;
+  if ((int)kind == c->kind)
+    bound = c->id;
+  else if (((int)kind > c->kind) != q->desc)
+    bound = q->desc ? LLONG_MAX : -1;
+  else
+    bound = q->desc ? -1 : LLONG_MAX;
   sbuf_printf(&s->b, " AND (%s %s ? OR (%s = ? AND t.id %s ?))", key, op, key,
               op);
   if (q->sort == SEARCH_TITLE) {
@@ -489,10 +508,18 @@ static void order_col(const struct kind_q *k, const struct search_q *q,
   *col = *ix = NULL;
   switch (q->sort) {
   case SEARCH_RELEVANCE:
-  case SEARCH_POPULARITY: *col = k->pop, *ix = k->ix_pop; break;
-  case SEARCH_RELEASE_DATE: *col = k->date, *ix = k->ix_date; break;
-  case SEARCH_TITLE: *col = k->name, *ix = k->ix_name; break;
-  case SEARCH_DURATION: *col = k->dur, *ix = k->ix_dur; break;
+  case SEARCH_POPULARITY:
+    *col = k->pop, *ix = k->ix_pop;
+    break;
+  case SEARCH_RELEASE_DATE:
+    *col = k->date, *ix = k->ix_date;
+    break;
+  case SEARCH_TITLE:
+    *col = k->name, *ix = k->ix_name;
+    break;
+  case SEARCH_DURATION:
+    *col = k->dur, *ix = k->ix_dur;
+    break;
   }
   if (!*col) *ix = NULL;
 }
@@ -517,11 +544,12 @@ static void inner_matched(struct stmt *s, struct arena *a,
   } else if (q->nwords && drive < 0) {
     /* filter first: the filters' own indexes pick the objects (a selective
      * genre, years, durations), each probed for the words */
-    sbuf_printf(&s->b, "(SELECT t.id AS id, (SELECT CASE WHEN e.word = ? "
-                       "THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE ? "
-                       "THEN 2 ELSE 1 END FROM search_words e WHERE e.kind = "
-                       "? AND e.object_id = t.id AND e.weight = 2 LIMIT 1) AS "
-                       "cls FROM %s t WHERE 1 = 1",
+    sbuf_printf(&s->b,
+                "(SELECT t.id AS id, (SELECT CASE WHEN e.word = ? "
+                "THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE ? "
+                "THEN 2 ELSE 1 END FROM search_words e WHERE e.kind = "
+                "? AND e.object_id = t.id AND e.weight = 2 LIMIT 1) AS "
+                "cls FROM %s t WHERE 1 = 1",
                 k->tbl);
     param(s, DB_S(phrase));
     param(s, DB_S(like_prefix(a, phrase)));
@@ -570,7 +598,8 @@ static void inner_matched(struct stmt *s, struct arena *a,
   }
   if (q->nwords)
     sbuf_printf(&s->b, "JOIN %s t ON t.id = m.id WHERE 1 = 1", k->tbl);
-  else sbuf_printf(&s->b, "%s t WHERE 1 = 1", k->tbl);
+  else
+    sbuf_printf(&s->b, "%s t WHERE 1 = 1", k->tbl);
   add_filters(s, a, k, q, kind, false);
   add_keyset(s, key, q, kind, c);
   sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?", dir, dir);
@@ -583,8 +612,7 @@ static void inner_matched(struct stmt *s, struct arena *a,
 static void ordered_part(struct stmt *s, struct arena *a,
                          const struct kind_q *k, const struct search_q *q,
                          enum search_kind kind, const struct cursor *c,
-                         const char *key, bool not_exact,
-                         const char *phrase) {
+                         const char *key, bool not_exact, const char *phrase) {
   const char *dir = q->desc ? "DESC" : "ASC", *col = NULL, *ix = NULL;
   order_col(k, q, &col, &ix);
   sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, 1 AS cls FROM %s t", key,
@@ -603,7 +631,8 @@ static void ordered_part(struct stmt *s, struct arena *a,
   add_keyset(s, key, q, kind, c);
   if (col)
     sbuf_printf(&s->b, " ORDER BY %s %s, t.id %s LIMIT ?)", col, dir, dir);
-  else sbuf_printf(&s->b, " ORDER BY t.id %s LIMIT ?)", dir);
+  else
+    sbuf_printf(&s->b, " ORDER BY t.id %s LIMIT ?)", dir);
   param(s, DB_I(q->limit + 1));
 }
 
@@ -620,18 +649,19 @@ static void inner_ordered(struct stmt *s, struct arena *a,
     ordered_part(s, a, k, q, kind, c, key, false, phrase);
     return;
   }
-  const char *k4 = arena_printf(a, "(4 * " CLASS_UNIT " + LEAST(%s, " POP_CAP
-                                   "))", k->pop);
-  const char *k1 = arena_printf(a, "(" CLASS_UNIT " + LEAST(%s, " POP_CAP "))",
-                                k->pop);
+  const char *k4 =
+      arena_printf(a, "(4 * " CLASS_UNIT " + LEAST(%s, " POP_CAP "))", k->pop);
+  const char *k1 =
+      arena_printf(a, "(" CLASS_UNIT " + LEAST(%s, " POP_CAP "))", k->pop);
   if (!k4 || !k1) {
     s->b.oom = true;
     return;
   }
-  sbuf_printf(&s->b, "(SELECT t.id AS id, %s AS k, 4 AS cls FROM "
-                     "search_words e STRAIGHT_JOIN %s t ON t.id = e.object_id "
-                     "WHERE "
-                     "e.kind = ? AND e.weight = 2 AND e.word = ?",
+  sbuf_printf(&s->b,
+              "(SELECT t.id AS id, %s AS k, 4 AS cls FROM "
+              "search_words e STRAIGHT_JOIN %s t ON t.id = e.object_id "
+              "WHERE "
+              "e.kind = ? AND e.weight = 2 AND e.word = ?",
               k4, k->tbl);
   param(s, DB_I(kind));
   param(s, DB_S(phrase));
@@ -656,24 +686,28 @@ static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
   sbuf_printf(&st.b, "SELECT p.id, p.k, %s, %s, p.cls FROM (",
               q->sort == SEARCH_TITLE ? "HEX(WEIGHT_STRING(t.name0))" : "NULL",
               k->cols);
-  if (ordered) inner_ordered(&st, a, k, q, kind, c, phrase, key);
-  else inner_matched(&st, a, k, q, kind, c, phrase, key, drive);
+  if (ordered)
+    inner_ordered(&st, a, k, q, kind, c, phrase, key);
+  else
+    inner_matched(&st, a, k, q, kind, c, phrase, key, drive);
   sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s", k->tbl, k->joins);
   /* The ordered plan stops examining rows past ORDERED_EXAMINE (index
    * entries and probes): words common one by one but rare together, or a
    * selective filter, would make it read most of the index. The caller then
    * runs the plan that suits that case. Its result is not sorted here
    * (MariaDB would abort the sort): the merge in C sorts every hit. */
-  if (ordered) sbuf_printf(&st.b, " LIMIT ROWS EXAMINED %d", ORDERED_EXAMINE);
-  else sbuf_printf(&st.b, " ORDER BY p.k %s, p.id %s", dir, dir);
+  if (ordered)
+    sbuf_printf(&st.b, " LIMIT ROWS EXAMINED %d", ORDERED_EXAMINE);
+  else
+    sbuf_printf(&st.b, " ORDER BY p.k %s, p.id %s", dir, dir);
   if (st.b.oom) return RC_NOMEM;
 
   /* the title column is t.name0 in the text above: name it per kind */
   char *t0 = strstr(st.b.s, "t.name0");
   if (t0) {
     const char *col = k->name + 2; /* "title" or "name" */
-    char *fixed = arena_printf(a, "%.*st.%s%s", (int)(t0 - st.b.s), st.b.s,
-                               col, t0 + 7);
+    char *fixed =
+        arena_printf(a, "%.*st.%s%s", (int)(t0 - st.b.s), st.b.s, col, t0 + 7);
     if (!fixed) return RC_NOMEM;
     st.b.s = fixed;
   }
@@ -733,8 +767,10 @@ static bool sort_desc;
 static int hit_cmp(const void *pa, const void *pb) {
   const struct hit *x = pa, *y = pb;
   int c = 0;
-  if (x->wkey && y->wkey) c = strcmp(x->wkey, y->wkey);
-  else c = (x->num > y->num) - (x->num < y->num);
+  if (x->wkey && y->wkey)
+    c = strcmp(x->wkey, y->wkey);
+  else
+    c = (x->num > y->num) - (x->num < y->num);
   if (!c) c = (x->kind > y->kind) - (x->kind < y->kind);
   if (!c) c = (x->id > y->id) - (x->id < y->id);
   return sort_desc ? -c : c;
@@ -799,8 +835,8 @@ static json_object *hit_json(const struct hit *h, const struct search_q *q) {
 }
 
 /* parse_cursor: the cursor text of this query's sort and direction. */
-static int parse_cursor(struct db *d, struct arena *a,
-                        const struct search_q *q, struct cursor *c) {
+static int parse_cursor(struct db *d, struct arena *a, const struct search_q *q,
+                        struct cursor *c) {
   char sort[16], dir;
   int kind, used = 0;
   long long id, num;

@@ -30,8 +30,8 @@ int search_rebuild(struct db *d);
  * (words past `max` are dropped). Pure: no allocation, no I/O. */
 #define SEARCH_WORD_MAX 64
 #include <stddef.h>
-int search_split(const char *text, char *out, size_t outlen,
-                 const char **words, int max);
+int search_split(const char *text, char *out, size_t outlen, const char **words,
+                 int max);
 
 /* search_chars: the number of UTF-8 characters of s (bytes that do not
  * start a character are not counted). */
@@ -44,11 +44,14 @@ size_t search_chars(const char *s);
 
 struct kv;
 
-#define SEARCH_QWORDS 5        /* query words used; later ones are ignored */
-#define SEARCH_SHORT_CAP 1000  /* candidates of a one- or two-letter query */
+#define SEARCH_QWORDS 5       /* query words used; later ones are ignored */
+#define SEARCH_SHORT_CAP 1000 /* candidates of a one- or two-letter query */
 
 enum search_sort {
-  SEARCH_RELEVANCE, SEARCH_POPULARITY, SEARCH_RELEASE_DATE, SEARCH_TITLE,
+  SEARCH_RELEVANCE,
+  SEARCH_POPULARITY,
+  SEARCH_RELEASE_DATE,
+  SEARCH_TITLE,
   SEARCH_DURATION
 };
 
@@ -58,17 +61,17 @@ enum search_sort {
 struct search_q {
   const char *words[SEARCH_QWORDS];
   int nwords;
-  unsigned types;               /* bit (1 << enum search_kind) per type */
-  long long genre_id;           /* -1: a genre that does not exist */
+  unsigned types;     /* bit (1 << enum search_kind) per type */
+  long long genre_id; /* -1: a genre that does not exist */
   int year_from, year_to;
-  long long dur_min, dur_max;   /* milliseconds */
-  int explicit_only;            /* -1, 0 or 1 */
+  long long dur_min, dur_max; /* milliseconds */
+  int explicit_only;          /* -1, 0 or 1 */
   long long artist_id;
   enum search_sort sort;
   bool desc;
-  long long viewer;             /* 0 when anonymous */
+  long long viewer; /* 0 when anonymous */
   int limit;
-  const char *after;            /* decoded cursor text, NULL first */
+  const char *after; /* decoded cursor text, NULL first */
 };
 
 /* search_genre_id: the id of the genre named `name` (collation match), or

@@ -15,10 +15,14 @@ static size_t decode(const unsigned char *s, size_t n, uint32_t *cp) {
   }
   size_t len;
   uint32_t c;
-  if ((s[0] & 0xe0) == 0xc0) len = 2, c = s[0] & 0x1f;
-  else if ((s[0] & 0xf0) == 0xe0) len = 3, c = s[0] & 0x0f;
-  else if ((s[0] & 0xf8) == 0xf0) len = 4, c = s[0] & 0x07;
-  else return 0;
+  if ((s[0] & 0xe0) == 0xc0)
+    len = 2, c = s[0] & 0x1f;
+  else if ((s[0] & 0xf0) == 0xe0)
+    len = 3, c = s[0] & 0x0f;
+  else if ((s[0] & 0xf8) == 0xf0)
+    len = 4, c = s[0] & 0x07;
+  else
+    return 0;
   if (len > n) return 0;
   for (size_t i = 1; i < len; i++) {
     if ((s[i] & 0xc0) != 0x80) return 0;
@@ -31,7 +35,9 @@ static size_t decode(const unsigned char *s, size_t n, uint32_t *cp) {
 }
 
 /* is_apostrophe: dropped inside words ("don't" -> "dont"). */
-static bool is_apostrophe(uint32_t c) { return c == '\'' || c == 0x2019; }
+static bool is_apostrophe(uint32_t c) {
+  return c == '\'' || c == 0x2019;
+}
 
 /* is_word_char: letters and digits of any script. Outside ASCII, the common
  * punctuation and symbol blocks are separators and everything else counts
@@ -43,23 +49,23 @@ static bool is_word_char(uint32_t c) {
   if (c <= 0xbf) /* Latin-1 punctuation; keep ª ² ³ µ ¹ º ¼ ½ ¾ */
     return c == 0xaa || c == 0xb2 || c == 0xb3 || c == 0xb5 || c == 0xb9 ||
            c == 0xba || (c >= 0xbc && c <= 0xbe);
-  if (c == 0xd7 || c == 0xf7) return false;          /* × ÷ */
-  if (c >= 0x2000 && c <= 0x206f) return false;      /* general punctuation */
-  if (c >= 0x20a0 && c <= 0x20cf) return false;      /* currency */
-  if (c >= 0x2190 && c <= 0x2bff) return false;      /* arrows, math, boxes */
-  if (c >= 0x3000 && c <= 0x303f)                    /* CJK punctuation */
+  if (c == 0xd7 || c == 0xf7) return false;     /* × ÷ */
+  if (c >= 0x2000 && c <= 0x206f) return false; /* general punctuation */
+  if (c >= 0x20a0 && c <= 0x20cf) return false; /* currency */
+  if (c >= 0x2190 && c <= 0x2bff) return false; /* arrows, math, boxes */
+  if (c >= 0x3000 && c <= 0x303f)               /* CJK punctuation */
     return c >= 0x3005 && c <= 0x3007;
-  if (c >= 0xfe10 && c <= 0xfe6f) return false;      /* forms, small */
-  if (c >= 0xff01 && c <= 0xff0f) return false;      /* fullwidth */
+  if (c >= 0xfe10 && c <= 0xfe6f) return false; /* forms, small */
+  if (c >= 0xff01 && c <= 0xff0f) return false; /* fullwidth */
   if (c >= 0xff1a && c <= 0xff20) return false;
   if (c >= 0xff3b && c <= 0xff40) return false;
   if (c >= 0xff5b && c <= 0xff65) return false;
-  if (c >= 0x1f000 && c <= 0x1faff) return false;    /* emoji */
+  if (c >= 0x1f000 && c <= 0x1faff) return false; /* emoji */
   return true;
 }
 
-int search_split(const char *text, char *out, size_t outlen,
-                 const char **words, int max) {
+int search_split(const char *text, char *out, size_t outlen, const char **words,
+                 int max) {
   const unsigned char *s = (const unsigned char *)text;
   size_t n = strlen(text), o = 0, wchars = 0;
   int count = 0;
@@ -90,8 +96,10 @@ int search_split(const char *text, char *out, size_t outlen,
     }
     if (wchars >= SEARCH_WORD_MAX) continue;
     if (o + len + 1 > outlen) break;
-    if (c < 0x80) out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    else memcpy(out + o, ch, len), o += len;
+    if (c < 0x80)
+      out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    else
+      memcpy(out + o, ch, len), o += len;
     wchars++;
   }
   if (o >= outlen) o = outlen - 1;

@@ -14,27 +14,27 @@
 #include "model/search.h"
 
 const char *const track_features[TRACK_NFEAT] = {
-    "tempo", "energy", "valence", "danceability", "acousticness",
-    "instrumentalness"};
+    "tempo",        "energy",       "valence",
+    "danceability", "acousticness", "instrumentalness"};
 
 /* Features are FLOAT columns: ROUND gives them back as the short decimal
  * they were written as (0.8, not 0.800000011920929). */
-#define TRACK_COLS                                                           \
-  "t.id, t.title, t.album_id, al.title, t.disc_number, t.track_number, "     \
-  "t.duration_ms, DATE_FORMAT(t.release_date, '%Y-%m-%d'), t.explicit, "     \
-  "t.isrc, (t.lyrics IS NOT NULL OR t.lyrics_lrc IS NOT NULL), "             \
-  "ROUND(t.tempo, 3), ROUND(t.energy, 4), ROUND(t.valence, 4), "             \
-  "ROUND(t.danceability, 4), ROUND(t.acousticness, 4), "                     \
-  "ROUND(t.instrumentalness, 4), t.mbid, t.spotify_id, t.apple_id, "         \
-  "t.popularity, (SELECT COUNT(*) FROM likes l WHERE "                       \
-  "l.object_type = 'track' AND l.object_id = t.id), "                        \
-  "FLOOR(UNIX_TIMESTAMP(t.created_at)), "                                    \
-  "FLOOR(UNIX_TIMESTAMP(t.updated_at)), "                                    \
-  "(SELECT JSON_ARRAYAGG(JSON_OBJECT('id', ar.id, 'name', ar.name, "         \
-  "'role', ta.role) ORDER BY ta.position, ar.id) FROM track_artists ta "     \
-  "JOIN artists ar ON ar.id = ta.artist_id WHERE ta.track_id = t.id), "      \
-  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM track_genres tg "      \
-  "JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id), "        \
+#define TRACK_COLS                                                             \
+  "t.id, t.title, t.album_id, al.title, t.disc_number, t.track_number, "       \
+  "t.duration_ms, DATE_FORMAT(t.release_date, '%Y-%m-%d'), t.explicit, "       \
+  "t.isrc, (t.lyrics IS NOT NULL OR t.lyrics_lrc IS NOT NULL), "               \
+  "ROUND(t.tempo, 3), ROUND(t.energy, 4), ROUND(t.valence, 4), "               \
+  "ROUND(t.danceability, 4), ROUND(t.acousticness, 4), "                       \
+  "ROUND(t.instrumentalness, 4), t.mbid, t.spotify_id, t.apple_id, "           \
+  "t.popularity, (SELECT COUNT(*) FROM likes l WHERE "                         \
+  "l.object_type = 'track' AND l.object_id = t.id), "                          \
+  "FLOOR(UNIX_TIMESTAMP(t.created_at)), "                                      \
+  "FLOOR(UNIX_TIMESTAMP(t.updated_at)), "                                      \
+  "(SELECT JSON_ARRAYAGG(JSON_OBJECT('id', ar.id, 'name', ar.name, "           \
+  "'role', ta.role) ORDER BY ta.position, ar.id) FROM track_artists ta "       \
+  "JOIN artists ar ON ar.id = ta.artist_id WHERE ta.track_id = t.id), "        \
+  "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM track_genres tg "        \
+  "JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id), "            \
   "DATE_FORMAT(t.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
 
 static void row_track(const struct db_row *row, struct track *x) {
@@ -49,7 +49,8 @@ static void row_track(const struct db_row *row, struct track *x) {
   x->explicit_ = db_i64(row, 8, 0) != 0;
   x->isrc = db_s(row, 9);
   x->has_lyrics = db_i64(row, 10, 0) != 0;
-  for (int i = 0; i < TRACK_NFEAT; i++) x->feat[i] = db_s(row, 11 + i);
+  for (int i = 0; i < TRACK_NFEAT; i++)
+    x->feat[i] = db_s(row, 11 + i);
   x->ext.mbid = db_s(row, 17);
   x->ext.spotify = db_s(row, 18);
   x->ext.apple = db_s(row, 19);
@@ -66,7 +67,8 @@ static int rows_tracks(struct arena *a, const struct db_res *res,
                        struct track **items, int *n) {
   *items = arena_alloc(a, sizeof **items * (size_t)(res->nrows + 1));
   if (!*items) return RC_NOMEM;
-  for (int i = 0; i < res->nrows; i++) row_track(&res->rows[i], &(*items)[i]);
+  for (int i = 0; i < res->nrows; i++)
+    row_track(&res->rows[i], &(*items)[i]);
   *n = res->nrows;
   return 0;
 }
@@ -118,7 +120,8 @@ json_object *track_json(struct arena *a, const struct track *x) {
   jx_add_str(o, "isrc", x->isrc);
   jx_add_bool(o, "has_lyrics", x->has_lyrics);
   bool any = false;
-  for (int i = 0; i < TRACK_NFEAT; i++) any = any || x->feat[i];
+  for (int i = 0; i < TRACK_NFEAT; i++)
+    any = any || x->feat[i];
   if (any) {
     json_object *f = json_object_new_object();
     for (int i = 0; i < TRACK_NFEAT; i++)
@@ -181,12 +184,12 @@ int track_list(struct db *d, struct arena *a, long long genre_id,
 }
 
 int track_by_album(struct db *d, struct arena *a, long long album_id,
-                   long long disc, long long num, long long after_id,
-                   int limit, struct track **items, int *n) {
+                   long long disc, long long num, long long after_id, int limit,
+                   struct track **items, int *n) {
   struct db_res res;
   /* An unnumbered track sorts as number 65536, after every numbered one. */
-  struct db_val p[] = {DB_I(album_id), DB_I(disc), DB_I(disc), DB_I(num),
-                       DB_I(disc), DB_I(num), DB_I(after_id), DB_I(limit)};
+  struct db_val p[] = {DB_I(album_id), DB_I(disc), DB_I(disc),     DB_I(num),
+                       DB_I(disc),     DB_I(num),  DB_I(after_id), DB_I(limit)};
   int rc = db_exec(
       d, a,
       "SELECT " TRACK_COLS " FROM tracks t "
@@ -239,24 +242,15 @@ int track_save(struct db *d, struct kv *k, struct arena *a, struct track *x,
   if (rc) return rc;
   struct db_res res;
   struct db_val p[] = {
-      DB_S(x->title),
-      x->album_id ? DB_I(x->album_id) : DB_NUL,
-      DB_I(x->disc_number),
-      x->track_number ? DB_I(x->track_number) : DB_NUL,
-      DB_I(x->duration_ms),
-      DB_S(x->release_date),
-      DB_I(x->explicit_),
-      DB_S(x->isrc),
-      DB_S(x->feat[0]),
-      DB_S(x->feat[1]),
-      DB_S(x->feat[2]),
-      DB_S(x->feat[3]),
-      DB_S(x->feat[4]),
-      DB_S(x->feat[5]),
-      DB_S(x->ext.mbid),
-      DB_S(x->ext.spotify),
-      DB_S(x->ext.apple),
-      DB_I(x->id),
+      DB_S(x->title),       x->album_id ? DB_I(x->album_id) : DB_NUL,
+      DB_I(x->disc_number), x->track_number ? DB_I(x->track_number) : DB_NUL,
+      DB_I(x->duration_ms), DB_S(x->release_date),
+      DB_I(x->explicit_),   DB_S(x->isrc),
+      DB_S(x->feat[0]),     DB_S(x->feat[1]),
+      DB_S(x->feat[2]),     DB_S(x->feat[3]),
+      DB_S(x->feat[4]),     DB_S(x->feat[5]),
+      DB_S(x->ext.mbid),    DB_S(x->ext.spotify),
+      DB_S(x->ext.apple),   DB_I(x->id),
       DB_S(x->stamp),
   };
   if (create) {
@@ -339,7 +333,8 @@ int track_delete(struct db *d, struct kv *k, struct arena *a, long long id) {
                  "DELETE FROM likes WHERE object_type = 'track' AND "
                  "object_id = ?",
                  &p, 1, 0, NULL);
-  if (!rc) rc = db_exec(d, a, "DELETE FROM tracks WHERE id = ?", &p, 1, 0, NULL);
+  if (!rc)
+    rc = db_exec(d, a, "DELETE FROM tracks WHERE id = ?", &p, 1, 0, NULL);
   for (int i = 0; !rc && i < pls.nrows; i++)
     rc = compact_playlist(d, a, db_i64(&pls.rows[i], 0, 0));
   if (!rc) rc = db_commit(d);
@@ -368,8 +363,8 @@ int track_lyrics(struct db *d, struct arena *a, long long id,
   return 0;
 }
 
-int track_set_lyrics(struct db *d, struct kv *k, struct arena *a,
-                     long long id, const char *plain, const char *lrc) {
+int track_set_lyrics(struct db *d, struct kv *k, struct arena *a, long long id,
+                     const char *plain, const char *lrc) {
   struct db_res res;
   struct db_val p[] = {DB_S(plain), DB_S(lrc), DB_I(id)};
   int rc = db_exec(d, a,

@@ -35,8 +35,8 @@ struct track {
   struct cat_ext ext;
   const char *artists; /* JSON array text [{id,name,role}] */
   const char *genres;  /* JSON array text, NULL for none */
-  const char *stamp; /* updated_at to the microsecond: the version a PATCH
-                       * read, checked by the UPDATE */
+  const char *stamp;   /* updated_at to the microsecond: the version a PATCH
+                        * read, checked by the UPDATE */
 };
 
 /* track_get: by id, from MariaDB. RC_NOT_FOUND when absent. */
@@ -52,8 +52,8 @@ int track_list(struct db *d, struct arena *a, long long genre_id,
 /* track_by_album: tracks of an album in disc, track order (unnumbered
  * last), after the position (disc, track, id) of the cursor. */
 int track_by_album(struct db *d, struct arena *a, long long album_id,
-                   long long disc, long long num, long long after_id,
-                   int limit, struct track **items, int *n);
+                   long long disc, long long num, long long after_id, int limit,
+                   struct track **items, int *n);
 /* track_by_artist: tracks crediting the artist, by id. */
 int track_by_artist(struct db *d, struct arena *a, long long artist_id,
                     long long after, int limit, struct track **items, int *n);
@@ -73,8 +73,8 @@ int track_delete(struct db *d, struct kv *k, struct arena *a, long long id);
 int track_lyrics(struct db *d, struct arena *a, long long id,
                  const char **plain, const char **lrc);
 /* track_set_lyrics: replace both (NULL clears). RC_NOT_FOUND. */
-int track_set_lyrics(struct db *d, struct kv *k, struct arena *a,
-                     long long id, const char *plain, const char *lrc);
+int track_set_lyrics(struct db *d, struct kv *k, struct arena *a, long long id,
+                     const char *plain, const char *lrc);
 /* track_json: the API view (a new object). */
 json_object *track_json(struct arena *a, const struct track *x);
 

@@ -15,8 +15,8 @@
 
 #define ME_TTL 3600
 
-#define USER_COLS                                                             \
-  "id, username, email, display_name, bio, avatar_url, role, password_hash, " \
+#define USER_COLS                                                              \
+  "id, username, email, display_name, bio, avatar_url, role, password_hash, "  \
   "FLOOR(UNIX_TIMESTAMP(created_at)), FLOOR(UNIX_TIMESTAMP(updated_at))"
 
 void user_me_key(char *buf, size_t n, long long id) {
@@ -167,8 +167,8 @@ int user_set_password(struct db *d, struct kv *k, long long id,
 
 int user_set_role(struct db *d, struct kv *k, long long id, const char *role) {
   struct db_val p[] = {DB_S(role), DB_I(id)};
-  int rc = db_exec(d, NULL, "UPDATE users SET role = ? WHERE id = ?", p, 2, 0,
-                   NULL);
+  int rc =
+      db_exec(d, NULL, "UPDATE users SET role = ? WHERE id = ?", p, 2, 0, NULL);
   me_forget(k, id);
   return rc;
 }
@@ -269,12 +269,9 @@ int prefs_put(struct db *d, struct arena *a, long long user_id,
   const char *g = jx_text(a, p->genres, &glen);
   const char *ar = jx_text(a, p->artists, &alen);
   if (!g || !ar) return RC_NOMEM;
-  struct db_val v[] = {DB_I(user_id),
-                       DB_S(g),
-                       DB_S(ar),
-                       DB_I(p->explicit_content),
-                       DB_S(p->language),
-                       DB_S(p->history_visibility)};
+  struct db_val v[] = {DB_I(user_id),     DB_S(g),
+                       DB_S(ar),          DB_I(p->explicit_content),
+                       DB_S(p->language), DB_S(p->history_visibility)};
   return db_exec(d, a,
                  "INSERT INTO user_preferences (user_id, favourite_genres, "
                  "favourite_artists, explicit_content, language, "

@@ -10,7 +10,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const kinds[] = {"public", "followers", "private", NULL};
 static const struct jx_field fields[] = {
-    {.name = "username", .kind = JX_STRING, .required = true, .min = 1,
+    {.name = "username",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
      .max = 64},
     {.name = "n", .kind = JX_INT, .min = -5, .max = 1000},
     {.name = "b", .kind = JX_BOOL},

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int ready;
   if (!ready) {
     rnd_init();
-    tok_init("fuzzing-secret-fuzzing-secret-0123456789", "encore",
-             "encore-api", 900);
+    tok_init("fuzzing-secret-fuzzing-secret-0123456789", "encore", "encore-api",
+             900);
     ready = 1;
   }
   char *s = malloc(size + 1);

@@ -139,7 +139,8 @@ static void test_other(void) {
   CHECK_INT(img_probe((const unsigned char *)"GIF89a\x10\x00\x10\x00", 10, &im),
             IMG_E_UNKNOWN);
   CHECK_INT(img_probe((const unsigned char *)"", 0, &im), IMG_E_UNKNOWN);
-  CHECK_INT(img_probe((const unsigned char *)"\xff\xd8", 2, &im), IMG_E_UNKNOWN);
+  CHECK_INT(img_probe((const unsigned char *)"\xff\xd8", 2, &im),
+            IMG_E_UNKNOWN);
   CHECK_INT(img_type_of_media("image/png"), IMG_PNG);
   CHECK_INT(img_type_of_media("IMAGE/JPEG; q=1"), IMG_JPEG);
   CHECK_INT(img_type_of_media(" image/webp "), IMG_WEBP);
@@ -162,7 +163,8 @@ static void test_random(void) {
     size_t n = m + (size_t)(rand() % 40);
     unsigned char *b = malloc(n);
     memcpy(b, i % 3 == 2 ? "RIFF\0\0\0\0WEBPVP8X" : magic[i % 3], m);
-    for (size_t j = m; j < n; j++) b[j] = (unsigned char)rand();
+    for (size_t j = m; j < n; j++)
+      b[j] = (unsigned char)rand();
     struct img im;
     int rc = img_probe(b, n, &im);
     CHECK(rc == 0 ? im.width > 0 && im.height > 0 : rc < 0);

@@ -47,7 +47,10 @@ int main(void) {
   CHECK_INT(split("love\xf0\x9f\x8e\xb5song", o, 16), 2);
   CHECK_STR(o, "love|song");
   /* invalid UTF-8 bytes separate, they never reach SQL */
-  CHECK_INT(split("ab\xff" "cd\xc3(ef\xed\xa0\x80gh", o, 16), 4);
+  CHECK_INT(split("ab\xff"
+                  "cd\xc3(ef\xed\xa0\x80gh",
+                  o, 16),
+            4);
   CHECK_STR(o, "ab|cd|ef|gh");
   /* words past max are dropped */
   CHECK_INT(split("a b c d e f g", o, 5), 5);
@@ -59,7 +62,8 @@ int main(void) {
   CHECK_INT(split(longw, o, 16), 2);
   CHECK_INT(strlen(o), SEARCH_WORD_MAX + 1 + 2);
   char acc[300] = "";
-  for (int i = 0; i < 70; i++) strcat(acc, "é");
+  for (int i = 0; i < 70; i++)
+    strcat(acc, "é");
   CHECK_INT(split(acc, o, 16), 1);
   CHECK_INT(search_chars(o), SEARCH_WORD_MAX);
 

@@ -136,9 +136,13 @@ int main(void) {
 
   /* Clipping keeps whole characters and replaces invalid bytes. */
   char clip[6];
-  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "ab\xc3\xa9\xc3\xa9"), 4);
+  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "ab\xc3\xa9\xc3\xa9"),
+            4);
   CHECK_STR(clip, "ab\xc3\xa9");
-  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "a\xff\xfe" "b"), 4);
+  CHECK_INT((long long)str_utf8_clip(clip, sizeof clip,
+                                     "a\xff\xfe"
+                                     "b"),
+            4);
   CHECK_STR(clip, "a??b");
   CHECK(str_utf8_valid(clip, strlen(clip)));
   CHECK_INT((long long)str_utf8_clip(clip, 1, "abc"), 0);
