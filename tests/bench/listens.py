@@ -9,7 +9,9 @@ Usage: tests/bench/listens.py [BUILD_DIR]        (default: ./build)
            items matched by artist/title text, 0..1),
            BENCH_WORLD (unset: seed BENCH_TRACKS tracks by SQL; else the
            arguments of `encore-admin generate`, e.g. "--tracks 1000000
-           --listens 10000000", and listens go to 10,000 of its tracks)
+           --listens 10000000", and listens go to 10,000 of its tracks),
+           BENCH_STACK_DIR (a running stack with its world: no seeding,
+           listens go to 10,000 of its tracks, the stack is left running)
 Starts a private stack on free ports under BUILD_DIR/bench-listens with
 nginx limits lifted (as tests/bench/run.sh does), seeds or generates, runs
 the clients over loopback HTTP (one user each, keep-alive), prints the
@@ -33,6 +35,7 @@ BATCH = int(os.environ.get("BENCH_BATCH", "1000"))
 TRACKS = int(os.environ.get("BENCH_TRACKS", "10000"))
 TEXT = float(os.environ.get("BENCH_TEXT", "0"))
 WORLD = os.environ.get("BENCH_WORLD")
+STACK_DIR = os.environ.get("BENCH_STACK_DIR")
 
 
 def env_file(path):
@@ -56,16 +59,17 @@ def conf_file(path):
 class Stack:
     def __init__(self, build):
         self.build = build
-        self.dir = os.path.join(build, "bench-listens")
+        self.dir = os.path.abspath(STACK_DIR) if STACK_DIR else os.path.join(build, "bench-listens")
         self.bin = os.path.join(build, "src", "stack", "encore-stack")
 
     def start(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-        e = dict(os.environ, ENCORE_HTTPS_PORT="0", ENCORE_HTTP_PORT="0",
-                 ENCORE_RATE_IP="1000000r/s", ENCORE_RATE_TOKEN="1000000r/s",
-                 ENCORE_BURST_IP="100000", ENCORE_BURST_TOKEN="100000")
-        subprocess.run([self.bin, "start", self.dir], env=e, check=True,
-                       stdout=subprocess.DEVNULL)
+        if not STACK_DIR:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            e = dict(os.environ, ENCORE_HTTPS_PORT="0", ENCORE_HTTP_PORT="0",
+                     ENCORE_RATE_IP="1000000r/s", ENCORE_RATE_TOKEN="1000000r/s",
+                     ENCORE_BURST_IP="100000", ENCORE_BURST_TOKEN="100000")
+            subprocess.run([self.bin, "start", self.dir], env=e, check=True,
+                           stdout=subprocess.DEVNULL)
         self.env = env_file(os.path.join(self.dir, "stack.env"))
         c = conf_file(self.env["ENCORE_CONF"])
         s = conf_file(os.path.join(self.dir, "secrets.conf"))
@@ -77,6 +81,8 @@ class Stack:
         os.chmod(self.cnf, 0o600)
 
     def stop(self):
+        if STACK_DIR:
+            return
         subprocess.run([self.bin, "stop", self.dir], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 
@@ -107,7 +113,9 @@ def main():
 
 def run(st):
     url = urllib.parse.urlparse(st.env["ENCORE_HTTP_URL"])
-    if WORLD:
+    if STACK_DIR:
+        pass
+    elif WORLD:
         t0 = time.monotonic()
         subprocess.run([st.env["ENCORE_ADMIN_BIN"], "-c", st.env["ENCORE_CONF"], "generate"]
                        + WORLD.split(), check=True, stdout=subprocess.DEVNULL)

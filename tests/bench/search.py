@@ -9,7 +9,9 @@ Usage: tests/bench/search.py [BUILD_DIR]          (default: ./build)
            BENCH_KEEP=1 (keep the stack and its world for another run),
            BENCH_BUFFER_POOL (2G: InnoDB holds the whole index and catalogue),
            BENCH_GENERATE=1 (make the world with `encore-admin generate`
-           instead of the SQL below)
+           instead of the SQL below),
+           BENCH_STACK_DIR (a running stack with its world, e.g. one made by
+           `encore-admin generate`: used as it is, left running)
 Starts a private stack under BUILD_DIR/bench-search with nginx limits lifted
 (as tests/bench/run.sh does), makes a synthetic catalogue by SQL (a
 vocabulary of pronounceable words whose use follows a power law, so some
@@ -35,7 +37,8 @@ TRACKS = int(os.environ.get("BENCH_TRACKS", "1000000"))
 SEED = int(os.environ.get("BENCH_SEED", "42"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1"))
-KEEP = os.environ.get("BENCH_KEEP") == "1"
+STACK_DIR = os.environ.get("BENCH_STACK_DIR")
+KEEP = os.environ.get("BENCH_KEEP") == "1" or bool(STACK_DIR)
 GENERATE = os.environ.get("BENCH_GENERATE") == "1"
 
 SYLLABLES = ("ka lo mi re su ta ne vo ri sa lu ma no be di fa go hi ju ke "
@@ -64,7 +67,7 @@ def conf_file(path):
 class Stack:
     def __init__(self, build):
         self.build = build
-        self.dir = os.path.join(build, "bench-search")
+        self.dir = os.path.abspath(STACK_DIR) if STACK_DIR else os.path.join(build, "bench-search")
         self.bin = os.path.join(build, "src", "stack", "encore-stack")
 
     def start(self):
@@ -75,8 +78,9 @@ class Stack:
                  ENCORE_RATE_IP="1000000r/s", ENCORE_RATE_TOKEN="1000000r/s",
                  ENCORE_BURST_IP="100000", ENCORE_BURST_TOKEN="100000",
                  ENCORE_DB_BUFFER_POOL=os.environ.get("BENCH_BUFFER_POOL", "2G"))
-        subprocess.run([self.bin, "start", self.dir], env=e, check=True,
-                       stdout=subprocess.DEVNULL)
+        if not STACK_DIR:
+            subprocess.run([self.bin, "start", self.dir], env=e, check=True,
+                           stdout=subprocess.DEVNULL)
         self.env = env_file(os.path.join(self.dir, "stack.env"))
         c = conf_file(self.env["ENCORE_CONF"])
         s = conf_file(os.path.join(self.dir, "secrets.conf"))
