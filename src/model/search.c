@@ -478,6 +478,30 @@ static bool filtered(const struct search_q *q) {
          q->dur_max >= 0 || q->explicit_only >= 0 || q->artist_id;
 }
 
+/* A filtered query whose ordered scan found less than a page falls back to
+ * a plan that reads every match: driven by its rarest word when that word
+ * has fewer index entries than this (a probe of the track per entry), else
+ * driven by the filters' own indexes. A 60 s duration range or a large
+ * genre holds hundreds of thousands of tracks, far more than an ordinary
+ * word's tens of thousands of entries; only the few words in a fifth of all
+ * names ("the", "of") are left to the filters. */
+#define FILTER_FIRST_MIN 120000
+
+/* count_prefix: the index entries of one query word, counting at most
+ * `cap` of them. */
+static int count_prefix(struct db *d, struct arena *a, enum search_kind kind,
+                        const char *word, long long cap, long long *n) {
+  struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, word)), DB_I(cap)};
+  struct db_res res;
+  int rc = db_exec(d, a,
+                   "SELECT COUNT(*) FROM (SELECT 1 FROM search_words WHERE "
+                   "kind = ? AND word LIKE ? LIMIT ?) x",
+                   p, 3, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  *n = res.nrows ? db_i64(&res.rows[0], 0, 0) : 0;
+  return 0;
+}
+
 /* plan: the rarest query word for this kind (*drive), and whether even
  * that one is common (*ordered); at most `cap` index entries are read per
  * word to know. */
@@ -486,15 +510,9 @@ static int plan(struct db *d, struct arena *a, const struct search_q *q,
   long long cap = filtered(q) ? COMMON_MIN_FILTERED : COMMON_MIN, best = -1;
   *drive = 0;
   for (int i = 0; i < q->nwords && best != 0; i++) {
-    struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, q->words[i])),
-                         DB_I(cap)};
-    struct db_res res;
-    int rc = db_exec(d, a,
-                     "SELECT COUNT(*) FROM (SELECT 1 FROM search_words WHERE "
-                     "kind = ? AND word LIKE ? LIMIT ?) x",
-                     p, 3, DB_IDEMPOTENT, &res);
+    long long n;
+    int rc = count_prefix(d, a, kind, q->words[i], cap, &n);
     if (rc) return rc;
-    long long n = res.nrows ? db_i64(&res.rows[0], 0, 0) : 0;
     if (best < 0 || n < best) best = n, *drive = i;
   }
   *ordered = best >= cap;
@@ -743,10 +761,19 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
     for (int i = 0; !rc && i < res.nrows; i++)
       if (q->sort != SEARCH_RELEVANCE || db_i64(&res.rows[i], 13, 0) == 1)
         scanned++;
-    if (scanned <= q->limit &&
-        (rc = exec_plan(d, a, q, kind, c, phrase, key.s, false,
-                        filtered(q) ? -1 : drive, &res)))
-      return rc;
+    if (scanned <= q->limit) {
+      int fallback = drive;
+      if (filtered(q)) {
+        long long n;
+        if ((rc = count_prefix(d, a, kind, q->words[drive], FILTER_FIRST_MIN,
+                               &n)))
+          return rc;
+        if (n >= FILTER_FIRST_MIN) fallback = -1;
+      }
+      if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, false, fallback,
+                          &res)))
+        return rc;
+    }
   }
   struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
   if (!h) return RC_NOMEM;
