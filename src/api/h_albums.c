@@ -103,8 +103,9 @@ static int write_album_once(struct req *r, long long id) {
     if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
     if (rc) return req_problem(r, rc, NULL);
   } else {
-    if (!jx_has(body, "title")) cat_error(&e, "title", "is required");
-    if (!jx_has(body, "artist_id")) cat_error(&e, "artist_id", "is required");
+    if (!jx_has(body, "title")) jx_error_add(&e, "title", "is required");
+    if (!jx_has(body, "artist_id"))
+      jx_error_add(&e, "artist_id", "is required");
   }
   const char *old_title = x.title, *s;
   if ((s = jx_str(body, "title"))) x.title = s;
@@ -114,7 +115,7 @@ static int write_album_once(struct req *r, long long id) {
   if (cat_null(body, "release_date")) x.release_date = NULL;
   if ((s = jx_str(body, "release_date"))) {
     if (!cat_date_ok(s))
-      cat_error(&e, "release_date", "must be a date YYYY-MM-DD");
+      jx_error_add(&e, "release_date", "must be a date YYYY-MM-DD");
     x.release_date = s;
   }
   x.artist_id = jx_int(body, "artist_id", x.artist_id);
@@ -122,7 +123,7 @@ static int write_album_once(struct req *r, long long id) {
   if (!e.n && jx_has(body, "artist_id")) {
     rc = artist_exists(app.db, a, x.artist_id);
     if (rc == RC_NOT_FOUND)
-      cat_error(&e, "artist_id", "no such artist");
+      jx_error_add(&e, "artist_id", "no such artist");
     else if (rc)
       return req_problem(r, rc, NULL);
   }

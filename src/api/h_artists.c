@@ -89,12 +89,14 @@ static void apply(json_object *body, struct artist *x, struct jx_errors *e) {
   if (cat_null(body, "country")) x->country = NULL;
   if ((s = jx_str(body, "country"))) {
     if (!(s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'))
-      cat_error(e, "country", "must be an ISO 3166-1 alpha-2 code such as GB");
+      jx_error_add(e, "country",
+                   "must be an ISO 3166-1 alpha-2 code such as GB");
     x->country = s;
   }
   if (cat_null(body, "image_url")) x->image_url = NULL;
   if ((s = jx_str(body, "image_url"))) {
-    if (!cat_https_ok(s)) cat_error(e, "image_url", "must be an https:// URL");
+    if (!cat_https_ok(s))
+      jx_error_add(e, "image_url", "must be an https:// URL");
     x->image_url = s;
   }
   cat_ext_apply(body, &x->ext, e);
@@ -115,7 +117,7 @@ static int write_artist_once(struct req *r, long long id) {
     if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
     if (rc) return req_problem(r, rc, NULL);
   } else if (!jx_has(body, "name")) {
-    cat_error(&e, "name", "is required");
+    jx_error_add(&e, "name", "is required");
   }
   const char *old_name = x.name;
   apply(body, &x, &e);

@@ -91,7 +91,7 @@ static int check_login(struct req *r, const char *login, const char *password,
   return 0;
 }
 
-/* --- token responses ---------------------------------------------------- */
+/* --- token responses --- */
 
 /* reply_tokens: an access token for the session plus its refresh token, in
  * the RFC 6749 shape. */
@@ -136,8 +136,7 @@ static int rotate(struct req *r, const char *refresh, int *status) {
   return 0;
 }
 
-/* --- register --------------------------------------------------------------
- */
+/* --- register --- */
 
 static const struct jx_field register_fields[] = {
     {.name = "username",
@@ -162,15 +161,6 @@ static const struct jx_field register_fields[] = {
      .nullable = true},
 };
 
-static void add_error(struct jx_errors *e, const char *field,
-                      const char *message) {
-  if (e->n < JX_MAX_ERRORS) {
-    e->e[e->n].field = field;
-    e->e[e->n].message = message;
-    e->n++;
-  }
-}
-
 int h_auth_register(struct req *r) {
   json_object *body;
   int st;
@@ -186,11 +176,11 @@ int h_auth_register(struct req *r) {
   struct jx_errors errs = {0};
   str_lower_ascii(email);
   if (!user_name_valid(username))
-    add_error(&errs, "username", "must be 3 to 32 letters, digits or _");
+    jx_error_add(&errs, "username", "must be 3 to 32 letters, digits or _");
   if (!user_email_valid(email))
-    add_error(&errs, "email", "must be an email address");
+    jx_error_add(&errs, "email", "must be an email address");
   if (pw_policy(password, username, email, &why))
-    add_error(&errs, "password", why);
+    jx_error_add(&errs, "password", why);
   if (errs.n) return req_problem_fields(r, &errs);
 
   char hash[PW_HASH_MAX];
@@ -211,8 +201,7 @@ int h_auth_register(struct req *r) {
   return req_reply_json(r, 201, jx_own(a, user_json_private(&u)));
 }
 
-/* --- login and the token endpoint ------------------------------------------
- */
+/* --- login and the token endpoint --- */
 
 static const struct jx_field login_fields[] = {
     {.name = "username",
@@ -324,8 +313,7 @@ int h_auth_refresh(struct req *r) {
   return st;
 }
 
-/* --- logout ----------------------------------------------------------------
- */
+/* --- logout --- */
 
 int h_auth_logout(struct req *r) {
   const struct tok_claims *c = req_auth(r);
@@ -343,8 +331,7 @@ int h_auth_logout_all(struct req *r) {
   return req_reply_empty(r, 204);
 }
 
-/* --- password change and reset ---------------------------------------------
- */
+/* --- password change and reset --- */
 
 /* set_password: check the policy for u, store the new hash and revoke the
  * user's sessions but keep_sid. Replies on failure (returns the status). */

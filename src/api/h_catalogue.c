@@ -12,14 +12,6 @@
 #include "core/str.h"
 #include "model/genre.h"
 
-void cat_error(struct jx_errors *errs, const char *field, const char *msg) {
-  if (errs->n < JX_MAX_ERRORS) {
-    errs->e[errs->n].field = field;
-    errs->e[errs->n].message = msg;
-    errs->n++;
-  }
-}
-
 static bool is_special(const char *key, const char *const *special) {
   for (; special && *special; special++)
     if (strcmp(key, *special) == 0) return true;
@@ -31,7 +23,7 @@ void cat_validate(struct arena *a, json_object *body,
                   const char *const *special, struct jx_errors *errs) {
   struct jx_errors e = {0};
   if (!json_object_is_type(body, json_type_object)) {
-    cat_error(errs, "", "must be a JSON object");
+    jx_error_add(errs, "", "must be a JSON object");
     return;
   }
   /* A shallow copy without the special members: jx_validate would call
@@ -43,7 +35,7 @@ void cat_validate(struct arena *a, json_object *body,
   }
   if (jx_validate(a, plain, fields, nf, &e) == 0) return;
   for (int i = 0; i < e.n; i++)
-    cat_error(errs, e.e[i].field, e.e[i].message);
+    jx_error_add(errs, e.e[i].field, e.e[i].message);
 }
 
 bool cat_null(json_object *body, const char *key) {
@@ -107,7 +99,7 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
     return;
   }
   if (!json_object_is_type(x, json_type_object)) {
-    cat_error(errs, "external_ids", "must be an object");
+    jx_error_add(errs, "external_ids", "must be an object");
     return;
   }
   json_object_object_foreach(x, key, val) {
@@ -130,12 +122,12 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
       if (val && (!str || !token_ok(s, true)))
         msg = "must be 1 to 64 digits, or null";
     } else {
-      cat_error(errs, "external_ids",
-                "unknown member (musicbrainz, spotify, apple_music)");
+      jx_error_add(errs, "external_ids",
+                   "unknown member (musicbrainz, spotify, apple_music)");
       continue;
     }
     if (msg)
-      cat_error(errs, field, msg);
+      jx_error_add(errs, field, msg);
     else
       *slot = s;
   }

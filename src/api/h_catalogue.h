@@ -20,8 +20,6 @@ struct arena;
 void cat_validate(struct arena *a, json_object *body,
                   const struct jx_field *fields, int nf,
                   const char *const *special, struct jx_errors *errs);
-/* cat_error: append one failure (message static or in the arena). */
-void cat_error(struct jx_errors *errs, const char *field, const char *msg);
 /* cat_date_ok: a real calendar date "YYYY-MM-DD" (years 1000..9999). */
 bool cat_date_ok(const char *s);
 /* cat_https_ok: an absolute https URL without spaces or control bytes. */

@@ -115,9 +115,8 @@ int h_listens_post(struct req *r) {
     struct jx_errors errs = {0};
     json_object_object_foreach(body, key, val) {
       (void)val;
-      if (strcmp(key, "listens") && errs.n < JX_MAX_ERRORS)
-        errs.e[errs.n++] =
-            (struct jx_error){arena_strdup(a, key), "unknown field"};
+      if (strcmp(key, "listens"))
+        jx_error_add(&errs, arena_strdup(a, key), "unknown field");
     }
     if (!json_object_is_type(list, json_type_array))
       errs.e[errs.n++] = (struct jx_error){"listens", "must be an array"};
@@ -154,9 +153,8 @@ int h_listens_post(struct req *r) {
       jx_add_str(eo, "field", errs.e[e].field);
       jx_add_str(eo, "message", errs.e[e].message);
       json_object_array_add(errors[i], eo);
-      if (all.n < JX_MAX_ERRORS)
-        all.e[all.n++] = (struct jx_error){
-            field_name(a, batch, i, errs.e[e].field), errs.e[e].message};
+      jx_error_add(&all, field_name(a, batch, i, errs.e[e].field),
+                   errs.e[e].message);
     }
   }
   if (usable == 0) return req_problem_fields(r, &all);
@@ -187,9 +185,8 @@ int h_listens_post(struct req *r) {
         jx_add_str(eo, "field", it->error_field);
         jx_add_str(eo, "message", it->error_msg);
         json_object_array_add(errors[i], eo);
-        if (all.n < JX_MAX_ERRORS)
-          all.e[all.n++] = (struct jx_error){
-              field_name(a, batch, i, it->error_field), it->error_msg};
+        jx_error_add(&all, field_name(a, batch, i, it->error_field),
+                     it->error_msg);
       }
       json_object_object_add(o, "errors", json_object_get(errors[i]));
     }

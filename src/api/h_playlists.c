@@ -156,16 +156,12 @@ static void int_array(struct arena *a, json_object *arr, const char *key,
   *out = NULL;
   *n = 0;
   if (!arr || !json_object_is_type(arr, json_type_array)) {
-    if (errs->n < JX_MAX_ERRORS)
-      errs->e[errs->n++] =
-          (struct jx_error){key, "must be an array of integers"};
+    jx_error_add(errs, key, "must be an array of integers");
     return;
   }
   size_t len = json_object_array_length(arr);
   if (len < 1 || len > (size_t)maxn) {
-    if (errs->n < JX_MAX_ERRORS)
-      errs->e[errs->n++] = (struct jx_error){
-          key, arena_printf(a, "must hold 1 to %d items", maxn)};
+    jx_error_add(errs, key, arena_printf(a, "must hold 1 to %d items", maxn));
     return;
   }
   long long *v = arena_alloc(a, sizeof *v * len);
@@ -176,10 +172,9 @@ static void int_array(struct arena *a, json_object *arr, const char *key,
     if (x && json_object_is_type(x, json_type_int))
       y = json_object_get_int64(x);
     if (!x || !json_object_is_type(x, json_type_int) || y < min || y > max) {
-      if (errs->n < JX_MAX_ERRORS)
-        errs->e[errs->n++] = (struct jx_error){
-            arena_printf(a, "%s[%zu]", key, i),
-            arena_printf(a, "must be an integer from %lld to %lld", min, max)};
+      jx_error_add(
+          errs, arena_printf(a, "%s[%zu]", key, i),
+          arena_printf(a, "must be an integer from %lld to %lld", min, max));
       continue;
     }
     v[i] = y;

@@ -42,10 +42,6 @@ static bool parse_types(const char *s, unsigned *bits) {
   }
 }
 
-static void err(struct jx_errors *e, const char *field, const char *msg) {
-  if (e->n < JX_MAX_ERRORS) e->e[e->n++] = (struct jx_error){field, msg};
-}
-
 /* int_param: an optional integer query parameter within [min, max]. */
 static bool int_param(struct req *r, const char *name, long long min,
                       long long max, long long *out, struct jx_errors *e,
@@ -53,7 +49,7 @@ static bool int_param(struct req *r, const char *name, long long min,
   const char *s = req_query(r, name);
   if (!s) return false;
   if (str_parse_i64(s, min, max, out)) {
-    err(e, name, msg);
+    jx_error_add(e, name, msg);
     return false;
   }
   return true;
@@ -80,9 +76,9 @@ int h_search(struct req *r) {
   if (text) {
     size_t n = strlen(text);
     if (!str_utf8_valid(text, n))
-      err(&e, "q", "must be UTF-8 text");
+      jx_error_add(&e, "q", "must be UTF-8 text");
     else if (search_chars(text) > Q_MAX)
-      err(&e, "q", "must be at most 200 characters");
+      jx_error_add(&e, "q", "must be at most 200 characters");
     else if ((norm = arena_alloc(a, n + 1)))
       q.nwords = search_split(text, norm, n + 1, q.words, SEARCH_QWORDS);
     else
@@ -91,14 +87,14 @@ int h_search(struct req *r) {
 
   const char *types = req_query(r, "type");
   if (types && !parse_types(types, &q.types))
-    err(&e, "type",
-        "must be a comma-separated list of track, artist, "
-        "album, playlist");
+    jx_error_add(&e, "type",
+                 "must be a comma-separated list of track, artist, "
+                 "album, playlist");
 
   const char *genre = req_query(r, "genre");
   if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
                 search_chars(genre) > 64))
-    err(&e, "genre", "must be a genre name of 1 to 64 characters");
+    jx_error_add(&e, "genre", "must be a genre name of 1 to 64 characters");
 
   long long v;
   if (int_param(r, "year_from", 1, 9999, &v, &e, "must be a year, 1 to 9999"))
@@ -106,13 +102,13 @@ int h_search(struct req *r) {
   if (int_param(r, "year_to", 1, 9999, &v, &e, "must be a year, 1 to 9999"))
     q.year_to = (int)v;
   if (q.year_from && q.year_to && q.year_from > q.year_to)
-    err(&e, "year_to", "must not be before year_from");
+    jx_error_add(&e, "year_to", "must not be before year_from");
   int_param(r, "duration_min", 0, DURATION_MAX, &q.dur_min, &e,
             "must be milliseconds, 0 to 86400000");
   int_param(r, "duration_max", 0, DURATION_MAX, &q.dur_max, &e,
             "must be milliseconds, 0 to 86400000");
   if (q.dur_min >= 0 && q.dur_max >= 0 && q.dur_min > q.dur_max)
-    err(&e, "duration_max", "must not be below duration_min");
+    jx_error_add(&e, "duration_max", "must not be below duration_min");
   int_param(r, "artist_id", 1, ID_MAX, &q.artist_id, &e,
             "must be an artist id");
 
@@ -123,7 +119,7 @@ int h_search(struct req *r) {
     else if (!strcmp(ex, "false"))
       q.explicit_only = 0;
     else
-      err(&e, "explicit", "must be true or false");
+      jx_error_add(&e, "explicit", "must be true or false");
   }
 
   const char *sort = req_query(r, "sort");
@@ -132,9 +128,9 @@ int h_search(struct req *r) {
     for (int i = 0; i < 5; i++)
       if (!strcmp(sort, sorts[i])) k = i;
     if (k < 0)
-      err(&e, "sort",
-          "must be relevance, popularity, release_date, title "
-          "or duration");
+      jx_error_add(&e, "sort",
+                   "must be relevance, popularity, release_date, title "
+                   "or duration");
     else
       q.sort = (enum search_sort)k;
   }
@@ -149,13 +145,13 @@ int h_search(struct req *r) {
     else if (!strcmp(order, "desc"))
       q.desc = true;
     else
-      err(&e, "order", "must be asc or desc");
+      jx_error_add(&e, "order", "must be asc or desc");
   }
 
   bool filters = genre || q.year_from || q.year_to || q.dur_min >= 0 ||
                  q.dur_max >= 0 || q.explicit_only >= 0 || q.artist_id;
   if (!e.n && !has_q && !filters)
-    err(&e, "q", "is required unless a filter is given");
+    jx_error_add(&e, "q", "is required unless a filter is given");
   if (e.n) return req_problem_fields(r, &e);
 
   /* One cached page per normalized query (and per viewer when the caller's

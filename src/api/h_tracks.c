@@ -114,7 +114,8 @@ static int parse_artists(struct req *r, json_object *body,
   size_t len = arr ? json_object_array_length(arr) : 0;
   if (!arr || !json_object_is_type(arr, json_type_array) || len < 1 ||
       len > TRACK_ARTISTS_MAX) {
-    cat_error(e, "artists", "must be an array of 1 to 20 {id, role} objects");
+    jx_error_add(e, "artists",
+                 "must be an array of 1 to 20 {id, role} objects");
     return 0;
   }
   bool primary = false;
@@ -122,7 +123,7 @@ static int parse_artists(struct req *r, json_object *body,
     json_object *it = json_object_array_get_idx(arr, i), *v;
     const char *field = arena_printf(req_arena(r), "artists[%zu]", i);
     if (!it || !json_object_is_type(it, json_type_object)) {
-      cat_error(e, field, "must be an object {id, role}");
+      jx_error_add(e, field, "must be an object {id, role}");
       continue;
     }
     long long id = 0;
@@ -143,19 +144,20 @@ static int parse_artists(struct req *r, json_object *body,
       ok = false;
     }
     if (!ok || !json_object_object_get_ex(it, "id", &v)) {
-      cat_error(e, field,
-                "must be {id: artist id, role: \"primary\" or \"featured\"}");
+      jx_error_add(
+          e, field,
+          "must be {id: artist id, role: \"primary\" or \"featured\"}");
       continue;
     }
     for (int j = 0; j < *n; j++)
       if (out[j].id == id) ok = false;
     if (!ok) {
-      cat_error(e, field, "names an artist twice");
+      jx_error_add(e, field, "names an artist twice");
       continue;
     }
     int rc = artist_exists(app.db, req_arena(r), id);
     if (rc == RC_NOT_FOUND) {
-      cat_error(e, field, "no such artist");
+      jx_error_add(e, field, "no such artist");
       continue;
     }
     if (rc) return rc;
@@ -165,7 +167,7 @@ static int parse_artists(struct req *r, json_object *body,
     (*n)++;
   }
   if (!e->n && !primary)
-    cat_error(e, "artists", "needs at least one primary artist");
+    jx_error_add(e, "artists", "needs at least one primary artist");
   return 0;
 }
 
@@ -181,7 +183,7 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
     return;
   }
   if (!json_object_is_type(f, json_type_object)) {
-    cat_error(e, "audio_features", "must be an object or null");
+    jx_error_add(e, "audio_features", "must be an object or null");
     return;
   }
   json_object_object_foreach(f, key, val) {
@@ -189,7 +191,7 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
     while (i < TRACK_NFEAT && strcmp(track_features[i], key) != 0)
       i++;
     if (i == TRACK_NFEAT) {
-      cat_error(e, "audio_features", "unknown member");
+      jx_error_add(e, "audio_features", "unknown member");
       continue;
     }
     const char *field = arena_printf(req_arena(r), "audio_features.%s", key);
@@ -200,13 +202,13 @@ static void apply_features(struct req *r, json_object *body, struct track *x,
     double max = i == 0 ? 300 : 1, v;
     if (!json_object_is_type(val, json_type_int) &&
         !json_object_is_type(val, json_type_double)) {
-      cat_error(e, field, "must be a number or null");
+      jx_error_add(e, field, "must be a number or null");
       continue;
     }
     v = json_object_get_double(val);
     if (!(v >= 0 && v <= max)) {
-      cat_error(e, field,
-                i == 0 ? "must be from 0 to 300" : "must be from 0 to 1");
+      jx_error_add(e, field,
+                   i == 0 ? "must be from 0 to 300" : "must be from 0 to 1");
       continue;
     }
     x->feat[i] = arena_printf(req_arena(r), "%.6g", v);
@@ -228,10 +230,10 @@ static int write_track_once(struct req *r, long long id) {
     if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
     if (rc) return req_problem(r, rc, NULL);
   } else {
-    if (!jx_has(body, "title")) cat_error(&e, "title", "is required");
+    if (!jx_has(body, "title")) jx_error_add(&e, "title", "is required");
     if (!jx_has(body, "duration_ms"))
-      cat_error(&e, "duration_ms", "is required");
-    if (!jx_has(body, "artists")) cat_error(&e, "artists", "is required");
+      jx_error_add(&e, "duration_ms", "is required");
+    if (!jx_has(body, "artists")) jx_error_add(&e, "artists", "is required");
   }
   long long old_album = x.album_id;
   const char *s;
@@ -245,14 +247,14 @@ static int write_track_once(struct req *r, long long id) {
   if (cat_null(body, "release_date")) x.release_date = NULL;
   if ((s = jx_str(body, "release_date"))) {
     if (!cat_date_ok(s))
-      cat_error(&e, "release_date", "must be a date YYYY-MM-DD");
+      jx_error_add(&e, "release_date", "must be a date YYYY-MM-DD");
     x.release_date = s;
   }
   x.explicit_ = jx_bool(body, "explicit", x.explicit_);
   if (cat_null(body, "isrc")) x.isrc = NULL;
   if ((s = jx_str(body, "isrc"))) {
     if (!isrc_ok(s))
-      cat_error(&e, "isrc", "must be an ISRC such as GBAYE6900123");
+      jx_error_add(&e, "isrc", "must be an ISRC such as GBAYE6900123");
     x.isrc = s;
   }
   apply_features(r, body, &x, &e);
@@ -264,7 +266,7 @@ static int write_track_once(struct req *r, long long id) {
     struct album al;
     rc = album_get(app.db, a, x.album_id, &al);
     if (rc == RC_NOT_FOUND)
-      cat_error(&e, "album_id", "no such album");
+      jx_error_add(&e, "album_id", "no such album");
     else if (rc)
       return req_problem(r, rc, NULL);
   }
@@ -370,7 +372,7 @@ int h_tracks_lyrics_put(struct req *r) {
   if ((st = req_validate(r, body, lyrics_fields, 2))) return st;
   const char *plain = jx_str(body, "plain"), *lrc = jx_str(body, "lrc");
   struct jx_errors e = {0};
-  if (lrc && !plain) cat_error(&e, "plain", "is required with lrc");
+  if (lrc && !plain) jx_error_add(&e, "plain", "is required with lrc");
   for (const char *p = lrc; p && *p && !e.n;) {
     size_t n = strcspn(p, "\n");
     size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
@@ -378,7 +380,7 @@ int h_tracks_lyrics_put(struct req *r) {
       int no = 1;
       for (const char *q = lrc; q < p; q++)
         no += *q == '\n';
-      cat_error(
+      jx_error_add(
           &e, "lrc",
           arena_printf(a, "line %d is not [mm:ss.xx]text or an [id:tag]", no));
     }

@@ -172,8 +172,8 @@ fail:
   return RC_BAD_JSON;
 }
 
-static void add_error(struct jx_errors *errs, const char *field,
-                      const char *message) {
+void jx_error_add(struct jx_errors *errs, const char *field,
+                  const char *message) {
   if (errs->n >= JX_MAX_ERRORS) return;
   errs->e[errs->n].field = field;
   errs->e[errs->n].message = message;
@@ -269,7 +269,7 @@ static void check_field(struct arena *a, const struct jx_field *f,
       const char *m = check_string(a, item, 1, f->item_max, "must be a string");
       if (m) {
         const char *name = arena_printf(a, "%s[%lld]", f->name, i);
-        add_error(errs, name ? name : f->name, m);
+        jx_error_add(errs, name ? name : f->name, m);
       }
     }
     return;
@@ -278,7 +278,7 @@ static void check_field(struct arena *a, const struct jx_field *f,
     msg = "has an undeclared kind";
     break;
   }
-  if (msg) add_error(errs, field, msg);
+  if (msg) jx_error_add(errs, field, msg);
 }
 
 int jx_validate(struct arena *a, json_object *obj,
@@ -286,21 +286,21 @@ int jx_validate(struct arena *a, json_object *obj,
                 struct jx_errors *errs) {
   errs->n = 0;
   if (!json_object_is_type(obj, json_type_object)) {
-    add_error(errs, "", "must be a JSON object");
+    jx_error_add(errs, "", "must be a JSON object");
     return RC_INVALID;
   }
   for (int i = 0; i < nfields; i++) {
     const struct jx_field *f = &fields[i];
     json_object *v = NULL;
     if (!json_object_object_get_ex(obj, f->name, &v)) {
-      if (f->required) add_error(errs, f->name, "is required");
+      if (f->required) jx_error_add(errs, f->name, "is required");
       continue;
     }
     if (!v) { /* JSON null */
       if (f->required && !f->nullable)
-        add_error(errs, f->name, "is required");
+        jx_error_add(errs, f->name, "is required");
       else if (!f->nullable)
-        add_error(errs, f->name, "must not be null");
+        jx_error_add(errs, f->name, "must not be null");
       continue;
     }
     check_field(a, f, v, errs);
@@ -312,7 +312,7 @@ int jx_validate(struct arena *a, json_object *obj,
       known = strcmp(key, fields[i].name) == 0;
     if (!known) {
       const char *k = arena_strdup(a, key);
-      add_error(errs, k ? k : "", "unknown field");
+      jx_error_add(errs, k ? k : "", "unknown field");
     }
   }
   return errs->n ? RC_INVALID : 0;

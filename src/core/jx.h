@@ -56,6 +56,11 @@ int jx_validate(struct arena *a, json_object *obj,
                 const struct jx_field *fields, int nfields,
                 struct jx_errors *errs);
 
+/* jx_error_add: append one failure (field and message static or in an
+ * arena); past JX_MAX_ERRORS further failures are dropped. */
+void jx_error_add(struct jx_errors *errs, const char *field,
+                  const char *message);
+
 /* Accessors that assume jx_validate passed: NULL / default when absent. */
 const char *jx_str(json_object *obj, const char *key);
 long long jx_int(json_object *obj, const char *key, long long dflt);
