@@ -167,8 +167,8 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
     ld.umap[ld.l.t[k].row] = 1;
     ld.imap[ld.l.t[k].col] = 1;
   }
-  d->user_id = malloc(sizeof(int) * (size_t)(ld.l.n + 1));
-  d->item_id = malloc(sizeof(int) * (size_t)(ld.l.n + 1));
+  d->user_id = malloc(sizeof(int64_t) * (size_t)(ld.l.n + 1));
+  d->item_id = malloc(sizeof(int64_t) * (size_t)(ld.l.n + 1));
   if (!d->user_id || !d->item_id) goto oom;
   for (int id = 0; id < MAX_ID; id++) {
     if (ld.umap[id] == 1) {

@@ -39,8 +39,8 @@ int recs_csr_has(const struct recs_csr *m, int r, int c);
 /* The whole data set of one evaluation or batch run. */
 struct recs_data {
   int n_users, n_items, n_tags;
-  int *user_id;           /* dense user index -> external id */
-  int *item_id;           /* dense item index -> external id */
+  int64_t *user_id;       /* dense user index -> external id */
+  int64_t *item_id;       /* dense item index -> external id */
   struct recs_csr ui;     /* users x items: play counts */
   struct recs_csr tags;   /* items x tags: TF-IDF, rows L2-normalized */
   struct recs_csr social; /* users x users: 1 for each friend (symmetric) */
