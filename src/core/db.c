@@ -38,6 +38,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "core/rc.h"
+#include "core/rnd.h"
 
 #define DB_CONNECT_TIMEOUT 5    /* seconds */
 #define DB_IO_TIMEOUT 30        /* seconds, reads and writes */
@@ -111,8 +112,17 @@ static int lost(unsigned err) {
 }
 
 static int map_err(unsigned err) {
-  return err == ER_DUP_ENTRY || err == ER_DUP_ENTRY_WITH_KEY_NAME ? RC_CONFLICT
-                                                                  : RC_DB;
+  switch (err) {
+  case ER_DUP_ENTRY:
+  case ER_DUP_ENTRY_WITH_KEY_NAME:
+  case ER_ROW_IS_REFERENCED_2: /* a concurrent write still refers to it */
+  case ER_NO_REFERENCED_ROW_2: /* what it refers to was deleted meanwhile */
+    return RC_CONFLICT;
+  case ER_LOCK_DEADLOCK: /* InnoDB rolled the whole transaction back */
+    return RC_DEADLOCK;
+  default:
+    return RC_DB;
+  }
 }
 
 static void log_sql_error(const char *msg, const char *sql, unsigned err,
@@ -628,6 +638,9 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
   for (int attempt = 0;; attempt++) {
     struct dberr err;
     int sent, rc = run(d, a, sql, params, nparams, res, &err, &sent);
+    if (rc == RC_DEADLOCK)
+      log_msg(LOG_WARN, "db: deadlock; the transaction was rolled back", "sql",
+              sql, NULL);
     if (rc != RC_DB || err.no == 0) return rc;
     if (err.no == ER_NEED_REPREPARE && attempt == 0) {
       forget(d, sql); /* a table changed under the statement */
@@ -742,6 +755,17 @@ int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
 }
 
 /* --- transactions --------------------------------------------------------- */
+
+bool db_retry(int rc, int *tries) {
+  if (rc != RC_DEADLOCK || ++*tries >= DB_DEADLOCK_TRIES) return false;
+  /* A few random milliseconds, growing, so the two sides part (rand()
+   * would draw the same in every forked worker). */
+  unsigned char r;
+  rnd_bytes(&r, 1);
+  struct timespec ts = {0, (1 + r % (4 * *tries)) * 1000000L};
+  nanosleep(&ts, NULL);
+  return true;
+}
 
 int db_begin(struct db *d) {
   if (d->in_tx) {

@@ -56,8 +56,12 @@ int db_ping(struct db *d);
 
 /* db_exec: run `sql` (a string with static lifetime: it is the cache key)
  * with params; rows, when any, are copied into `a`. res may be NULL.
- * Returns 0, RC_CONFLICT on a duplicate key (1062), RC_DB on connection loss
- * or any other server error (logged with the SQL text, never the params). */
+ * Returns 0, RC_CONFLICT on a duplicate key (1062) or a foreign key that a
+ * concurrent write broke (1451: still referenced, 1452: referenced row gone),
+ * RC_DEADLOCK when InnoDB chose this transaction as a deadlock victim (1213:
+ * the whole transaction is already rolled back; see db_retry), RC_DB on
+ * connection loss or any other server error (logged with the SQL text, never
+ * the params). */
 int db_exec(struct db *d, struct arena *a, const char *sql,
             const struct db_val *params, int nparams, unsigned flags,
             struct db_res *res);
@@ -92,6 +96,17 @@ int db_local_infile(struct db *d);
 int db_begin(struct db *d);
 int db_commit(struct db *d);
 int db_rollback(struct db *d);
+
+/* db_retry: whether to run again a whole transaction (or lone statement)
+ * that returned rc: true when rc is RC_DEADLOCK and fewer than
+ * DB_DEADLOCK_TRIES attempts were made (counted in *tries, start at 0),
+ * after sleeping a few random milliseconds. The victim of a deadlock was
+ * rolled back entirely, so running it again from the start is safe:
+ *   int tries = 0;
+ *   do rc = once(...); while (db_retry(rc, &tries));
+ */
+#define DB_DEADLOCK_TRIES 5
+bool db_retry(int rc, int *tries);
 
 /* Row helpers. */
 long long db_i64(const struct db_row *r, int col, long long dflt);

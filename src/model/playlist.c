@@ -236,7 +236,13 @@ static int repair(struct db *d, struct arena *a, long long id,
 
 /* lock: start a transaction and lock the playlist row when the viewer sees
  * it; check the viewer's right and the precondition. On failure the
- * transaction is already rolled back. */
+ * transaction is already rolled back.
+ *
+ * Lock order, shared with track_delete: the playlist row first, then its
+ * playlist_tracks rows, then the track rows (shared, as the foreign-key
+ * checks of moved and inserted rows take them). Deadlocks InnoDB may still
+ * find (gap locks at the edge of another playlist's rows) roll the whole
+ * edit back; every edit is therefore one function run again by db_retry. */
 static int lock(struct db *d, struct arena *a, long long id, long long viewer,
                 enum need need, long long expect, struct locked *l) {
   struct db_res res;
@@ -302,9 +308,10 @@ static void bad(struct playlist_err *err, const char *field,
   }
 }
 
-int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
-                    long long viewer, const struct playlist_patch *pt,
-                    long long expect, long long *snapshot) {
+static int update_once(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer,
+                       const struct playlist_patch *pt, long long expect,
+                       long long *snapshot) {
   struct locked l;
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
   *snapshot = l.snapshot;
@@ -327,9 +334,19 @@ int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
   return 0;
 }
 
-int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
-                    long long viewer, long long expect, long long *snapshot,
-                    const char **orphan) {
+int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, const struct playlist_patch *pt,
+                    long long expect, long long *snapshot) {
+  int rc, tries = 0;
+  do
+    rc = update_once(d, k, a, id, viewer, pt, expect, snapshot);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static int delete_once(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, long long expect,
+                       long long *snapshot, const char **orphan) {
   struct locked l;
   *orphan = NULL;
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
@@ -344,10 +361,20 @@ int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
   return media_orphan(d, a, l.cover, orphan);
 }
 
-int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
-                       long long id, long long viewer, const char *path,
-                       long long expect, long long *snapshot,
-                       const char **orphan) {
+int playlist_delete(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, long long expect, long long *snapshot,
+                    const char **orphan) {
+  int rc, tries = 0;
+  do
+    rc = delete_once(d, k, a, id, viewer, expect, snapshot, orphan);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static int set_cover_once(struct db *d, struct kv *k, struct arena *a,
+                          long long id, long long viewer, const char *path,
+                          long long expect, long long *snapshot,
+                          const char **orphan) {
   struct locked l;
   *orphan = NULL;
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
@@ -364,6 +391,17 @@ int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
   forget(k, id);
   if (l.cover && path && strcmp(l.cover, path) == 0) return 0;
   return media_orphan(d, a, l.cover, orphan);
+}
+
+int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, const char *path,
+                       long long expect, long long *snapshot,
+                       const char **orphan) {
+  int rc, tries = 0;
+  do
+    rc = set_cover_once(d, k, a, id, viewer, path, expect, snapshot, orphan);
+  while (db_retry(rc, &tries));
+  return rc;
 }
 
 /* add_rows: the playlists of a list query as JSON items; *next set from
@@ -485,7 +523,9 @@ int playlist_tracks(struct db *d, struct arena *a, long long id,
 }
 
 /* missing_track: the index of the first of ids[0..n) that is no track, or
- * -1 when all are; checked a hundred at a time. */
+ * -1 when all are; checked a hundred at a time. The tracks found are share
+ * locked (as the insert's foreign-key check would, in the same order), so
+ * none can be deleted before the rows referring to them go in. */
 static int missing_track(struct db *d, struct arena *a, const long long *ids,
                          int n, long long *index) {
   struct db_val v[BATCH];
@@ -495,8 +535,9 @@ static int missing_track(struct db *d, struct arena *a, const long long *ids,
     struct db_res res;
     for (int i = 0; i < BATCH; i++)
       v[i] = DB_I(ids[at + (i < m ? i : 0)]);
-    int rc = db_exec(d, a, "SELECT id FROM tracks WHERE id IN (" Q100 ")", v,
-                     BATCH, 0, &res);
+    int rc = db_exec(
+        d, a, "SELECT id FROM tracks WHERE id IN (" Q100 ") LOCK IN SHARE MODE",
+        v, BATCH, 0, &res);
     if (rc) return rc;
     if (res.nrows == m) continue; /* ids within a batch may repeat */
     for (int i = 0; i < m; i++) {
@@ -512,10 +553,10 @@ static int missing_track(struct db *d, struct arena *a, const long long *ids,
   return 0;
 }
 
-int playlist_add(struct db *d, struct kv *k, struct arena *a, long long id,
-                 long long viewer, const long long *ids, int n,
-                 long long position, long long expect, long long *snapshot,
-                 struct playlist_err *err) {
+static int add_once(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, const long long *ids, int n,
+                    long long position, long long expect, long long *snapshot,
+                    struct playlist_err *err) {
   struct locked l;
   int rc = lock(d, a, id, viewer, NEED_EDIT, expect, &l);
   *snapshot = l.snapshot;
@@ -575,10 +616,21 @@ int playlist_add(struct db *d, struct kv *k, struct arena *a, long long id,
   return 0;
 }
 
-int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
-                    long long viewer, const long long *pos, int n,
-                    long long expect, long long *snapshot,
-                    struct playlist_err *err) {
+int playlist_add(struct db *d, struct kv *k, struct arena *a, long long id,
+                 long long viewer, const long long *ids, int n,
+                 long long position, long long expect, long long *snapshot,
+                 struct playlist_err *err) {
+  int rc, tries = 0;
+  do
+    rc = add_once(d, k, a, id, viewer, ids, n, position, expect, snapshot, err);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static int remove_once(struct db *d, struct kv *k, struct arena *a,
+                       long long id, long long viewer, const long long *pos,
+                       int n, long long expect, long long *snapshot,
+                       struct playlist_err *err) {
   struct locked l;
   int rc = lock(d, a, id, viewer, NEED_EDIT, expect, &l);
   *snapshot = l.snapshot;
@@ -613,10 +665,21 @@ int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
   return 0;
 }
 
-int playlist_remove_range(struct db *d, struct kv *k, struct arena *a,
-                          long long id, long long viewer, long long start,
-                          long long length, long long expect,
-                          long long *snapshot, struct playlist_err *err) {
+int playlist_remove(struct db *d, struct kv *k, struct arena *a, long long id,
+                    long long viewer, const long long *pos, int n,
+                    long long expect, long long *snapshot,
+                    struct playlist_err *err) {
+  int rc, tries = 0;
+  do
+    rc = remove_once(d, k, a, id, viewer, pos, n, expect, snapshot, err);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static int remove_range_once(struct db *d, struct kv *k, struct arena *a,
+                             long long id, long long viewer, long long start,
+                             long long length, long long expect,
+                             long long *snapshot, struct playlist_err *err) {
   struct locked l;
   int rc = lock(d, a, id, viewer, NEED_EDIT, expect, &l);
   *snapshot = l.snapshot;
@@ -648,10 +711,22 @@ int playlist_remove_range(struct db *d, struct kv *k, struct arena *a,
   return 0;
 }
 
-int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
-                  long long viewer, long long start, long long length,
-                  long long before, long long expect, long long *snapshot,
-                  struct playlist_err *err) {
+int playlist_remove_range(struct db *d, struct kv *k, struct arena *a,
+                          long long id, long long viewer, long long start,
+                          long long length, long long expect,
+                          long long *snapshot, struct playlist_err *err) {
+  int rc, tries = 0;
+  do
+    rc = remove_range_once(d, k, a, id, viewer, start, length, expect, snapshot,
+                           err);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static int move_once(struct db *d, struct kv *k, struct arena *a, long long id,
+                     long long viewer, long long start, long long length,
+                     long long before, long long expect, long long *snapshot,
+                     struct playlist_err *err) {
   struct locked l;
   int rc = lock(d, a, id, viewer, NEED_EDIT, expect, &l);
   *snapshot = l.snapshot;
@@ -708,6 +783,18 @@ int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
   *snapshot = l.snapshot;
   forget(k, id);
   return 0;
+}
+
+int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
+                  long long viewer, long long start, long long length,
+                  long long before, long long expect, long long *snapshot,
+                  struct playlist_err *err) {
+  int rc, tries = 0;
+  do
+    rc = move_once(d, k, a, id, viewer, start, length, before, expect, snapshot,
+                   err);
+  while (db_retry(rc, &tries));
+  return rc;
 }
 
 /* owner_only: RC_NOT_FOUND unless the viewer sees the playlist,

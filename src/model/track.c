@@ -313,19 +313,49 @@ static int compact_playlist(struct db *d, struct arena *a, long long pid) {
   return rc;
 }
 
-int track_delete(struct db *d, struct kv *k, struct arena *a, long long id) {
-  struct db_res res, pls;
+/* lock_playlists: lock for update the rows of the playlists listed (in
+ * ascending order), one by one, so that two deletions meeting in several
+ * playlists take them in the same order. */
+static int lock_playlists(struct db *d, const struct db_res *ids) {
+  for (int i = 0; i < ids->nrows; i++) {
+    struct db_val v = DB_I(db_i64(&ids->rows[i], 0, 0));
+    int rc =
+        db_exec(d, NULL, "SELECT id FROM playlists WHERE id = ? FOR UPDATE", &v,
+                1, 0, NULL);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* delete_once: the deletion as one transaction. Lock order is the playlist
+ * editors' (see lock() in playlist.c): the rows of the playlists holding the
+ * track first, then the track itself, then playlist_tracks. The playlists
+ * are found by a plain read before any lock; once the track row is locked
+ * no new entry can refer to it, and the locking re-read gives the final
+ * list (a playlist that gained the track in between is locked late, which
+ * InnoDB may answer with a deadlock: the caller runs this again). */
+static int delete_once(struct db *d, struct arena *a, long long id,
+                       long long *album_id, struct db_res *pls) {
+  struct db_res res, seen;
   struct db_val p = DB_I(id);
-  int rc = db_exec(d, a, "SELECT album_id FROM tracks WHERE id = ?", &p, 1,
-                   DB_IDEMPOTENT, &res);
+  int rc = db_begin(d);
   if (rc) return rc;
-  if (res.nrows == 0) return RC_NOT_FOUND;
-  long long album_id = db_i64(&res.rows[0], 0, 0);
-  if ((rc = db_begin(d))) return rc;
   rc = db_exec(d, a,
                "SELECT DISTINCT playlist_id FROM playlist_tracks "
-               "WHERE track_id = ? FOR UPDATE",
-               &p, 1, 0, &pls);
+               "WHERE track_id = ? ORDER BY playlist_id",
+               &p, 1, 0, &seen);
+  if (!rc) rc = lock_playlists(d, &seen);
+  if (!rc)
+    rc = db_exec(d, a, "SELECT album_id FROM tracks WHERE id = ? FOR UPDATE",
+                 &p, 1, 0, &res);
+  if (!rc && res.nrows == 0) rc = RC_NOT_FOUND;
+  if (!rc) {
+    *album_id = db_i64(&res.rows[0], 0, 0);
+    rc = db_exec(d, a,
+                 "SELECT DISTINCT playlist_id FROM playlist_tracks "
+                 "WHERE track_id = ? ORDER BY playlist_id FOR UPDATE",
+                 &p, 1, 0, pls);
+  }
   /* Likes are polymorphic (no foreign key); listens, playlist entries,
    * credits and genre links go by cascade. */
   if (!rc)
@@ -335,13 +365,21 @@ int track_delete(struct db *d, struct kv *k, struct arena *a, long long id) {
                  &p, 1, 0, NULL);
   if (!rc)
     rc = db_exec(d, a, "DELETE FROM tracks WHERE id = ?", &p, 1, 0, NULL);
-  for (int i = 0; !rc && i < pls.nrows; i++)
-    rc = compact_playlist(d, a, db_i64(&pls.rows[i], 0, 0));
+  for (int i = 0; !rc && i < pls->nrows; i++)
+    rc = compact_playlist(d, a, db_i64(&pls->rows[i], 0, 0));
   if (!rc) rc = db_commit(d);
-  if (rc) {
-    db_rollback(d);
-    return rc;
-  }
+  if (rc) db_rollback(d);
+  return rc;
+}
+
+int track_delete(struct db *d, struct kv *k, struct arena *a, long long id) {
+  struct db_res pls;
+  long long album_id = 0;
+  int rc, tries = 0;
+  do
+    rc = delete_once(d, a, id, &album_id, &pls);
+  while (db_retry(rc, &tries));
+  if (rc) return rc;
   cat_bump(k, "track", id);
   if (album_id) cat_bump(k, "album", album_id);
   for (int i = 0; i < pls.nrows; i++)
