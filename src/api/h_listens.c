@@ -160,7 +160,7 @@ int h_listens_post(struct req *r) {
   if (usable == 0) return req_problem_fields(r, &all);
 
   int rc = listen_resolve(app.db, a, items, n);
-  if (!rc) rc = listen_store(app.db, a, req_user_id(r), items, n);
+  if (!rc) rc = listen_store(app.db, app.kv, a, req_user_id(r), items, n);
   if (rc) return req_problem(r, rc, NULL);
 
   json_object *out = jx_own(a, json_object_new_object());
@@ -275,7 +275,7 @@ int h_listens_delete_one(struct req *r) {
   long long id, n;
   if (req_param_id(r, "listen_id", &id))
     return req_problem(r, RC_NOT_FOUND, "no such listen");
-  int rc = listen_delete_one(app.db, req_user_id(r), id, &n);
+  int rc = listen_delete_one(app.db, app.kv, req_user_id(r), id, &n);
   if (rc) return req_problem(r, rc, NULL);
   if (n == 0) return req_problem(r, RC_NOT_FOUND, "no such listen");
   return reply_deleted(r, n);
@@ -296,7 +296,7 @@ int h_listens_delete_range(struct req *r) {
   else
     errs.n = 0;
   if (errs.n) return req_problem_fields(r, &errs);
-  int rc = listen_delete_range(app.db, req_user_id(r), from, to, &n);
+  int rc = listen_delete_range(app.db, app.kv, req_user_id(r), from, to, &n);
   if (rc) return req_problem(r, rc, NULL);
   return reply_deleted(r, n);
 }

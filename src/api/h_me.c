@@ -187,7 +187,7 @@ int h_me_prefs_put(struct req *r) {
     ar = jx_own(a, json_object_new_array());
   p.genres = g;
   p.artists = ar;
-  int rc = prefs_put(app.db, a, req_user_id(r), &p);
+  int rc = prefs_put(app.db, app.kv, a, req_user_id(r), &p);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_json(r, 200, jx_own(a, prefs_json(&p)));
 }

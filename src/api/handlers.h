@@ -62,6 +62,9 @@ int h_listens_user_history(struct req *r);
 int h_likes_put(struct req *r);
 int h_likes_delete(struct req *r);
 int h_likes_list(struct req *r);
+int h_dislikes_put(struct req *r);
+int h_dislikes_delete(struct req *r);
+int h_dislikes_list(struct req *r);
 
 int h_playlists_create(struct req *r);
 int h_playlists_get(struct req *r);

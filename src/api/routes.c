@@ -66,6 +66,9 @@ const struct route routes[] = {
     {"GET", "/api/v1/me/likes", h_likes_list, R_AUTH},
     {"PUT", "/api/v1/me/likes/{type}/{id}", h_likes_put, R_AUTH},
     {"DELETE", "/api/v1/me/likes/{type}/{id}", h_likes_delete, R_AUTH},
+    {"GET", "/api/v1/me/dislikes", h_dislikes_list, R_AUTH},
+    {"PUT", "/api/v1/me/dislikes/{type}/{id}", h_dislikes_put, R_AUTH},
+    {"DELETE", "/api/v1/me/dislikes/{type}/{id}", h_dislikes_delete, R_AUTH},
 
     /* Playlists and sharing: visibility is checked in SQL by the model. */
     {"POST", "/api/v1/playlists", h_playlists_create, R_AUTH},

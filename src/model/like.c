@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/db.h"
@@ -13,20 +12,27 @@
 #include "core/kv.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/dislike.h"
 #include "model/listen.h"
+#include "model/user.h"
 
 static const char *const type_names[] = {NULL, "track", "album", "playlist"};
 
-int like_type_parse(const char *s, int plural, enum like_type *t) {
-  for (int i = LIKE_TRACK; i <= LIKE_PLAYLIST; i++) {
-    size_t n = strlen(type_names[i]);
-    if (strncmp(s, type_names[i], n) != 0) continue;
-    if (plural ? strcmp(s + n, "s") == 0 : s[n] == '\0') {
-      *t = (enum like_type)i;
-      return 0;
-    }
+int like_name_parse(const char *const *names, int n, const char *s,
+                    int plural) {
+  for (int i = 1; i < n; i++) {
+    size_t len = strlen(names[i]);
+    if (strncmp(s, names[i], len) != 0) continue;
+    if (plural ? strcmp(s + len, "s") == 0 : s[len] == '\0') return i;
   }
   return RC_INVALID;
+}
+
+int like_type_parse(const char *s, int plural, enum like_type *t) {
+  int i = like_name_parse(type_names, LIKE_PLAYLIST + 1, s, plural);
+  if (i < 0) return i;
+  *t = (enum like_type)i;
+  return 0;
 }
 
 /* visible: whether object id of type t exists and user_id may see it. The
@@ -82,31 +88,46 @@ int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
                "VALUES (?, ?, ?)",
                p, 3, DB_IDEMPOTENT, &res);
   if (rc) return rc;
-  if (res.affected) bump(k, t, id);
+  bool changed = res.affected > 0, undisliked = false;
+  if (changed) bump(k, t, id);
+  if (t == LIKE_TRACK &&
+      (rc = dislike_drop(d, user_id, DISLIKE_TRACK, id, &undisliked)))
+    return rc;
+  if (changed || undisliked) user_taste_changed(k, user_id);
+  return 0;
+}
+
+int like_drop(struct db *d, struct kv *k, long long user_id, enum like_type t,
+              long long id, bool *dropped) {
+  struct db_val p[] = {DB_I(user_id), DB_S(type_names[t]), DB_I(id)};
+  struct db_res res;
+  *dropped = false;
+  int rc = db_exec(d, NULL,
+                   "DELETE FROM likes WHERE user_id = ? AND object_type = ? "
+                   "AND object_id = ?",
+                   p, 3, DB_IDEMPOTENT, &res);
+  if (rc || !res.affected) return rc;
+  *dropped = true;
+  bump(k, t, id);
   return 0;
 }
 
 int like_delete(struct db *d, struct kv *k, struct arena *a, long long user_id,
                 enum like_type t, long long id) {
-  struct db_val p[] = {DB_I(user_id), DB_S(type_names[t]), DB_I(id)};
-  struct db_res res;
   /* The caller's own row: removing it reveals nothing about the object,
    * even one that has since become invisible to them. */
-  int rc = db_exec(d, NULL,
-                   "DELETE FROM likes WHERE user_id = ? AND object_type = ? "
-                   "AND object_id = ?",
-                   p, 3, DB_IDEMPOTENT, &res);
+  bool dropped, yes;
+  int rc = like_drop(d, k, user_id, t, id, &dropped);
   if (rc) return rc;
-  if (res.affected) {
-    bump(k, t, id);
+  if (dropped) {
+    user_taste_changed(k, user_id);
     return 0;
   }
-  bool yes;
   if ((rc = visible(d, a, user_id, t, id, &yes))) return rc;
   return yes ? 0 : RC_NOT_FOUND;
 }
 
-int like_parse_cursor(const char *text, long long *ms, int *type,
+int like_parse_cursor(const char *text, int max_type, long long *ms, int *type,
                       long long *id) {
   char buf[64];
   size_t n = strlen(text);
@@ -117,49 +138,116 @@ int like_parse_cursor(const char *text, long long *ms, int *type,
   *b1 = *b2 = '\0';
   long long ty;
   if (str_parse_i64(buf, 0, 253402300799999LL, ms) ||
-      str_parse_i64(b1 + 1, LIKE_TRACK, LIKE_PLAYLIST, &ty) ||
+      str_parse_i64(b1 + 1, 1, max_type, &ty) ||
       str_parse_i64(b2 + 1, 1, INT64_MAX, id))
     return RC_INVALID;
   *type = (int)ty;
   return 0;
 }
 
+void like_keyset(struct like_keyset *k, long long user_id, int t, int max_type,
+                 long long after_ms, int after_type, long long after_id,
+                 int limit) {
+  bool first = after_type == 0;
+  if (first)
+    snprintf(k->after, sizeof k->after, "9999-12-31 23:59:59.999");
+  else
+    listen_sql_time(k->after, sizeof k->after, after_ms);
+  struct db_val p[LIKE_KEYSET_N] = {DB_I(user_id),
+                                    DB_I(t),
+                                    DB_I(t),
+                                    DB_S(k->after),
+                                    DB_S(k->after),
+                                    DB_I(first ? max_type + 1 : after_type),
+                                    DB_I(first ? max_type + 1 : after_type),
+                                    DB_I(first ? INT64_MAX : after_id),
+                                    DB_I(limit + 1)};
+  memcpy(k->p, p, sizeof p);
+}
+
+int like_page(struct arena *a, const struct db_res *res, int limit,
+              const char *const *names, int max_type, const char *at_key,
+              like_obj_fn *obj, json_object **items, const char **next) {
+  *items = NULL;
+  *next = NULL;
+  json_object *arr = json_object_new_array();
+  if (!arr) return RC_NOMEM;
+  int shown = res->nrows > limit ? limit : res->nrows;
+  for (int i = 0; i < shown; i++) {
+    const struct db_row *row = &res->rows[i];
+    int ty = (int)db_i64(row, 0, 0);
+    long long id = db_i64(row, 1, 0);
+    if (ty < 1 || ty > max_type) ty = 1;
+    json_object *o = json_object_new_object();
+    char when[40];
+    listen_format_time(when, sizeof when, db_i64(row, 2, 0));
+    jx_add_str(o, "type", names[ty]);
+    jx_add_int(o, "id", id);
+    jx_add_str(o, at_key, when);
+    json_object_object_add(o, names[ty], obj(ty, id, row));
+    json_object_array_add(arr, o);
+  }
+  if (res->nrows > limit && shown > 0) {
+    const struct db_row *last = &res->rows[shown - 1];
+    *next = arena_printf(a, "%lld|%lld|%lld", db_i64(last, 2, 0),
+                         db_i64(last, 0, 0), db_i64(last, 1, 0));
+    if (!*next) {
+      json_object_put(arr);
+      return RC_NOMEM;
+    }
+  }
+  *items = arr;
+  return 0;
+}
+
+json_object *like_track_json(long long id, const char *title,
+                             const char *artists) {
+  json_object *o = json_object_new_object();
+  json_object *ar = artists ? json_tokener_parse(artists) : NULL;
+  if (!json_object_is_type(ar, json_type_array)) {
+    json_object_put(ar);
+    ar = json_object_new_array();
+  }
+  jx_add_int(o, "id", id);
+  jx_add_str(o, "title", title);
+  json_object_object_add(o, "artists", ar);
+  return o;
+}
+
+/* liked: the summary of one liked object (columns 3.. of like_list). */
+static json_object *liked(int ty, long long id, const struct db_row *row) {
+  if (ty == LIKE_TRACK) return like_track_json(id, db_s(row, 3), db_s(row, 4));
+  json_object *obj = json_object_new_object(), *sub = json_object_new_object();
+  jx_add_int(obj, "id", id);
+  if (ty == LIKE_ALBUM) {
+    jx_add_str(obj, "title", db_s(row, 5));
+    jx_add_int(sub, "id", db_i64(row, 6, 0));
+    jx_add_str(sub, "name", db_s(row, 7));
+    json_object_object_add(obj, "artist", sub);
+  } else {
+    jx_add_str(obj, "name", db_s(row, 8));
+    jx_add_int(sub, "id", db_i64(row, 9, 0));
+    jx_add_str(sub, "username", db_s(row, 10));
+    json_object_object_add(obj, "owner", sub);
+  }
+  return obj;
+}
+
 int like_list(struct db *d, struct arena *a, long long user_id,
               enum like_type t, long long after_ms, int after_type,
               long long after_id, int limit, json_object **items,
               const char **next) {
-  char after[64] = "9999-12-31 23:59:59.999";
-  bool first = after_type == 0;
+  struct like_keyset k;
+  struct db_res res;
   *items = NULL;
   *next = NULL;
-  if (!first) {
-    time_t s = (time_t)(after_ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(after, sizeof after, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(after_ms % 1000));
-  }
-  struct db_val p[] = {DB_I(user_id),
-                       DB_I(t),
-                       DB_I(t),
-                       DB_S(after),
-                       DB_S(after),
-                       DB_I(first ? 4 : after_type),
-                       DB_I(first ? 4 : after_type),
-                       DB_I(first ? INT64_MAX : after_id),
-                       DB_I(limit + 1)};
-  struct db_res res;
+  like_keyset(&k, user_id, t, LIKE_PLAYLIST, after_ms, after_type, after_id,
+              limit);
   /* Keyset on (created_at, type position, object id), all descending.
    * Likes of objects that are gone or now invisible are left out. */
   int rc = db_exec(
       d, a,
-      "SELECT l.object_type + 0, l.object_id, "
-      "CAST(UNIX_TIMESTAMP(l.created_at) * 1000 AS SIGNED), "
-      "t.title, (SELECT JSON_ARRAYAGG(JSON_OBJECT('id', ar.id, 'name', "
-      "ar.name, 'role', ta.role) ORDER BY ta.role, ta.position, ar.id) "
-      "FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id "
-      "WHERE ta.track_id = t.id), "
+      "SELECT " LIKE_KEYSET_COLS ", t.title, " LIKE_TRACK_ARTISTS_SQL ", "
       "al.title, aa.id, aa.name, pl.name, pu.id, pu.username "
       "FROM likes l "
       "LEFT JOIN tracks t ON l.object_type = 'track' AND t.id = l.object_id "
@@ -172,62 +260,11 @@ int like_list(struct db *d, struct arena *a, long long user_id,
       "playlist_grants g WHERE g.playlist_id = pl.id "
       "AND g.user_id = l.user_id)) "
       "LEFT JOIN users pu ON pu.id = pl.owner_id "
-      "WHERE l.user_id = ? AND (? = 0 OR l.object_type + 0 = ?) "
-      "AND (t.id IS NOT NULL OR al.id IS NOT NULL OR pl.id IS NOT NULL) "
-      "AND l.created_at <= ? AND (l.created_at < ? OR l.object_type + 0 < ? "
-      "OR (l.object_type + 0 = ? AND l.object_id < ?)) "
-      "ORDER BY l.created_at DESC, l.object_type DESC, l.object_id DESC "
-      "LIMIT ?",
-      p, 9, DB_IDEMPOTENT, &res);
+      "WHERE " LIKE_KEYSET_WHERE " "
+      "AND (t.id IS NOT NULL OR al.id IS NOT NULL OR pl.id IS NOT "
+      "NULL) " LIKE_KEYSET_ORDER,
+      k.p, LIKE_KEYSET_N, DB_IDEMPOTENT, &res);
   if (rc) return rc;
-  json_object *arr = json_object_new_array();
-  if (!arr) return RC_NOMEM;
-  int shown = res.nrows > limit ? limit : res.nrows;
-  for (int i = 0; i < shown; i++) {
-    const struct db_row *row = &res.rows[i];
-    int ty = (int)db_i64(row, 0, 0);
-    long long id = db_i64(row, 1, 0);
-    if (ty < LIKE_TRACK || ty > LIKE_PLAYLIST) ty = LIKE_TRACK;
-    json_object *o = json_object_new_object(), *obj = json_object_new_object();
-    char when[40];
-    listen_format_time(when, sizeof when, db_i64(row, 2, 0));
-    jx_add_str(o, "type", type_names[ty]);
-    jx_add_int(o, "id", id);
-    jx_add_str(o, "liked_at", when);
-    jx_add_int(obj, "id", id);
-    if (ty == LIKE_TRACK) {
-      jx_add_str(obj, "title", db_s(row, 3));
-      json_object *ar = db_s(row, 4) ? json_tokener_parse(db_s(row, 4)) : NULL;
-      if (!json_object_is_type(ar, json_type_array)) {
-        json_object_put(ar);
-        ar = json_object_new_array();
-      }
-      json_object_object_add(obj, "artists", ar);
-    } else if (ty == LIKE_ALBUM) {
-      json_object *artist = json_object_new_object();
-      jx_add_str(obj, "title", db_s(row, 5));
-      jx_add_int(artist, "id", db_i64(row, 6, 0));
-      jx_add_str(artist, "name", db_s(row, 7));
-      json_object_object_add(obj, "artist", artist);
-    } else {
-      json_object *owner = json_object_new_object();
-      jx_add_str(obj, "name", db_s(row, 8));
-      jx_add_int(owner, "id", db_i64(row, 9, 0));
-      jx_add_str(owner, "username", db_s(row, 10));
-      json_object_object_add(obj, "owner", owner);
-    }
-    json_object_object_add(o, type_names[ty], obj);
-    json_object_array_add(arr, o);
-  }
-  if (res.nrows > limit && shown > 0) {
-    const struct db_row *last = &res.rows[shown - 1];
-    *next = arena_printf(a, "%lld|%lld|%lld", db_i64(last, 2, 0),
-                         db_i64(last, 0, 0), db_i64(last, 1, 0));
-    if (!*next) {
-      json_object_put(arr);
-      return RC_NOMEM;
-    }
-  }
-  *items = arr;
-  return 0;
+  return like_page(a, &res, limit, type_names, LIKE_PLAYLIST, "liked_at", liked,
+                   items, next);
 }

@@ -40,6 +40,7 @@
 #include "core/jx.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/user.h"
 
 /* --- time ----------------------------------------------------------------- */
 
@@ -125,13 +126,15 @@ void listen_format_time(char *buf, size_t n, long long ms) {
 #define SQL_TIME_MIN "1000-01-01 00:00:00.000"
 #define SQL_TIME_MAX "9999-12-31 23:59:59.999"
 
-/* sql_time_buf: unix ms as a DATETIME(3) literal ("2026-01-02
- * 03:04:05.678"; the session time zone is UTC), or dflt when ms is 0. */
+/* sql_time_buf: listen_sql_time, or dflt when ms is 0. */
 static void sql_time_buf(char *buf, size_t n, long long ms, const char *dflt) {
-  if (!ms) {
+  if (!ms)
     snprintf(buf, n, "%s", dflt);
-    return;
-  }
+  else
+    listen_sql_time(buf, n, ms);
+}
+
+void listen_sql_time(char *buf, size_t n, long long ms) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   gmtime_r(&t, &tm);
@@ -363,8 +366,8 @@ static int insert_chunk(struct db *d, struct arena *a, long long user_id,
   return mark_inserted(d, a, user_id, u, cnt, &res);
 }
 
-int listen_store(struct db *d, struct arena *a, long long user_id,
-                 struct listen_in *items, int n) {
+int listen_store(struct db *d, struct kv *kv, struct arena *a,
+                 long long user_id, struct listen_in *items, int n) {
   struct listen_in **u = arena_alloc(a, sizeof *u * (size_t)(n + 1));
   int m = 0, rc;
   if (!u) return RC_NOMEM;
@@ -396,10 +399,17 @@ int listen_store(struct db *d, struct arena *a, long long user_id,
   } else {
     rc = db_commit(d);
   }
-  if (rc)
+  if (rc) {
     for (int i = 0; i < n; i++)
       if (items[i].status != LISTEN_REJECTED) items[i].status = LISTEN_PENDING;
-  return rc;
+    return rc;
+  }
+  for (int i = 0; i < m; i++)
+    if (u[i]->status == LISTEN_STORED) {
+      user_taste_changed(kv, user_id);
+      break;
+    }
+  return 0;
 }
 
 /* --- history -------------------------------------------------------------- */
@@ -488,18 +498,20 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
 
 /* --- deletion ------------------------------------------------------------- */
 
-int listen_delete_one(struct db *d, long long user_id, long long id,
-                      long long *deleted) {
+int listen_delete_one(struct db *d, struct kv *k, long long user_id,
+                      long long id, long long *deleted) {
   struct db_val p[] = {DB_I(id), DB_I(user_id)};
   struct db_res res;
   int rc = db_exec(d, NULL, "DELETE FROM listens WHERE id = ? AND user_id = ?",
                    p, 2, DB_IDEMPOTENT, &res);
   *deleted = rc ? 0 : (long long)res.affected;
+  if (*deleted) user_taste_changed(k, user_id);
   return rc;
 }
 
-int listen_delete_range(struct db *d, long long user_id, long long from_ms,
-                        long long to_ms, long long *deleted) {
+int listen_delete_range(struct db *d, struct kv *k, long long user_id,
+                        long long from_ms, long long to_ms,
+                        long long *deleted) {
   char from[64], to[64];
   struct db_res res;
   *deleted = 0;
@@ -511,6 +523,7 @@ int listen_delete_range(struct db *d, long long user_id, long long from_ms,
                    "AND listened_at >= ? AND listened_at < ?",
                    p, 3, DB_IDEMPOTENT, &res);
   if (!rc) *deleted = (long long)res.affected;
+  if (*deleted) user_taste_changed(k, user_id);
   return rc;
 }
 

@@ -9,6 +9,7 @@
 
 struct arena;
 struct db;
+struct kv;
 
 #define LISTEN_BATCH_MAX 1000
 #define LISTEN_MS_PLAYED_MAX 86400000LL
@@ -43,6 +44,9 @@ int listen_parse_time(const char *s, long long *ms);
 /* listen_format_time: unix ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" in buf (>= 32
  * bytes). */
 void listen_format_time(char *buf, size_t n, long long ms);
+/* listen_sql_time: unix ms as a DATETIME(3) literal ("2026-01-02
+ * 03:04:05.678"; sessions run in UTC) in buf (>= 32 bytes). */
+void listen_sql_time(char *buf, size_t n, long long ms);
 
 /* listen_resolve: give every PENDING item a track: items with track_id are
  * checked to exist; items with text are matched by exact title and primary
@@ -54,9 +58,11 @@ int listen_resolve(struct db *d, struct arena *a, struct listen_in *items,
                    int n);
 /* listen_store: insert every PENDING item for user_id in one transaction and
  * mark each STORED or DUPLICATE (same track and listened_at already stored,
- * or earlier in the same batch). Nothing is stored unless it returns 0. */
-int listen_store(struct db *d, struct arena *a, long long user_id,
-                 struct listen_in *items, int n);
+ * or earlier in the same batch). Nothing is stored unless it returns 0.
+ * When at least one listen was stored, the user's cached recommendations
+ * are dropped (user_taste_changed). */
+int listen_store(struct db *d, struct kv *kv, struct arena *a,
+                 long long user_id, struct listen_in *items, int n);
 
 /* A page of history, newest first. */
 struct listen_query {
@@ -73,13 +79,14 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
 /* listen_parse_cursor: the text of a history cursor; RC_INVALID if bad. */
 int listen_parse_cursor(const char *text, long long *ms, long long *id);
 
-/* listen_delete_one: delete the listen `id` of user_id; *deleted 0 or 1. */
-int listen_delete_one(struct db *d, long long user_id, long long id,
-                      long long *deleted);
+/* listen_delete_one: delete the listen `id` of user_id; *deleted 0 or 1.
+ * Deleting drops the user's cached recommendations. */
+int listen_delete_one(struct db *d, struct kv *k, long long user_id,
+                      long long id, long long *deleted);
 /* listen_delete_range: delete the listens with from <= listened_at < to
- * (0: unbounded on that side; both 0: everything). */
-int listen_delete_range(struct db *d, long long user_id, long long from_ms,
-                        long long to_ms, long long *deleted);
+ * (0: unbounded on that side; both 0: everything); as listen_delete_one. */
+int listen_delete_range(struct db *d, struct kv *k, long long user_id,
+                        long long from_ms, long long to_ms, long long *deleted);
 
 /* listen_history_visible: whether `viewer` (0: anonymous) may read the
  * history of `owner` under the owner's history_visibility preference

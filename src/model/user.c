@@ -23,6 +23,16 @@ void user_me_key(char *buf, size_t n, long long id) {
   snprintf(buf, n, "u:%lld:me", id);
 }
 
+void user_recs_ns(char *buf, size_t n, long long id) {
+  snprintf(buf, n, "recs:%lld", id);
+}
+
+void user_taste_changed(struct kv *k, long long id) {
+  char ns[32];
+  user_recs_ns(ns, sizeof ns, id);
+  if (k) kv_ns_bump(k, ns);
+}
+
 static void me_forget(struct kv *k, long long id) {
   char key[48];
   user_me_key(key, sizeof key, id);
@@ -263,7 +273,7 @@ int prefs_get(struct db *d, struct arena *a, long long user_id,
   return 0;
 }
 
-int prefs_put(struct db *d, struct arena *a, long long user_id,
+int prefs_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
               const struct prefs *p) {
   size_t glen, alen;
   const char *g = jx_text(a, p->genres, &glen);
@@ -272,17 +282,21 @@ int prefs_put(struct db *d, struct arena *a, long long user_id,
   struct db_val v[] = {DB_I(user_id),     DB_S(g),
                        DB_S(ar),          DB_I(p->explicit_content),
                        DB_S(p->language), DB_S(p->history_visibility)};
-  return db_exec(d, a,
-                 "INSERT INTO user_preferences (user_id, favourite_genres, "
-                 "favourite_artists, explicit_content, language, "
-                 "history_visibility) VALUES (?, ?, ?, ?, ?, ?) "
-                 "ON DUPLICATE KEY UPDATE "
-                 "favourite_genres = VALUES(favourite_genres), "
-                 "favourite_artists = VALUES(favourite_artists), "
-                 "explicit_content = VALUES(explicit_content), "
-                 "language = VALUES(language), "
-                 "history_visibility = VALUES(history_visibility)",
-                 v, 6, DB_IDEMPOTENT, NULL);
+  int rc = db_exec(d, a,
+                   "INSERT INTO user_preferences (user_id, favourite_genres, "
+                   "favourite_artists, explicit_content, language, "
+                   "history_visibility) VALUES (?, ?, ?, ?, ?, ?) "
+                   "ON DUPLICATE KEY UPDATE "
+                   "favourite_genres = VALUES(favourite_genres), "
+                   "favourite_artists = VALUES(favourite_artists), "
+                   "explicit_content = VALUES(explicit_content), "
+                   "language = VALUES(language), "
+                   "history_visibility = VALUES(history_visibility)",
+                   v, 6, DB_IDEMPOTENT, NULL);
+  /* Favourite genres and artists seed the recommendations of a user with
+   * little history. */
+  if (!rc) user_taste_changed(k, user_id);
+  return rc;
 }
 
 json_object *prefs_json(const struct prefs *p) {

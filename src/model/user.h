@@ -62,6 +62,14 @@ json_object *user_json_private(const struct user *u);
 json_object *user_json_public(const struct user *u);
 /* user_me_key: the memcached key of the cached private profile. */
 void user_me_key(char *buf, size_t n, long long id);
+/* user_recs_ns: the versioned memcached namespace ("recs:<id>") under which
+ * the user's recommendation responses are cached; buf >= 32 bytes. */
+void user_recs_ns(char *buf, size_t n, long long id);
+/* user_taste_changed: bump user_recs_ns, dropping every cached
+ * recommendation of the user. Every write of the user's taste (listens
+ * stored or deleted, likes, dislikes, preferences) calls it once. A NULL or
+ * down cache holds nothing stale: ignored. */
+void user_taste_changed(struct kv *k, long long id);
 /* user_me_text: the private view as JSON text, from memcached when cached,
  * else from MariaDB (then cached). RC_NOT_FOUND when the user is gone. */
 int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
@@ -70,7 +78,8 @@ int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
 /* Preferences. */
 int prefs_get(struct db *d, struct arena *a, long long user_id,
               struct prefs *p);
-int prefs_put(struct db *d, struct arena *a, long long user_id,
+/* prefs_put: store the preferences (user_taste_changed after). */
+int prefs_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
               const struct prefs *p);
 json_object *prefs_json(const struct prefs *p);
 

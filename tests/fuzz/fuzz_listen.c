@@ -1,10 +1,11 @@
 /* fuzz_listen: the text parsers of listening and likes: RFC 3339 times
  * (a parsed time must format and parse back to itself), history and likes
- * cursors, like types. */
+ * cursors, like and dislike types. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/dislike.h"
 #include "model/like.h"
 #include "model/listen.h"
 
@@ -18,14 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long long ms, back, id;
   int type;
   enum like_type t;
+  enum dislike_type dt;
   if (listen_parse_time(s, &ms) == 0 && ms >= 0 && ms < 253402300800000LL) {
     listen_format_time(buf, sizeof buf, ms);
     if (listen_parse_time(buf, &back) != 0 || back != ms) abort();
   }
   listen_parse_cursor(s, &ms, &id);
-  like_parse_cursor(s, &ms, &type, &id);
+  like_parse_cursor(s, LIKE_PLAYLIST, &ms, &type, &id);
   like_type_parse(s, 0, &t);
   like_type_parse(s, 1, &t);
+  dislike_type_parse(s, 1, &dt);
   free(s);
   return 0;
 }

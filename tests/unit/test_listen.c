@@ -2,6 +2,7 @@
  * (offsets, fractions, impossible dates), their formatting, and the cursor
  * texts of history and likes pages. */
 #include "core/rc.h"
+#include "model/dislike.h"
 #include "model/like.h"
 #include "model/listen.h"
 
@@ -91,12 +92,27 @@ int main(void) {
   CHECK(like_type_parse("trackss", 1, &t) == RC_INVALID);
   CHECK(like_type_parse("", 0, &t) == RC_INVALID);
   int ty;
-  CHECK(like_parse_cursor("17|2|9", &ms, &ty, &id) == 0);
+  CHECK(like_parse_cursor("17|2|9", LIKE_PLAYLIST, &ms, &ty, &id) == 0);
   CHECK(ms == 17 && ty == LIKE_ALBUM && id == 9);
-  CHECK(like_parse_cursor("17|4|9", &ms, &ty, &id) == RC_INVALID);
-  CHECK(like_parse_cursor("17|0|9", &ms, &ty, &id) == RC_INVALID);
-  CHECK(like_parse_cursor("17|1", &ms, &ty, &id) == RC_INVALID);
-  CHECK(like_parse_cursor("17|1|0", &ms, &ty, &id) == RC_INVALID);
-  CHECK(like_parse_cursor("17|1|9|", &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|4|9", LIKE_PLAYLIST, &ms, &ty, &id) ==
+        RC_INVALID);
+  CHECK(like_parse_cursor("17|0|9", LIKE_PLAYLIST, &ms, &ty, &id) ==
+        RC_INVALID);
+  CHECK(like_parse_cursor("17|1", LIKE_PLAYLIST, &ms, &ty, &id) == RC_INVALID);
+  CHECK(like_parse_cursor("17|1|0", LIKE_PLAYLIST, &ms, &ty, &id) ==
+        RC_INVALID);
+  CHECK(like_parse_cursor("17|1|9|", LIKE_PLAYLIST, &ms, &ty, &id) ==
+        RC_INVALID);
+
+  /* Dislikes share the cursor with their own type range. */
+  enum dislike_type dt;
+  CHECK(dislike_type_parse("artists", 1, &dt) == 0 && dt == DISLIKE_ARTIST);
+  CHECK(dislike_type_parse("track", 0, &dt) == 0 && dt == DISLIKE_TRACK);
+  CHECK(dislike_type_parse("albums", 1, &dt) == RC_INVALID);
+  CHECK(dislike_type_parse("artist", 1, &dt) == RC_INVALID);
+  CHECK(like_parse_cursor("17|2|9", DISLIKE_ARTIST, &ms, &ty, &id) == 0 &&
+        ty == DISLIKE_ARTIST);
+  CHECK(like_parse_cursor("17|3|9", DISLIKE_ARTIST, &ms, &ty, &id) ==
+        RC_INVALID);
   T_DONE();
 }
