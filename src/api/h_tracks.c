@@ -111,9 +111,11 @@ static int parse_artists(struct req *r, json_object *body,
   json_object *arr;
   *n = 0;
   if (!json_object_object_get_ex(body, "artists", &arr)) return 0;
-  size_t len = arr ? json_object_array_length(arr) : 0;
-  if (!arr || !json_object_is_type(arr, json_type_array) || len < 1 ||
-      len > TRACK_ARTISTS_MAX) {
+  /* json-c asserts when asked the length of anything but an array. */
+  size_t len = json_object_is_type(arr, json_type_array)
+                   ? json_object_array_length(arr)
+                   : 0;
+  if (len < 1 || len > TRACK_ARTISTS_MAX) {
     jx_error_add(e, "artists",
                  "must be an array of 1 to 20 {id, role} objects");
     return 0;

@@ -476,6 +476,117 @@ def test_query_string_garbage():
 # still alive
 
 
+
+# --------------------------------------------------------------------------
+# catalogue, playlist and listen bodies of the wrong shape
+
+
+def wrong_values(value):
+    """Values of another JSON type than `value` (null aside: it clears
+    nullable fields), and out-of-range numbers for integers."""
+    if isinstance(value, bool):
+        return ["true", 1, [], {}]
+    if isinstance(value, int):
+        return ["1", 1.5, True, [], {}, -1, 2 ** 63, 1e308]
+    if isinstance(value, float):
+        return ["1", True, [], {}, -1e308, 1e308]
+    if isinstance(value, str):
+        return [123, True, {}, ["x"], 2 ** 64]
+    if isinstance(value, list):
+        return ["x", 1, {}, True, [2 ** 64], [None], [{}]]
+    return ["x", 1, [], True]  # an object
+
+
+def write_routes():
+    """(method, path, spec route, token, a body the route accepts) for the
+    catalogue, playlist and listen writes, over objects made for the test."""
+    ed, u = encore.admin(), user()
+    name = encore.unique("wr")
+
+    def made(method, path, body, token):
+        r = encore.call(method, path, token=token, json_body=body)
+        check(r.status_code in (200, 201), "%s %s: %d %s" % (method, path, r.status_code,
+                                                             r.text[:200]))
+        return r.json()["id"]
+
+    artist = made("POST", "/api/v1/artists", {"name": name}, ed.access)
+    album = made("POST", "/api/v1/albums", {"title": name, "artist_id": artist}, ed.access)
+    track = {"title": name, "artists": [{"id": artist, "role": "primary"}], "album_id": album,
+             "disc_number": 1, "track_number": 2, "duration_ms": 1000, "genres": ["g"],
+             "release_date": "1965-10-01", "explicit": False, "isrc": "USPR36500010",
+             "audio_features": {"tempo": 120.5, "energy": 0.5}}
+    tid = made("POST", "/api/v1/tracks", track, ed.access)
+    pid = made("POST", "/api/v1/playlists", {"name": name}, u.access)
+    r = encore.call("POST", "/api/v1/playlists/%d/tracks" % pid, token=u.access,
+                    json_body={"track_ids": [tid, tid, tid]})
+    check(r.status_code == 200, "seeding the playlist: %d" % r.status_code)
+    other = encore.register()
+    P = "/api/v1/playlists/{id}"
+    return [
+        ("POST", "/api/v1/artists", "/api/v1/artists", ed,
+         {"name": name, "bio": "b", "country": "US", "genres": ["g"],
+          "external_ids": {"spotify": "4Z8W4fKeB5YxbusRsdQVPb"}}),
+        ("PATCH", "/api/v1/artists/%d" % artist, "/api/v1/artists/{id}", ed,
+         {"name": name, "bio": "b", "genres": ["g"]}),
+        ("POST", "/api/v1/albums", "/api/v1/albums", ed,
+         {"title": name, "artist_id": artist, "type": "album", "label": "l",
+          "release_date": "1965-10-01", "genres": ["g"]}),
+        ("PATCH", "/api/v1/albums/%d" % album, "/api/v1/albums/{id}", ed,
+         {"title": name, "artist_id": artist, "type": "ep"}),
+        ("POST", "/api/v1/tracks", "/api/v1/tracks", ed, track),
+        ("PATCH", "/api/v1/tracks/%d" % tid, "/api/v1/tracks/{id}", ed, track),
+        ("PUT", "/api/v1/tracks/%d/lyrics" % tid, "/api/v1/tracks/{id}/lyrics", ed,
+         {"plain": "la", "lrc": "[00:12.30]la"}),
+        ("POST", "/api/v1/me/listens", "/api/v1/me/listens", u,
+         {"listens": [{"track_id": tid, "listened_at": "2026-01-02T03:04:05Z"}]}),
+        ("POST", "/api/v1/playlists", "/api/v1/playlists", u,
+         {"name": name, "description": "d", "visibility": "public", "collaborative": False}),
+        ("PATCH", P.replace("{id}", str(pid)), P, u,
+         {"name": name, "visibility": "unlisted", "collaborative": True, "snapshot_id": "2"}),
+        ("POST", P.replace("{id}", str(pid)) + "/tracks", P + "/tracks", u,
+         {"track_ids": [tid], "position": 0}),
+        ("DELETE", P.replace("{id}", str(pid)) + "/tracks", P + "/tracks", u,
+         {"positions": [0]}),
+        ("POST", P.replace("{id}", str(pid)) + "/tracks/move", P + "/tracks/move", u,
+         {"range_start": 0, "range_length": 1, "insert_before": 2}),
+        ("PUT", P.replace("{id}", str(pid)) + "/grants/" + other.username,
+         P + "/grants/{username}", u, {"access": "view"}),
+        ("POST", P.replace("{id}", str(pid)) + "/links", P + "/links", u, {"expires_in": 3600}),
+    ]
+
+
+def test_write_bodies_of_the_wrong_shape():
+    """Every field of the catalogue, playlist and listen writes replaced by a
+    value of another type or out of range, an unknown key added, invalid
+    UTF-8 in each string: a 400 or 422 problem, never a 5xx (an "artists"
+    that was no array once aborted the worker) and never a change."""
+    cases = []
+    for method, path, route, who, good in write_routes():
+        # The listen batch's items are checked one by one (each is reported
+        # on its own); its top level is what may answer 400 or 422 here.
+        fields = good if path != "/api/v1/me/listens" else {"listens": good["listens"]}
+        variants = [("unknown key", dict(good, zz_unknown=1), "zz_unknown")]
+        for k, v in fields.items():
+            variants += [("%s=%r" % (k, bad), dict(good, **{k: bad}), k) for bad in wrong_values(v)]
+            if isinstance(v, str):
+                raw_body = json.dumps(dict(good, **{k: "@@"})).encode().replace(
+                    b'"@@"', b'"ab\xff\xfecd"')
+                variants.append(("%s invalid UTF-8" % k, raw_body, None))
+        for label, body, named in variants:
+            def one(method=method, path=path, route=route, who=who, label=label, body=body,
+                    named=named):
+                what = "%s %s [%s]" % (method, path, label)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                r = raw(method, path, "https", {"Content-Type": "application/json",
+                                                "Authorization": "Bearer " + who.access}, data)
+                p = conform(r, {400, 422}, method, route, what)
+                if named and r.status_code == 422:
+                    check(named in encore.error_fields(p),
+                          "%s: errors %r do not name %r" % (what, p.get("errors"), named))
+            cases.append((label, one))
+    run_cases(cases)
+
+
 def test_api_still_alive():
     pid = encore.api_pid()
     if pid is not None:
