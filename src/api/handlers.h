@@ -62,6 +62,10 @@ int h_listens_user_history(struct req *r);
 int h_likes_put(struct req *r);
 int h_likes_delete(struct req *r);
 int h_likes_list(struct req *r);
+
+int h_recs_me(struct req *r);
+int h_recs_similar_track(struct req *r);
+int h_recs_similar_artist(struct req *r);
 int h_dislikes_put(struct req *r);
 int h_dislikes_delete(struct req *r);
 int h_dislikes_list(struct req *r);

@@ -97,6 +97,11 @@ const struct route routes[] = {
     {"DELETE", "/api/v1/playlists/{id}/links/{link_id}",
      h_playlists_link_revoke, R_AUTH},
     {"GET", "/api/v1/shared/{token}", h_playlists_shared, 0},
+
+    /* Recommendations, served from the batch's model versions. */
+    {"GET", "/api/v1/me/recommendations", h_recs_me, R_AUTH},
+    {"GET", "/api/v1/tracks/{id}/similar", h_recs_similar_track, 0},
+    {"GET", "/api/v1/artists/{id}/similar", h_recs_similar_artist, 0},
 };
 
 const int routes_count = (int)(sizeof routes / sizeof routes[0]);

@@ -1,6 +1,7 @@
 /* catalogue: shared pieces of the artist, album and track models. */
 #include "model/catalogue.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,18 @@ json_object *cat_ext_json(const struct cat_ext *e) {
   jx_add_str(o, "spotify", e->spotify);
   jx_add_str(o, "apple_music", e->apple);
   return o;
+}
+
+/* current: whether the entry `val` was stored under the namespace version
+ * `ver`; then its JSON in *text, *len. */
+static bool current(const char *ver, size_t nv, const char *val, size_t len,
+                    const char **text, size_t *tlen) {
+  if (!ver || !val || len <= nv || memcmp(val, ver, nv) != 0 ||
+      val[nv] != '\n')
+    return false;
+  *text = val + nv + 1;
+  *tlen = len - nv - 1;
+  return true;
 }
 
 /* The JSON of "<kind>:<id>" is stored under the plain key
@@ -35,12 +48,7 @@ void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
   snprintf(key, sizeof key, "%s:json", ns);
   const char *const keys[] = {nskey, key};
   if (kv_mget(k, a, keys, 2, vals, lens)) return; /* down: MariaDB only */
-  if (vals[0] && vals[1] && lens[1] > lens[0] &&
-      memcmp(vals[1], vals[0], lens[0]) == 0 && vals[1][lens[0]] == '\n') {
-    *text = vals[1] + lens[0] + 1;
-    *len = lens[1] - lens[0] - 1;
-    return;
-  }
+  if (current(vals[0], lens[0], vals[1], lens[1], text, len)) return;
   if (vals[0]) {
     *stamp = vals[0];
     return;
@@ -50,6 +58,29 @@ void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
   if (kv_ns_key(k, a, ns, "json", &full)) return;
   size_t skip = strlen(ns) + 1;
   *stamp = arena_strndup(a, full + skip, strlen(full) - skip - 5);
+}
+
+void cat_cache_mget(struct kv *k, struct arena *a, const char *kind,
+                    const long long *ids, int n, const char **texts,
+                    size_t *lens) {
+  for (int i = 0; i < n; i++)
+    texts[i] = NULL;
+  if (!k || n <= 0) return;
+  const char **keys = arena_alloc(a, sizeof *keys * 2 * (size_t)n);
+  char **vals = arena_alloc(a, sizeof *vals * 2 * (size_t)n);
+  size_t *vl = arena_alloc(a, sizeof *vl * 2 * (size_t)n);
+  if (!keys || !vals || !vl) return;
+  for (int i = 0; i < n; i++) {
+    keys[2 * i] = arena_printf(a, "ns:%s:%lld", kind, ids[i]);
+    keys[2 * i + 1] = arena_printf(a, "%s:%lld:json", kind, ids[i]);
+    if (!keys[2 * i] || !keys[2 * i + 1]) return;
+  }
+  if (kv_mget(k, a, keys, 2 * n, vals, vl)) return;
+  for (int i = 0; i < n; i++) {
+    if (!current(vals[2 * i], vl[2 * i], vals[2 * i + 1], vl[2 * i + 1],
+                 &texts[i], &lens[i]))
+      texts[i] = NULL;
+  }
 }
 
 void cat_cache_put(struct kv *k, struct arena *a, const char *kind,

@@ -27,6 +27,12 @@ json_object *cat_ext_json(const struct cat_ext *e);
  * down: then nothing is stored). */
 void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
                    long long id, const char **text, size_t *len, char **stamp);
+/* cat_cache_mget: the cached JSON of namespaces "<kind>:<ids[i]>" for n
+ * objects in one memcached round trip: texts[i] NULL for each miss (read
+ * those with <kind>_text), all NULL when the cache is down. */
+void cat_cache_mget(struct kv *k, struct arena *a, const char *kind,
+                    const long long *ids, int n, const char **texts,
+                    size_t *lens);
 /* cat_cache_put: store the JSON read under the namespace version of
  * `stamp` (read before MariaDB was, so a write in between leaves it
  * unreachable). */
