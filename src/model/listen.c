@@ -16,17 +16,15 @@
  * statement built per batch would be re-prepared on every request, and
  * would fill the statement cache with texts it can never hit again.
  *
- * Stored or duplicate: InnoDB (innodb_autoinc_lock_mode 0 or 1, the
- * MariaDB default being 1; auto_increment_increment 1) reserves for a
- * multi-row INSERT a block of as many consecutive ids as it has rows, a
- * duplicate row wasting its id. So
- * when a statement inserts some of its rows but not all, the rows it
- * inserted are the `affected` lowest ids of this user in
- * [insert_id, insert_id + rows): one primary-key range read tells which.
- * When all or none were inserted (the usual cases) no read is needed.
- * INSERT IGNORE also skips a row whose track was deleted between the lookup
- * and the insert; that row is reported as a duplicate, which is harmless: a
- * listen of a deleted track would have been deleted with it. */
+ * Stored or duplicate: each INSERT IGNORE ends in RETURNING, which gives
+ * back exactly the rows it inserted (MariaDB 10.5; JSON_TABLE above already
+ * needs 10.6), so a partly duplicate chunk needs no read-back and no
+ * assumption about how InnoDB hands out auto-increment ids
+ * (innodb_autoinc_lock_mode 2 interleaves them between concurrent
+ * statements, Galera sets auto_increment_increment to the cluster size).
+ * INSERT IGNORE also skips a row whose track was deleted between the
+ * lookup and the insert; that row is reported as a duplicate, which is
+ * harmless: a listen of a deleted track would have been deleted with it. */
 #include "model/listen.h"
 
 #include <stdint.h>
@@ -270,6 +268,8 @@ static const int chunk_sizes[] = {LISTEN_BATCH_MAX, 100, 10, 1};
 static const char insert_head[] =
     "INSERT IGNORE INTO listens "
     "(user_id, track_id, listened_at, ms_played, source) VALUES ";
+static const char insert_tail[] =
+    " RETURNING track_id, CAST(UNIX_TIMESTAMP(listened_at) * 1000 AS SIGNED)";
 
 /* insert_sql: the statement for chunk size k, built on first use and kept
  * for the life of the process (its address is the statement-cache key). */
@@ -278,7 +278,7 @@ static const char *insert_sql(int k) {
   if (!sql[k]) {
     static const char row[] = "(?,?,?,?,?)";
     size_t n = (size_t)chunk_sizes[k];
-    char *s = malloc(sizeof insert_head + n * sizeof row);
+    char *s = malloc(sizeof insert_head + n * sizeof row + sizeof insert_tail);
     if (!s) return NULL;
     char *p = s + sizeof insert_head - 1;
     memcpy(s, insert_head, sizeof insert_head - 1);
@@ -287,7 +287,7 @@ static const char *insert_sql(int k) {
       memcpy(p, row, sizeof row - 1);
       p += sizeof row - 1;
     }
-    *p = '\0';
+    memcpy(p, insert_tail, sizeof insert_tail); /* with its NUL */
     sql[k] = s;
   }
   return sql[k];
@@ -310,31 +310,18 @@ static int cmp_sort(const void *x, const void *y) {
 }
 
 /* mark_inserted: which rows of a partly inserted chunk (u[0..cnt), sorted by
- * key) went in; see the top of the file. */
-static int mark_inserted(struct db *d, struct arena *a, long long user_id,
-                         struct listen_in **u, int cnt,
-                         const struct db_res *ins) {
-  struct db_val p[] = {DB_I(user_id), DB_I(ins->insert_id),
-                       DB_I(ins->insert_id + (unsigned long long)cnt),
-                       DB_I(ins->affected)};
-  struct db_res res;
-  int rc = db_exec(d, a,
-                   "SELECT track_id, "
-                   "CAST(UNIX_TIMESTAMP(listened_at) * 1000 AS SIGNED) "
-                   "FROM listens WHERE user_id = ? AND id >= ? AND id < ? "
-                   "ORDER BY id LIMIT ?",
-                   p, 4, 0, &res);
-  if (rc) return rc;
-  for (int r = 0; r < res.nrows; r++) {
-    struct listen_in key = {.track_id = db_i64(&res.rows[r], 0, 0),
-                            .at_ms = db_i64(&res.rows[r], 1, 0)};
+ * key) went in: those the INSERT returned; see the top of the file. */
+static void mark_inserted(struct listen_in **u, int cnt,
+                          const struct db_res *ins) {
+  for (int r = 0; r < ins->nrows; r++) {
+    struct listen_in key = {.track_id = db_i64(&ins->rows[r], 0, 0),
+                            .at_ms = db_i64(&ins->rows[r], 1, 0)};
     struct listen_in *kp = &key,
                      **hit = bsearch(&kp, u, (size_t)cnt, sizeof *u, cmp_key);
     if (hit) (*hit)->status = LISTEN_STORED;
   }
   for (int i = 0; i < cnt; i++)
     if (u[i]->status == LISTEN_PENDING) u[i]->status = LISTEN_DUPLICATE;
-  return 0;
 }
 
 /* insert_chunk: one multi-row INSERT IGNORE of u[0..chunk_sizes[k]). */
@@ -357,13 +344,14 @@ static int insert_chunk(struct db *d, struct arena *a, long long user_id,
   struct db_res res;
   int rc = db_exec(d, a, sql, p, cnt * INSERT_COLS, 0, &res);
   if (rc) return rc;
-  if (res.affected == (unsigned long long)cnt || res.affected == 0) {
-    enum listen_status s = res.affected ? LISTEN_STORED : LISTEN_DUPLICATE;
+  if (res.nrows == cnt || res.nrows == 0) {
+    enum listen_status s = res.nrows ? LISTEN_STORED : LISTEN_DUPLICATE;
     for (int i = 0; i < cnt; i++)
       u[i]->status = s;
     return 0;
   }
-  return mark_inserted(d, a, user_id, u, cnt, &res);
+  mark_inserted(u, cnt, &res);
+  return 0;
 }
 
 int listen_store(struct db *d, struct kv *kv, struct arena *a,
@@ -386,19 +374,26 @@ int listen_store(struct db *d, struct kv *kv, struct arena *a,
     u[w++] = u[i];
   }
   m = w;
-  if ((rc = db_begin(d))) return rc;
-  for (int off = 0; off < m;) {
-    int k = 0;
-    while (chunk_sizes[k] > m - off)
-      k++;
-    if ((rc = insert_chunk(d, a, user_id, u + off, k))) break;
-    off += chunk_sizes[k];
-  }
-  if (rc) {
-    db_rollback(d);
-  } else {
-    rc = db_commit(d);
-  }
+  /* Two overlapping batches of one user can deadlock on the unique key;
+   * the victim was rolled back whole and runs again. */
+  int tries = 0;
+  do {
+    for (int i = 0; i < m; i++)
+      u[i]->status = LISTEN_PENDING;
+    if ((rc = db_begin(d))) break;
+    for (int off = 0; off < m;) {
+      int k = 0;
+      while (chunk_sizes[k] > m - off)
+        k++;
+      if ((rc = insert_chunk(d, a, user_id, u + off, k))) break;
+      off += chunk_sizes[k];
+    }
+    if (rc) {
+      db_rollback(d);
+    } else {
+      rc = db_commit(d);
+    }
+  } while (db_retry(rc, &tries));
   if (rc) {
     for (int i = 0; i < n; i++)
       if (items[i].status != LISTEN_REJECTED) items[i].status = LISTEN_PENDING;
