@@ -2,7 +2,7 @@
  * with confidence c = 1 + alpha * log(1 + count / eps)), each row solved by
  * a few warm-started conjugate-gradient steps; the Gram matrices come from
  * OpenBLAS, rows are solved in parallel with OpenMP. */
-#include "batch/recs/recs.h"
+#include "batch/recs/fitted.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -144,6 +144,13 @@ static void als_score(const void *st, const struct recs_ctx *c, int u,
   const float *xu = m->x + (size_t)u * m->k;
   for (int i = 0; i < m->n_items; i++)
     out[i] = dot(m->y + (size_t)i * m->k, xu, m->k);
+}
+
+int recs_als_factors(const void *state, const float **x, const float **y) {
+  const struct als *m = state;
+  *x = m->x;
+  *y = m->y;
+  return m->k;
 }
 
 static void als_release(void *st) {

@@ -109,6 +109,17 @@ double recs_rng_unit(uint64_t *state) {
   return (double)(recs_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+void recs_rng_perm(int *perm, int n, uint64_t *state) {
+  for (int i = 0; i < n; i++)
+    perm[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(recs_rng_next(state) % (uint64_t)(i + 1));
+    int x = perm[i];
+    perm[i] = perm[j];
+    perm[j] = x;
+  }
+}
+
 double recs_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -29,23 +29,14 @@ void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
  * top 50, and this keeps the search to a few megabytes. */
 #define RECS_CAND 50
 
-struct cands {
-  int n_users, n_models;
-  int *off;  /* n_users + 1 */
-  int *item; /* candidates */
-  float *z;  /* candidates x n_models */
-  const struct recs_split *val;
-  const int *users;
-};
-
-static int build_cands(struct cands *cd, const struct recs_hybrid *h,
+static int build_cands(struct recs_cands *cd, const struct recs_hybrid *h,
                        const struct recs_ctx *c, const struct recs_split *val,
                        const int *users, int n_users) {
   int n = c->train->ncols, M = h->n, cap = M * RECS_CAND;
   memset(cd, 0, sizeof *cd);
   cd->n_users = n_users;
   cd->n_models = M;
-  cd->val = val;
+  cd->test = &val->test;
   cd->users = users;
   cd->off = calloc((size_t)n_users + 1, sizeof *cd->off);
   cd->item = malloc((size_t)n_users * cap * sizeof *cd->item);
@@ -88,21 +79,34 @@ static int build_cands(struct cands *cd, const struct recs_hybrid *h,
     free(all);
     free(mark);
   }
-  for (int k = 0; k < n_users; k++)
-    cd->off[k + 1] = cnt[k];
+  /* Compact the fixed-size slots (cap per user) into consecutive rows. */
+  int64_t w = 0;
+  for (int k = 0; k < n_users; k++) {
+    cd->off[k] = w;
+    memmove(cd->item + w, cd->item + (size_t)k * cap,
+            (size_t)cnt[k] * sizeof *cd->item);
+    memmove(cd->z + w * M, cd->z + (size_t)k * cap * M,
+            (size_t)cnt[k] * M * sizeof *cd->z);
+    w += cnt[k];
+  }
+  cd->off[n_users] = w;
   free(cnt);
   return 0;
 }
 
-static void free_cands(struct cands *cd) {
+void recs_cands_free(struct recs_cands *cd) {
   free(cd->off);
   free(cd->item);
   free(cd->z);
+  memset(cd, 0, sizeof *cd);
 }
 
 /* Mean NDCG@10 of the blend w over the candidate tables. */
-static double cand_ndcg(const struct cands *cd, const double *w) {
-  int M = cd->n_models, cap = M * RECS_CAND;
+static double cand_ndcg(const struct recs_cands *cd, const double *w) {
+  int M = cd->n_models, cap = 1;
+  for (int k = 0; k < cd->n_users; k++)
+    if (cd->off[k + 1] - cd->off[k] > cap)
+      cap = (int)(cd->off[k + 1] - cd->off[k]);
   double sum = 0;
 #pragma omp parallel reduction(+ : sum)
   {
@@ -110,9 +114,9 @@ static double cand_ndcg(const struct cands *cd, const double *w) {
 #pragma omp for schedule(static)
     for (int k = 0; k < cd->n_users; k++) {
       if (!s) continue;
-      int nc = cd->off[k + 1], top[10], rank[10];
-      const float *z = cd->z + (size_t)k * cap * M;
-      const int *it = cd->item + (size_t)k * cap;
+      int nc = (int)(cd->off[k + 1] - cd->off[k]), top[10], rank[10];
+      const float *z = cd->z + cd->off[k] * M;
+      const int *it = cd->item + cd->off[k];
       for (int j = 0; j < nc; j++) {
         double v = 0;
         for (int m = 0; m < M; m++)
@@ -123,7 +127,7 @@ static double cand_ndcg(const struct cands *cd, const double *w) {
       for (int j = 0; j < t; j++)
         rank[j] = it[top[j]];
       int u = cd->users[k];
-      const struct recs_csr *te = &cd->val->test;
+      const struct recs_csr *te = cd->test;
       sum += recs_ndcg(rank, t, te->idx + te->ptr[u],
                        (int)(te->ptr[u + 1] - te->ptr[u]), 10);
     }
@@ -135,13 +139,19 @@ static double cand_ndcg(const struct cands *cd, const double *w) {
 double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
                         const struct recs_ctx *c, const struct recs_split *val,
                         const int *users, int n_users) {
-  static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2, 4};
-  struct cands cd;
-  int M = h->n;
+  struct recs_cands cd;
   if (build_cands(&cd, h, c, val, users, n_users)) {
-    free_cands(&cd);
+    recs_cands_free(&cd);
     return -1;
   }
+  double best = recs_blend_search(w, &cd);
+  recs_cands_free(&cd);
+  return best;
+}
+
+double recs_blend_search(double *w, const struct recs_cands *cd) {
+  static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2, 4};
+  int M = cd->n_models;
   /* Two starts, the best single model and the uniform blend, each improved
    * one weight at a time; the search is cheap and the surface has local
    * optima (a model can look useless until another one is in). */
@@ -150,7 +160,7 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
   for (int m = 0; m < M; m++) {
     for (int j = 0; j < M; j++)
       w0[j] = j == m;
-    double v = cand_ndcg(&cd, w0);
+    double v = cand_ndcg(cd, w0);
     if (v > best) {
       best = v;
       bm = m;
@@ -160,7 +170,7 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
   for (int start = 0; start < 2; start++) {
     for (int j = 0; j < M; j++)
       w0[j] = start ? 1 : j == bm;
-    double cur = cand_ndcg(&cd, w0);
+    double cur = cand_ndcg(cd, w0);
     for (int pass = 0; pass < 4; pass++) {
       int changed = 0;
       for (int m = 0; m < M; m++) {
@@ -168,7 +178,7 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
         for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
           if (steps[s] == keep) continue;
           w0[m] = steps[s];
-          double v = cand_ndcg(&cd, w0);
+          double v = cand_ndcg(cd, w0);
           if (v > cur + 1e-6) {
             cur = v;
             keep = steps[s];
@@ -184,6 +194,5 @@ double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
       memcpy(w, w0, (size_t)M * sizeof *w);
     }
   }
-  free_cands(&cd);
   return best;
 }

@@ -1,5 +1,6 @@
 /* itemknn.c: item-based neighbours: cosine similarity of log-scaled play
  * counts with shrinkage, top-K neighbours per artist. */
+#include "batch/recs/fitted.h"
 #include "batch/recs/neigh.h"
 
 #include <math.h>
@@ -59,6 +60,11 @@ static void knn_score(const void *st, const struct recs_ctx *c, int u,
                       float *out) {
   const struct knn *m = st;
   recs_neigh_score(&m->sim, c->train, u, 1, out);
+}
+
+const struct recs_csr *recs_itemknn_graph(const void *state) {
+  const struct knn *m = state;
+  return &m->sim;
 }
 
 static void knn_release(void *st) {

@@ -17,6 +17,49 @@ static int cmp_cand(const void *x, const void *y) {
   return a->j - b->j;
 }
 
+/* select_best: reorder c[0..n) so that its k first entries are the k best
+ * under cmp_cand (in any order): a quickselect, since a popular item
+ * co-occurs with a large part of a big catalogue and sorting all of its
+ * candidates to keep k of them dominates the build. cmp_cand is a total
+ * order, so the k chosen are exactly those a full sort would keep. */
+static void select_best(struct cand *c, int n, int k) {
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    /* median of three as the pivot, moved to hi */
+    if (cmp_cand(&c[mid], &c[lo]) < 0) {
+      struct cand t = c[mid];
+      c[mid] = c[lo];
+      c[lo] = t;
+    }
+    if (cmp_cand(&c[hi], &c[lo]) < 0) {
+      struct cand t = c[hi];
+      c[hi] = c[lo];
+      c[lo] = t;
+    }
+    if (cmp_cand(&c[mid], &c[hi]) < 0) {
+      struct cand t = c[mid];
+      c[mid] = c[hi];
+      c[hi] = t;
+    }
+    struct cand pv = c[hi];
+    int st = lo;
+    for (int i = lo; i < hi; i++)
+      if (cmp_cand(&c[i], &pv) < 0) {
+        struct cand t = c[i];
+        c[i] = c[st];
+        c[st++] = t;
+      }
+    c[hi] = c[st];
+    c[st] = pv;
+    if (st == k - 1 || st == k) return;
+    if (st < k)
+      lo = st + 1;
+    else
+      hi = st - 1;
+  }
+}
+
 int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
                      const struct recs_csr *b, int k, recs_sim_fn f,
                      const void *arg, int normalize) {
@@ -59,8 +102,11 @@ int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
           acc[j] = 0;
           if (s > 0) c[nc++] = (struct cand){j, s};
         }
+        if (nc > k) {
+          select_best(c, nc, k);
+          nc = k;
+        }
         qsort(c, (size_t)nc, sizeof *c, cmp_cand);
-        if (nc > k) nc = k;
         double sum = 0;
         for (int t = 0; t < nc; t++)
           sum += c[t].s;

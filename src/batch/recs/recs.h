@@ -62,6 +62,8 @@ void recs_tfidf(struct recs_csr *m);
 uint64_t recs_rng_next(uint64_t *state);
 /* recs_rng_unit: a double uniform in [0, 1). */
 double recs_rng_unit(uint64_t *state);
+/* recs_rng_perm: perm = a random permutation of 0..n-1 (Fisher-Yates). */
+void recs_rng_perm(int *perm, int n, uint64_t *state);
 
 /* A hold-out split of a users x items matrix. */
 struct recs_split {

@@ -37,14 +37,7 @@ int recs_split_holdout(struct recs_split *s, const struct recs_csr *ui,
         }
       }
     }
-    for (int i = 0; i < len; i++)
-      perm[i] = i;
-    for (int i = len - 1; i > 0; i--) { /* Fisher-Yates */
-      int j = (int)(recs_rng_next(&st) % (uint64_t)(i + 1));
-      int x = perm[i];
-      perm[i] = perm[j];
-      perm[j] = x;
-    }
+    recs_rng_perm(perm, len, &st);
     for (int i = 0; i < len; i++) {
       int64_t k = b + perm[i];
       struct recs_triplet t = {u, ui->idx[k], ui->val[k]};
