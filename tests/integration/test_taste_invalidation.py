@@ -138,7 +138,8 @@ def test_cached_recommendations_follow_dislikes_at_once():
         after = top(kind)
         check(first[0] not in after, "a disliked %s is still recommended: %r" % (kind, after))
         expect(call("DELETE", path, token=u.access), 204, "DELETE", droute)
-        check(top(kind) == first, "an undisliked %s did not come back" % kind)
+        # (Other tests add popular items meanwhile: membership, not order.)
+        check(first[0] in top(kind), "an undisliked %s did not come back" % kind)
 
 
 if __name__ == "__main__":
