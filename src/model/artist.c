@@ -86,6 +86,34 @@ int artist_text(struct db *d, struct kv *k, struct arena *a, long long id,
   return 0;
 }
 
+/* read_batch: a cat_read_fn, one statement for CAT_BATCH artists. */
+static int read_batch(struct db *d, struct arena *a,
+                      const long long ids[CAT_BATCH], const char **texts,
+                      size_t *lens) {
+  struct db_val p[CAT_BATCH];
+  struct db_res res;
+  cat_batch_params(ids, p, texts);
+  int rc = db_exec(d, a,
+                   "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id IN "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   p, CAT_BATCH, DB_IDEMPOTENT, &res);
+  for (int r = 0; !rc && r < res.nrows; r++) {
+    struct artist x;
+    size_t len;
+    row_artist(&res.rows[r], &x);
+    const char *text = jx_text(a, jx_own(a, artist_json(a, &x)), &len);
+    if (!text) return RC_NOMEM;
+    cat_batch_found(ids, x.id, text, len, texts, lens);
+  }
+  return rc;
+}
+
+int artist_texts(struct db *d, struct kv *k, struct arena *a,
+                 const long long *ids, int n, const char **texts,
+                 size_t *lens) {
+  return cat_texts(d, k, a, "artist", read_batch, ids, n, texts, lens);
+}
+
 int artist_list(struct db *d, struct arena *a, long long genre_id,
                 long long after, int limit, struct artist **items, int *n) {
   struct db_res res;

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/db.h"
 #include "core/jx.h"
 #include "core/kv.h"
+#include "core/rc.h"
 
 json_object *cat_ext_json(const struct cat_ext *e) {
   json_object *o = json_object_new_object();
@@ -27,6 +29,15 @@ static bool current(const char *ver, size_t nv, const char *val, size_t len,
   *text = val + nv + 1;
   *tlen = len - nv - 1;
   return true;
+}
+
+/* new_stamp: create the first version of namespace ns; NULL when the cache
+ * is down. */
+static char *new_stamp(struct kv *k, struct arena *a, const char *ns) {
+  char *full;
+  if (!ns || kv_ns_key(k, a, ns, "json", &full)) return NULL;
+  size_t skip = strlen(ns) + 1;
+  return arena_strndup(a, full + skip, strlen(full) - skip - 5);
 }
 
 /* The JSON of "<kind>:<id>" is stored under the plain key
@@ -49,38 +60,90 @@ void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
   const char *const keys[] = {nskey, key};
   if (kv_mget(k, a, keys, 2, vals, lens)) return; /* down: MariaDB only */
   if (current(vals[0], lens[0], vals[1], lens[1], text, len)) return;
-  if (vals[0]) {
-    *stamp = vals[0];
-    return;
-  }
-  /* No version yet: kv_ns_key creates one ("<ns>:<version>:json"). */
-  char *full;
-  if (kv_ns_key(k, a, ns, "json", &full)) return;
-  size_t skip = strlen(ns) + 1;
-  *stamp = arena_strndup(a, full + skip, strlen(full) - skip - 5);
+  *stamp = vals[0] ? vals[0] : new_stamp(k, a, ns);
 }
 
-void cat_cache_mget(struct kv *k, struct arena *a, const char *kind,
-                    const long long *ids, int n, const char **texts,
-                    size_t *lens) {
+/* cache_mget: cat_cache_get of n objects in one round trip; stamps[i] is
+ * the namespace version of each miss (NULL when it has none yet). False
+ * when the cache is unreachable. */
+static bool cache_mget(struct kv *k, struct arena *a, const char *kind,
+                       const long long *ids, int n, const char **texts,
+                       size_t *lens, char **stamps) {
   for (int i = 0; i < n; i++)
-    texts[i] = NULL;
-  if (!k || n <= 0) return;
+    texts[i] = stamps[i] = NULL;
+  if (!k || n <= 0) return false;
   const char **keys = arena_alloc(a, sizeof *keys * 2 * (size_t)n);
   char **vals = arena_alloc(a, sizeof *vals * 2 * (size_t)n);
   size_t *vl = arena_alloc(a, sizeof *vl * 2 * (size_t)n);
-  if (!keys || !vals || !vl) return;
+  if (!keys || !vals || !vl) return false;
   for (int i = 0; i < n; i++) {
     keys[2 * i] = arena_printf(a, "ns:%s:%lld", kind, ids[i]);
     keys[2 * i + 1] = arena_printf(a, "%s:%lld:json", kind, ids[i]);
-    if (!keys[2 * i] || !keys[2 * i + 1]) return;
+    if (!keys[2 * i] || !keys[2 * i + 1]) return false;
   }
-  if (kv_mget(k, a, keys, 2 * n, vals, vl)) return;
+  if (kv_mget(k, a, keys, 2 * n, vals, vl)) return false;
   for (int i = 0; i < n; i++) {
     if (!current(vals[2 * i], vl[2 * i], vals[2 * i + 1], vl[2 * i + 1],
-                 &texts[i], &lens[i]))
+                 &texts[i], &lens[i])) {
       texts[i] = NULL;
+      stamps[i] = vals[2 * i];
+    }
   }
+  return true;
+}
+
+void cat_batch_params(const long long ids[CAT_BATCH], struct db_val *params,
+                      const char **texts) {
+  for (int i = 0; i < CAT_BATCH; i++) {
+    params[i] = DB_I(ids[i]);
+    texts[i] = NULL;
+  }
+}
+
+void cat_batch_found(const long long ids[CAT_BATCH], long long id,
+                     const char *text, size_t len, const char **texts,
+                     size_t *lens) {
+  for (int i = 0; i < CAT_BATCH; i++)
+    if (ids[i] == id) {
+      texts[i] = text;
+      lens[i] = len;
+    }
+}
+
+int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
+              cat_read_fn fetch, const long long *ids, int n,
+              const char **texts, size_t *lens) {
+  char **stamps = arena_alloc(a, sizeof *stamps * (size_t)(n + 1));
+  if (!stamps) return RC_NOMEM;
+  bool up = cache_mget(k, a, kind, ids, n, texts, lens, stamps);
+  long long batch[CAT_BATCH];
+  int miss[CAT_BATCH], m = 0;
+  for (int i = 0; i <= n; i++) {
+    if (i < n && texts[i]) continue;
+    if (i < n) {
+      /* the version is made before MariaDB is read, as cat_cache_get does */
+      if (!stamps[i] && up)
+        stamps[i] = new_stamp(k, a, arena_printf(a, "%s:%lld", kind, ids[i]));
+      miss[m] = i;
+      batch[m++] = ids[i];
+    }
+    if (m == CAT_BATCH || (i == n && m > 0)) {
+      const char *t[CAT_BATCH];
+      size_t l[CAT_BATCH];
+      for (int j = m; j < CAT_BATCH; j++)
+        batch[j] = 0;
+      int rc = fetch(d, a, batch, t, l);
+      if (rc) return rc;
+      for (int j = 0; j < m; j++) {
+        texts[miss[j]] = t[j];
+        lens[miss[j]] = l[j];
+        if (t[j])
+          cat_cache_put(k, a, kind, batch[j], stamps[miss[j]], t[j], l[j]);
+      }
+      m = 0;
+    }
+  }
+  return 0;
 }
 
 void cat_cache_put(struct kv *k, struct arena *a, const char *kind,

@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 struct arena;
+struct db;
+struct db_val;
 struct kv;
 
 /* External ids of a catalogue object (NULL when unknown). */
@@ -27,12 +29,28 @@ json_object *cat_ext_json(const struct cat_ext *e);
  * down: then nothing is stored). */
 void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
                    long long id, const char **text, size_t *len, char **stamp);
-/* cat_cache_mget: the cached JSON of namespaces "<kind>:<ids[i]>" for n
- * objects in one memcached round trip: texts[i] NULL for each miss (read
- * those with <kind>_text), all NULL when the cache is down. */
-void cat_cache_mget(struct kv *k, struct arena *a, const char *kind,
-                    const long long *ids, int n, const char **texts,
-                    size_t *lens);
+/* Objects a cat_read_fn reads from MariaDB at once. */
+#define CAT_BATCH 16
+/* cat_read_fn: the API JSON (in the arena) of the objects ids[0..CAT_BATCH)
+ * (0: an unused slot) in texts[i], NULL for one that does not exist, with
+ * one statement. Returns 0 or a db code. */
+typedef int (*cat_read_fn)(struct db *d, struct arena *a,
+                           const long long ids[CAT_BATCH], const char **texts,
+                           size_t *lens);
+/* cat_batch_params: the parameters of a cat_read_fn's statement (ids as
+ * they are), every text NULL. */
+void cat_batch_params(const long long ids[CAT_BATCH], struct db_val *params,
+                      const char **texts);
+/* cat_batch_found: give the JSON read for object id to the slots naming it. */
+void cat_batch_found(const long long ids[CAT_BATCH], long long id,
+                     const char *text, size_t len, const char **texts,
+                     size_t *lens);
+/* cat_texts: the API JSON of n objects of one kind (texts[i] NULL for one
+ * that does not exist): the cached ones in one memcached round trip, the
+ * others through `fetch`, CAT_BATCH at a time, then cached. */
+int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
+              cat_read_fn fetch, const long long *ids, int n,
+              const char **texts, size_t *lens);
 /* cat_cache_put: store the JSON read under the namespace version of
  * `stamp` (read before MariaDB was, so a write in between leaves it
  * unreachable). */

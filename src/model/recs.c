@@ -26,7 +26,6 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "model/artist.h"
-#include "model/catalogue.h"
 #include "model/recfmt.h"
 #include "model/track.h"
 #include "model/user.h"
@@ -572,19 +571,8 @@ static int read_excluded(struct db *d, struct arena *a,
 static int fetch_texts(struct db *d, struct kv *k, struct arena *a,
                        enum recs_type t, const long long *ids, int n,
                        const char **texts, size_t *lens) {
-  cat_cache_mget(k, a, type_names[t], ids, n, texts, lens);
-  for (int i = 0; i < n; i++) {
-    if (texts[i]) continue;
-    int rc = t == RECS_TRACK
-                 ? track_text(d, k, a, ids[i], &texts[i], &lens[i])
-                 : artist_text(d, k, a, ids[i], &texts[i], &lens[i]);
-    if (rc == RC_NOT_FOUND) {
-      texts[i] = NULL;
-      continue;
-    }
-    if (rc) return rc;
-  }
-  return 0;
+  return t == RECS_TRACK ? track_texts(d, k, a, ids, n, texts, lens)
+                         : artist_texts(d, k, a, ids, n, texts, lens);
 }
 
 /* meta: the artist (tracks: the first primary one) and genres of an item
