@@ -754,6 +754,47 @@ int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
   return 0;
 }
 
+int db_stream(struct db *d, const char *sql, size_t len, db_row_fn cb,
+              void *ctx) {
+  MYSQL_RES *r = NULL;
+  size_t *lens = NULL;
+  MYSQL_ROW v;
+  int ncols, rc = 0;
+  if (ready(d)) return RC_DB;
+  if (mysql_real_query(d->m, sql, len)) goto fail;
+  if (!(r = mysql_use_result(d->m))) {
+    if (mysql_field_count(d->m)) goto fail;
+    d->last_ok = now_mono();
+    return 0; /* a statement without a result */
+  }
+  ncols = (int)mysql_num_fields(r);
+  if (!(lens = calloc((size_t)ncols + 1, sizeof *lens))) {
+    mysql_free_result(r); /* reads and drops what is left */
+    return RC_NOMEM;
+  }
+  while (!rc && (v = mysql_fetch_row(r))) {
+    unsigned long *l = mysql_fetch_lengths(r);
+    for (int i = 0; i < ncols; i++)
+      lens[i] = l[i];
+    struct db_row row = {.v = v, .len = lens};
+    rc = cb(ctx, &row, ncols);
+  }
+  free(lens);
+  /* A NULL row ends the result or reports a broken transfer. */
+  if (!rc && mysql_errno(d->m)) goto fail;
+  mysql_free_result(r);
+  d->last_ok = now_mono();
+  return rc;
+fail:;
+  unsigned e = mysql_errno(d->m);
+  char head[161];
+  snprintf(head, sizeof head, "%.*s", (int)(len < 160 ? len : 160), sql);
+  log_sql_error("db: query failed", head, e, mysql_error(d->m));
+  if (r) mysql_free_result(r);
+  if (lost(e)) disconnect(d);
+  return map_err(e);
+}
+
 /* --- transactions --------------------------------------------------------- */
 
 bool db_retry(int rc, int *tries) {

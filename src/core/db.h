@@ -85,11 +85,23 @@ struct db_qres {
  * (logged with the first bytes of the text). res may be NULL. */
 int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res);
 
+/* db_stream: run one unprepared statement (text built at run time, bulk
+ * readers only) and hand each row to cb as it arrives (mysql_use_result:
+ * nothing is buffered, so memory stays flat however many rows come). The
+ * row is valid during the call only; v[i] is NULL for SQL NULL. cb returns 0
+ * to go on, anything else to stop: the rest of the result is discarded and
+ * db_stream returns that value. Otherwise 0, or RC_DB (logged with the first
+ * bytes of the text). Never retried. */
+typedef int (*db_row_fn)(void *ctx, const struct db_row *row, int ncols);
+int db_stream(struct db *d, const char *sql, size_t len, db_row_fn cb,
+              void *ctx);
+
 /* db_local_infile: allow LOAD DATA LOCAL INFILE on this connection (the
  * server must run with local_infile on), and wait up to an hour instead of
  * 30 s for the answer to a statement. Reconnects at once, so call it
  * before any transaction or session setting. 0, RC_DB or RC_INTERNAL inside a
- * transaction. Only encore-admin's bulk loaders use it. */
+ * transaction. Only the bulk loaders and readers (encore-admin's, encore-recs)
+ * use it. */
 int db_local_infile(struct db *d);
 
 /* Transactions on the connection. */

@@ -54,7 +54,9 @@ struct recs_input {
    * the artist level's numbering is not known here; item_artist_ext is the
    * primary artist's artists.id per item (artist level: the item itself). */
   int64_t *item_artist_ext;
-  /* Interactions up to this instant (ms since the epoch, UTC) were read. */
+  /* Interactions up to this instant (ms since the epoch, UTC) were read.
+   * recs_db_read keeps a value > 0 found here (one cut-off for both levels
+   * of a run) and otherwise sets the database's current time. */
   long long data_until_ms;
   /* Light runs: users (dense) with interactions after the serving version's
    * data_until; NULL in full runs. */
@@ -109,6 +111,9 @@ struct cfg;
 int recs_db_read(struct recs_input *in, struct db *d, enum recs_level level,
                  enum recs_kind kind, long long prev_until_ms);
 void recs_input_free(struct recs_input *in);
+/* recs_db_now: the database's clock in ms since the epoch (the cut-off of
+ * a run: rows are stamped by that clock), or -1 when it cannot be read. */
+long long recs_db_now(struct db *d);
 
 /* Training settings; zero means the default. */
 struct recs_train_opts {
@@ -116,6 +121,10 @@ struct recs_train_opts {
   int threads;       /* OpenMP threads (default: all cores) */
   uint64_t seed;
   int verbose;       /* stage timings on stderr */
+  /* Rank every item for every user while users x items is at most this
+   * (default 1e8, HetRec's artists are 3.3e7); above it, score a few
+   * thousand candidates per user. < 0: candidates always (tests). */
+  double dense_cells;
 };
 
 /* recs_train: fit the models on in, choose the blend weights on a
