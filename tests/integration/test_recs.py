@@ -440,6 +440,49 @@ def test_similar_items_and_404s():
     check(encore.error_fields(p) == {"limit"}, repr(p))
 
 
+def recs_bin():
+    admin = encore.stack().get("ENCORE_ADMIN_BIN", "")
+    return os.path.join(os.path.dirname(os.path.dirname(admin)), "batch", "recs", "encore-recs")
+
+
+def test_trained_model_is_served():
+    """End to end: encore-recs train on the stack's data, then the API
+    serves the version it switched to."""
+    binary = recs_bin()
+    if not os.access(binary, os.X_OK):
+        raise encore.Skip("%s is not built" % binary)
+    usage = subprocess.run([binary], capture_output=True, text=True, timeout=30)
+    if "train" not in usage.stdout + usage.stderr:
+        raise encore.Skip("this encore-recs has no train command")
+    users = [encore.new_user() for _ in range(4)]
+    heavy = [T(0, 0), T(0, 1), T(0, 2), T(1, 0), T(1, 1)]
+    for k, u in enumerate(users):
+        mine = heavy if k < 3 else heavy[:2]
+        body = {"listens": [{"track_id": t, "ms_played": 200000,
+                             "listened_at": now_ts(-datetime.timedelta(hours=2, minutes=i))}
+                            for i, t in enumerate(mine * 3)]}
+        expect(call("POST", LISTENS, token=u.access, json_body=body), 200, "POST", LISTENS)
+    conf = encore.stack().get("ENCORE_CONF") or os.path.join(encore.stack_dir(), "encore.conf")
+    r = subprocess.run([binary, "train", "-c", conf], env=dict(os.environ, OMP_NUM_THREADS="2"),
+                       capture_output=True, text=True, timeout=600)
+    check(r.returncode == 0, "train exited %d: %s %s" % (r.returncode, r.stdout, r.stderr[-2000:]))
+    v = int(sql("SELECT version FROM rec_serving WHERE slot = 1")[0][0])
+    check(sql("SELECT state FROM rec_versions WHERE id = %d" % v)[0][0] == "ready", "not ready")
+    light = users[3]
+    page = recs(light, "?limit=30")
+    check(page["model"]["version"] == v and page["model"]["fallback"] is None, repr(page["model"]))
+    got = ids(page)
+    check(got and T(0, 0) not in got and T(0, 1) not in got, "known tracks served: %r" % got)
+    check({T(0, 2), T(1, 0), T(1, 1)} & set(got[:30]),
+          "what similar listeners play is missing: %r" % got)
+    sim = expect(call("GET", SIM_T.format(id=T(0, 0))), 200, "GET", SIM_T)
+    check(sim["model"]["version"] == v and sim["model"]["fallback"] is None and
+          {T(0, 1), T(0, 2), T(1, 0), T(1, 1)} & set(ids(sim)), repr(sim)[:500])
+    # a listen after the run is blended in at once
+    listen(light, T(1, 1))
+    check(recs(light, "?limit=30")["model"]["fresh_listens"] == 1, "fresh listen not blended")
+
+
 def test_empty_database():
     """The model on an empty, migrated database (tests/api/test_recs in its
     "empty" mode, pointed at a scratch database): no items, no error."""
