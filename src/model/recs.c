@@ -216,6 +216,7 @@ struct cand {
   double score, main, fresh;
   long long main_id, fresh_id;
   int main_reason;
+  bool explicit_;
   const char *text; /* the item's API JSON once read */
   size_t len;
   const char **genres;
@@ -521,10 +522,13 @@ static int add_preferences(struct db *d, struct arena *a, long long version,
 }
 
 /* read_excluded: dislikes, and unless !known the recent listens and liked
- * tracks, into ex. */
+ * tracks, into ex; for tracks, *clean when the user's preferences refuse
+ * explicit content (the row 0 of the statements says so). */
 static int read_excluded(struct db *d, struct arena *a,
-                         const struct recs_query *q, struct idmap *ex) {
-  struct db_val p[] = {DB_I(q->user_id), DB_I(q->user_id), DB_I(q->user_id)};
+                         const struct recs_query *q, struct idmap *ex,
+                         bool *clean) {
+  struct db_val p[] = {DB_I(q->user_id), DB_I(q->user_id), DB_I(q->user_id),
+                       DB_I(q->user_id)};
   struct db_res res;
   int rc;
   if (q->type == RECS_TRACK && q->exclude_known)
@@ -535,8 +539,15 @@ static int read_excluded(struct db *d, struct arena *a,
                  "(SELECT track_id FROM listens WHERE user_id = ? AND "
                  "listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
                      RECS_KNOWN_DAYS) " DAY ORDER BY listened_at DESC LIMIT "
-                 STR(KNOWN_MAX) ")",
-                 p, 3, DB_IDEMPOTENT, &res);
+                 STR(KNOWN_MAX) ") UNION ALL SELECT 0 FROM user_preferences "
+                 "WHERE user_id = ? AND explicit_content = 0",
+                 p, 4, DB_IDEMPOTENT, &res);
+  else if (q->type == RECS_TRACK)
+    rc = db_exec(d, a,
+                 "SELECT object_id FROM dislikes WHERE user_id = ? AND "
+                 "object_type = 'track' UNION ALL SELECT 0 FROM "
+                 "user_preferences WHERE user_id = ? AND explicit_content = 0",
+                 p, 2, DB_IDEMPOTENT, &res);
   else if (q->type == RECS_ARTIST && q->exclude_known)
     rc = db_exec(d, a,
                  "SELECT object_id FROM dislikes WHERE user_id = ? AND "
@@ -547,18 +558,20 @@ static int read_excluded(struct db *d, struct arena *a,
                      RECS_KNOWN_DAYS) " DAY ORDER BY l.listened_at DESC LIMIT "
                  STR(KNOWN_MAX) ")",
                  p, 2, DB_IDEMPOTENT, &res);
-  else {
-    struct db_val t[] = {DB_I(q->user_id), DB_S(type_names[q->type])};
+  else
     rc = db_exec(d, a,
                  "SELECT object_id FROM dislikes WHERE user_id = ? AND "
-                 "object_type = ?",
-                 t, 2, DB_IDEMPOTENT, &res);
-  }
+                 "object_type = 'artist'",
+                 p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if ((rc = map_init(a, ex, (size_t)res.nrows))) return rc;
+  *clean = false;
   for (int i = 0; i < res.nrows; i++) {
     long long id = db_i64(&res.rows[i], 0, 0);
-    if (id > 0) *map_slot(ex, id, true) = 1;
+    if (id > 0)
+      *map_slot(ex, id, true) = 1;
+    else
+      *clean = true;
   }
   return 0;
 }
@@ -575,12 +588,13 @@ static int fetch_texts(struct db *d, struct kv *k, struct arena *a,
                          : artist_texts(d, k, a, ids, n, texts, lens);
 }
 
-/* meta: the artist (tracks: the first primary one) and genres of an item
- * from its JSON. */
+/* meta: the artist (tracks: the first primary one), genres and explicit
+ * flag of an item from its JSON. */
 static void meta(struct arena *a, enum recs_type t, struct cand *c) {
   json_object *o, *arr, *v;
   const char *why;
   if (jx_parse(a, c->text, c->len, &o, &why)) return;
+  c->explicit_ = jx_bool(o, "explicit", false);
   if (t == RECS_TRACK && json_object_object_get_ex(o, "artists", &arr) &&
       json_object_is_type(arr, json_type_array)) {
     for (size_t i = 0; i < json_object_array_length(arr) && !c->artist; i++) {
@@ -660,6 +674,7 @@ struct pick {
   const char *genre; /* canonical name to keep, or NULL */
   double diversity;
   struct idmap *excluded; /* or NULL */
+  bool clean;             /* no explicit tracks */
   long long skip;         /* an item never served (the seed of /similar) */
 };
 
@@ -668,7 +683,7 @@ struct pick {
 static int choose(struct db *d, struct kv *k, struct arena *a,
                   const struct pick *pk, struct cand *c, int n,
                   struct cand ***out, int *nout) {
-  bool need_meta = pk->genre || pk->diversity > 0;
+  bool need_meta = pk->genre || pk->diversity > 0 || pk->clean;
   int want = pk->diversity > 0 ? pk->limit * POOL_FACTOR : pk->limit;
   struct cand **pool = arena_alloc(a, sizeof *pool * (size_t)(want + 1));
   long long *ids = arena_alloc(a, sizeof *ids * (size_t)(want * 2 + 8));
@@ -697,7 +712,9 @@ static int choose(struct db *d, struct kv *k, struct arena *a,
       x->text = texts[j];
       x->len = lens[j];
       if (need_meta) meta(a, pk->type, x);
-      if (pk->genre && !has_genre(x, pk->genre)) continue;
+      if ((pk->genre && !has_genre(x, pk->genre)) ||
+          (pk->clean && x->explicit_))
+        continue;
       pool[have++] = x;
     }
   }
@@ -1021,7 +1038,8 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
   struct idmap ex;
   struct cand *c, **sel;
   int n, nsel;
-  if ((rc = read_excluded(d, a, q, &ex)) || (rc = merge(a, ss, &c, &n)))
+  if ((rc = read_excluded(d, a, q, &ex, &pk.clean)) ||
+      (rc = merge(a, ss, &c, &n)))
     return rc;
   pk.excluded = &ex;
   if ((rc = choose(d, k, a, &pk, c, n, &sel, &nsel)) ||

@@ -341,6 +341,21 @@ def test_exclusions_and_dislikes():
     check(W.artists[1] in ids(page) and W.artists[5] not in ids(page), repr(ids(page)))
 
 
+def test_explicit_tracks_follow_the_preference():
+    u = encore.new_user()
+    v = new_version()
+    rude = int(sql("INSERT INTO tracks (title, duration_ms, explicit) VALUES ('Rec rude', 1000, 1); "
+                   "SELECT LAST_INSERT_ID();")[-1][0])
+    user_list(v, u, "track", [(rude, 2.0), (T(2, 2), 1.0)])
+    serve(v)
+    check(ids(recs(u, "?limit=2")) == [rude, T(2, 2)], "explicit track not served by default")
+    expect(call("PUT", PREFS, token=u.access, json_body={"explicit_content": False}), 200,
+           "PUT", PREFS)
+    page = recs(u, "?limit=2&exclude_known=false")
+    check(ids(page)[0] == T(2, 2) and rude not in ids(page) and
+          not any(i["track"]["explicit"] for i in page["items"]), repr(ids(page)))
+
+
 def test_deleted_items_are_skipped():
     u = encore.new_user()
     v = new_version()
