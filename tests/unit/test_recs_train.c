@@ -154,17 +154,18 @@ static int cluster(int i) {
   return i >= 20;
 }
 
-int main(void) {
-  struct recs_input in;
+/* full_run: a full run with o (every item ranked, or candidates) and what
+ * its lists must say about this world. */
+static void full_run(const struct recs_input *in,
+                     const struct recs_train_opts *o) {
   struct recs_output out, again;
-  struct recs_train_opts o = {.seed = 7, .threads = 2};
-  world(&in);
-
-  CHECK_INT(recs_train(&out, &in, &o), 0);
-  check_output(&in, &out);
+  CHECK_INT(recs_train(&out, in, o), 0);
+  check_output(in, &out);
   CHECK_HAS(out.stats, "\"peak_rss_mb\":");
   CHECK_HAS(out.stats, "\"weights\":{\"warm\":{\"itemknn\":");
   CHECK_HAS(out.stats, "\"ndcg10_warm\":");
+  CHECK_HAS(out.stats,
+            o->dense_cells < 0 ? "\"dense\":false" : "\"dense\":true");
   CHECK(out.stats && out.stats[0] == '{' &&
         out.stats[strlen(out.stats) - 1] == '}');
 
@@ -207,14 +208,14 @@ int main(void) {
          k++)
       social += out.list[k].reason == RECFMT_R_SOCIAL &&
                 out.list[k].reason_id == user_ext[25] &&
-                recs_csr_has(&in.d.ui, 25, out.list[k].item);
+                recs_csr_has(&in->d.ui, 25, out.list[k].item);
     CHECK(social > 0);
   }
   /* The disliked item is a cluster A item the user does not have. */
-  CHECK(!recs_csr_has(&in.d.ui, NEG_USER, NEG_ITEM));
+  CHECK(!recs_csr_has(&in->d.ui, NEG_USER, NEG_ITEM));
 
   /* Deterministic for a seed. */
-  CHECK_INT(recs_train(&again, &in, &o), 0);
+  CHECK_INT(recs_train(&again, in, o), 0);
   CHECK_INT(again.list_ptr[NU], out.list_ptr[NU]);
   if (again.list_ptr[NU] == out.list_ptr[NU])
     for (int64_t k = 0; k < out.list_ptr[NU]; k++) {
@@ -223,6 +224,16 @@ int main(void) {
     }
   recs_output_free(&again);
   recs_output_free(&out);
+}
+
+int main(void) {
+  struct recs_input in;
+  struct recs_output out;
+  struct recs_train_opts o = {.seed = 7, .threads = 2};
+  world(&in);
+  full_run(&in, &o);
+  o.dense_cells = -1; /* the big-catalogue path: candidates per user */
+  full_run(&in, &o);
 
   /* Light run: only the changed users get lists; neighbours and
    * popularity are all there. */
