@@ -336,6 +336,60 @@ def test_delete_refused_while_referenced():
     delete(ARTIST, other["id"], status=404)
 
 
+def held_write(statement):
+    """A mariadb session that has run `statement` in a transaction it keeps
+    open (holding its row locks) until commit() is called on it."""
+    c, s = encore.conf(), encore.secrets_conf()
+    session = subprocess.Popen(
+        ["mariadb", "--socket=" + (c.get("db_socket") or encore.stack()["ENCORE_DB_SOCKET"]),
+         "-u", c.get("db_user", "encore"), "--password=" + s.get("db_password", ""),
+         c.get("db_name", "encore"), "-N", "-B", "--unbuffered"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    session.stdin.write("BEGIN; %s; SELECT 'held';\n" % statement)
+    session.stdin.flush()
+    check(session.stdout.readline().strip() == "held", "the session could not write")
+
+    def commit():
+        session.stdin.write("COMMIT;\n")
+        session.stdin.close()
+        session.wait(timeout=30)
+    return commit
+
+
+def test_delete_racing_a_new_reference_is_409():
+    """A track (album) written to an album (artist) while the album (artist)
+    is being deleted: the delete's own check saw none, the foreign key then
+    refuses the DELETE. That is the 409 of a refusal found up front, not a
+    503."""
+    ar = new_artist()
+    al = new_album(ar["id"])
+    moved = new_album(new_artist()["id"])
+    tag = encore.unique("race")
+    cases = [
+        (ALBUM, al["id"], "INSERT INTO tracks (title, duration_ms, album_id) "
+                          "VALUES ('%s', 1000, %d)" % (tag, al["id"])),
+        (ARTIST, ar["id"], "UPDATE albums SET artist_id = %d WHERE id = %d" % (
+            ar["id"], moved["id"])),
+    ]
+    for route, oid, statement in cases:
+        if route == ARTIST:  # the artist keeps no album: its check passes
+            sql("DELETE FROM tracks WHERE title = '%s'; DELETE FROM albums WHERE id = %d"
+                % (tag, al["id"]))
+        commit = held_write(statement)
+        answer = []
+        th = threading.Thread(target=lambda: answer.append(
+            call("DELETE", path(route, oid), token=tok())))
+        th.start()
+        th.join(1.0)
+        waiting = th.is_alive()  # for the session's lock: its check passed
+        commit()
+        th.join(30)
+        check(waiting, "the DELETE of %s did not wait for the new reference: %r" % (
+            route, answer and answer[0].text))
+        p = expect(answer[0], 409, "DELETE", route)
+        check("still has" in p["detail"], "409 detail %r" % p["detail"])
+
+
 def test_track_delete_cascades():
     ar = new_artist()
     t = [new_track(ar["id"])["id"] for _ in range(3)]
