@@ -12,7 +12,7 @@
 # weights, validation NDCG@10, counts (for part 2, rec_versions.stats).
 # Usage: [BENCH_STACK_DIR=DIR] tests/bench/recs_train.sh [BUILD_DIR]
 #   (default BUILD_DIR: ./build). BENCH_THREADS (default 2): OpenMP threads;
-#   BENCH_LIGHT=0 skips the light runs.
+#   BENCH_LIGHT=0 skips the light runs; OMP_WAIT_POLICY defaults to passive.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
@@ -20,6 +20,9 @@ threads=${BENCH_THREADS:-2}
 time_bin=/usr/bin/time
 [ -x "$time_bin" ] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 1; }
 export OMP_NUM_THREADS=$threads
+# Idle OpenMP threads sleep instead of spinning: on a shared machine the
+# spinning costs the other runs (and this one) a third more CPU.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 # timed LABEL CMD...: run CMD, show its stage lines, stats and resources.
 timed() {

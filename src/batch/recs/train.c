@@ -485,17 +485,34 @@ static void profile(const struct fit *f, struct ws *w, int u, int add) {
   }
 }
 
+/* als_dots: out[c] = x . y[cand[c]] over k factors. Every item when every
+ * item is a candidate, so it is most of the scoring time there: compiled
+ * for AVX2 as well where the compiler can, chosen when the CPU has it. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+als_dots(const float *y, const float *x, int k, const int *cand, int nc,
+         float *out) {
+  for (int c = 0; c < nc; c++) {
+    const float *yj = y + (size_t)cand[c] * k;
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int a = 0; a < k; a++)
+      s += x[a] * yj[a];
+    out[c] = s;
+  }
+}
+
 /* raw_scores: w->z[m][c] = component m's score of candidate c. */
 static void raw_scores(const struct fit *f, struct ws *w, int u) {
   const struct recs_csr *tg = &f->in->d.tags;
-  const float *xu = NULL;
-  int ak = 0;
   if (f->use[C_EASE]) recs_model_ease.score(f->ease, &f->ctx, u, w->dense);
-  if (f->use[C_ALS]) {
-    const float *x, *y;
-    ak = recs_als_factors(f->als, &x, &y);
-    xu = x + (size_t)u * ak;
-  }
+  if (f->use[C_ALS])
+    als_dots(f->ay, f->ax + (size_t)u * f->als_k, f->als_k, w->cand, w->nc,
+             w->z[C_ALS]);
+  else
+    memset(w->z[C_ALS], 0, (size_t)w->nc * sizeof(float));
   if (f->use[C_CONTENT]) profile(f, w, u, 1);
   for (int c = 0; c < w->nc; c++) {
     int j = w->cand[c];
@@ -504,14 +521,6 @@ static void raw_scores(const struct fit *f, struct ws *w, int u) {
     w->z[C_POP][c] = f->listeners[j];
     w->z[C_EASE][c] = f->use[C_EASE] ? w->dense[j] : 0;
     float s = 0;
-    if (xu) {
-      const float *yj = f->ay + (size_t)j * ak;
-#pragma omp simd reduction(+ : s)
-      for (int a = 0; a < ak; a++)
-        s += xu[a] * yj[a];
-    }
-    w->z[C_ALS][c] = s;
-    s = 0;
     if (f->use[C_CONTENT] && j < tg->nrows)
       for (int64_t q = tg->ptr[j]; q < tg->ptr[j + 1]; q++)
         s += tg->val[q] * w->prof[tg->idx[q]];
@@ -604,6 +613,13 @@ static void score_user(const struct fit *f, struct ws *w, int u) {
   for (int m = 0; m < NCOMP; m++) {
     float *z = w->z[m];
     double sum = 0, sq = 0;
+    if (!f->use[m]) {
+      memset(z, 0, (size_t)nc * sizeof *z);
+      continue;
+    }
+    /* simd: the sums may be reassociated (vectorized); the order is still
+     * fixed by the build, so results stay deterministic. */
+#pragma omp simd reduction(+ : sum, sq)
     for (int c = 0; c < nc; c++) {
       sum += z[c];
       sq += (double)z[c] * z[c];
