@@ -375,6 +375,21 @@ static int migrate_locked(struct ctx *x, const char *dir, struct migration *m,
   return 0;
 }
 
+/* search_layout: a migration may change what search entries carry; the
+ * index is then rebuilt once, in the migrate that brings the change. */
+static int search_layout(struct ctx *x) {
+  bool rebuilt;
+  open_kv(x);
+  search_cache(x->kv);
+  if (search_upgrade(x->db, &rebuilt)) {
+    fprintf(stderr, "migrate: rebuilding the search index failed (see the "
+                    "log); run encore-admin search rebuild\n");
+    return 1;
+  }
+  if (rebuilt) printf("migrate: search index rebuilt for its new layout\n");
+  return 0;
+}
+
 static int cmd_migrate(struct ctx *x, int argc, char **argv) {
   const char *dir = NULL;
   int npos;
@@ -394,6 +409,12 @@ static int cmd_migrate(struct ctx *x, int argc, char **argv) {
     return 1;
   }
   if (open_db(x, "migrate")) return 1;
+  /* A migration may rewrite a big table (0009 fills new columns of every
+   * search entry): the bulk loaders' long I/O timeout, not the API's 30 s. */
+  if (db_local_infile(x->db)) {
+    fprintf(stderr, "migrate: cannot reconnect to the database\n");
+    return 1;
+  }
 
   /* One migrate at a time, across hosts: a server-side named lock, held by
    * this connection until released or disconnected. */
@@ -408,6 +429,7 @@ static int cmd_migrate(struct ctx *x, int argc, char **argv) {
     return 1;
   }
   rc = migrate_locked(x, dir, m, n);
+  if (!rc) rc = search_layout(x);
   db_exec(x->db, x->a, sql_unlock, NULL, 0, 0, &res);
   return rc;
 }

@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "model/media.h"
 #include "model/playlist.h"
+#include "model/search.h"
 #include "model/user.h"
 
 #define ID_MAX 9007199254740992LL /* 2^53 */
@@ -606,6 +607,7 @@ int h_playlists_grant_put(struct req *r) {
   if (rc == RC_INVALID)
     return field_error(r, "username", "the owner needs no grant");
   if (rc) return fail(r, rc);
+  search_forget_viewer(u.id); /* the grantee's search pages */
   return req_reply_json(r, 200, jx_own(req_arena(r), out));
 }
 
@@ -618,6 +620,7 @@ int h_playlists_grant_delete(struct req *r) {
   int rc = playlist_grant_delete(app.db, app.kv, req_arena(r), id,
                                  req_user_id(r), u.id);
   if (rc) return fail(r, rc);
+  search_forget_viewer(u.id);
   return req_reply_empty(r, 204);
 }
 

@@ -171,7 +171,16 @@ int h_search(struct req *r) {
   size_t len;
   sha256(ck.s, ck.len, dg);
   hex_encode(dg, 16, hex);
-  if (kv_ns_key(app.kv, a, "search", hex, &key)) key = NULL;
+  /* A page that may hold the caller's own and shared playlists also lives
+   * under the caller's namespace: a grant or revoke drops that user's pages
+   * only (search_forget_viewer). */
+  const char *suffix = hex;
+  if ((q.types & (1u << SEARCH_PLAYLIST)) && q.viewer) {
+    char *vkey = NULL;
+    const char *ns = arena_printf(a, SEARCH_VIEWER_NS, q.viewer);
+    suffix = ns && !kv_ns_key(app.kv, a, ns, hex, &vkey) ? vkey : NULL;
+  }
+  if (!suffix || kv_ns_key(app.kv, a, "search", suffix, &key)) key = NULL;
   if (key && kv_get(app.kv, a, key, &cached, &len) == 0)
     return req_reply_text(r, 200, "application/json", cached, len);
 

@@ -10,7 +10,9 @@ struct req;
 
 #define PAGE_DEFAULT 20
 #define PAGE_MAX 100
-#define PAGE_CURSOR_MAX 256 /* bytes of decoded cursor text */
+/* bytes of decoded cursor text: search's title cursor carries a title of
+ * up to 255 characters (1,020 bytes) in hex */
+#define PAGE_CURSOR_MAX 2112
 
 struct page {
   int limit;

@@ -1,12 +1,17 @@
-/* search: the word-prefix index (tables search_words and search_heads, see
- * sql/migrations/0005_search.sql) and the queries of GET /api/v1/search.
+/* search: the word-prefix index (tables search_words, search_heads and
+ * search_vocab, see sql/migrations/0005_search.sql and 0009) and the queries
+ * of GET /api/v1/search.
  *
  * Indexing runs inside MariaDB: the name is normalized by NORM() and split
  * into words with seq_1_to_16 (the Sequence engine), so the one-object path
  * (search_index) and the bulk path (search_rebuild) produce exactly the same
  * entries, and a rebuild is a few INSERT ... SELECT statements over id ranges
- * instead of a million round trips. The query side normalizes user input with
- * search_split (search_words.c), which follows the same rules. */
+ * instead of a million round trips. Each entry carries a copy of what
+ * queries filter and sort on (popularity, release day, duration, explicit
+ * flag, genre ids) and the whole normalized name, so that a query reads one
+ * range of the clustered index instead of one catalogue row per match. The
+ * query side normalizes user input with search_split (search_words.c),
+ * which follows the same rules. */
 #include "model/search.h"
 
 #include <limits.h>
@@ -20,6 +25,7 @@
 #include "core/jx.h"
 #include "core/kv.h"
 #include "core/rc.h"
+#include "core/rnd.h"
 #include "core/str.h"
 
 static struct kv *cache;
@@ -33,39 +39,71 @@ static void forget(void) {
   if (cache) kv_ns_bump(cache, "search");
 }
 
+void search_forget_viewer(long long user) {
+  char ns[48];
+  snprintf(ns, sizeof ns, SEARCH_VIEWER_NS, user);
+  if (cache) kv_ns_bump(cache, ns);
+}
+
 /* NORM(col): lower case, apostrophes dropped, every run of non-alphanumerics
  * (of any script) one space, trimmed. Must match search_split. */
 #define NORM(col)                                                              \
   "TRIM(REGEXP_REPLACE(REGEXP_REPLACE(LOWER(" col "), '[''\xe2\x80\x99]', "    \
   "''), '[^[:alnum:]]+', ' '))"
 
+/* The copied columns of every entry (0009_search_postings.sql) as the
+ * derived table n names them, and per kind the expressions that fill them
+ * from the object's own table. */
+#define COPY_COLS "pop, day, dur, expl, genres, name, norm"
+#define COPY_VALS "n.pop, n.day, n.dur, n.expl, n.genres, n.name, n.norm"
+#define GENRE_LIST(tbl, col)                                                   \
+  "(SELECT GROUP_CONCAT(g.genre_id ORDER BY g.genre_id) FROM " tbl " g "      \
+  "WHERE g." col " = x.id)"
+#define ATTR_TRACK                                                             \
+  "x.popularity AS pop, TO_DAYS(x.release_date) AS day, x.duration_ms AS "    \
+  "dur, x.explicit AS expl, " GENRE_LIST("track_genres", "track_id")          \
+  " AS genres"
+#define ATTR_ARTIST                                                            \
+  "x.popularity AS pop, NULL AS day, NULL AS dur, NULL AS expl, " GENRE_LIST(  \
+      "artist_genres", "artist_id") " AS genres"
+#define ATTR_ALBUM                                                             \
+  "x.popularity AS pop, TO_DAYS(x.release_date) AS day, NULL AS dur, NULL "    \
+  "AS expl, " GENRE_LIST("album_genres", "album_id") " AS genres"
+#define ATTR_PLAYLIST                                                          \
+  "x.track_count AS pop, NULL AS day, NULL AS dur, NULL AS expl, NULL AS "     \
+  "genres"
+
+/* The objects of `tbl` (alias x) selected by `where`, normalized. */
+#define OBJECTS(tbl, col, attrs, where)                                        \
+  "(SELECT x.id, " attrs ", x." col " AS name, " NORM(                         \
+      "x." col) " AS norm FROM " tbl " x " where ") n"
+
 /* Names with more than 16 words index their first 16 words (and the whole
  * name, up to 64 characters, as one entry). */
-#define WORDS_FROM(tbl, col, where)                                            \
-  "FROM (SELECT id, " NORM(col) " AS norm FROM " tbl " " where ") n "          \
-                                "JOIN seq_1_to_16 s "                          \
-                                "ON s.seq <= 1 + LENGTH(n.norm) - "            \
-                                "LENGTH(REPLACE(n.norm, ' ', '')) "            \
-                                "WHERE n.norm <> ''"
+#define WORDS_FROM(tbl, col, attrs, where)                                     \
+  "FROM " OBJECTS(tbl, col, attrs, where) " JOIN seq_1_to_16 s "               \
+                                          "ON s.seq <= 1 + LENGTH(n.norm) - "  \
+                                          "LENGTH(REPLACE(n.norm, ' ', '')) "  \
+                                          "WHERE n.norm <> ''"
 
 /* The whole name first (weight 2), then the words with INSERT IGNORE, so a
  * one-word name keeps weight 2 and accent variants of one word collapse. */
-#define INS_WHOLE(dst, kind, tbl, col, where)                                  \
-  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "                \
-  "SELECT " kind ", LEFT(n.norm, 64), n.id, 2 FROM (SELECT id, " NORM(         \
-      col) " AS norm FROM " tbl " " where ") n WHERE n.norm <> ''"
-#define INS_WORDS(dst, kind, tbl, col, where)                                  \
-  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight) "                \
-  "SELECT " kind ", LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(n.norm, ' ', "        \
-  "s.seq), ' ', -1), 64), n.id, 1 " WORDS_FROM(tbl, col, where)
-#define INS_HEADS(dst, kind, tbl, col, pop, where)                             \
+#define INS_WHOLE(dst, kind, tbl, col, attrs, where)                           \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight, " COPY_COLS      \
+  ") SELECT " kind ", LEFT(n.norm, 64), n.id, 2, " COPY_VALS                   \
+  " FROM " OBJECTS(tbl, col, attrs, where) " WHERE n.norm <> ''"
+#define INS_WORDS(dst, kind, tbl, col, attrs, where)                           \
+  "INSERT IGNORE INTO " dst " (kind, word, object_id, weight, " COPY_COLS      \
+  ") SELECT " kind ", LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(n.norm, ' ', "      \
+  "s.seq), ' ', -1), 64), n.id, 1, " COPY_VALS " " WORDS_FROM(tbl, col, attrs, \
+                                                              where)
+#define INS_HEADS(dst, kind, tbl, col, attrs, where)                           \
   "INSERT IGNORE INTO " dst " (kind, head, popularity, object_id) "            \
-  "SELECT " kind ", LEFT(n.norm, s.seq), n.pop, n.id FROM (SELECT id, " pop    \
-  " AS pop, " NORM(col) " AS norm FROM " tbl " " where ") n "                  \
-                        "JOIN seq_1_to_2 s WHERE n.norm <> ''"
+  "SELECT " kind ", LEFT(n.norm, s.seq), n.pop, n.id FROM " OBJECTS(           \
+      tbl, col, attrs, where) " JOIN seq_1_to_2 s WHERE n.norm <> ''"
 
-#define ONE "WHERE id = ?"
-#define RANGE "WHERE id BETWEEN ? AND ?"
+#define ONE "WHERE x.id = ?"
+#define RANGE "WHERE x.id BETWEEN ? AND ?"
 
 /* The statements of one kind: for one object (params: id) and for an id
  * range (params: first, last). */
@@ -81,25 +119,50 @@ struct kind_sql {
 #define H "search_heads"
 #define WN "search_words_next"
 #define HN "search_heads_next"
-#define KIND_SQL(k, tbl, col, pop)                                             \
+#define KIND_SQL(k, tbl, col, attrs)                                           \
   {                                                                            \
-    INS_WHOLE(W, k, tbl, col, ONE), INS_WORDS(W, k, tbl, col, ONE),            \
-        INS_HEADS(H, k, tbl, col, pop, ONE),                                   \
-        INS_WHOLE(WN, k, tbl, col, RANGE), INS_WORDS(WN, k, tbl, col, RANGE),  \
-        INS_HEADS(HN, k, tbl, col, pop, RANGE),                                \
+    INS_WHOLE(W, k, tbl, col, attrs, ONE),                                     \
+        INS_WORDS(W, k, tbl, col, attrs, ONE),                                 \
+        INS_HEADS(H, k, tbl, col, attrs, ONE),                                 \
+        INS_WHOLE(WN, k, tbl, col, attrs, RANGE),                              \
+        INS_WORDS(WN, k, tbl, col, attrs, RANGE),                              \
+        INS_HEADS(HN, k, tbl, col, attrs, RANGE),                              \
         "SELECT COALESCE(MAX(id), 0) FROM " tbl                                \
   }
 
 static const struct kind_sql kinds[] = {
-    [SEARCH_TRACK] = KIND_SQL("0", "tracks", "title", "popularity"),
-    [SEARCH_ARTIST] = KIND_SQL("1", "artists", "name", "popularity"),
-    [SEARCH_ALBUM] = KIND_SQL("2", "albums", "title", "popularity"),
+    [SEARCH_TRACK] = KIND_SQL("0", "tracks", "title", ATTR_TRACK),
+    [SEARCH_ARTIST] = KIND_SQL("1", "artists", "name", ATTR_ARTIST),
+    [SEARCH_ALBUM] = KIND_SQL("2", "albums", "title", ATTR_ALBUM),
     /* playlists have no play count: they rank by their number of tracks */
-    [SEARCH_PLAYLIST] = KIND_SQL("3", "playlists", "name", "track_count"),
+    [SEARCH_PLAYLIST] = KIND_SQL("3", "playlists", "name", ATTR_PLAYLIST),
 };
 
 static bool kind_ok(enum search_kind kind) {
   return (unsigned)kind <= SEARCH_PLAYLIST;
+}
+
+/* pending: while a rebuild runs (its *_next tables exist), note the object
+ * so that the rebuild indexes it again once the new tables are live: this
+ * write goes to the tables about to be replaced, and the rebuild may have
+ * read the object's row before it. 0 or a db code. */
+static int pending(struct db *d, enum search_kind kind, long long id) {
+  struct db_res res;
+  struct arena *a = arena_new(0);
+  if (!a) return RC_NOMEM;
+  int rc = db_exec(d, a,
+                   "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                   "table_schema = DATABASE() AND table_name = "
+                   "'search_words_next'",
+                   NULL, 0, DB_IDEMPOTENT, &res);
+  bool rebuilding = !rc && res.nrows && db_i64(&res.rows[0], 0, 0) > 0;
+  arena_free(a);
+  if (rc || !rebuilding) return rc;
+  struct db_val p[] = {DB_I(kind), DB_I(id)};
+  return db_exec(d, NULL,
+                 "INSERT IGNORE INTO search_pending (kind, object_id) "
+                 "VALUES (?, ?)",
+                 p, 2, DB_IDEMPOTENT, NULL);
 }
 
 static int unindex(struct db *d, enum search_kind kind, long long id) {
@@ -114,9 +177,22 @@ static int unindex(struct db *d, enum search_kind kind, long long id) {
   return rc;
 }
 
+/* reindex: delete then insert: every statement is idempotent on its own,
+ * and a missing row simply inserts nothing. */
+static int reindex(struct db *d, enum search_kind kind, long long id) {
+  const struct kind_sql *k = &kinds[kind];
+  struct db_val p = DB_I(id);
+  int rc = unindex(d, kind, id);
+  if (!rc) rc = db_exec(d, NULL, k->whole1, &p, 1, DB_IDEMPOTENT, NULL);
+  if (!rc) rc = db_exec(d, NULL, k->words1, &p, 1, DB_IDEMPOTENT, NULL);
+  if (!rc) rc = db_exec(d, NULL, k->heads1, &p, 1, DB_IDEMPOTENT, NULL);
+  return rc;
+}
+
 int search_unindex(struct db *d, enum search_kind kind, long long id) {
   if (!kind_ok(kind)) return RC_INVALID;
-  int rc = unindex(d, kind, id);
+  int rc = pending(d, kind, id);
+  if (!rc) rc = unindex(d, kind, id);
   forget();
   return rc;
 }
@@ -125,14 +201,8 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
                  long long id) {
   (void)a;
   if (!kind_ok(kind)) return RC_INVALID;
-  const struct kind_sql *k = &kinds[kind];
-  struct db_val p = DB_I(id);
-  /* Delete then insert: every statement is idempotent on its own, and a
-   * missing row simply inserts nothing. */
-  int rc = unindex(d, kind, id);
-  if (!rc) rc = db_exec(d, NULL, k->whole1, &p, 1, DB_IDEMPOTENT, NULL);
-  if (!rc) rc = db_exec(d, NULL, k->words1, &p, 1, DB_IDEMPOTENT, NULL);
-  if (!rc) rc = db_exec(d, NULL, k->heads1, &p, 1, DB_IDEMPOTENT, NULL);
+  int rc = pending(d, kind, id);
+  if (!rc) rc = reindex(d, kind, id);
   forget();
   return rc;
 }
@@ -143,11 +213,20 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
 
 /* The rebuild's steps around the inserts: fresh *_next tables without
  * their secondary keys (built once, sorted, at the end), then one atomic
- * RENAME, so searches see the old index until the new one is complete. */
+ * RENAME, so searches see the old index until the new one is complete.
+ * Writers note what they index meanwhile in search_pending (see pending()),
+ * which is emptied first: the rebuild reads every row after this point. */
 static const char *const rebuild_pre[] = {
-    "DROP TABLE IF EXISTS search_words_next, search_heads_next",
+    /* Plain snapshot reads of the catalogue: INSERT ... SELECT would lock
+     * every row it reads under REPEATABLE READ, holding up writers for a
+     * whole chunk, and the replay below already covers concurrent writes. */
+    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "DROP TABLE IF EXISTS search_words_next, search_heads_next, "
+    "search_vocab_next",
+    "DELETE FROM search_pending",
     "CREATE TABLE search_words_next LIKE search_words",
     "CREATE TABLE search_heads_next LIKE search_heads",
+    "CREATE TABLE search_vocab_next LIKE search_vocab",
     "ALTER TABLE search_words_next DROP KEY search_words_object",
     "ALTER TABLE search_heads_next DROP KEY search_heads_object",
 };
@@ -156,18 +235,51 @@ static const char *const rebuild_post[] = {
     "(kind, object_id)",
     "ALTER TABLE search_heads_next ADD KEY search_heads_object "
     "(kind, object_id)",
+    "INSERT INTO search_vocab_next (kind, word, objects) SELECT kind, word, "
+    "COUNT(*) FROM search_words_next WHERE weight = 1 GROUP BY kind, word",
     /* statistics of the full tables, or the planner judges them empty */
-    "ANALYZE TABLE search_words_next, search_heads_next",
+    "ANALYZE TABLE search_words_next, search_heads_next, search_vocab_next",
     "RENAME TABLE search_words TO search_words_old, search_words_next TO "
     "search_words, search_heads TO search_heads_old, search_heads_next TO "
-    "search_heads",
-    "DROP TABLE search_words_old, search_heads_old",
+    "search_heads, search_vocab TO search_vocab_old, search_vocab_next TO "
+    "search_vocab",
+    "DROP TABLE search_words_old, search_heads_old, search_vocab_old",
 };
 
 static int run_all(struct db *d, const char *const *sql, size_t n) {
   int rc = 0;
   for (size_t i = 0; !rc && i < n; i++)
     rc = db_exec(d, NULL, sql[i], NULL, 0, DB_IDEMPOTENT, NULL);
+  return rc;
+}
+
+/* replay: index again, into the now live tables, every object written
+ * while the rebuild ran. A writer that saw the *_next tables just before
+ * the swap may note its object after the last read below: its own write
+ * comes after its note, so it reaches the new live tables, and the note is
+ * cleared by the next rebuild. */
+static int replay(struct db *d, struct arena *a) {
+  int rc;
+  do {
+    struct db_res res;
+    arena_reset(a);
+    rc = db_exec(d, a,
+                 "SELECT kind, object_id FROM search_pending ORDER BY kind, "
+                 "object_id LIMIT 1000",
+                 NULL, 0, DB_IDEMPOTENT, &res);
+    if (rc || res.nrows == 0) return rc;
+    for (int i = 0; !rc && i < res.nrows; i++) {
+      long long kind = db_i64(&res.rows[i], 0, -1);
+      struct db_val p[] = {DB_I(kind), DB_I(db_i64(&res.rows[i], 1, 0))};
+      if (!kind_ok((enum search_kind)kind)) continue;
+      rc = reindex(d, (enum search_kind)kind, p[1].i);
+      if (!rc)
+        rc = db_exec(d, NULL,
+                     "DELETE FROM search_pending WHERE kind = ? AND "
+                     "object_id = ?",
+                     p, 2, DB_IDEMPOTENT, NULL);
+    }
+  } while (!rc);
   return rc;
 }
 
@@ -191,9 +303,27 @@ int search_rebuild(struct db *d) {
   }
   if (!rc)
     rc = run_all(d, rebuild_post, sizeof rebuild_post / sizeof *rebuild_post);
+  if (!rc) rc = replay(d, a);
+  db_exec(d, NULL, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+          NULL, 0, DB_IDEMPOTENT, NULL);
   arena_free(a);
   forget();
   return rc;
+}
+
+int search_upgrade(struct db *d, bool *rebuilt) {
+  struct arena *a = arena_new(0);
+  if (!a) return RC_NOMEM;
+  struct db_res res;
+  *rebuilt = false;
+  int rc = db_exec(d, a,
+                   "SELECT EXISTS (SELECT 1 FROM search_words WHERE name = '')",
+                   NULL, 0, DB_IDEMPOTENT, &res);
+  bool stale = !rc && res.nrows && db_i64(&res.rows[0], 0, 0);
+  arena_free(a);
+  if (rc || !stale) return rc;
+  *rebuilt = true;
+  return search_rebuild(d);
 }
 
 /* --- queries -------------------------------------------------------------- */
@@ -333,8 +463,9 @@ static bool applies(const struct kind_q *k, const struct search_q *q) {
 }
 
 /* The cursor: "<sort>|<a|d>|<kind>|<id>|<key>" of the last item served;
- * key is the numeric sort key (unused for title, which is read back from
- * the object itself). */
+ * key is the numeric sort key, or for the title sort the title itself in
+ * hex, so that a page is placed by its values even after the item it
+ * follows was deleted or renamed. */
 struct cursor {
   int kind;
   long long id, num;
@@ -430,7 +561,7 @@ static void add_filters(struct stmt *s, struct arena *a, const struct kind_q *k,
 /* add_keyset: (key, kind, id) strictly after the cursor in the page order:
  * ties on the key are in when this kind comes after the cursor's, out when
  * before, decided by the id bound. */
-static void add_keyset(struct stmt *s, const char *key,
+static void add_keyset(struct stmt *s, const char *key, const char *idcol,
                        const struct search_q *q, enum search_kind kind,
                        const struct cursor *c) {
   if (!c) return;
@@ -442,8 +573,8 @@ static void add_keyset(struct stmt *s, const char *key,
     bound = q->desc ? LLONG_MAX : -1;
   else
     bound = q->desc ? -1 : LLONG_MAX;
-  sbuf_printf(&s->b, " AND (%s %s ? OR (%s = ? AND t.id %s ?))", key, op, key,
-              op);
+  sbuf_printf(&s->b, " AND (%s %s ? OR (%s = ? AND %s %s ?))", key, op, key,
+              idcol, op);
   if (q->sort == SEARCH_TITLE) {
     param(s, DB_S(c->str));
     param(s, DB_S(c->str));
@@ -466,56 +597,67 @@ static void add_probes(struct stmt *s, struct arena *a,
   }
 }
 
-/* A prefix matching more index entries than this is "common": sorting all
- * its matches would cost more than reading objects in the order of the sort
- * and probing each (the ordered plan). Filters make the probing read more
- * objects per page, so the bar is higher with them. */
-#define COMMON_MIN 5000
-#define COMMON_MIN_FILTERED 20000
+/* A prefix of more objects than this is "common": for a single word
+ * without filters, reading objects in the order of the sort and probing
+ * each (the ordered plan) stops after a page and beats reading every match.
+ * Not in title order, where names that share a word cluster (the matches
+ * of "burn" are mostly together under B): the postings plan sorts titles
+ * copied into the entries instead. */
+#define COMMON_MIN 3000
+
+/* With several words or filters a common word may still be rare in
+ * combination, so the ordered scan is only tried (capped at
+ * ORDERED_PROBE examined rows) before the postings plan reads the rarest
+ * word's entries, when that word has fewer objects than POSTINGS_MAX
+ * (about 2 index entries each, read in one range of the clustered index
+ * with every other condition checked on the entry itself). Past that, as
+ * for "the" or "of" in a fifth of all names, a capped scan is cheaper than
+ * the range, and a filtered query that the scan cannot answer is driven by
+ * the filters' own indexes instead. */
+#define POSTINGS_MAX 100000
+#define ORDERED_PROBE 6000
+#define ORDERED_EXAMINE 40000
+
+/* Distinct vocabulary words an estimate reads: a prefix with more (one or
+ * two letters) is taken as matching more objects than any threshold. */
+#define VOCAB_SCAN 2000
+#define HUGE_ESTIMATE (LLONG_MAX / 4)
 
 static bool filtered(const struct search_q *q) {
   return q->genre_id || q->year_from || q->year_to || q->dur_min >= 0 ||
          q->dur_max >= 0 || q->explicit_only >= 0 || q->artist_id;
 }
 
-/* A filtered query whose ordered scan found less than a page falls back to
- * a plan that reads every match: driven by its rarest word when that word
- * has fewer index entries than this (a probe of the track per entry), else
- * driven by the filters' own indexes. A 60 s duration range or a large
- * genre holds hundreds of thousands of tracks, far more than an ordinary
- * word's tens of thousands of entries; only the few words in a fifth of all
- * names ("the", "of") are left to the filters. */
-#define FILTER_FIRST_MIN 120000
-
-/* count_prefix: the index entries of one query word, counting at most
- * `cap` of them. */
-static int count_prefix(struct db *d, struct arena *a, enum search_kind kind,
-                        const char *word, long long cap, long long *n) {
-  struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, word)), DB_I(cap)};
+/* estimate: the objects of `kind` with a word starting with `word`, from
+ * search_vocab (counted at the last rebuild: an estimate, never used for
+ * results). */
+static int estimate(struct db *d, struct arena *a, enum search_kind kind,
+                    const char *word, long long *n) {
+  struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, word))};
   struct db_res res;
   int rc = db_exec(d, a,
-                   "SELECT COUNT(*) FROM (SELECT 1 FROM search_words WHERE "
-                   "kind = ? AND word LIKE ? LIMIT ?) x",
-                   p, 3, DB_IDEMPOTENT, &res);
+                   "SELECT COALESCE(SUM(objects), 0), COUNT(*) FROM (SELECT "
+                   "objects FROM search_vocab WHERE kind = ? AND word LIKE ? "
+                   "LIMIT " STR(VOCAB_SCAN) ") x",
+                   p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   *n = res.nrows ? db_i64(&res.rows[0], 0, 0) : 0;
+  if (res.nrows && db_i64(&res.rows[0], 1, 0) >= VOCAB_SCAN) *n = HUGE_ESTIMATE;
   return 0;
 }
 
-/* plan: the rarest query word for this kind (*drive), and whether even
- * that one is common (*ordered); at most `cap` index entries are read per
- * word to know. */
+/* plan: the rarest query word for this kind (*drive) and its estimated
+ * number of objects (*best). */
 static int plan(struct db *d, struct arena *a, const struct search_q *q,
-                enum search_kind kind, int *drive, bool *ordered) {
-  long long cap = filtered(q) ? COMMON_MIN_FILTERED : COMMON_MIN, best = -1;
+                enum search_kind kind, int *drive, long long *best) {
   *drive = 0;
-  for (int i = 0; i < q->nwords && best != 0; i++) {
+  *best = -1;
+  for (int i = 0; i < q->nwords && *best != 0; i++) {
     long long n;
-    int rc = count_prefix(d, a, kind, q->words[i], cap, &n);
+    int rc = estimate(d, a, kind, q->words[i], &n);
     if (rc) return rc;
-    if (best < 0 || n < best) best = n, *drive = i;
+    if (*best < 0 || n < *best) *best = n, *drive = i;
   }
-  *ordered = best >= cap;
   return 0;
 }
 
@@ -542,17 +684,142 @@ static void order_col(const struct kind_q *k, const struct search_q *q,
   if (!*col) *ix = NULL;
 }
 
-/* inner_matched: the match-first plan: the index entries of the words,
- * grouped per object, then filtered and sorted. Cost grows with the number
- * of matches. */
+/* like_word: the LIKE pattern of a word starting inside a normalized name
+ * prefixed with a space. */
+static char *like_word(struct arena *a, const char *w) {
+  const char *p = like_prefix(a, w);
+  return p ? arena_printf(a, "%% %s", p) : NULL;
+}
+
+/* add_inline_filters: the filters that the index entries carry (see
+ * 0009_search_postings.sql), on entry `w`. The artist filter and playlist
+ * visibility are not carried: they stay on the object's own row. */
+static void add_inline_filters(struct stmt *s, struct arena *a,
+                               const struct search_q *q) {
+  if (q->genre_id) {
+    sbuf_adds(&s->b, " AND FIND_IN_SET(?, w.genres) > 0");
+    param(s, DB_S(arena_printf(a, "%lld", q->genre_id)));
+  }
+  if (q->year_from) {
+    sbuf_adds(&s->b, " AND w.day >= TO_DAYS(?)");
+    param(s, DB_S(arena_printf(a, "%04d-01-01", q->year_from)));
+  }
+  if (q->year_to) {
+    sbuf_adds(&s->b, " AND w.day <= TO_DAYS(?)");
+    param(s, DB_S(arena_printf(a, "%04d-12-31", q->year_to)));
+  }
+  if (q->dur_min >= 0) {
+    sbuf_adds(&s->b, " AND w.dur >= ?");
+    param(s, DB_I(q->dur_min));
+  }
+  if (q->dur_max >= 0) {
+    sbuf_adds(&s->b, " AND w.dur <= ?");
+    param(s, DB_I(q->dur_max));
+  }
+  if (q->explicit_only >= 0) {
+    sbuf_adds(&s->b, " AND w.expl = ?");
+    param(s, DB_I(q->explicit_only));
+  }
+}
+
+/* postings: the objects matching every word, with their match class and
+ * the copied sort columns, from one range of search_words: the word
+ * entries of the driving word's prefix, each checked for the other words
+ * against its copy of the normalized name and for the carried filters.
+ * Ungrouped, an object two of whose words start with the prefix comes
+ * twice, with equal values (see dedupe). The same
+ * matches as probing the object's own entries: a query word has no space,
+ * so it starts some indexed word (the first 16, cut at 64 characters, no
+ * longer than a query word) exactly when " <word>" starts inside the first
+ * 16 words of the name; and the class compares the whole-name entry's text,
+ * LEFT(norm, 64). */
+static void postings(struct stmt *s, struct arena *a, const struct search_q *q,
+                     enum search_kind kind, const char *phrase, int drive,
+                     bool coarse, bool grouped) {
+  const char *agg = grouped ? "MAX" : "";
+  if (coarse) {
+    sbuf_printf(&s->b, "SELECT w.object_id AS id, %s(CASE WHEN LEFT(w.norm, "
+                       "64) = ? THEN 4 ELSE 1 END) AS cls, ",
+                agg);
+    param(s, DB_S(phrase));
+  } else {
+    sbuf_printf(&s->b, "SELECT w.object_id AS id, %s(CASE WHEN LEFT(w.norm, "
+                       "64) = ? THEN 4 WHEN LEFT(w.norm, 64) LIKE ? THEN 3 "
+                       "WHEN LEFT(w.norm, 64) LIKE ? THEN 2 ELSE 1 END) AS "
+                       "cls, ",
+                agg);
+    param(s, DB_S(phrase));
+    param(s, DB_S(like_prefix(a, phrase)));
+    param(s, DB_S(like_prefix(a, q->words[0])));
+  }
+  /* word entries only: the whole-name entry starts with the first word */
+  sbuf_printf(&s->b, "%s(w.pop) AS pop, %s(w.day) AS day, %s(w.dur) AS dur, "
+                     "%s(w.name) AS name FROM search_words w WHERE w.kind = "
+                     "? AND w.word LIKE ? AND w.weight = 1",
+              agg, agg, agg, agg);
+  param(s, DB_I(kind));
+  param(s, DB_S(like_prefix(a, q->words[drive])));
+  for (int i = 0; i < q->nwords; i++) {
+    if (i == drive) continue;
+    sbuf_adds(&s->b, " AND CONCAT(' ', SUBSTRING_INDEX(w.norm, ' ', 16)) "
+                     "LIKE ?");
+    param(s, DB_S(like_word(a, q->words[i])));
+  }
+  add_inline_filters(s, a, q);
+  if (grouped) sbuf_adds(&s->b, " GROUP BY w.object_id");
+}
+
+/* postings_key: the sort key of the postings plan, from the copied
+ * columns; NULL when the query needs the object's row (artist filter,
+ * playlist visibility). Same values as key_expr on the row. */
+static const char *postings_key(const struct kind_q *k,
+                                const struct search_q *q,
+                                enum search_kind kind) {
+  if (kind == SEARCH_PLAYLIST || q->artist_id) return NULL;
+  switch (q->sort) {
+  case SEARCH_RELEVANCE:
+    return "(m.cls * " CLASS_UNIT " + LEAST(m.pop, " POP_CAP "))";
+  case SEARCH_POPULARITY:
+    return "m.pop";
+  case SEARCH_RELEASE_DATE:
+    return k->date ? "COALESCE(m.day, 0)" : "0";
+  case SEARCH_DURATION:
+    return k->dur ? "m.dur" : "0";
+  case SEARCH_TITLE:
+    return "m.name";
+  }
+  return NULL;
+}
+
+/* inner_matched: the match-first plans: the postings of the rarest word
+ * (drive >= 0), the one- and two-letter heads, the filters' own indexes
+ * (drive < 0) or, without words, the filters alone; then sorted. Cost grows
+ * with the number of matches. */
 static void inner_matched(struct stmt *s, struct arena *a,
                           const struct kind_q *k, const struct search_q *q,
                           enum search_kind kind, const struct cursor *c,
-                          const char *phrase, const char *key, int drive) {
+                          const char *phrase, const char *key, int drive,
+                          bool coarse, int fetch) {
   const char *dir = q->desc ? "DESC" : "ASC";
+  bool heads = q->nwords == 1 && search_chars(q->words[0]) <= 2;
+  const char *mkey =
+      q->nwords && !heads && drive >= 0 ? postings_key(k, q, kind) : NULL;
+  if (mkey) {
+    /* everything from the entries, sorted and cut before any row is read;
+     * not grouped (a grouping of tens of thousands of entries costs more
+     * than the scan): the caller drops repeated objects */
+    sbuf_printf(&s->b, "SELECT m.id AS id, %s AS k, m.cls AS cls FROM (",
+                mkey);
+    postings(s, a, q, kind, phrase, drive, coarse, false);
+    sbuf_adds(&s->b, ") m WHERE 1 = 1");
+    add_keyset(s, mkey, "m.id", q, kind, c);
+    sbuf_printf(&s->b, " ORDER BY k %s, m.id %s LIMIT ?", dir, dir);
+    param(s, DB_I(fetch));
+    return;
+  }
   sbuf_printf(&s->b, "SELECT t.id AS id, %s AS k, %s AS cls FROM ", key,
               q->nwords ? "m.cls" : "0");
-  if (q->nwords == 1 && search_chars(q->words[0]) <= 2) {
+  if (heads) {
     sbuf_adds(&s->b, "(SELECT h.object_id AS id, 3 AS cls FROM search_heads "
                      "h WHERE h.kind = ? AND h.head = ? ORDER BY "
                      "h.popularity DESC, h.object_id DESC LIMIT " STR(
@@ -564,62 +831,31 @@ static void inner_matched(struct stmt *s, struct arena *a,
      * genre, years, durations), each probed for the words */
     sbuf_printf(&s->b,
                 "(SELECT t.id AS id, (SELECT CASE WHEN e.word = ? "
-                "THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE ? "
-                "THEN 2 ELSE 1 END FROM search_words e WHERE e.kind = "
-                "? AND e.object_id = t.id AND e.weight = 2 LIMIT 1) AS "
-                "cls FROM %s t WHERE 1 = 1",
-                k->tbl);
+                "THEN 4 WHEN %s THEN 3 WHEN %s THEN 2 ELSE 1 END FROM "
+                "search_words e WHERE e.kind = ? AND e.object_id = t.id AND "
+                "e.weight = 2 LIMIT 1) AS cls FROM %s t WHERE 1 = 1",
+                coarse ? "FALSE" : "e.word LIKE ?",
+                coarse ? "FALSE" : "e.word LIKE ?", k->tbl);
     param(s, DB_S(phrase));
-    param(s, DB_S(like_prefix(a, phrase)));
-    param(s, DB_S(like_prefix(a, q->words[0])));
+    if (!coarse) {
+      param(s, DB_S(like_prefix(a, phrase)));
+      param(s, DB_S(like_prefix(a, q->words[0])));
+    }
     param(s, DB_I(kind));
     add_filters(s, a, k, q, kind, false);
     add_probes(s, a, q, kind);
     sbuf_adds(&s->b, ") m ");
-  } else if (q->nwords && drive == 0) {
-    /* every row read matches the first word as a prefix, so a whole-name
-     * row among them means the name starts with that word */
-    sbuf_adds(&s->b, "(SELECT w.object_id AS id, MAX(CASE WHEN w.weight = 2 "
-                     "AND w.word = ? THEN 4 WHEN w.weight = 2 AND w.word "
-                     "LIKE ? THEN 3 WHEN w.weight = 2 THEN 2 ELSE 1 END) AS "
-                     "cls FROM search_words w WHERE w.kind = ? AND w.word "
-                     "LIKE ?");
-    param(s, DB_S(phrase));
-    param(s, DB_S(like_prefix(a, phrase)));
-    param(s, DB_I(kind));
-    param(s, DB_S(like_prefix(a, q->words[0])));
   } else if (q->nwords) {
-    /* driven by a rarer later word: the class comes from the whole name */
-    sbuf_adds(&s->b, "(SELECT w.object_id AS id, (SELECT CASE WHEN e.word "
-                     "= ? THEN 4 WHEN e.word LIKE ? THEN 3 WHEN e.word LIKE "
-                     "? THEN 2 ELSE 1 END FROM search_words e WHERE e.kind "
-                     "= ? AND e.object_id = w.object_id AND e.weight = 2 "
-                     "LIMIT 1) AS cls FROM search_words w WHERE w.kind = ? "
-                     "AND w.word LIKE ?");
-    param(s, DB_S(phrase));
-    param(s, DB_S(like_prefix(a, phrase)));
-    param(s, DB_S(like_prefix(a, q->words[0])));
-    param(s, DB_I(kind));
-    param(s, DB_I(kind));
-    param(s, DB_S(like_prefix(a, q->words[drive])));
-  }
-  if (drive >= 0 &&
-      (q->nwords > 1 || (q->nwords == 1 && search_chars(q->words[0]) > 2))) {
-    for (int i = 0; i < q->nwords; i++) {
-      if (i == drive) continue;
-      sbuf_adds(&s->b, " AND EXISTS (SELECT 1 FROM search_words x WHERE "
-                       "x.kind = w.kind AND x.object_id = w.object_id AND "
-                       "x.word LIKE ?)");
-      param(s, DB_S(like_prefix(a, q->words[i])));
-    }
-    sbuf_adds(&s->b, " GROUP BY w.object_id) m ");
+    sbuf_adds(&s->b, "(");
+    postings(s, a, q, kind, phrase, drive, coarse, true);
+    sbuf_adds(&s->b, ") m ");
   }
   if (q->nwords)
     sbuf_printf(&s->b, "JOIN %s t ON t.id = m.id WHERE 1 = 1", k->tbl);
   else
     sbuf_printf(&s->b, "%s t WHERE 1 = 1", k->tbl);
   add_filters(s, a, k, q, kind, false);
-  add_keyset(s, key, q, kind, c);
+  add_keyset(s, key, "t.id", q, kind, c);
   sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?", dir, dir);
   param(s, DB_I(q->limit + 1));
 }
@@ -646,7 +882,7 @@ static void ordered_part(struct stmt *s, struct arena *a,
     param(s, DB_I(kind));
     param(s, DB_S(phrase));
   }
-  add_keyset(s, key, q, kind, c);
+  add_keyset(s, key, "t.id", q, kind, c);
   if (col)
     sbuf_printf(&s->b, " ORDER BY %s %s, t.id %s LIMIT ?)", col, dir, dir);
   else
@@ -684,19 +920,18 @@ static void inner_ordered(struct stmt *s, struct arena *a,
   param(s, DB_I(kind));
   param(s, DB_S(phrase));
   add_filters(s, a, k, q, kind, false);
-  add_keyset(s, k4, q, kind, c);
+  add_keyset(s, k4, "t.id", q, kind, c);
   sbuf_printf(&s->b, " ORDER BY k %s, t.id %s LIMIT ?) UNION ALL ", dir, dir);
   param(s, DB_I(q->limit + 1));
   ordered_part(s, a, k, q, kind, c, k1, true, phrase);
 }
 
-#define ORDERED_EXAMINE 40000
-
 /* exec_plan: build and run one plan; *rows the result. */
 static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
                      enum search_kind kind, const struct cursor *c,
-                     const char *phrase, const char *key, bool ordered,
-                     int drive, struct db_res *res) {
+                     const char *phrase, const char *key, int examine,
+                     int drive, bool coarse, int fetch, struct db_res *res) {
+  bool ordered = examine > 0;
   const struct kind_q *k = &kq[kind];
   struct stmt st = {.np = 0};
   const char *dir = q->desc ? "DESC" : "ASC";
@@ -707,15 +942,15 @@ static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
   if (ordered)
     inner_ordered(&st, a, k, q, kind, c, phrase, key);
   else
-    inner_matched(&st, a, k, q, kind, c, phrase, key, drive);
+    inner_matched(&st, a, k, q, kind, c, phrase, key, drive, coarse, fetch);
   sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s", k->tbl, k->joins);
-  /* The ordered plan stops examining rows past ORDERED_EXAMINE (index
-   * entries and probes): words common one by one but rare together, or a
-   * selective filter, would make it read most of the index. The caller then
-   * runs the plan that suits that case. Its result is not sorted here
-   * (MariaDB would abort the sort): the merge in C sorts every hit. */
+  /* The ordered plan stops examining rows past `examine` (index entries
+   * and probes): words common one by one but rare together, or a selective
+   * filter, would make it read most of the index. The caller then runs the
+   * plan that suits that case. Its result is not sorted here (MariaDB would
+   * abort the sort): the merge in C sorts every hit. */
   if (ordered)
-    sbuf_printf(&st.b, " LIMIT ROWS EXAMINED %d", ORDERED_EXAMINE);
+    sbuf_printf(&st.b, " LIMIT ROWS EXAMINED %d", examine);
   else
     sbuf_printf(&st.b, " ORDER BY p.k %s, p.id %s", dir, dir);
   if (st.b.oom) return RC_NOMEM;
@@ -734,6 +969,21 @@ static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
   return db_exec(d, a, sql, st.p, st.np, DB_IDEMPOTENT, res);
 }
 
+/* Rows beyond the page that the ungrouped postings plan reads, for the
+ * repeats of objects that have several words starting with the driving
+ * prefix (rare: "Burning Burn" for "burn"). */
+#define DUP_SLACK 8
+
+/* dedupe: drop repeated rows of one object from a result sorted by (key,
+ * id), where its repeats are adjacent; the rows left. */
+static int dedupe(struct db_res *res) {
+  int n = 0;
+  for (int i = 0; i < res->nrows; i++)
+    if (!n || db_i64(&res->rows[i], 0, 0) != db_i64(&res->rows[n - 1], 0, 0))
+      res->rows[n++] = res->rows[i];
+  return n;
+}
+
 /* run_kind: up to limit + 1 hits of one kind after the cursor (the ordered
  * plan may return more; the merge keeps the first ones). */
 static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
@@ -745,15 +995,25 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
   key_expr(&key, k, q);
   if (key.oom) return RC_NOMEM;
 
-  bool ordered = false;
-  int drive = 0, rc;
-  if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2)) {
-    if ((rc = plan(d, a, q, kind, &drive, &ordered))) return rc;
-    /* playlists have no order index; their matches are sorted */
-    if (kind == SEARCH_PLAYLIST) ordered = false;
+  int examine = 0, drive = 0, rc;
+  long long best = 0;
+  /* playlists have no order index; their matches are sorted */
+  if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2) &&
+      kind != SEARCH_PLAYLIST) {
+    if ((rc = plan(d, a, q, kind, &drive, &best))) return rc;
+    if (best >= POSTINGS_MAX)
+      examine = ORDERED_EXAMINE;
+    else if (best >= COMMON_MIN && q->sort != SEARCH_TITLE)
+      examine = q->nwords == 1 && !filtered(q) ? ORDERED_EXAMINE : ORDERED_PROBE;
   }
+  /* Relevance ranks a common word's matches as the ordered plan can read
+   * them (the exact name, then popularity) whichever plan serves a page, so
+   * that the pages of one query agree. */
+  bool ordered = examine > 0, coarse = best >= COMMON_MIN;
   struct db_res res;
-  rc = exec_plan(d, a, q, kind, c, phrase, key.s, ordered, drive, &res);
+  int fetch = q->limit + 1 + DUP_SLACK;
+  rc = exec_plan(d, a, q, kind, c, phrase, key.s, examine, drive, coarse,
+                 fetch, &res);
   if (rc && !(ordered && rc == RC_DB)) return rc;
   if (ordered) {
     /* less than a page from the scan: it may have been cut short */
@@ -762,18 +1022,23 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
       if (q->sort != SEARCH_RELEVANCE || db_i64(&res.rows[i], 13, 0) == 1)
         scanned++;
     if (scanned <= q->limit) {
-      int fallback = drive;
-      if (filtered(q)) {
-        long long n;
-        if ((rc = count_prefix(d, a, kind, q->words[drive], FILTER_FIRST_MIN,
-                               &n)))
-          return rc;
-        if (n >= FILTER_FIRST_MIN) fallback = -1;
-      }
-      if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, false, fallback,
-                          &res)))
+      drive = filtered(q) && best >= POSTINGS_MAX ? -1 : drive;
+      if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, 0, drive, coarse,
+                          fetch, &res)))
         return rc;
+      ordered = false;
     }
+  }
+  /* the ungrouped postings plan: repeats dropped, and read again with room
+   * for more when they left less than a page of a longer list */
+  while (!ordered) {
+    int raw = res.nrows;
+    res.nrows = dedupe(&res);
+    if (res.nrows > q->limit || raw < fetch || fetch > INT_MAX / 4) break;
+    fetch *= 4;
+    if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, 0, drive, coarse,
+                        fetch, &res)))
+      return rc;
   }
   struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
   if (!h) return RC_NOMEM;
@@ -861,37 +1126,52 @@ static json_object *hit_json(const struct hit *h, const struct search_q *q) {
   return o;
 }
 
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* unhex: the text whose lowercase hex is s, in the arena; NULL when s is
+ * not that or the text is not UTF-8. */
+static const char *unhex(struct arena *a, const char *s) {
+  size_t n = strlen(s);
+  if (n % 2) return NULL;
+  char *out = arena_alloc(a, n / 2 + 1);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return NULL;
+    out[i] = (char)(hi << 4 | lo);
+  }
+  out[n / 2] = '\0';
+  if (memchr(out, '\0', n / 2) || !str_utf8_valid(out, n / 2)) return NULL;
+  return out;
+}
+
 /* parse_cursor: the cursor text of this query's sort and direction. */
-static int parse_cursor(struct db *d, struct arena *a, const struct search_q *q,
+static int parse_cursor(struct arena *a, const struct search_q *q,
                         struct cursor *c) {
   char sort[16], dir;
-  int kind, used = 0;
-  long long id, num;
-  if (sscanf(q->after, "%15[a-z_]|%c|%d|%lld|%lld%n", sort, &dir, &kind, &id,
-             &num, &used) != 5 ||
-      q->after[used] != '\0')
+  int kind, used = 0, end = 0;
+  long long id, num = 0;
+  if (sscanf(q->after, "%15[a-z_]|%c|%d|%lld|%n", sort, &dir, &kind, &id,
+             &used) != 4 ||
+      used == 0)
     return RC_BAD_REQUEST;
   if (strcmp(sort, sort_names[q->sort]) || dir != (q->desc ? 'd' : 'a') ||
       kind < 0 || kind > SEARCH_PLAYLIST || id < 1)
     return RC_BAD_REQUEST;
+  const char *key = q->after + used;
+  c->str = NULL;
+  if (q->sort == SEARCH_TITLE) {
+    if (!(c->str = unhex(a, key))) return RC_BAD_REQUEST;
+  } else if (sscanf(key, "%lld%n", &num, &end) != 1 || key[end] != '\0') {
+    return RC_BAD_REQUEST;
+  }
   c->kind = kind;
   c->id = id;
   c->num = num;
-  c->str = NULL;
-  if (q->sort == SEARCH_TITLE) {
-    static const char *const title_sql[] = {
-        "SELECT title FROM tracks WHERE id = ?",
-        "SELECT name FROM artists WHERE id = ?",
-        "SELECT title FROM albums WHERE id = ?",
-        "SELECT name FROM playlists WHERE id = ?"};
-    struct db_res res;
-    struct db_val p = DB_I(id);
-    int rc = db_exec(d, a, title_sql[kind], &p, 1, DB_IDEMPOTENT, &res);
-    if (rc) return rc;
-    /* the last item served is gone: the page can no longer be placed */
-    if (res.nrows == 0) return RC_BAD_REQUEST;
-    c->str = db_s(&res.rows[0], 0);
-  }
   return 0;
 }
 
@@ -912,7 +1192,7 @@ int search_run(struct db *d, struct arena *a, const struct search_q *q,
   int rc;
   *items = NULL;
   *next = NULL;
-  if (q->after && (rc = parse_cursor(d, a, q, &c))) return rc;
+  if (q->after && (rc = parse_cursor(a, q, &c))) return rc;
   json_object *arr = jx_own(a, json_object_new_array());
   if (!arr) return RC_NOMEM;
   *items = arr;
@@ -948,8 +1228,15 @@ int search_run(struct db *d, struct arena *a, const struct search_q *q,
     json_object_array_add(arr, hit_json(&all[i], q));
   if (nall > q->limit) {
     const struct hit *l = &all[n - 1];
-    *next = arena_printf(a, "%s|%c|%d|%lld|%lld", sort_names[q->sort],
-                         q->desc ? 'd' : 'a', l->kind, l->id, l->num);
+    char *key = arena_printf(a, "%lld", l->num);
+    if (key && q->sort == SEARCH_TITLE) {
+      const char *title = db_s(&l->row, 3) ? db_s(&l->row, 3) : "";
+      size_t tn = strlen(title);
+      if ((key = arena_alloc(a, 2 * tn + 1))) hex_encode(title, tn, key);
+    }
+    *next = key ? arena_printf(a, "%s|%c|%d|%lld|%s", sort_names[q->sort],
+                               q->desc ? 'd' : 'a', l->kind, l->id, key)
+                : NULL;
     if (!*next) return RC_NOMEM;
   }
   return 0;

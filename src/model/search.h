@@ -5,6 +5,8 @@
 #ifndef ENCORE_SEARCH_H
 #define ENCORE_SEARCH_H
 
+#include <stdbool.h>
+
 struct arena;
 struct db;
 
@@ -19,6 +21,11 @@ int search_unindex(struct db *d, enum search_kind kind, long long id);
 /* search_rebuild: rebuild the whole index from the catalogue tables, in bulk
  * (used after imports and generation). 0 or a db code. */
 int search_rebuild(struct db *d);
+
+/* search_upgrade: rebuild the index when it holds entries made before
+ * its current layout (0009: entries without their copied columns), as
+ * after a migration; *rebuilt tells whether it did. 0 or a db code. */
+int search_upgrade(struct db *d, bool *rebuilt);
 
 /* search_split: normalize text the way the index normalizes names (ASCII
  * lower case, apostrophes dropped, every run of characters that are neither
@@ -91,5 +98,14 @@ int search_run(struct db *d, struct arena *a, const struct search_q *q,
  * search_unindex bump, so that no cached result page outlives a change
  * (NULL: none). Called once per process. */
 void search_cache(struct kv *k);
+
+/* SEARCH_VIEWER_NS: the cache namespace (printf format, one user id) of the
+ * result pages that depend on who asks: those that may hold the user's own
+ * and shared playlists. Such a page lives under both namespaces. */
+#define SEARCH_VIEWER_NS "search_viewer:%lld"
+
+/* search_forget_viewer: drop the cached pages of one user, after a change
+ * of what that user alone may see (a playlist granted or revoked). */
+void search_forget_viewer(long long user);
 
 #endif
