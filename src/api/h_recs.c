@@ -40,9 +40,8 @@ static bool parse_unit(const char *s, double *out) {
 
 int h_recs_me(struct req *r) {
   struct jx_errors e = {0};
-  struct recs_query q = {.user_id = req_user_id(r),
-                         .type = RECS_TRACK,
-                         .exclude_known = true};
+  struct recs_query q = {
+      .user_id = req_user_id(r), .type = RECS_TRACK, .exclude_known = true};
   const char *type = req_query(r, "type");
   if (type && !strcmp(type, "artist"))
     q.type = RECS_ARTIST;
@@ -80,8 +79,8 @@ static int similar(struct req *r, enum recs_type t, const char *missing) {
   if (e.n) return req_problem_fields(r, &e);
   const char *text;
   size_t len;
-  int rc = recs_similar(app.db, app.kv, req_arena(r), t, id, limit, &text,
-                        &len);
+  int rc =
+      recs_similar(app.db, app.kv, req_arena(r), t, id, limit, &text, &len);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, missing);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_text(r, 200, "application/json", text, len);

@@ -23,8 +23,7 @@ json_object *cat_ext_json(const struct cat_ext *e) {
  * `ver`; then its JSON in *text, *len. */
 static bool current(const char *ver, size_t nv, const char *val, size_t len,
                     const char **text, size_t *tlen) {
-  if (!ver || !val || len <= nv || memcmp(val, ver, nv) != 0 ||
-      val[nv] != '\n')
+  if (!ver || !val || len <= nv || memcmp(val, ver, nv) != 0 || val[nv] != '\n')
     return false;
   *text = val + nv + 1;
   *tlen = len - nv - 1;

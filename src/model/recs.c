@@ -59,8 +59,6 @@
 
 static const char *const type_names[] = {"track", "artist"};
 
-const char *recs_type_name(enum recs_type t) { return type_names[t]; }
-
 /* ------------------------------------------------------------------------
  * Id maps: open addressing over ids (> 0), sized once. */
 
@@ -85,9 +83,9 @@ static int map_init(struct arena *a, struct idmap *m, size_t want) {
 /* map_slot: the value slot of key, or NULL when absent and !insert (a new
  * slot's value is -1). */
 static int *map_slot(struct idmap *m, long long key, bool insert) {
-  unsigned h = (unsigned)(((unsigned long long)key * 0x9E3779B97F4A7C15ULL) >>
-                          32) &
-               m->mask;
+  unsigned h =
+      (unsigned)(((unsigned long long)key * 0x9E3779B97F4A7C15ULL) >> 32) &
+      m->mask;
   while (m->keys[h]) {
     if (m->keys[h] == key) return &m->vals[h];
     h = (h + 1) & m->mask;
@@ -116,8 +114,8 @@ struct src {
   long n;
   double w;
   enum scaling sc;
-  bool fresh;   /* "because you listened to reason_id" */
-  int reason;   /* REASON_OWN or a RECFMT_R_* for every entry */
+  bool fresh; /* "because you listened to reason_id" */
+  int reason; /* REASON_OWN or a RECFMT_R_* for every entry */
   long long reason_id;
   double lo, hi;
 };
@@ -143,8 +141,7 @@ static void src_add(struct srcs *ss, struct recfmt_entry *e, long n, double w,
 /* decode: the entries of a blob of kind; *n -1 when it is corrupt. Scores
  * that are not finite count as 0. */
 static struct recfmt_entry *decode(struct arena *a, const char *blob,
-                                   size_t len, enum recfmt_kind kind,
-                                   long *n) {
+                                   size_t len, enum recfmt_kind kind, long *n) {
   *n = recfmt_count(blob, len, kind);
   if (*n <= 0) return NULL;
   struct recfmt_entry *e = arena_alloc(a, sizeof *e * (size_t)*n);
@@ -260,8 +257,8 @@ static int merge(struct arena *a, struct srcs *ss, struct cand **out,
       } else if (v > x->main || !x->main_reason) {
         x->main = v;
         x->main_reason = s->reason == REASON_OWN ? e->reason : s->reason;
-        x->main_id = s->reason == REASON_OWN ? (long long)e->reason_id
-                                             : s->reason_id;
+        x->main_id =
+            s->reason == REASON_OWN ? (long long)e->reason_id : s->reason_id;
       }
     }
   }
@@ -280,10 +277,13 @@ static int cmp_cand(const void *x, const void *y) {
  * Reading the model. */
 
 struct serving {
-  long long version;  /* 0: none */
-  const char *until;  /* data_until as "YYYY-MM-DD HH:MM:SS.ffffff" */
+  long long version; /* 0: none */
+  const char *until; /* data_until as "YYYY-MM-DD HH:MM:SS.ffffff" */
 };
 
+/* serving_read: the serving version from `cached` (the text of
+ * RECS_SERVING_KEY, "<version> <data_until>" or "0") when it reads well,
+ * else from MariaDB, then cached for RECS_SERVING_TTL seconds. */
 static int serving_read(struct db *d, struct kv *k, struct arena *a,
                         const char *cached, struct serving *sv) {
   sv->version = 0;
@@ -310,9 +310,8 @@ static int serving_read(struct db *d, struct kv *k, struct arena *a,
     sv->until = db_s(&res.rows[0], 1);
   }
   if (k) {
-    const char *val = sv->version
-                          ? arena_printf(a, "%lld %s", sv->version, sv->until)
-                          : "0";
+    const char *val =
+        sv->version ? arena_printf(a, "%lld %s", sv->version, sv->until) : "0";
     if (val) kv_set(k, RECS_SERVING_KEY, val, strlen(val), RECS_SERVING_TTL);
   }
   return 0;
@@ -417,7 +416,7 @@ static int fresh_items(struct db *d, struct arena *a, long long user,
                  "SELECT l.track_id FROM listens l WHERE l.user_id = ? AND "
                  "l.listened_at > ? AND (l.ms_played IS NULL OR l.ms_played "
                  ">= " STR(RECS_FRESH_MIN_MS) ") ORDER BY l.listened_at DESC "
-                 "LIMIT " STR(RECS_FRESH_MAX),
+                                              "LIMIT " STR(RECS_FRESH_MAX),
                  p, 2, DB_IDEMPOTENT, &res);
   else
     rc = db_exec(d, a,
@@ -426,7 +425,7 @@ static int fresh_items(struct db *d, struct arena *a, long long user,
                  "ta.position LIMIT 1) FROM listens l WHERE l.user_id = ? AND "
                  "l.listened_at > ? AND (l.ms_played IS NULL OR l.ms_played "
                  ">= " STR(RECS_FRESH_MIN_MS) ") ORDER BY l.listened_at DESC "
-                 "LIMIT " STR(RECS_FRESH_MAX),
+                                              "LIMIT " STR(RECS_FRESH_MAX),
                  p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   for (int i = 0; i < res.nrows; i++) {
@@ -513,8 +512,7 @@ static int add_preferences(struct db *d, struct arena *a, long long version,
       struct recfmt_entry *e;
       long n;
       if ((rc = artist_top(d, a, artists[i], ARTIST_TOP, &e, &n))) return rc;
-      src_add(ss, e, n, W_PREF_ARTIST, SC_RANK, RECFMT_R_ARTIST,
-              artists[i]);
+      src_add(ss, e, n, W_PREF_ARTIST, SC_RANK, RECFMT_R_ARTIST, artists[i]);
     }
   }
   *any = ss->n > before;
@@ -532,16 +530,22 @@ static int read_excluded(struct db *d, struct arena *a,
   struct db_res res;
   int rc;
   if (q->type == RECS_TRACK && q->exclude_known)
-    rc = db_exec(d, a,
-                 "SELECT object_id FROM dislikes WHERE user_id = ? AND "
-                 "object_type = 'track' UNION ALL SELECT object_id FROM likes "
-                 "WHERE user_id = ? AND object_type = 'track' UNION ALL "
-                 "(SELECT track_id FROM listens WHERE user_id = ? AND "
-                 "listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
-                     RECS_KNOWN_DAYS) " DAY ORDER BY listened_at DESC LIMIT "
-                 STR(KNOWN_MAX) ") UNION ALL SELECT 0 FROM user_preferences "
-                 "WHERE user_id = ? AND explicit_content = 0",
-                 p, 4, DB_IDEMPOTENT, &res);
+    rc =
+        db_exec(d, a,
+                "SELECT object_id FROM dislikes WHERE user_id = ? AND "
+                "object_type = 'track' UNION ALL SELECT object_id FROM likes "
+                "WHERE user_id = ? AND object_type = 'track' UNION ALL "
+                "(SELECT track_id FROM listens WHERE user_id = ? AND "
+                "listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
+                    RECS_KNOWN_DAYS) " DAY ORDER BY listened_at DESC "
+                                     "LIMIT " STR(KNOWN_MAX) ") UNION ALL "
+                                                             "SELECT 0 FROM "
+                                                             "user_preferences "
+                                                             "WHERE user_id = "
+                                                             "? AND "
+                                                             "explicit_content "
+                                                             "= 0",
+                p, 4, DB_IDEMPOTENT, &res);
   else if (q->type == RECS_TRACK)
     rc = db_exec(d, a,
                  "SELECT object_id FROM dislikes WHERE user_id = ? AND "
@@ -555,8 +559,8 @@ static int read_excluded(struct db *d, struct arena *a,
                  "listens l JOIN track_artists ta ON ta.track_id = l.track_id "
                  "AND ta.role = 'primary' WHERE l.user_id = ? AND "
                  "l.listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
-                     RECS_KNOWN_DAYS) " DAY ORDER BY l.listened_at DESC LIMIT "
-                 STR(KNOWN_MAX) ")",
+                     RECS_KNOWN_DAYS) " DAY ORDER BY l.listened_at DESC "
+                                      "LIMIT " STR(KNOWN_MAX) ")",
                  p, 2, DB_IDEMPOTENT, &res);
   else
     rc = db_exec(d, a,
@@ -648,7 +652,8 @@ static void mmr(struct arena *a, enum recs_type t, struct cand **pool, int n,
     int pick = k;
     double pv = -INFINITY;
     for (int i = k; i < n; i++) {
-      double v = (1 - diversity) * pool[i]->score / best - diversity * maxsim[i];
+      double v =
+          (1 - diversity) * pool[i]->score / best - diversity * maxsim[i];
       if (v > pv) {
         pv = v;
         pick = i;
@@ -751,7 +756,9 @@ static const char *ref_name(const struct refs *rs, char kind, long long id) {
 }
 
 /* item_kind: the ref kind of the items of type t ("listened to" names one). */
-static char item_kind(enum recs_type t) { return t == RECS_TRACK ? 't' : 'a'; }
+static char item_kind(enum recs_type t) {
+  return t == RECS_TRACK ? 't' : 'a';
+}
 
 static char reason_kind(enum recs_type t, int reason) {
   switch (reason) {
@@ -862,8 +869,9 @@ static json_object *model_json(struct arena *a, const struct model_info *mi) {
   json_object *o = json_object_new_object();
   if (mi->sv.version) {
     jx_add_int(o, "version", mi->sv.version);
-    jx_add_str(o, "data_until",
-               arena_printf(a, "%.10sT%.12sZ", mi->sv.until, mi->sv.until + 11));
+    jx_add_str(
+        o, "data_until",
+        arena_printf(a, "%.10sT%.12sZ", mi->sv.until, mi->sv.until + 11));
   } else {
     json_object_object_add(o, "version", NULL);
     json_object_object_add(o, "data_until", NULL);
@@ -875,10 +883,9 @@ static json_object *model_json(struct arena *a, const struct model_info *mi) {
 }
 
 /* answer: {items, model} for the chosen candidates. */
-static int answer(struct db *d, struct kv *k, struct arena *a,
-                  enum recs_type t, struct cand **sel, int n,
-                  const struct model_info *mi, const char **text,
-                  size_t *len) {
+static int answer(struct db *d, struct kv *k, struct arena *a, enum recs_type t,
+                  struct cand **sel, int n, const struct model_info *mi,
+                  const char **text, size_t *len) {
   struct refs rs = {arena_alloc(a, sizeof *rs.r * (size_t)(2 * n + 1)), 0};
   if (!rs.r) return RC_NOMEM;
   for (int i = 0; i < n; i++) {
@@ -894,9 +901,8 @@ static int answer(struct db *d, struct kv *k, struct arena *a,
   for (int i = 0; i < n; i++) {
     const struct cand *c = sel[i];
     json_object *reasons = jx_own(a, json_object_new_array());
-    json_object *fr = c->fresh > 0 ? reason_json(t, &rs, RECFMT_R_ITEM,
-                                                 c->fresh_id)
-                                   : NULL;
+    json_object *fr =
+        c->fresh > 0 ? reason_json(t, &rs, RECFMT_R_ITEM, c->fresh_id) : NULL;
     json_object *mr = NULL;
     /* "popular" says nothing once a listen explains the item */
     if (!(fr && c->main_reason == RECFMT_R_POPULAR))
@@ -911,8 +917,9 @@ static int answer(struct db *d, struct kv *k, struct arena *a,
     size_t rl;
     const char *rt = jx_text(a, reasons, &rl);
     if (!rt) return RC_NOMEM;
-    sbuf_printf(&b, "%s{\"type\":\"%s\",\"id\":%lld,\"score\":%.4f,"
-                    "\"reasons\":",
+    sbuf_printf(&b,
+                "%s{\"type\":\"%s\",\"id\":%lld,\"score\":%.4f,"
+                "\"reasons\":",
                 i ? "," : "", type_names[t], c->item, c->score);
     sbuf_add(&b, rt, rl);
     sbuf_printf(&b, ",\"%s\":", type_names[t]);
@@ -938,8 +945,7 @@ static int answer(struct db *d, struct kv *k, struct arena *a,
  * `ns` caches `suffix` (NULL when the cache is down), in one round trip
  * when both are known to memcached. */
 static int serving_and_ns(struct db *d, struct kv *k, struct arena *a,
-                          const char *ns, struct serving *sv,
-                          char **nsver) {
+                          const char *ns, struct serving *sv, char **nsver) {
   char *vals[2] = {NULL, NULL};
   size_t lens[2];
   *nsver = NULL;
@@ -960,32 +966,29 @@ static const char *cache_key(struct kv *k, struct arena *a, const char *ns,
 }
 
 int recs_for_user(struct db *d, struct kv *k, struct arena *a,
-                  const struct recs_query *q, const char **text,
-                  size_t *len) {
+                  const struct recs_query *q, const char **text, size_t *len) {
   char ns[32], *nsver, *cached;
   struct model_info mi = {.fresh = 0};
   user_recs_ns(ns, sizeof ns, q->user_id);
   int rc = serving_and_ns(d, k, a, ns, &mi.sv, &nsver);
   if (rc) return rc;
-  const char *suffix =
-      arena_printf(a, "%lld:%s:%d:%d:%.6g:%s", mi.sv.version,
-                   type_names[q->type], q->limit, q->exclude_known,
-                   q->diversity, q->genre ? q->genre : "");
+  const char *suffix = arena_printf(
+      a, "%lld:%s:%d:%d:%.6g:%s", mi.sv.version, type_names[q->type], q->limit,
+      q->exclude_known, q->diversity, q->genre ? q->genre : "");
   const char *key = suffix ? cache_key(k, a, ns, nsver, suffix) : NULL;
   if (key && kv_get(k, a, key, &cached, len) == 0) {
     *text = cached;
     return 0;
   }
 
-  struct pick pk = {.type = q->type,
-                    .limit = q->limit,
-                    .diversity = q->diversity};
+  struct pick pk = {
+      .type = q->type, .limit = q->limit, .diversity = q->diversity};
   long long genre_id = 0;
   if (q->genre) {
     struct db_val g = DB_S(q->genre);
     struct db_res res;
-    if ((rc = db_exec(d, a, "SELECT id, name FROM genres WHERE name = ?", &g,
-                      1, DB_IDEMPOTENT, &res)))
+    if ((rc = db_exec(d, a, "SELECT id, name FROM genres WHERE name = ?", &g, 1,
+                      DB_IDEMPOTENT, &res)))
       return rc;
     if (res.nrows == 0) { /* no such genre: nothing is of it */
       struct cand *none = NULL;
@@ -1052,8 +1055,8 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
 /* similar_fallback: the same artist's popular tracks (tracks) and the most
  * popular items of the item's main genre. */
 static int similar_fallback(struct db *d, struct arena *a, long long version,
-                            enum recs_type t, long long artist,
-                            long long genre, struct srcs *ss) {
+                            enum recs_type t, long long artist, long long genre,
+                            struct srcs *ss) {
   struct recfmt_entry *e;
   long n;
   int rc;
@@ -1077,8 +1080,8 @@ int recs_similar(struct db *d, struct kv *k, struct arena *a,
   if (rc) return rc;
   const char *suffix = arena_printf(a, "%lld:%s:%lld:%d", mi.sv.version,
                                     type_names[type], id, limit);
-  const char *key = suffix ? cache_key(k, a, "recs:similar", nsver, suffix)
-                           : NULL;
+  const char *key =
+      suffix ? cache_key(k, a, "recs:similar", nsver, suffix) : NULL;
   if (key && kv_get(k, a, key, &cached, len) == 0) {
     *text = cached;
     return 0;
@@ -1108,8 +1111,7 @@ int recs_similar(struct db *d, struct kv *k, struct arena *a,
   struct srcs *ss = srcs_new(a);
   if (!ss) return RC_NOMEM;
   if (mi.sv.version) {
-    struct db_val q[] = {DB_I(mi.sv.version), DB_S(type_names[type]),
-                         DB_I(id)};
+    struct db_val q[] = {DB_I(mi.sv.version), DB_S(type_names[type]), DB_I(id)};
     rc = db_exec(d, a,
                  "SELECT items FROM rec_neighbours WHERE version = ? AND "
                  "item_type = ? AND item_id = ?",

@@ -42,9 +42,6 @@ struct recs_query {
   double diversity;   /* 0 (score order) .. 1 (spread artists, genres) */
 };
 
-/* recs_type_name: "track" or "artist". */
-const char *recs_type_name(enum recs_type t);
-
 /* recs_for_user: the response body {items, model} of GET
  * /me/recommendations as JSON text in the arena, from memcached when the
  * same request was answered since the user's last change under the same

@@ -182,8 +182,7 @@ static int read_batch(struct db *d, struct arena *a,
 }
 
 int track_texts(struct db *d, struct kv *k, struct arena *a,
-                const long long *ids, int n, const char **texts,
-                size_t *lens) {
+                const long long *ids, int n, const char **texts, size_t *lens) {
   return cat_texts(d, k, a, "track", read_batch, ids, n, texts, lens);
 }
 
