@@ -279,8 +279,8 @@ def test_failed_store_leaves_serving_untouched():
     check("rec_popular" in r.stderr and "serving version is unchanged" in r.stderr, r.stderr)
     check(serving() == before, "serving moved: %r -> %r" % (before, serving()))
     W.failed = int(sql("SELECT MAX(id) FROM rec_versions")[0][0])
-    check(version_row(W.failed)[1] == "failed" and "error" in version_row(W.failed)[5],
-          repr(version_row(W.failed)))
+    check(version_row(W.failed)[1] == "failed" and
+          "storing tracks failed" in version_row(W.failed)[5], repr(version_row(W.failed)))
     for t in ("rec_user_lists", "rec_neighbours", "rec_popular"):
         n = sql("SELECT COUNT(*) FROM %s WHERE version = %d" % (t, W.failed))[0][0]
         check(n == "0", "%s keeps %s rows of the failed run" % (t, n))

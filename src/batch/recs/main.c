@@ -195,16 +195,18 @@ static void add_num(json_object *obj, const char *key, double v) {
   json_object_object_add(obj, key, json_object_new_double_s(v, text));
 }
 
-/* train_level: read, fit and store one level; its figures into stats. */
+/* train_level: read, fit and store one level; its figures into stats. On
+ * failure *failed names the stage (for the version's record). */
 static int train_level(struct ctx *x, enum recs_level level, unsigned version,
                        const struct recs_train_opts *o,
                        const struct serving *prev, long long until,
-                       json_object *stats) {
+                       json_object *stats, const char **failed) {
   const char *name = level == RECS_TRACK ? "track" : "artist";
   struct recs_input in = {.data_until_ms = until};
   struct recs_output out = {0};
   int rc = -1;
   double t0 = recs_now();
+  *failed = level == RECS_TRACK ? "reading tracks" : "reading artists";
   if (recs_db_read(&in, x->db, level, o->kind, prev->data_until_ms)) goto out;
   double t1 = recs_now();
   printf("%s: read %d users, %d items, %lld interactions, %lld negatives in "
@@ -212,11 +214,13 @@ static int train_level(struct ctx *x, enum recs_level level, unsigned version,
          name, in.d.n_users, in.d.n_items, (long long)in.d.ui.nnz,
          (long long)in.neg.nnz, t1 - t0, peak_rss_mb());
   fflush(stdout);
+  *failed = level == RECS_TRACK ? "training tracks" : "training artists";
   if (recs_train(&out, &in, o)) goto out;
   double t2 = recs_now();
   printf("%s: trained in %.1f s (peak RSS %.0f MB)\n", name, t2 - t1,
          peak_rss_mb());
   fflush(stdout);
+  *failed = level == RECS_TRACK ? "storing tracks" : "storing artists";
   if (recs_db_store(x->db, version, &in, &out, prev->version)) goto out;
   double t3 = recs_now();
   printf("%s: stored in %.1f s\n", name, t3 - t2);
@@ -318,24 +322,30 @@ static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
   json_object_object_add(
       stats, "kind",
       json_object_new_string(o.kind == RECS_LIGHT ? "light" : "full"));
-  if (prev.version)
+  if (o.kind == RECS_LIGHT)
     json_object_object_add(stats, "refreshes",
                            json_object_new_int64(prev.version));
-  int rc = train_level(x, RECS_TRACK, version, &o, &prev, until, stats) ||
-           train_level(x, RECS_ARTIST, version, &o, &prev, until, stats);
+  const char *failed = "switching";
+  int rc =
+      train_level(x, RECS_TRACK, version, &o, &prev, until, stats, &failed) ||
+      train_level(x, RECS_ARTIST, version, &o, &prev, until, stats, &failed);
   double total = recs_now() - t0, rss = peak_rss_mb();
   add_num(stats, "total_s", total);
   add_num(stats, "peak_rss_mb", rss);
-  if (!rc)
+  if (!rc) {
+    failed = "switching";
     rc = recs_version_finish(
         x->db, version,
         json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
+  }
   if (rc) {
-    recs_version_fail(x->db, version, "the run failed: see its log");
+    char why[96];
+    snprintf(why, sizeof why, "%s failed (see the run's log)", failed);
+    recs_version_fail(x->db, version, why);
     fprintf(stderr,
-            "encore-recs: run failed; version %u marked failed, the serving "
+            "encore-recs: %s failed; version %u marked failed, the serving "
             "version is unchanged\n",
-            version);
+            failed, version);
   } else {
     forget_serving(x);
     printf("version %u serving: %.1f s, peak RSS %.0f MB\n", version, total,
