@@ -229,11 +229,16 @@ int album_delete(struct db *d, struct kv *k, struct arena *a, long long id,
   if (res.nrows == 0) return RC_NOT_FOUND;
   if (db_i64(&res.rows[0], 1, 0)) return RC_CONFLICT;
   const char *art = db_s(&res.rows[0], 0);
-  /* Likes of an album have no foreign key (they are polymorphic). */
+  /* Likes of an album have no foreign key (they are polymorphic). The
+   * album row is locked first, as like_put does, so that a like written
+   * meanwhile either waits for the deletion or is deleted with it. */
   if ((rc = db_begin(d))) return rc;
-  rc = db_exec(
-      d, a, "DELETE FROM likes WHERE object_type = 'album' AND object_id = ?",
-      &p, 1, 0, NULL);
+  rc = db_exec(d, a, "SELECT id FROM albums WHERE id = ? FOR UPDATE", &p, 1, 0,
+               NULL);
+  if (!rc)
+    rc = db_exec(
+        d, a, "DELETE FROM likes WHERE object_type = 'album' AND object_id = ?",
+        &p, 1, 0, NULL);
   if (!rc)
     rc = db_exec(d, a, "DELETE FROM albums WHERE id = ?", &p, 1, 0, NULL);
   if (!rc) rc = db_commit(d);

@@ -36,7 +36,10 @@ int like_type_parse(const char *s, int plural, enum like_type *t) {
 }
 
 /* visible: whether object id of type t exists and user_id may see it. The
- * playlist rule is the playlists' own: owner, not private, or granted. */
+ * playlist rule is the playlists' own: owner, not private, or granted. A
+ * track or album found is share locked until the caller's transaction ends
+ * (none: at once), so that its deletion cannot slip in before a like of it
+ * is written and leave that like behind. */
 static int visible(struct db *d, struct arena *a, long long user_id,
                    enum like_type t, long long id, bool *yes) {
   struct db_val p[] = {DB_I(id), DB_I(user_id), DB_I(user_id)};
@@ -45,12 +48,12 @@ static int visible(struct db *d, struct arena *a, long long user_id,
   *yes = false;
   switch (t) {
   case LIKE_TRACK:
-    rc = db_exec(d, a, "SELECT 1 FROM tracks WHERE id = ?", p, 1, DB_IDEMPOTENT,
-                 &res);
+    rc = db_exec(d, a, "SELECT 1 FROM tracks WHERE id = ? LOCK IN SHARE MODE",
+                 p, 1, DB_IDEMPOTENT, &res);
     break;
   case LIKE_ALBUM:
-    rc = db_exec(d, a, "SELECT 1 FROM albums WHERE id = ?", p, 1, DB_IDEMPOTENT,
-                 &res);
+    rc = db_exec(d, a, "SELECT 1 FROM albums WHERE id = ? LOCK IN SHARE MODE",
+                 p, 1, DB_IDEMPOTENT, &res);
     break;
   case LIKE_PLAYLIST:
     rc = db_exec(d, a,
@@ -75,20 +78,38 @@ static void bump(struct kv *k, enum like_type t, long long id) {
   if (k) kv_ns_bump(k, ns);
 }
 
-int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
-             enum like_type t, long long id) {
+/* put_once: the check and the write as one transaction (see visible); lock
+ * order object row, then likes, as in track_delete and album_delete. */
+static int put_once(struct db *d, struct arena *a, long long user_id,
+                    enum like_type t, long long id, bool *changed) {
   bool yes;
-  int rc = visible(d, a, user_id, t, id, &yes);
-  if (rc) return rc;
-  if (!yes) return RC_NOT_FOUND;
   struct db_val p[] = {DB_I(user_id), DB_S(type_names[t]), DB_I(id)};
   struct db_res res;
-  rc = db_exec(d, NULL,
-               "INSERT IGNORE INTO likes (user_id, object_type, object_id) "
-               "VALUES (?, ?, ?)",
-               p, 3, DB_IDEMPOTENT, &res);
+  int rc = db_begin(d);
   if (rc) return rc;
-  bool changed = res.affected > 0, undisliked = false;
+  if (!(rc = visible(d, a, user_id, t, id, &yes)) && !yes) rc = RC_NOT_FOUND;
+  if (!rc)
+    rc = db_exec(d, NULL,
+                 "INSERT IGNORE INTO likes (user_id, object_type, object_id) "
+                 "VALUES (?, ?, ?)",
+                 p, 3, 0, &res);
+  if (!rc) rc = db_commit(d);
+  if (rc) {
+    db_rollback(d);
+    return rc;
+  }
+  *changed = res.affected > 0;
+  return 0;
+}
+
+int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
+             enum like_type t, long long id) {
+  bool changed = false, undisliked = false;
+  int rc, tries = 0;
+  do
+    rc = put_once(d, a, user_id, t, id, &changed);
+  while (db_retry(rc, &tries));
+  if (rc) return rc;
   if (changed) bump(k, t, id);
   if (t == LIKE_TRACK &&
       (rc = dislike_drop(d, user_id, DISLIKE_TRACK, id, &undisliked)))

@@ -136,5 +136,74 @@ def test_edits_racing_track_deletes():
           "tracks %r, expected %r" % (collections.Counter(final), want))
 
 
+def test_listens_and_likes_racing_track_deletes():
+    """Listen batches and likes of tracks that an editor deletes meanwhile:
+    no 5xx; every listen acknowledged as stored of a track that stays is in
+    MariaDB, and no listen or like of a deleted track remains (a like
+    written between its check and the deletion once stayed behind)."""
+    tag = "lrace" + encore.secrets.token_hex(4)
+    stable, doomed = seed(STABLE, tag + " keep"), seed(DOOMED, tag + " gone")
+    curator = encore.admin()
+    users = [encore.new_user() for _ in range(EDITORS)]
+    stop = threading.Event()
+    lock = threading.Lock()
+    failures, stored = [], collections.Counter()  # user id -> stable listens stored
+    doomed_next = [0]  # the index of the track being deleted, which likes aim at
+
+    def listen(client, k):
+        rnd = random.Random(k)
+        base = 1700000000 + k * 10 ** 6
+        n = 0
+        while not stop.is_set():
+            items = []
+            for _ in range(50):
+                n += 1
+                t = rnd.choice(stable + doomed)
+                items.append({"track_id": t, "listened_at": time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + n))})
+            r = client.send("POST", "/api/v1/me/listens", {"listens": items})
+            like = client.send("PUT", "/api/v1/me/likes/tracks/%d" % doomed[doomed_next[0]])
+            with lock:
+                if r.status_code != 200:
+                    failures.append("listens: %d %s" % (r.status_code, r.text[:200]))
+                else:
+                    for res in r.json()["results"]:
+                        if res["status"] == "stored" and items[res["index"]]["track_id"] in stable:
+                            stored[client.user.id] += 1
+                if like.status_code not in (204, 404):
+                    failures.append("like: %d %s" % (like.status_code, like.text[:200]))
+
+    def delete(client):
+        try:
+            for i, t in enumerate(doomed):
+                doomed_next[0] = i
+                r = client.send("DELETE", "/api/v1/tracks/%d" % t)
+                if r.status_code != 204:
+                    with lock:
+                        failures.append("delete %d: %d %s" % (t, r.status_code, r.text[:200]))
+                time.sleep(0.05)
+        finally:
+            stop.set()
+
+    threads = [threading.Thread(target=listen, args=(Client(u), i)) for i, u in enumerate(users)]
+    threads.append(threading.Thread(target=delete, args=(Client(curator),)))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print("  stable listens stored: %d" % sum(stored.values()))
+    check(not failures, "%d failed requests, first: %s" % (len(failures), failures[:5]))
+    for u in users:
+        rows = pl.sql("SELECT track_id, COUNT(*) FROM listens WHERE user_id = %d GROUP BY track_id"
+                      % u.id)
+        got = {int(t): int(c) for t, c in rows}
+        check(not set(got) & set(doomed), "listens of deleted tracks remain: %r" % got)
+        check(sum(got.values()) == stored[u.id], "user %d: %d stable listens stored, %d in "
+              "MariaDB" % (u.id, stored[u.id], sum(got.values())))
+    left = pl.sql("SELECT COUNT(*) FROM likes WHERE object_type = 'track' AND object_id IN (%s)"
+                  % ",".join(map(str, doomed)))
+    check(left[0][0] == "0", "%s likes of deleted tracks remain" % left[0][0])
+
+
 if __name__ == "__main__":
     encore.main(globals())
