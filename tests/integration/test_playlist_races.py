@@ -55,10 +55,51 @@ class Client:
         return encore.raw(method, route, body=data, headers=h, source=self.source)
 
 
+class Race:
+    """Workers calling work(client, k) until an editor has deleted every
+    doomed track, one each `pause` seconds; answers are counted by (who,
+    status) and the unexpected ones listed."""
+
+    def __init__(self, doomed, pause):
+        self.doomed, self.pause = doomed, pause
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.answers = collections.Counter()
+        self.failures = []
+        self.deleting = 0  # the index in doomed of the track being deleted
+
+    def note(self, who, r, ok=(200,)):
+        with self.lock:
+            self.answers[(who, r.status_code)] += 1
+            if r.status_code not in ok:
+                self.failures.append("%s: %d %s" % (who, r.status_code, r.text[:200]))
+
+    def _delete(self, client):
+        try:
+            for i, t in enumerate(self.doomed):
+                self.deleting = i
+                self.note("delete", client.send("DELETE", "/api/v1/tracks/%d" % t), ok=(204,))
+                time.sleep(self.pause)
+        finally:
+            self.stop.set()
+
+    def run(self, users, work):
+        threads = [threading.Thread(target=work, args=(Client(u), k))
+                   for k, u in enumerate(users)]
+        threads.append(threading.Thread(target=self._delete, args=(Client(encore.admin()),)))
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        print("  answers: %s" % dict(sorted(self.answers.items())))
+        check(not self.failures, "%d failed requests, first: %s" % (
+            len(self.failures), self.failures[:5]))
+
+
 def test_edits_racing_track_deletes():
     tag = "race" + encore.secrets.token_hex(4)
     stable, doomed = seed(STABLE, tag + " keep"), seed(DOOMED, tag + " gone")
-    owner, curator = encore.new_user(), encore.admin()
+    owner = encore.new_user()
     editors = [encore.new_user() for _ in range(EDITORS)]
     pid = pl.create(owner, collaborative=True)["id"]
     for e in editors:
@@ -72,59 +113,29 @@ def test_edits_racing_track_deletes():
 
     tracks_path = pl.path(pl.TRACKS, id=pid)
     move_path = pl.path(pl.MOVE, id=pid)
-    stop = threading.Event()
-    lock = threading.Lock()
-    answers = collections.Counter()  # (who, status)
-    failures = []
+    race = Race(doomed, 0.01)
     added = collections.Counter()  # stable track -> acknowledged additions
 
-    def note(who, r, what):
-        with lock:
-            answers[(who, r.status_code)] += 1
-            if r.status_code != 200:
-                failures.append("%s %s: %d %s" % (who, what, r.status_code, r.text[:200]))
-
-    def edit(client, seed_):
-        rnd = random.Random(seed_)
-        while not stop.is_set():
+    def edit(client, k):
+        rnd = random.Random(k)
+        while not race.stop.is_set():
             # The playlist never holds fewer than len(stable) tracks, so
             # these positions and ranges are valid whatever was deleted.
             if rnd.random() < 0.5:
                 t = rnd.choice(stable)
                 r = client.send("POST", tracks_path,
                                 {"track_ids": [t], "position": rnd.randrange(len(stable))})
-                note("edit", r, "add")
+                race.note("add", r)
                 if r.status_code == 200:
-                    with lock:
+                    with race.lock:
                         added[t] += 1
             else:
                 s = rnd.randrange(len(stable) - 2)
-                r = client.send("POST", move_path, {
+                race.note("move", client.send("POST", move_path, {
                     "range_start": s, "range_length": 2,
-                    "insert_before": rnd.randrange(len(stable))})
-                note("edit", r, "move")
+                    "insert_before": rnd.randrange(len(stable))}))
 
-    def delete(client):
-        try:
-            for t in doomed:
-                r = client.send("DELETE", "/api/v1/tracks/%d" % t)
-                with lock:
-                    answers[("delete", r.status_code)] += 1
-                    if r.status_code != 204:
-                        failures.append("delete %d: %d %s" % (t, r.status_code, r.text[:200]))
-                time.sleep(0.01)
-        finally:
-            stop.set()
-
-    threads = [threading.Thread(target=edit, args=(Client(e), i)) for i, e in enumerate(editors)]
-    threads.append(threading.Thread(target=delete, args=(Client(curator),)))
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    print("  answers: %s" % dict(sorted(answers.items())))
-    check(not failures, "%d failed requests, first: %s" % (len(failures), failures[:5]))
-
+    race.run(editors, edit)
     final = pl.order(owner, pid)  # checks positions are dense
     p = pl.get(owner, pid)
     check(p["track_count"] == len(final), "track_count %d for %d rows" % (p["track_count"],
@@ -143,56 +154,33 @@ def test_listens_and_likes_racing_track_deletes():
     written between its check and the deletion once stayed behind)."""
     tag = "lrace" + encore.secrets.token_hex(4)
     stable, doomed = seed(STABLE, tag + " keep"), seed(DOOMED, tag + " gone")
-    curator = encore.admin()
     users = [encore.new_user() for _ in range(EDITORS)]
-    stop = threading.Event()
-    lock = threading.Lock()
-    failures, stored = [], collections.Counter()  # user id -> stable listens stored
-    doomed_next = [0]  # the index of the track being deleted, which likes aim at
+    race = Race(doomed, 0.05)
+    stored = collections.Counter()  # user id -> stable listens stored
 
     def listen(client, k):
         rnd = random.Random(k)
         base = 1700000000 + k * 10 ** 6
         n = 0
-        while not stop.is_set():
+        while not race.stop.is_set():
             items = []
             for _ in range(50):
                 n += 1
-                t = rnd.choice(stable + doomed)
-                items.append({"track_id": t, "listened_at": time.strftime(
-                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + n))})
+                items.append({"track_id": rnd.choice(stable + doomed),
+                              "listened_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                           time.gmtime(base + n))})
             r = client.send("POST", "/api/v1/me/listens", {"listens": items})
-            like = client.send("PUT", "/api/v1/me/likes/tracks/%d" % doomed[doomed_next[0]])
-            with lock:
-                if r.status_code != 200:
-                    failures.append("listens: %d %s" % (r.status_code, r.text[:200]))
-                else:
-                    for res in r.json()["results"]:
-                        if res["status"] == "stored" and items[res["index"]]["track_id"] in stable:
-                            stored[client.user.id] += 1
-                if like.status_code not in (204, 404):
-                    failures.append("like: %d %s" % (like.status_code, like.text[:200]))
+            race.note("listens", r)
+            # aimed at the track being deleted
+            race.note("like", client.send("PUT", "/api/v1/me/likes/tracks/%d"
+                                          % doomed[race.deleting]), ok=(204, 404))
+            if r.status_code == 200:
+                with race.lock:
+                    stored[client.user.id] += sum(
+                        1 for res in r.json()["results"]
+                        if res["status"] == "stored" and items[res["index"]]["track_id"] in stable)
 
-    def delete(client):
-        try:
-            for i, t in enumerate(doomed):
-                doomed_next[0] = i
-                r = client.send("DELETE", "/api/v1/tracks/%d" % t)
-                if r.status_code != 204:
-                    with lock:
-                        failures.append("delete %d: %d %s" % (t, r.status_code, r.text[:200]))
-                time.sleep(0.05)
-        finally:
-            stop.set()
-
-    threads = [threading.Thread(target=listen, args=(Client(u), i)) for i, u in enumerate(users)]
-    threads.append(threading.Thread(target=delete, args=(Client(curator),)))
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    print("  stable listens stored: %d" % sum(stored.values()))
-    check(not failures, "%d failed requests, first: %s" % (len(failures), failures[:5]))
+    race.run(users, listen)
     for u in users:
         rows = pl.sql("SELECT track_id, COUNT(*) FROM listens WHERE user_id = %d GROUP BY track_id"
                       % u.id)
