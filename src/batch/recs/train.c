@@ -231,7 +231,10 @@ static int fit_models(struct fit *f, const struct recs_input *in,
   f->t_pop = recs_now() - t0;
   stage(f, "popularity", t0);
 
-  int big = n > 100000;
+  /* HetRec-sized inputs get the offline evaluation's settings (400
+   * neighbours, 64 factors, 12 iterations); the world's levels (millions
+   * of interactions) fewer, to stay within the time and memory budget. */
+  int big = n > 100000 || ui->nnz > 1000000;
   f->dense = (double)nu * n <= (o->dense_cells ? o->dense_cells : DENSE_CELLS);
   f->knn_k = big ? 100 : 400;
   f->als_k = big ? 32 : 64;
@@ -275,51 +278,48 @@ static int fit_models(struct fit *f, const struct recs_input *in,
 
 /* Per-thread scratch of the per-user scoring, n_items-sized arrays indexed
  * by item; each is reset over the items a user touched. */
+/* One item's scratch for one user, packed: touching an item of a
+ * million-item catalogue costs one cache miss, not one per array. */
+struct slot {
+  float acc, bestv; /* item-KNN score, its largest single term */
+  float soc, socv;  /* social score, its largest single term */
+  int besti, socf;  /* the user's item, the followee of those terms */
+  int mark;         /* EXCL(u) or CAND(u) */
+  int sel;          /* chosen for the validation table */
+};
+
 struct ws {
-  float *acc, *bestv, *soc, *socv, *dense, *z[NCOMP], *gw, *prof, *bl;
-  int *besti, *socf, *mark, *cand, *top, *sel;
+  struct slot *s; /* per item */
+  float *dense, *z[NCOMP], *gw, *prof, *bl;
+  int *cand, *top;
   int64_t *arts;
   int nc, n_arts;
   int n_all; /* candidates before pruning: cand[nc..n_all) were dropped */
 };
 
 static void ws_free(struct ws *w) {
-  free(w->acc);
-  free(w->bestv);
-  free(w->soc);
-  free(w->socv);
+  free(w->s);
   free(w->dense);
   for (int m = 0; m < NCOMP; m++)
     free(w->z[m]);
   free(w->gw);
   free(w->prof);
   free(w->bl);
-  free(w->besti);
-  free(w->socf);
-  free(w->mark);
   free(w->cand);
   free(w->top);
-  free(w->sel);
   free(w->arts);
 }
 
 static int ws_init(struct ws *w, const struct fit *f) {
   size_t n = (size_t)f->ui->ncols + 1;
   memset(w, 0, sizeof *w);
-  int ok = (w->acc = calloc(n, sizeof(float))) &&
-           (w->bestv = calloc(n, sizeof(float))) &&
-           (w->soc = calloc(n, sizeof(float))) &&
-           (w->socv = calloc(n, sizeof(float))) &&
+  int ok = (w->s = calloc(n, sizeof *w->s)) &&
            (w->dense = calloc(n, sizeof(float))) &&
            (w->gw = calloc((size_t)f->in->n_genres + 1, sizeof(float))) &&
            (w->prof = calloc((size_t)f->in->d.tags.ncols + 1, sizeof(float))) &&
            (w->bl = malloc(n * sizeof(float))) &&
-           (w->besti = malloc(n * sizeof(int))) &&
-           (w->socf = malloc(n * sizeof(int))) &&
-           (w->mark = calloc(n, sizeof(int))) &&
            (w->cand = malloc(n * sizeof(int))) &&
-           (w->top = malloc((RECS_TOP_N + NCOMP * VAL_CAND) * sizeof(int))) &&
-           (w->sel = calloc(n, sizeof(int)));
+           (w->top = malloc((RECS_TOP_N + NCOMP * VAL_CAND) * sizeof(int)));
   for (int m = 0; ok && m < NCOMP; m++)
     ok = (w->z[m] = malloc(n * sizeof(float))) != NULL;
   if (ok && f->in->item_artist_ext) {
@@ -333,13 +333,13 @@ static int ws_init(struct ws *w, const struct fit *f) {
   return ok ? 0 : -1;
 }
 
-/* Stamps of w->mark for user u: excluded (known, disliked) or candidate. */
+/* Stamps of slot.mark for user u: excluded (known, disliked) or candidate. */
 #define EXCL(u) (2 * (u) + 1)
 #define CAND(u) (2 * (u) + 2)
 
 static void add_cand(struct ws *w, int u, int j) {
-  if (w->mark[j] == EXCL(u) || w->mark[j] == CAND(u)) return;
-  w->mark[j] = CAND(u);
+  if (w->s[j].mark == EXCL(u) || w->s[j].mark == CAND(u)) return;
+  w->s[j].mark = CAND(u);
   w->cand[w->nc++] = j;
 }
 
@@ -370,10 +370,10 @@ static void exclude(const struct fit *f, struct ws *w, int u) {
   int n = ui->ncols;
   w->nc = 0;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++)
-    w->mark[ui->idx[k]] = EXCL(u);
+    w->s[ui->idx[k]].mark = EXCL(u);
   if (neg->ptr && u < neg->nrows)
     for (int64_t k = neg->ptr[u]; k < neg->ptr[u + 1]; k++)
-      if (neg->idx[k] < n) w->mark[neg->idx[k]] = EXCL(u);
+      if (neg->idx[k] < n) w->s[neg->idx[k]].mark = EXCL(u);
   if (f->dense)
     for (int j = 0; j < n; j++)
       add_cand(w, u, j);
@@ -406,39 +406,49 @@ static void genre_weights(const struct fit *f, struct ws *w, int u) {
       if (pg->idx[k] < G) w->gw[pg->idx[k]] += 1;
 }
 
-/* gather: for each (j, x) of a sparse row, acc[j] += scale * (logw ?
- * log(1 + x) : x), keeping in bestv/besti the largest single term and its
- * source (what names the reason); each j becomes a candidate. */
+/* gather: for each (j, x) of a sparse row, add scale * x (item-KNN) or
+ * scale * log(1 + x) (social) to j's score of that kind, keeping the
+ * largest single term and its source src (what names the reason); each j
+ * becomes a candidate. */
 static void gather(struct ws *w, int u, const int *idx, const float *val,
-                   int64_t n, float scale, int logw, int src, float *acc,
-                   float *bestv, int *besti) {
+                   int64_t n, float scale, int social, int src) {
   for (int64_t q = 0; q < n; q++) {
     int j = idx[q];
-    float c = scale * (logw ? recs_logc(val[q]) : val[q]);
-    acc[j] += c;
-    if (c > bestv[j]) {
-      bestv[j] = c;
-      besti[j] = src;
+    struct slot *s = &w->s[j];
+    if (s->mark == EXCL(u)) continue;
+    if (social) {
+      float c = scale * recs_logc(val[q]);
+      s->soc += c;
+      if (c > s->socv) {
+        s->socv = c;
+        s->socf = src;
+      }
+    } else {
+      float c = scale * val[q];
+      s->acc += c;
+      if (c > s->bestv) {
+        s->bestv = c;
+        s->besti = src;
+      }
     }
     add_cand(w, u, j);
   }
 }
 
-/* knn_gather: w->acc[j] = sum over u's items i of w(x_ui) * sim(i, j),
- * the item of the largest term in w->besti. */
+/* knn_gather: w->s[j].acc = sum over u's items i of w(x_ui) * sim(i, j),
+ * the item of the largest term in slot.besti. */
 static void knn_gather(const struct fit *f, struct ws *w, int u) {
   const struct recs_csr *ui = f->ui, *sim = f->sim;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
     int i = ui->idx[k];
     gather(w, u, sim->idx + sim->ptr[i], sim->val + sim->ptr[i],
-           sim->ptr[i + 1] - sim->ptr[i], recs_logc(ui->val[k]), 0, i, w->acc,
-           w->bestv, w->besti);
+           sim->ptr[i + 1] - sim->ptr[i], recs_logc(ui->val[k]), 0, i);
   }
 }
 
-/* social_gather: w->soc[j] = each followee's log-scaled count of j,
+/* social_gather: w->s[j].soc = each followee's log-scaled count of j,
  * normalized per followee (social.c), the followee of the largest term in
- * w->socf. */
+ * slot.socf. */
 static void social_gather(const struct fit *f, struct ws *w, int u) {
   const struct recs_csr *ui = f->ui, *so = &f->in->d.social;
   if (u >= so->nrows) return;
@@ -446,8 +456,7 @@ static void social_gather(const struct fit *f, struct ws *w, int u) {
     int fo = so->idx[e];
     if (fo >= ui->nrows || f->wsum[fo] <= 0) continue;
     gather(w, u, ui->idx + ui->ptr[fo], ui->val + ui->ptr[fo],
-           ui->ptr[fo + 1] - ui->ptr[fo], 1.0f / f->wsum[fo], 1, fo, w->soc,
-           w->socv, w->socf);
+           ui->ptr[fo + 1] - ui->ptr[fo], 1.0f / f->wsum[fo], 1, fo);
   }
 }
 
@@ -516,8 +525,8 @@ static void raw_scores(const struct fit *f, struct ws *w, int u) {
   if (f->use[C_CONTENT]) profile(f, w, u, 1);
   for (int c = 0; c < w->nc; c++) {
     int j = w->cand[c];
-    w->z[C_KNN][c] = w->acc[j];
-    w->z[C_SOCIAL][c] = w->soc[j];
+    w->z[C_KNN][c] = w->s[j].acc;
+    w->z[C_SOCIAL][c] = w->s[j].soc;
     w->z[C_POP][c] = f->listeners[j];
     w->z[C_EASE][c] = f->use[C_EASE] ? w->dense[j] : 0;
     float s = 0;
@@ -562,12 +571,16 @@ static float kth_largest(float *a, int n, int k) {
   return a[t];
 }
 
-/* keep_top: the threshold keeping the top k of v over cand[from..nc)
+/* keep_top: the threshold keeping the top k item-KNN (or social) scores
+ * over cand[from..nc)
  * (-INFINITY when there are at most k). */
-static float keep_top(struct ws *w, int from, const float *v, int k) {
+static float keep_top(struct ws *w, int from, int social, int k) {
   int n = 0;
-  for (int c = from; c < w->nc; c++)
-    if (v[w->cand[c]] > 0) w->bl[n++] = v[w->cand[c]];
+  for (int c = from; c < w->nc; c++) {
+    const struct slot *s = &w->s[w->cand[c]];
+    float v = social ? s->soc : s->acc;
+    if (v > 0) w->bl[n++] = v;
+  }
   return n > k ? kth_largest(w->bl, n, k) : -INFINITY;
 }
 
@@ -578,14 +591,14 @@ static float keep_top(struct ws *w, int from, const float *v, int k) {
  * cand[nc..n_all) so that reset_user still clears them. */
 static void prune(struct ws *w, int npop) {
   if (w->nc - npop <= KNN_CANDS) return;
-  float tk = keep_top(w, npop, w->acc, KNN_CANDS);
-  float ts = keep_top(w, npop, w->soc, SOCIAL_CANDS);
+  float tk = keep_top(w, npop, 0, KNN_CANDS);
+  float ts = keep_top(w, npop, 1, SOCIAL_CANDS);
   int keep = npop;
   for (int c = npop; c < w->nc; c++) {
     int j = w->cand[c];
     /* (ties at a threshold are all kept: rare, and still deterministic) */
-    if ((w->acc[j] > 0 && w->acc[j] >= tk) ||
-        (w->soc[j] > 0 && w->soc[j] >= ts)) {
+    if ((w->s[j].acc > 0 && w->s[j].acc >= tk) ||
+        (w->s[j].soc > 0 && w->s[j].soc >= ts)) {
       w->cand[c] = w->cand[keep];
       w->cand[keep++] = j;
     }
@@ -632,24 +645,13 @@ static void score_user(const struct fit *f, struct ws *w, int u) {
   }
 }
 
-/* reset_user: clear the per-item scratch user u touched. */
-static void reset_user(const struct fit *f, struct ws *w, int u) {
-  const struct recs_csr *ui = f->ui, *neg = &f->in->neg;
+/* reset_user: clear the per-item scratch the user touched (gather skips
+ * the excluded items, so the candidates are all of it). */
+static void reset_user(struct ws *w) {
   for (int c = 0; c < w->n_all; c++) {
-    int j = w->cand[c];
-    w->acc[j] = w->bestv[j] = w->soc[j] = w->socv[j] = 0;
+    struct slot *s = &w->s[w->cand[c]];
+    s->acc = s->bestv = s->soc = s->socv = 0;
   }
-  /* A known item can be a neighbour of another: it was accumulated too. */
-  for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
-    int j = ui->idx[k];
-    w->acc[j] = w->bestv[j] = w->soc[j] = w->socv[j] = 0;
-  }
-  if (neg->ptr && u < neg->nrows)
-    for (int64_t k = neg->ptr[u]; k < neg->ptr[u + 1]; k++)
-      if (neg->idx[k] < ui->ncols) {
-        int j = neg->idx[k];
-        w->acc[j] = w->bestv[j] = w->soc[j] = w->socv[j] = 0;
-      }
 }
 
 static const double *weights_for(const struct fit *f, int u, const double *warm,
@@ -714,7 +716,7 @@ static void reason(const struct fit *f, const struct ws *w, const double *wt,
       bv = wt[m] * w->z[m][c];
     }
   int g = f->use[C_GENRE] || f->use[C_CONTENT] ? genre_of(f, w, j) : -1;
-  int has_item = w->bestv[j] > 0, has_social = w->socv[j] > 0;
+  int has_item = w->s[j].bestv > 0, has_social = w->s[j].socv > 0;
   int kind = best == C_SOCIAL && has_social ? RECFMT_R_SOCIAL
              : (best == C_CONTENT || best == C_GENRE) && g >= 0 ? RECFMT_R_GENRE
              : best == C_POP ? RECFMT_R_POPULAR
@@ -725,14 +727,15 @@ static void reason(const struct fit *f, const struct ws *w, const double *wt,
   e->reason = (uint8_t)kind;
   e->reason_id = 0;
   if (kind == RECFMT_R_ITEM) {
-    e->reason_id = in->d.item_id[w->besti[j]];
-    if (in->level == RECS_TRACK && w->arts && w->bestv[j] < 0.5f * w->acc[j] &&
+    e->reason_id = in->d.item_id[w->s[j].besti];
+    if (in->level == RECS_TRACK && w->arts &&
+        w->s[j].bestv < 0.5f * w->s[j].acc &&
         artist_plays(w, in->item_artist_ext[j]) >= ARTIST_MIN) {
       e->reason = RECFMT_R_ARTIST;
       e->reason_id = in->item_artist_ext[j];
     }
   } else if (kind == RECFMT_R_SOCIAL) {
-    e->reason_id = in->d.user_id[w->socf[j]];
+    e->reason_id = in->d.user_id[w->s[j].socf];
   } else if (kind == RECFMT_R_GENRE) {
     e->reason_id = in->genre_ext[g];
   }
@@ -859,8 +862,8 @@ static void val_row(const struct fit *f, struct ws *w, int k, void *arg) {
   for (int a = 0; a < na; a++) {
     int t = recs_topk(w->z[r->act[a]], w->nc, VAL_CAND, w->top);
     for (int q = 0; q < t; q++)
-      if (!w->sel[w->top[q]]) {
-        w->sel[w->top[q]] = 1;
+      if (!w->s[w->top[q]].sel) {
+        w->s[w->top[q]].sel = 1;
         it[n++] = w->top[q]; /* a candidate position for now */
       }
   }
@@ -869,10 +872,10 @@ static void val_row(const struct fit *f, struct ws *w, int k, void *arg) {
     for (int a = 0; a < na; a++)
       zz[(size_t)q * na + a] = w->z[r->act[a]][c];
     it[q] = w->cand[c];
-    w->sel[c] = 0;
+    w->s[c].sel = 0;
   }
   r->cnt[k] = n;
-  reset_user(f, w, u);
+  reset_user(w);
 }
 
 /* val_tables: score every validated user with f (fitted on v->train) into
@@ -971,7 +974,7 @@ static int user_list(const struct fit *f, struct ws *w, int u,
     e[k].score = w->bl[c];
     reason(f, w, wt, c, &e[k]);
   }
-  reset_user(f, w, u);
+  reset_user(w);
   return t;
 }
 
