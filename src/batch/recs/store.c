@@ -105,6 +105,42 @@ static struct recfmt_entry *ins_entries(struct ins *s, size_t n) {
   return s->e;
 }
 
+/* ins_room: the buffer of the next row, len bytes; NULL when out of
+ * memory (said). */
+static unsigned char *ins_room(struct ins *s, size_t len) {
+  int k = s->n;
+  if (len > s->cap[k]) {
+    unsigned char *nb = realloc(s->buf[k], len);
+    if (!nb) {
+      fprintf(stderr, "encore-recs: writing: out of memory\n");
+      return NULL;
+    }
+    s->buf[k] = nb;
+    s->cap[k] = len;
+  }
+  return s->buf[k];
+}
+
+/* ins_queue: queue the row (version, type, id, the len bytes put in
+ * ins_room's buffer), inside a transaction. */
+static int ins_queue(struct ins *s, unsigned version, const char *type,
+                     int64_t id, size_t len) {
+  if (!s->in_tx) {
+    if (db_begin(s->d)) {
+      fprintf(stderr, "encore-recs: cannot start a transaction\n");
+      return -1;
+    }
+    s->in_tx = 1;
+  }
+  struct db_val *p = s->p + 4 * s->n;
+  p[0] = DB_I(version);
+  p[1] = DB_S(type);
+  p[2] = DB_I(id);
+  p[3] = DB_B(s->buf[s->n], len);
+  s->tx_bytes += len;
+  return ++s->n == ROWS ? ins_flush(s) : 0;
+}
+
 /* ins_add: queue the row (version, type, id, the n entries of s->e). */
 static int ins_add(struct ins *s, unsigned version, const char *type,
                    int64_t id, enum recfmt_kind kind, size_t n) {
@@ -113,32 +149,10 @@ static int ins_add(struct ins *s, unsigned version, const char *type,
             RECFMT_MAX);
     return -1;
   }
-  size_t len = recfmt_size(n);
-  int k = s->n;
-  if (len > s->cap[k]) {
-    unsigned char *nb = realloc(s->buf[k], len);
-    if (!nb) {
-      fprintf(stderr, "encore-recs: writing: out of memory\n");
-      return -1;
-    }
-    s->buf[k] = nb;
-    s->cap[k] = len;
-  }
-  recfmt_write(s->buf[k], kind, s->e, n);
-  if (!s->in_tx) {
-    if (db_begin(s->d)) {
-      fprintf(stderr, "encore-recs: cannot start a transaction\n");
-      return -1;
-    }
-    s->in_tx = 1;
-  }
-  struct db_val *p = s->p + 4 * k;
-  p[0] = DB_I(version);
-  p[1] = DB_S(type);
-  p[2] = DB_I(id);
-  p[3] = DB_B(s->buf[k], len);
-  s->tx_bytes += len;
-  return ++s->n == ROWS ? ins_flush(s) : 0;
+  unsigned char *buf = ins_room(s, recfmt_size(n));
+  if (!buf) return -1;
+  recfmt_write(buf, kind, s->e, n);
+  return ins_queue(s, version, type, id, recfmt_size(n));
 }
 
 /* ins_end: write what is queued and commit (rc == 0), or roll back.
@@ -245,38 +259,68 @@ static int store_table(struct db *d, unsigned version,
   return ins_end(&s, rc);
 }
 
-/* copy_lists: a light run's unchanged users keep the lists of the version
- * it refreshes. Users who have a list in the new version already, or who
- * no longer exist, are not copied. Chunks of users keep each statement
- * short. */
+/* find_user: the dense index of external user id among in's users
+ * [lo, hi) (sorted: read in id order), or -1. */
+static int find_user(const struct recs_input *in, int lo, int hi, int64_t id) {
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (in->d.user_id[mid] == id) return mid;
+    if (in->d.user_id[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
+/* copy_lists: a light run's users without a new list keep their list of
+ * the version it refreshes, copied as is (users who no longer exist are
+ * dropped). The copy passes through here, a chunk of users at a time,
+ * rather than as INSERT ... SELECT: a table copied into itself goes
+ * through an on-disk temporary table per statement (blobs), slower and one
+ * more thing to fail. */
 static int copy_lists(struct db *d, unsigned version,
-                      const struct recs_input *in, unsigned prev) {
+                      const struct recs_input *in,
+                      const struct recs_output *out, unsigned prev) {
+  struct ins s = {.d = d, .t = &t_lists};
+  struct arena *a = arena_new(0);
   const char *type = type_name(in->level);
-  for (int b = 0; b < in->d.n_users; b += COPY_USERS) {
+  int rc = a ? 0 : -1;
+  for (int b = 0; b < in->d.n_users && !rc; b += COPY_USERS) {
     int e = b + COPY_USERS < in->d.n_users ? b + COPY_USERS : in->d.n_users;
-    struct db_val p[] = {DB_I(version),
-                         DB_I(prev),
-                         DB_S(type),
-                         DB_I(in->d.user_id[b]),
-                         DB_I(in->d.user_id[e - 1]),
-                         DB_I(version)};
-    if (db_exec(d, NULL,
-                "INSERT INTO rec_user_lists (version, item_type, user_id, "
-                "items) SELECT ?, p.item_type, p.user_id, p.items "
-                "FROM rec_user_lists p JOIN users u ON u.id = p.user_id "
-                "WHERE p.version = ? AND p.item_type = ? "
-                "AND p.user_id BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 "
-                "FROM rec_user_lists n WHERE n.version = ? "
-                "AND n.item_type = p.item_type AND n.user_id = p.user_id)",
-                p, 6, 0, NULL)) {
-      fprintf(stderr,
-              "encore-recs: copying the unchanged users' lists of "
-              "version %u failed\n",
-              prev);
-      return -1;
+    struct db_val p[] = {DB_I(prev), DB_S(type), DB_I(in->d.user_id[b]),
+                         DB_I(in->d.user_id[e - 1])};
+    struct db_res res;
+    arena_reset(a);
+    if (db_exec(d, a,
+                "SELECT user_id, items FROM rec_user_lists WHERE version = ? "
+                "AND item_type = ? AND user_id BETWEEN ? AND ?",
+                p, 4, DB_IDEMPOTENT, &res)) {
+      rc = -1;
+      break;
+    }
+    for (int r = 0; r < res.nrows && !rc; r++) {
+      int64_t id = db_i64(&res.rows[r], 0, -1);
+      int u = find_user(in, b, e, id);
+      size_t len = res.rows[r].len[1];
+      unsigned char *buf;
+      if (u < 0 || out->list_ptr[u + 1] > out->list_ptr[u]) continue;
+      if (!(buf = ins_room(&s, len))) {
+        rc = -1;
+        break;
+      }
+      memcpy(buf, res.rows[r].v[1], len);
+      rc = ins_queue(&s, version, type, id, len);
     }
   }
-  return 0;
+  rc = ins_end(&s, rc);
+  arena_free(a);
+  if (rc)
+    fprintf(stderr,
+            "encore-recs: copying the unchanged users' lists of version %u "
+            "failed\n",
+            prev);
+  return rc;
 }
 
 int recs_db_store(struct db *d, unsigned version, const struct recs_input *in,
@@ -297,7 +341,7 @@ int recs_db_store(struct db *d, unsigned version, const struct recs_input *in,
   if (store_table(d, version, in, out, &t_lists, RECFMT_LIST, out->n_users,
                   list_row) ||
       (in->changed && prev_version &&
-       copy_lists(d, version, in, prev_version)) ||
+       copy_lists(d, version, in, out, prev_version)) ||
       store_table(d, version, in, out, &t_neigh, RECFMT_NEIGH, out->n_items,
                   neighbour_row) ||
       store_table(d, version, in, out, &t_pop, RECFMT_POP, out->n_pop,
