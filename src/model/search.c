@@ -606,17 +606,21 @@ static void add_probes(struct stmt *s, struct arena *a,
 #define COMMON_MIN 3000
 
 /* With several words or filters a common word may still be rare in
- * combination, so the ordered scan is only tried (capped at
- * ORDERED_PROBE examined rows) before the postings plan reads the rarest
- * word's entries, when that word has fewer objects than POSTINGS_MAX
- * (about 2 index entries each, read in one range of the clustered index
- * with every other condition checked on the entry itself). Past that, as
- * for "the" or "of" in a fifth of all names, a capped scan is cheaper than
- * the range, and a filtered query that the scan cannot answer is driven by
- * the filters' own indexes instead. */
+ * combination. The postings plan reads the rarest word's entries (one per
+ * object and word, in one range of the clustered index, every other
+ * condition checked on the entry itself); the ordered scan is tried first
+ * only when, taking the words and filters as independent, it should find a
+ * page at less cost than that, and it is capped at twice the rows
+ * expected. When the rarest word is in more than POSTINGS_MAX names,
+ * as "the" or "of" in a fifth of all names, the scan gets ORDERED_EXAMINE
+ * rows, and a filtered query that it cannot answer is driven by the
+ * filters' own indexes instead. */
 #define POSTINGS_MAX 100000
-#define ORDERED_PROBE 6000
 #define ORDERED_EXAMINE 40000
+#define ORDERED_MIN 2000
+/* an examined row of the scan (a probe per word) against a postings entry
+ * read in sequence */
+#define ORDERED_COST 4
 
 /* Distinct vocabulary words an estimate reads: a prefix with more (one or
  * two letters) is taken as matching more objects than any threshold. */
@@ -646,17 +650,60 @@ static int estimate(struct db *d, struct arena *a, enum search_kind kind,
   return 0;
 }
 
-/* plan: the rarest query word for this kind (*drive) and its estimated
- * number of objects (*best). */
+/* share: a guess of the part of all objects a filter keeps, for planning
+ * only (results never depend on it). */
+static double share(const struct search_q *q) {
+  double f = 1;
+  if (q->genre_id) f *= 0.05;
+  if (q->year_from && q->year_to)
+    f *= (q->year_to - q->year_from + 1) / 50.0;
+  else if (q->year_from || q->year_to)
+    f *= 0.5;
+  if (q->dur_min >= 0 && q->dur_max >= 0)
+    f *= (double)(q->dur_max - q->dur_min + 1000) / 300000.0;
+  else if (q->dur_min >= 0 || q->dur_max >= 0)
+    f *= 0.5;
+  if (q->explicit_only >= 0) f *= q->explicit_only ? 0.1 : 0.9;
+  if (q->artist_id) f *= 0.001;
+  return f < 1 ? f : 1;
+}
+
+/* plan: the rarest query word for this kind (*drive), its estimated
+ * number of objects (*best), and the rows an ordered scan may examine
+ * (*examine, 0: do not scan). */
 static int plan(struct db *d, struct arena *a, const struct search_q *q,
-                enum search_kind kind, int *drive, long long *best) {
+                enum search_kind kind, int *drive, long long *best,
+                int *examine) {
+  double dense = 1;
+  struct db_res res;
+  int rc = db_exec(d, a, kinds[kind].max_id, NULL, 0, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  double all = res.nrows ? (double)db_i64(&res.rows[0], 0, 1) : 1;
+  if (all < 1) all = 1;
   *drive = 0;
   *best = -1;
-  for (int i = 0; i < q->nwords && *best != 0; i++) {
+  *examine = 0;
+  for (int i = 0; i < q->nwords; i++) {
     long long n;
-    int rc = estimate(d, a, kind, q->words[i], &n);
-    if (rc) return rc;
+    if ((rc = estimate(d, a, kind, q->words[i], &n))) return rc;
     if (*best < 0 || n < *best) *best = n, *drive = i;
+    dense *= n >= all ? 1 : (double)n / all;
+  }
+  if (*best >= POSTINGS_MAX) {
+    *examine = ORDERED_EXAMINE;
+  } else if (*best >= COMMON_MIN && q->sort != SEARCH_TITLE) {
+    if (q->nwords == 1 && !filtered(q)) {
+      *examine = ORDERED_EXAMINE;
+    } else {
+      /* rows per object read: the index entry, then a probe of about 3
+       * entries per word and per genre */
+      double per = 1 + 3 * q->nwords + (q->genre_id ? 3 : 0);
+      double rows = (q->limit + 1) * per / (dense * share(q));
+      if (rows * ORDERED_COST < (double)*best)
+        *examine = rows * 2 < ORDERED_MIN       ? ORDERED_MIN
+                   : rows * 2 > ORDERED_EXAMINE ? ORDERED_EXAMINE
+                                                : (int)(rows * 2);
+    }
   }
   return 0;
 }
@@ -1000,11 +1047,7 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
   /* playlists have no order index; their matches are sorted */
   if (q->nwords && !(q->nwords == 1 && search_chars(q->words[0]) <= 2) &&
       kind != SEARCH_PLAYLIST) {
-    if ((rc = plan(d, a, q, kind, &drive, &best))) return rc;
-    if (best >= POSTINGS_MAX)
-      examine = ORDERED_EXAMINE;
-    else if (best >= COMMON_MIN && q->sort != SEARCH_TITLE)
-      examine = q->nwords == 1 && !filtered(q) ? ORDERED_EXAMINE : ORDERED_PROBE;
+    if ((rc = plan(d, a, q, kind, &drive, &best, &examine))) return rc;
   }
   /* Relevance ranks a common word's matches as the ordered plan can read
    * them (the exact name, then popularity) whichever plan serves a page, so

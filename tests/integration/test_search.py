@@ -414,6 +414,20 @@ def new_track(title):
     return expect(r, 201, "POST", "/api/v1/tracks")["id"]
 
 
+def test_names_with_many_matching_words_come_once():
+    """Each word of a name starting with the query is an index entry of its
+    own: a name counts once however many of its words match, on every
+    page."""
+    m = "zw" + "".join(RNG.choice(string.ascii_lowercase) for _ in range(6))
+    made = [new_track(" ".join(m + c for c in "abcdefghijk") + " %d" % i) for i in range(4)]
+    for params in ({"q": m, "type": "track"}, {"q": m, "type": "track", "sort": "title"},
+                   {"q": m, "type": "track", "sort": "duration", "order": "desc"}):
+        whole = [i for t, i in pages(params, 100)]
+        check(sorted(whole) == sorted(made), "%r: %r" % (params, whole))
+        for limit in (1, 3):
+            check([i for t, i in pages(params, limit)] == whole, "%r by %d" % (params, limit))
+
+
 def test_title_cursor_outlives_its_item():
     """A title-sort cursor carries the title it stopped at, so deleting that
     track does not break the next page."""
