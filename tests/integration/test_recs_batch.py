@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 from encore import call, check, expect  # noqa: E402
 import bulkdb  # noqa: E402
+from test_likes import kv  # noqa: E402
 from test_listens import create, q, sql  # noqa: E402
 
 encore.require_stack()
@@ -299,9 +300,11 @@ def test_two_versions_kept_and_rollback():
     for t in ("rec_user_lists", "rec_neighbours", "rec_popular"):
         vs = {int(x[0]) for x in sql("SELECT DISTINCT version FROM %s" % t)}
         check(vs <= {v1, v2}, "%s still holds versions %r" % (t, vs - {v1, v2}))
+    kv("set recs:serving 0 60 1\r\n%d\r\n" % v2)  # the API's cached copy
     r = recs("rollback")
     check(r.returncode == 0 and "version %d serving" % v1 in r.stdout, r.stdout + r.stderr)
     check(serving() == (v1, v2), "after rollback: %r" % (serving(),))
+    check(kv("get recs:serving\r\n") == "END\r\n", "the cached serving version stayed")
     r = recs("rollback")  # and back again
     check(r.returncode == 0 and serving() == (v2, v1), "%r" % (serving(),))
 
