@@ -348,8 +348,9 @@ static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
             failed, version);
   } else {
     forget_serving(x);
-    printf("version %u serving: %.1f s, peak RSS %.0f MB\n", version, total,
-           rss);
+    printf("version %u serving: %.1f s, peak RSS %.0f MB; switched and older "
+           "versions deleted in %.1f s\n",
+           version, total, rss, recs_now() - t0 - total);
   }
   json_object_put(stats);
   return rc ? EXIT_FAIL : 0;
