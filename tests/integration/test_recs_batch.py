@@ -109,7 +109,7 @@ def version_row(v):
 
 
 # --------------------------------------------------------------------------
-# A small world through the API: two genres, four artists, three tracks each
+# A small world through the API: two genres, six artists, three tracks each
 
 
 class World:
@@ -139,8 +139,8 @@ def seed():
     tag = encore.unique("rb")
     W.genre_names = ["RbRock " + tag, "RbJazz " + tag]
     W.artists, W.tracks, W.artist_of = [], [], {}
-    for i in range(4):
-        g = W.genre_names[i // 2]
+    for i in range(6):
+        g = W.genre_names[i // 3]
         aid = create("/api/v1/artists", {"name": "Rb artist %d %s" % (i, tag), "genres": [g]})
         W.artists.append(aid)
         for j in range(3):
@@ -153,10 +153,10 @@ def seed():
     W.genres = [int(sql("SELECT id FROM genres WHERE name = %s" % q(n))[0][0])
                 for n in W.genre_names]
     t = W.tracks
-    # Listeners who tie the rock tracks together, and the jazz ones apart.
+    # Listeners who tie the first six tracks together, and a few more to them.
     W.fans = [encore.new_user() for _ in range(4)]
     for k, f in enumerate(W.fans):
-        for tid in t[:6] + ([t[6], t[9]] if k % 2 else [t[7]]):
+        for tid in t[:6] + ([t[6], t[9], t[12]] if k % 2 else [t[7], t[15]]):
             listen(f, tid, minutes_ago=30 + k)
     # alice: three full plays, two early skips of t[3], a like, a dislike, a
     # playlist addition; she follows the first fan.
