@@ -585,13 +585,16 @@ static void add_keyset(struct stmt *s, const char *key, const char *idcol,
   param(s, DB_I(bound));
 }
 
-/* add_probes: every query word must start some word of the object. */
+/* add_probes: every query word must start some word of the object (its
+ * word entries suffice: the whole name starts with the first word). With
+ * the weight, the probe is one short range of search_words_object, whose
+ * entries end with the primary key (kind, object_id, weight, word). */
 static void add_probes(struct stmt *s, struct arena *a,
                        const struct search_q *q, enum search_kind kind) {
   for (int i = 0; i < q->nwords; i++) {
     sbuf_adds(&s->b, " AND (SELECT 1 FROM search_words w WHERE w.kind = ? "
-                     "AND w.object_id = t.id AND w.word LIKE ? LIMIT 1) IS "
-                     "NOT NULL");
+                     "AND w.object_id = t.id AND w.weight = 1 AND w.word "
+                     "LIKE ? LIMIT 1) IS NOT NULL");
     param(s, DB_I(kind));
     param(s, DB_S(like_prefix(a, q->words[i])));
   }
