@@ -233,11 +233,12 @@ static int fit_models(struct fit *f, const struct recs_input *in,
 
   /* HetRec-sized inputs get the offline evaluation's settings (400
    * neighbours, 64 factors, 12 iterations); the world's levels (millions
-   * of interactions) fewer, to stay within the time and memory budget. */
+   * of interactions) fewer neighbours and iterations, and a million
+   * tracks fewer factors, to stay within the time and memory budget. */
   int big = n > 100000 || ui->nnz > 1000000;
   f->dense = (double)nu * n <= (o->dense_cells ? o->dense_cells : DENSE_CELLS);
   f->knn_k = big ? 100 : 400;
-  f->als_k = big ? 32 : 64;
+  f->als_k = n > 100000 ? 32 : 64;
   f->als_iters = big ? 8 : 12;
   f->use[C_POP] = 1;
   f->use[C_KNN] = f->cf.nnz > 0;
