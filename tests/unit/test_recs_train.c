@@ -226,6 +226,58 @@ static void full_run(const struct recs_input *in,
   recs_output_free(&out);
 }
 
+/* big_run: a catalogue wide enough that a user's neighbours reach more
+ * items than the candidate cap (the pruning of the big-catalogue path): 150
+ * users with 60 of 2,000 items each. Lists are full, sorted, without known
+ * items or repeats, and the same from run to run. */
+#define BU 150
+#define BI 2000
+static void big_run(void) {
+  static struct recs_triplet t[BU * 60];
+  static int64_t uext[BU], iext[BI];
+  struct recs_input in = {.level = RECS_TRACK};
+  struct recs_train_opts o = {.seed = 3, .threads = 2, .dense_cells = -1};
+  struct recs_output out, again;
+  int n = 0;
+  uint32_t x = 1;
+  for (int u = 0; u < BU; u++) {
+    uext[u] = 1 + u;
+    for (int k = 0; k < 60; k++) { /* spread at random: duplicates add up */
+      x = x * 1103515245u + 12345u;
+      t[n++] = (struct recs_triplet){u, (int)((x >> 8) % BI), 1.0f + k % 5};
+    }
+  }
+  for (int i = 0; i < BI; i++)
+    iext[i] = 10000 + i;
+  in.d.n_users = BU;
+  in.d.n_items = BI;
+  in.d.user_id = uext;
+  in.d.item_id = iext;
+  CHECK_INT(recs_csr_build(&in.d.ui, BU, BI, t, n), 0);
+  CHECK_INT(recs_train(&out, &in, &o), 0);
+  CHECK_INT(recs_train(&again, &in, &o), 0);
+  CHECK_HAS(out.stats, "\"dense\":false");
+  for (int u = 0; u < BU; u++) {
+    int64_t b = out.list_ptr[u], e = out.list_ptr[u + 1];
+    CHECK_INT(e - b, RECS_TOP_N);
+    CHECK_INT(again.list_ptr[u + 1] - again.list_ptr[u], e - b);
+    unsigned char seen[BI] = {0};
+    for (int64_t k = b; k < e; k++) {
+      int i = out.list[k].item;
+      CHECK(i >= 0 && i < BI && !seen[i] && !recs_csr_has(&in.d.ui, u, i));
+      if (i >= 0 && i < BI) seen[i] = 1;
+      if (k > b) CHECK(out.list[k - 1].score >= out.list[k].score);
+      if (out.list[k].reason == RECFMT_R_ITEM)
+        CHECK(recs_csr_has(&in.d.ui, u, (int)(out.list[k].reason_id - 10000)));
+      if (k - b < again.list_ptr[u + 1] - again.list_ptr[u])
+        CHECK_INT(again.list[again.list_ptr[u] + (k - b)].item, i);
+    }
+  }
+  recs_output_free(&again);
+  recs_output_free(&out);
+  recs_csr_free(&in.d.ui);
+}
+
 int main(void) {
   struct recs_input in;
   struct recs_output out;
@@ -261,6 +313,7 @@ int main(void) {
   CHECK(out.list == NULL && out.stats == NULL);
   in.d.n_items = NI;
   world_free(&in);
+  big_run();
 
   /* An empty level: nothing to learn, a well-formed empty output. */
   struct recs_input e = {0};
