@@ -695,18 +695,14 @@ static int plan(struct db *d, struct arena *a, const struct search_q *q,
   if (*best >= POSTINGS_MAX) {
     *examine = ORDERED_EXAMINE;
   } else if (*best >= COMMON_MIN && q->sort != SEARCH_TITLE) {
-    if (q->nwords == 1 && !filtered(q)) {
-      *examine = ORDERED_EXAMINE;
-    } else {
-      /* rows per object read: the index entry, then a probe of about 3
-       * entries per word and per genre */
-      double per = 1 + 3 * q->nwords + (q->genre_id ? 3 : 0);
-      double rows = (q->limit + 1) * per / (dense * share(q));
-      if (rows * ORDERED_COST < (double)*best)
-        *examine = rows * 2 < ORDERED_MIN       ? ORDERED_MIN
-                   : rows * 2 > ORDERED_EXAMINE ? ORDERED_EXAMINE
-                                                : (int)(rows * 2);
-    }
+    /* rows per object read: the index entry, then a probe of about 3
+     * entries per word and per genre */
+    double per = 1 + 3 * q->nwords + (q->genre_id ? 3 : 0);
+    double rows = (q->limit + 1) * per / (dense * share(q));
+    if (rows * ORDERED_COST < (double)*best)
+      *examine = rows * 2 < ORDERED_MIN       ? ORDERED_MIN
+                 : rows * 2 > ORDERED_EXAMINE ? ORDERED_EXAMINE
+                                              : (int)(rows * 2);
   }
   return 0;
 }

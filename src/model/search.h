@@ -19,7 +19,10 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
 /* search_unindex: drop one object from the index. */
 int search_unindex(struct db *d, enum search_kind kind, long long id);
 /* search_rebuild: rebuild the whole index from the catalogue tables, in bulk
- * (used after imports and generation). 0 or a db code. */
+ * (used after imports, generation and popularity batches), into fresh
+ * tables swapped in at the end; objects indexed or unindexed meanwhile by
+ * search_index / search_unindex are indexed again after the swap, so no
+ * concurrent write is lost. 0 or a db code. */
 int search_rebuild(struct db *d);
 
 /* search_upgrade: rebuild the index when it holds entries made before
