@@ -26,6 +26,7 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "model/artist.h"
+#include "model/genre.h"
 #include "model/recfmt.h"
 #include "model/track.h"
 #include "model/user.h"
@@ -46,12 +47,13 @@
 #define W_SIM_ARTIST 1.0 /* similar: the same artist's popular tracks */
 #define W_SIM_GENRE 0.5  /* similar: the genre's popular items */
 
-#define POP_TAKE 500    /* popularity entries considered */
-#define PREF_MAX 10     /* favourite genres and artists considered, each */
-#define ARTIST_TOP 10   /* tracks of each favourite artist */
-#define SIM_TOP 50      /* tracks of the same artist for /similar fallback */
-#define KNOWN_MAX 5000  /* recent listens read for the exclusions */
-#define IN_WIDTH 16     /* neighbour lists read per statement */
+#define POP_TAKE 500   /* popularity entries considered */
+#define PREF_MAX 10    /* favourite genres and artists considered, each */
+#define ARTIST_TOP 10  /* tracks of each favourite artist */
+#define SIM_TOP 50     /* tracks of the same artist for /similar fallback */
+#define KNOWN_MAX 5000 /* recent listens read for the exclusions */
+#define IN_WIDTH 16    /* ids per statement (IN16 placeholders) */
+#define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define POOL_FACTOR 3   /* with diversity, MMR picks from limit * 3 */
 #define SOURCES_MAX 96  /* list, fresh listens, preferences, filler */
 #define REASON_OWN (-1) /* a source whose entries carry their own reason */
@@ -216,7 +218,7 @@ struct cand {
   bool explicit_;
   const char *text; /* the item's API JSON once read */
   size_t len;
-  const char **genres;
+  long long genres[GENRE_PER_OBJECT];
   int ngenres;
 };
 
@@ -384,8 +386,7 @@ static int add_neighbours(struct db *d, struct arena *a, long long version,
     struct db_res res;
     int rc = db_exec(d, a,
                      "SELECT item_id, items FROM rec_neighbours WHERE "
-                     "version = ? AND item_type = ? AND item_id IN "
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "version = ? AND item_type = ? AND item_id IN " IN16,
                      p, 2 + IN_WIDTH, DB_IDEMPOTENT, &res);
     if (rc) return rc;
     for (int j = base; j < n && j < base + IN_WIDTH; j++) {
@@ -592,36 +593,56 @@ static int fetch_texts(struct db *d, struct kv *k, struct arena *a,
                          : artist_texts(d, k, a, ids, n, texts, lens);
 }
 
-/* meta: the artist (tracks: the first primary one), genres and explicit
- * flag of an item from its JSON. */
-static void meta(struct arena *a, enum recs_type t, struct cand *c) {
-  json_object *o, *arr, *v;
-  const char *why;
-  if (jx_parse(a, c->text, c->len, &o, &why)) return;
-  c->explicit_ = jx_bool(o, "explicit", false);
-  if (t == RECS_TRACK && json_object_object_get_ex(o, "artists", &arr) &&
-      json_object_is_type(arr, json_type_array)) {
-    for (size_t i = 0; i < json_object_array_length(arr) && !c->artist; i++) {
-      json_object *it = json_object_array_get_idx(arr, i);
-      const char *role = jx_str(it, "role");
-      if (!role || !strcmp(role, "primary")) c->artist = jx_int(it, "id", 0);
+/* read_meta: what the filters and MMR need of the candidates x[0..n):
+ * existence (found[i]), the explicit flag, the artist (tracks: the first
+ * primary one) and the genre ids, IN_WIDTH per light statement (no JSON). */
+static int read_meta(struct db *d, struct arena *a, enum recs_type t,
+                     struct cand **x, int n, bool *found) {
+  for (int base = 0; base < n; base += IN_WIDTH) {
+    struct db_val p[IN_WIDTH];
+    struct db_res res;
+    int rc;
+    for (int j = 0; j < IN_WIDTH; j++)
+      p[j] = DB_I(base + j < n ? x[base + j]->item : 0);
+    if (t == RECS_TRACK)
+      rc = db_exec(d, a,
+                   "SELECT t.id, t.explicit, (SELECT ta.artist_id FROM "
+                   "track_artists ta WHERE ta.track_id = t.id ORDER BY "
+                   "ta.role = 'primary' DESC, ta.position LIMIT 1), "
+                   "(SELECT GROUP_CONCAT(g.genre_id) FROM track_genres g "
+                   "WHERE g.track_id = t.id) FROM tracks t WHERE t.id IN " IN16,
+                   p, IN_WIDTH, DB_IDEMPOTENT, &res);
+    else
+      rc = db_exec(d, a,
+                   "SELECT ar.id, 0, 0, (SELECT GROUP_CONCAT(g.genre_id) FROM "
+                   "artist_genres g WHERE g.artist_id = ar.id) FROM artists ar "
+                   "WHERE ar.id IN " IN16,
+                   p, IN_WIDTH, DB_IDEMPOTENT, &res);
+    if (rc) return rc;
+    for (int j = base; j < n && j < base + IN_WIDTH; j++)
+      found[j] = false;
+    for (int r = 0; r < res.nrows; r++) {
+      const struct db_row *row = &res.rows[r];
+      for (int j = base; j < n && j < base + IN_WIDTH; j++) {
+        struct cand *c = x[j];
+        if (c->item != db_i64(row, 0, 0)) continue;
+        found[j] = true;
+        c->explicit_ = db_i64(row, 1, 0) != 0;
+        c->artist = db_i64(row, 2, 0);
+        const char *g = db_s(row, 3);
+        for (char *e; g && *g && c->ngenres < GENRE_PER_OBJECT; g = e + 1) {
+          c->genres[c->ngenres++] = strtoll(g, &e, 10);
+          if (*e != ',') break;
+        }
+      }
     }
   }
-  if (!json_object_object_get_ex(o, "genres", &arr) ||
-      !json_object_is_type(arr, json_type_array))
-    return;
-  size_t n = json_object_array_length(arr);
-  c->genres = arena_alloc(a, sizeof *c->genres * (n + 1));
-  if (!c->genres) return;
-  for (size_t i = 0; i < n; i++)
-    if ((v = json_object_array_get_idx(arr, i)) &&
-        json_object_is_type(v, json_type_string))
-      c->genres[c->ngenres++] = json_object_get_string(v);
+  return 0;
 }
 
-static bool has_genre(const struct cand *c, const char *genre) {
+static bool has_genre(const struct cand *c, long long genre) {
   for (int i = 0; i < c->ngenres; i++)
-    if (!strcmp(c->genres[i], genre)) return true;
+    if (c->genres[i] == genre) return true;
   return false;
 }
 
@@ -676,7 +697,7 @@ static void mmr(struct arena *a, enum recs_type t, struct cand **pool, int n,
 struct pick {
   enum recs_type type;
   int limit;
-  const char *genre; /* canonical name to keep, or NULL */
+  long long genre; /* the genre id to keep, or 0 */
   double diversity;
   struct idmap *excluded; /* or NULL */
   bool clean;             /* no explicit tracks */
@@ -684,39 +705,47 @@ struct pick {
 };
 
 /* choose: the best candidates passing the filters whose items still exist,
- * their JSON read; *out (arena) gets up to limit of them in answer order. */
+ * their JSON read; *out (arena) gets up to limit of them in answer order.
+ * With filters or diversity the candidates are judged on read_meta, and
+ * only those served have their JSON read. */
 static int choose(struct db *d, struct kv *k, struct arena *a,
                   const struct pick *pk, struct cand *c, int n,
                   struct cand ***out, int *nout) {
   bool need_meta = pk->genre || pk->diversity > 0 || pk->clean;
   int want = pk->diversity > 0 ? pk->limit * POOL_FACTOR : pk->limit;
+  int cap = want * 2 + 8; /* candidates looked at per round */
   struct cand **pool = arena_alloc(a, sizeof *pool * (size_t)(want + 1));
-  long long *ids = arena_alloc(a, sizeof *ids * (size_t)(want * 2 + 8));
-  int *which = arena_alloc(a, sizeof *which * (size_t)(want * 2 + 8));
-  const char **texts = arena_alloc(a, sizeof *texts * (size_t)(want * 2 + 8));
-  size_t *lens = arena_alloc(a, sizeof *lens * (size_t)(want * 2 + 8));
-  if (!pool || !ids || !which || !texts || !lens) return RC_NOMEM;
+  struct cand **look = arena_alloc(a, sizeof *look * (size_t)cap);
+  long long *ids = arena_alloc(a, sizeof *ids * (size_t)cap);
+  const char **texts = arena_alloc(a, sizeof *texts * (size_t)cap);
+  size_t *lens = arena_alloc(a, sizeof *lens * (size_t)cap);
+  bool *found = arena_alloc(a, sizeof *found * (size_t)cap);
+  if (!pool || !look || !ids || !texts || !lens || !found) return RC_NOMEM;
   qsort(c, (size_t)n, sizeof *c, cmp_cand);
-  int have = 0, i = 0;
+  int have = 0, i = 0, rc;
   while (have < want && i < n) {
-    /* a genre filter drops many: read twice what is missing */
+    /* a genre filter drops many: look at twice what is missing */
     int batch = (want - have) * (pk->genre ? 2 : 1) + 8, m = 0;
-    if (batch > want * 2 + 8) batch = want * 2 + 8;
+    if (batch > cap) batch = cap;
     for (; i < n && m < batch; i++) {
       if (c[i].item == pk->skip ||
           (pk->excluded && map_slot(pk->excluded, c[i].item, false)))
         continue;
-      which[m] = i;
+      look[m] = &c[i];
       ids[m++] = c[i].item;
     }
-    int rc = fetch_texts(d, k, a, pk->type, ids, m, texts, lens);
+    if (need_meta)
+      rc = read_meta(d, a, pk->type, look, m, found);
+    else
+      rc = fetch_texts(d, k, a, pk->type, ids, m, texts, lens);
     if (rc) return rc;
     for (int j = 0; j < m && have < want; j++) {
-      struct cand *x = &c[which[j]];
-      if (!texts[j]) continue; /* deleted since the run */
-      x->text = texts[j];
-      x->len = lens[j];
-      if (need_meta) meta(a, pk->type, x);
+      struct cand *x = look[j];
+      if (!need_meta) {
+        x->text = texts[j];
+        x->len = lens[j];
+      }
+      if (need_meta ? !found[j] : !x->text) continue; /* deleted */
       if ((pk->genre && !has_genre(x, pk->genre)) ||
           (pk->clean && x->explicit_))
         continue;
@@ -727,6 +756,18 @@ static int choose(struct db *d, struct kv *k, struct arena *a,
     mmr(a, pk->type, pool, have, pk->limit, pk->diversity);
   *out = pool;
   *nout = have < pk->limit ? have : pk->limit;
+  if (!need_meta) return 0;
+  for (int j = 0; j < *nout; j++)
+    ids[j] = pool[j]->item;
+  if ((rc = fetch_texts(d, k, a, pk->type, ids, *nout, texts, lens))) return rc;
+  int kept = 0;
+  for (int j = 0; j < *nout; j++) {
+    if (!texts[j]) continue; /* deleted since read_meta */
+    pool[j]->text = texts[j];
+    pool[j]->len = lens[j];
+    pool[kept++] = pool[j];
+  }
+  *nout = kept;
   return 0;
 }
 
@@ -776,42 +817,47 @@ static char reason_kind(enum recs_type t, int reason) {
   }
 }
 
-/* resolve_refs: the titles, names and usernames the reasons show. */
-static int resolve_refs(struct db *d, struct kv *k, struct arena *a,
-                        struct refs *rs) {
-  for (int t = RECS_TRACK; t <= RECS_ARTIST; t++) {
-    long long ids[2 * 100 + 2];
-    int idx[2 * 100 + 2], m = 0;
-    for (int i = 0; i < rs->n && m < (int)(sizeof ids / sizeof *ids); i++)
-      if (rs->r[i].kind == item_kind((enum recs_type)t)) {
-        idx[m] = i;
-        ids[m++] = rs->r[i].id;
-      }
-    const char *texts[2 * 100 + 2];
-    size_t lens[2 * 100 + 2];
-    int rc = fetch_texts(d, k, a, (enum recs_type)t, ids, m, texts, lens);
-    if (rc) return rc;
-    for (int j = 0; j < m; j++) {
-      json_object *o;
-      const char *why;
-      if (texts[j] && !jx_parse(a, texts[j], lens[j], &o, &why))
-        rs->r[idx[j]].name = jx_str(o, t == RECS_TRACK ? "title" : "name");
-    }
-  }
-  for (int i = 0; i < rs->n; i++) {
-    struct db_val p = DB_I(rs->r[i].id);
+/* resolve_names: the names of the refs of kind 't' (track titles), 'a'
+ * (artist names), 'g' (genre names) or 'u' (usernames), IN_WIDTH per
+ * statement; a ref whose row is gone keeps a NULL name. */
+static int resolve_names(struct db *d, struct arena *a, struct refs *rs,
+                         char kind) {
+  for (int i = 0; i < rs->n;) {
+    struct db_val p[IN_WIDTH];
     struct db_res res;
-    int rc = 0;
-    if (rs->r[i].kind == 'g')
-      rc = db_exec(d, a, "SELECT name FROM genres WHERE id = ?", &p, 1,
-                   DB_IDEMPOTENT, &res);
-    else if (rs->r[i].kind == 'u')
-      rc = db_exec(d, a, "SELECT username FROM users WHERE id = ?", &p, 1,
-                   DB_IDEMPOTENT, &res);
+    int m = 0, rc;
+    for (; i < rs->n && m < IN_WIDTH; i++)
+      if (rs->r[i].kind == kind) p[m++] = DB_I(rs->r[i].id);
+    if (m == 0) break;
+    for (int j = m; j < IN_WIDTH; j++)
+      p[j] = DB_I(0);
+    if (kind == 't')
+      rc = db_exec(d, a, "SELECT id, title FROM tracks WHERE id IN " IN16, p,
+                   IN_WIDTH, DB_IDEMPOTENT, &res);
+    else if (kind == 'a')
+      rc = db_exec(d, a, "SELECT id, name FROM artists WHERE id IN " IN16, p,
+                   IN_WIDTH, DB_IDEMPOTENT, &res);
+    else if (kind == 'g')
+      rc = db_exec(d, a, "SELECT id, name FROM genres WHERE id IN " IN16, p,
+                   IN_WIDTH, DB_IDEMPOTENT, &res);
     else
-      continue;
+      rc = db_exec(d, a, "SELECT id, username FROM users WHERE id IN " IN16, p,
+                   IN_WIDTH, DB_IDEMPOTENT, &res);
     if (rc) return rc;
-    if (res.nrows) rs->r[i].name = db_s(&res.rows[0], 0);
+    for (int r = 0; r < res.nrows; r++)
+      for (int j = 0; j < rs->n; j++)
+        if (rs->r[j].kind == kind && rs->r[j].id == db_i64(&res.rows[r], 0, 0))
+          rs->r[j].name = db_s(&res.rows[r], 1);
+  }
+  return 0;
+}
+
+/* resolve_refs: the titles, names and usernames the reasons show. */
+static int resolve_refs(struct db *d, struct arena *a, struct refs *rs) {
+  static const char kinds[] = {'t', 'a', 'g', 'u'};
+  for (int i = 0; i < 4; i++) {
+    int rc = resolve_names(d, a, rs, kinds[i]);
+    if (rc) return rc;
   }
   return 0;
 }
@@ -883,7 +929,7 @@ static json_object *model_json(struct arena *a, const struct model_info *mi) {
 }
 
 /* answer: {items, model} for the chosen candidates. */
-static int answer(struct db *d, struct kv *k, struct arena *a, enum recs_type t,
+static int answer(struct db *d, struct arena *a, enum recs_type t,
                   struct cand **sel, int n, const struct model_info *mi,
                   const char **text, size_t *len) {
   struct refs rs = {arena_alloc(a, sizeof *rs.r * (size_t)(2 * n + 1)), 0};
@@ -893,7 +939,7 @@ static int answer(struct db *d, struct kv *k, struct arena *a, enum recs_type t,
     char kind = reason_kind(t, sel[i]->main_reason);
     if (kind) ref_add(&rs, kind, sel[i]->main_id);
   }
-  int rc = resolve_refs(d, k, a, &rs);
+  int rc = resolve_refs(d, a, &rs);
   if (rc) return rc;
   struct sbuf b;
   sbuf_init(&b, a);
@@ -992,10 +1038,9 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
       return rc;
     if (res.nrows == 0) { /* no such genre: nothing is of it */
       struct cand *none = NULL;
-      return answer(d, k, a, q->type, &none, 0, &mi, text, len);
+      return answer(d, a, q->type, &none, 0, &mi, text, len);
     }
-    genre_id = db_i64(&res.rows[0], 0, 0);
-    pk.genre = db_s(&res.rows[0], 1);
+    genre_id = pk.genre = db_i64(&res.rows[0], 0, 0);
   }
 
   struct srcs *ss = srcs_new(a);
@@ -1046,7 +1091,7 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
     return rc;
   pk.excluded = &ex;
   if ((rc = choose(d, k, a, &pk, c, n, &sel, &nsel)) ||
-      (rc = answer(d, k, a, q->type, sel, nsel, &mi, text, len)))
+      (rc = answer(d, a, q->type, sel, nsel, &mi, text, len)))
     return rc;
   if (key) kv_set(k, key, *text, *len, RECS_TTL);
   return 0;
@@ -1137,7 +1182,7 @@ int recs_similar(struct db *d, struct kv *k, struct arena *a,
   int n, nsel;
   if ((rc = merge(a, ss, &c, &n)) ||
       (rc = choose(d, k, a, &pk, c, n, &sel, &nsel)) ||
-      (rc = answer(d, k, a, type, sel, nsel, &mi, text, len)))
+      (rc = answer(d, a, type, sel, nsel, &mi, text, len)))
     return rc;
   if (key) kv_set(k, key, *text, *len, SIM_TTL);
   return 0;
