@@ -724,8 +724,11 @@ static int choose(struct db *d, struct kv *k, struct arena *a,
   qsort(c, (size_t)n, sizeof *c, cmp_cand);
   int have = 0, i = 0, rc;
   while (have < want && i < n) {
-    /* a genre filter drops many: look at twice what is missing */
-    int batch = (want - have) * (pk->genre ? 2 : 1) + 8, m = 0;
+    /* a genre filter drops many: look at twice what is missing; the light
+     * statements of read_meta can afford a few more, whereas a JSON read
+     * of an item nobody asked for before is the dearest step of all */
+    int batch = (want - have) * (pk->genre ? 2 : 1) + (need_meta ? 8 : 0),
+        m = 0;
     if (batch > cap) batch = cap;
     for (; i < n && m < batch; i++) {
       if (c[i].item == pk->skip ||
