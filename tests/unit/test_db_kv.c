@@ -335,6 +335,40 @@ static void test_tx(struct db *d) {
   CHECK_INT(count_rows(d), n + 1);
 }
 
+/* What the stream callbacks saw. */
+struct seen {
+  int rows, stop_at, null_notes;
+  size_t alice_data; /* length of alice's binary column */
+};
+
+static int on_row(void *ctx, const struct db_row *r, int ncols) {
+  struct seen *s = ctx;
+  CHECK_INT(ncols, 3);
+  if (r->v[1] && !strcmp(r->v[1], "alice")) s->alice_data = r->len[2];
+  s->null_notes += r->v[0] == NULL;
+  return ++s->rows == s->stop_at ? 7 : 0;
+}
+
+static void test_stream(struct db *d) {
+  static const char q[] = "SELECT note, name, data FROM test_db_kv ORDER BY id";
+  long long n = count_rows(d);
+  struct seen s = {0};
+  CHECK_INT(db_stream(d, q, sizeof q - 1, on_row, &s), 0);
+  CHECK_INT(s.rows, n);
+  CHECK_INT(s.alice_data, 6); /* binary, with NULs inside */
+  CHECK(s.null_notes >= 1);
+  /* A stop hands back the callback's value; the rest is discarded and the
+   * connection stays usable. */
+  s = (struct seen){.stop_at = 1};
+  CHECK_INT(db_stream(d, q, sizeof q - 1, on_row, &s), 7);
+  CHECK_INT(s.rows, 1);
+  CHECK_INT(count_rows(d), n);
+  CHECK_INT(db_stream(d, "DO 1", 4, on_row, &s), 0);
+  static const char bad[] = "SELECT nosuch FROM test_db_kv";
+  CHECK_INT(db_stream(d, bad, sizeof bad - 1, on_row, &s), RC_DB);
+  CHECK_INT(count_rows(d), n);
+}
+
 static void test_reconnect(struct db *d, struct db *other) {
   struct db_res res;
   long long id1 = conn_id(d);
@@ -682,6 +716,8 @@ int main(void) {
   test_reuse(d);
   arena_reset(A);
   test_tx(d);
+  arena_reset(A);
+  test_stream(d);
   arena_reset(A);
   test_reconnect(d, other);
   arena_reset(A);
