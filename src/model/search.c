@@ -972,11 +972,92 @@ static void inner_ordered(struct stmt *s, struct arena *a,
   ordered_part(s, a, k, q, kind, c, k1, true, phrase);
 }
 
+/* The ranked plan: for a common driving word sorted by relevance or
+ * popularity, the entries of each distinct word of its prefix, read in
+ * popularity order (the primary key's order within a word, 0012) and
+ * checked on the entry, so each word stops after a page of matches. Used
+ * when the prefix has at most RANKED_WORDS distinct words. */
+#define RANKED_WORDS 8
+struct ranked {
+  const char *w[RANKED_WORDS];
+  int n;
+};
+
+/* ranked_words: the distinct words of `word`'s prefix (a loose scan of the
+ * primary key); r->n 0 when there are more than RANKED_WORDS. */
+static int ranked_words(struct db *d, struct arena *a, enum search_kind kind,
+                        const char *word, struct ranked *r) {
+  struct db_val p[] = {DB_I(kind), DB_S(like_prefix(a, word)),
+                       DB_I(RANKED_WORDS + 1)};
+  struct db_res res;
+  r->n = 0;
+  int rc = db_exec(d, a,
+                   "SELECT DISTINCT word FROM search_words WHERE kind = ? AND "
+                   "weight = 1 AND word LIKE ? LIMIT ?",
+                   p, 3, DB_IDEMPOTENT, &res);
+  if (rc || res.nrows > RANKED_WORDS) return rc;
+  for (int i = 0; i < res.nrows; i++) r->w[r->n++] = db_s(&res.rows[i], 0);
+  return 0;
+}
+
+/* ranked_part: one word's (or, weight 2, the exact name's) entries in the
+ * order of the key, `fetch` at most. */
+static void ranked_part(struct stmt *s, struct arena *a,
+                        const struct search_q *q, enum search_kind kind,
+                        const struct cursor *c, const char *phrase,
+                        int drive, const char *word, int weight, int fetch) {
+  const char *dir = q->desc ? "DESC" : "ASC";
+  const char *key =
+      q->sort == SEARCH_POPULARITY ? "w.pop"
+      : weight == 2 ? "(4 * " CLASS_UNIT " + LEAST(w.pop, " POP_CAP "))"
+                    : "(" CLASS_UNIT " + LEAST(w.pop, " POP_CAP "))";
+  sbuf_printf(&s->b, "(SELECT w.object_id AS id, %s AS k, %d AS cls FROM "
+                     "search_words w WHERE w.kind = ? AND w.weight = %d AND "
+                     "w.word = ?",
+              key, weight == 2 ? 4 : 1, weight);
+  param(s, DB_I(kind));
+  param(s, DB_S(word));
+  if (weight == 1 && q->sort == SEARCH_RELEVANCE) {
+    /* exact names come from their own part */
+    sbuf_adds(&s->b, " AND LEFT(w.norm, 64) <> ?");
+    param(s, DB_S(phrase));
+  }
+  for (int i = 0; weight == 1 && i < q->nwords; i++) {
+    if (i == drive) continue;
+    sbuf_adds(&s->b, " AND CONCAT(' ', SUBSTRING_INDEX(w.norm, ' ', 16)) "
+                     "LIKE ?");
+    param(s, DB_S(like_word(a, q->words[i])));
+  }
+  add_inline_filters(s, a, q);
+  add_keyset(s, key, "w.object_id", q, kind, c);
+  sbuf_printf(&s->b, " ORDER BY w.pop %s, w.object_id %s LIMIT ?)", dir, dir);
+  param(s, DB_I(fetch));
+}
+
+/* inner_ranked: the ranked plan, the parts in one UNION ALL (an object with
+ * two words of the prefix comes twice: see dedupe). */
+static void inner_ranked(struct stmt *s, struct arena *a,
+                         const struct search_q *q, enum search_kind kind,
+                         const struct cursor *c, const char *phrase,
+                         int drive, const struct ranked *r, int fetch) {
+  sbuf_adds(&s->b, "SELECT m.id AS id, m.k AS k, m.cls AS cls FROM (");
+  if (q->sort == SEARCH_RELEVANCE) {
+    ranked_part(s, a, q, kind, c, phrase, drive, phrase, 2, fetch);
+    sbuf_adds(&s->b, " UNION ALL ");
+  }
+  for (int i = 0; i < r->n; i++) {
+    if (i) sbuf_adds(&s->b, " UNION ALL ");
+    ranked_part(s, a, q, kind, c, phrase, drive, r->w[i], 1, fetch);
+  }
+  sbuf_adds(&s->b, ") m");
+}
+
 /* exec_plan: build and run one plan; *rows the result. */
 static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
                      enum search_kind kind, const struct cursor *c,
                      const char *phrase, const char *key, int examine,
-                     int drive, bool coarse, int fetch, struct db_res *res) {
+                     int drive, bool coarse, int fetch,
+                     const struct ranked *r, struct db_res *res) {
   bool ordered = examine > 0;
   const struct kind_q *k = &kq[kind];
   struct stmt st = {.np = 0};
@@ -987,6 +1068,8 @@ static int exec_plan(struct db *d, struct arena *a, const struct search_q *q,
               k->cols);
   if (ordered)
     inner_ordered(&st, a, k, q, kind, c, phrase, key);
+  else if (r)
+    inner_ranked(&st, a, q, kind, c, phrase, drive, r, fetch);
   else
     inner_matched(&st, a, k, q, kind, c, phrase, key, drive, coarse, fetch);
   sbuf_printf(&st.b, ") p JOIN %s t ON t.id = p.id %s", k->tbl, k->joins);
@@ -1051,11 +1134,19 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
   /* Relevance ranks a common word's matches as the ordered plan can read
    * them (the exact name, then popularity) whichever plan serves a page, so
    * that the pages of one query agree. */
-  bool ordered = examine > 0, coarse = best >= COMMON_MIN;
+  bool coarse = best >= COMMON_MIN;
+  /* a common word by relevance or popularity: its best entries first */
+  struct ranked rk = {.n = 0}, *r = NULL;
+  if (coarse && best < POSTINGS_MAX && q->sort == SEARCH_RELEVANCE &&
+      postings_key(k, q, kind)) {
+    if ((rc = ranked_words(d, a, kind, q->words[drive], &rk))) return rc;
+    if (rk.n) r = &rk, examine = 0;
+  }
+  bool ordered = examine > 0;
   struct db_res res;
   int fetch = q->limit + 1 + DUP_SLACK;
   rc = exec_plan(d, a, q, kind, c, phrase, key.s, examine, drive, coarse,
-                 fetch, &res);
+                 fetch, r, &res);
   if (rc && !(ordered && rc == RC_DB)) return rc;
   if (ordered) {
     /* less than a page from the scan: it may have been cut short */
@@ -1066,7 +1157,7 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
     if (scanned <= q->limit) {
       drive = filtered(q) && best >= POSTINGS_MAX ? -1 : drive;
       if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, 0, drive, coarse,
-                          fetch, &res)))
+                          fetch, NULL, &res)))
         return rc;
       ordered = false;
     }
@@ -1079,7 +1170,7 @@ static int run_kind(struct db *d, struct arena *a, const struct search_q *q,
     if (res.nrows > q->limit || raw < fetch || fetch > INT_MAX / 4) break;
     fetch *= 4;
     if ((rc = exec_plan(d, a, q, kind, c, phrase, key.s, 0, drive, coarse,
-                        fetch, &res)))
+                        fetch, r, &res)))
       return rc;
   }
   struct hit *h = arena_alloc(a, sizeof *h * (size_t)(res.nrows + 1));
