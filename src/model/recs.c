@@ -522,37 +522,37 @@ static int add_preferences(struct db *d, struct arena *a, long long version,
 
 /* read_excluded: dislikes, and unless !known the recent listens and liked
  * tracks, into ex; for tracks, *clean when the user's preferences refuse
- * explicit content (the row 0 of the statements says so). */
+ * explicit content (the row 0 of the statements says so), and the disliked
+ * artists, whose tracks are refused too, under their negated id (rows < 0),
+ * *artists telling whether there are any. */
 static int read_excluded(struct db *d, struct arena *a,
                          const struct recs_query *q, struct idmap *ex,
-                         bool *clean) {
+                         bool *clean, bool *artists) {
   struct db_val p[] = {DB_I(q->user_id), DB_I(q->user_id), DB_I(q->user_id),
-                       DB_I(q->user_id)};
+                       DB_I(q->user_id), DB_I(q->user_id)};
   struct db_res res;
   int rc;
   if (q->type == RECS_TRACK && q->exclude_known)
-    rc =
-        db_exec(d, a,
-                "SELECT object_id FROM dislikes WHERE user_id = ? AND "
-                "object_type = 'track' UNION ALL SELECT object_id FROM likes "
-                "WHERE user_id = ? AND object_type = 'track' UNION ALL "
-                "(SELECT track_id FROM listens WHERE user_id = ? AND "
-                "listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
-                    RECS_KNOWN_DAYS) " DAY ORDER BY listened_at DESC "
-                                     "LIMIT " STR(KNOWN_MAX) ") UNION ALL "
-                                                             "SELECT 0 FROM "
-                                                             "user_preferences "
-                                                             "WHERE user_id = "
-                                                             "? AND "
-                                                             "explicit_content "
-                                                             "= 0",
-                p, 4, DB_IDEMPOTENT, &res);
+    rc = db_exec(d, a,
+                 "SELECT object_id FROM dislikes WHERE user_id = ? AND "
+                 "object_type = 'track' UNION ALL SELECT -object_id FROM "
+                 "dislikes WHERE user_id = ? AND object_type = 'artist' "
+                 "UNION ALL SELECT object_id FROM likes WHERE user_id = ? AND "
+                 "object_type = 'track' UNION ALL SELECT 0 FROM "
+                 "user_preferences WHERE user_id = ? AND explicit_content = 0 "
+                 "UNION ALL (SELECT track_id FROM listens WHERE user_id = ? "
+                 "AND listened_at >= UTC_TIMESTAMP(3) - INTERVAL " STR(
+                     RECS_KNOWN_DAYS) " DAY ORDER BY listened_at DESC "
+                                      "LIMIT " STR(KNOWN_MAX) ")",
+                 p, 5, DB_IDEMPOTENT, &res);
   else if (q->type == RECS_TRACK)
     rc = db_exec(d, a,
                  "SELECT object_id FROM dislikes WHERE user_id = ? AND "
                  "object_type = 'track' UNION ALL SELECT 0 FROM "
-                 "user_preferences WHERE user_id = ? AND explicit_content = 0",
-                 p, 2, DB_IDEMPOTENT, &res);
+                 "user_preferences WHERE user_id = ? AND explicit_content = 0 "
+                 "UNION ALL SELECT -object_id FROM dislikes WHERE user_id = ? "
+                 "AND object_type = 'artist'",
+                 p, 3, DB_IDEMPOTENT, &res);
   else if (q->type == RECS_ARTIST && q->exclude_known)
     rc = db_exec(d, a,
                  "SELECT object_id FROM dislikes WHERE user_id = ? AND "
@@ -570,13 +570,14 @@ static int read_excluded(struct db *d, struct arena *a,
                  p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if ((rc = map_init(a, ex, (size_t)res.nrows))) return rc;
-  *clean = false;
+  *clean = *artists = false;
   for (int i = 0; i < res.nrows; i++) {
     long long id = db_i64(&res.rows[i], 0, 0);
-    if (id > 0)
+    if (id)
       *map_slot(ex, id, true) = 1;
     else
       *clean = true;
+    if (id < 0) *artists = true;
   }
   return 0;
 }
@@ -701,6 +702,7 @@ struct pick {
   double diversity;
   struct idmap *excluded; /* or NULL */
   bool clean;             /* no explicit tracks */
+  bool artists;           /* tracks of the artists in excluded (as -id) */
   long long skip;         /* an item never served (the seed of /similar) */
 };
 
@@ -711,7 +713,7 @@ struct pick {
 static int choose(struct db *d, struct kv *k, struct arena *a,
                   const struct pick *pk, struct cand *c, int n,
                   struct cand ***out, int *nout) {
-  bool need_meta = pk->genre || pk->diversity > 0 || pk->clean;
+  bool need_meta = pk->genre || pk->diversity > 0 || pk->clean || pk->artists;
   int want = pk->diversity > 0 ? pk->limit * POOL_FACTOR : pk->limit;
   int cap = want * 2 + 8; /* candidates looked at per round */
   struct cand **pool = arena_alloc(a, sizeof *pool * (size_t)(want + 1));
@@ -750,7 +752,9 @@ static int choose(struct db *d, struct kv *k, struct arena *a,
       }
       if (need_meta ? !found[j] : !x->text) continue; /* deleted */
       if ((pk->genre && !has_genre(x, pk->genre)) ||
-          (pk->clean && x->explicit_))
+          (pk->clean && x->explicit_) ||
+          (pk->artists && x->artist &&
+           map_slot(pk->excluded, -x->artist, false)))
         continue;
       pool[have++] = x;
     }
@@ -1089,7 +1093,7 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
   struct idmap ex;
   struct cand *c, **sel;
   int n, nsel;
-  if ((rc = read_excluded(d, a, q, &ex, &pk.clean)) ||
+  if ((rc = read_excluded(d, a, q, &ex, &pk.clean, &pk.artists)) ||
       (rc = merge(a, ss, &c, &n)))
     return rc;
   pk.excluded = &ex;

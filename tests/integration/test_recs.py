@@ -348,6 +348,25 @@ def test_exclusions_and_dislikes():
     check(W.artists[1] in ids(page) and W.artists[5] not in ids(page), repr(ids(page)))
 
 
+def test_disliked_artist_tracks_are_excluded():
+    """A disliked artist's tracks are never served as tracks, known or not;
+    the other artists' tracks still fill the page in score order."""
+    u = encore.new_user()
+    v = new_version()
+    mine = [T(2, 0), T(0, 0), T(2, 1), T(0, 1), T(2, 2), T(3, 0), T(3, 1)]
+    user_list(v, u, "track", [(t, 1.0 - 0.1 * k) for k, t in enumerate(mine)])
+    serve(v)
+    check(ids(recs(u, "?limit=3"))[:3] == [T(2, 0), T(0, 0), T(2, 1)], "list not served")
+    expect(call("PUT", "/api/v1/me/dislikes/artists/%d" % W.artists[2], token=u.access), 204,
+           "PUT", "/api/v1/me/dislikes/{type}/{id}")
+    want = [T(0, 0), T(0, 1), T(3, 0), T(3, 1)]
+    for query in ("?limit=4", "?limit=4&exclude_known=false", "?limit=4&diversity=0.5"):
+        got = ids(recs(u, query))
+        check(not {W.artist_of[t] for t in got if t in W.artist_of} & {W.artists[2]},
+              "%s: disliked artist's tracks served: %r" % (query, got))
+        check(query.endswith("0.5") or got == want, "%s: %r" % (query, got))
+
+
 def test_explicit_tracks_follow_the_preference():
     u = encore.new_user()
     v = new_version()
