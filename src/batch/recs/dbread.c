@@ -382,6 +382,14 @@ static int on_dislike(void *ctx, const struct db_row *r, int n) {
   return event(x, r, idmap_get(&x->items, num(r, 1)), &x->dis, 1);
 }
 
+/* on_dislike_track: user, track, time: a track of a disliked artist
+ * (track level), disliked as the track itself would be. */
+static int on_dislike_track(void *ctx, const struct db_row *r, int n) {
+  (void)n;
+  struct rd *x = ctx;
+  return event(x, r, item_of_track(x, num(r, 1)), &x->dis, 1);
+}
+
 /* on_follow: follower, followee, time. */
 static int on_follow(void *ctx, const struct db_row *r, int n) {
   (void)n;
@@ -574,6 +582,15 @@ static int read_all(struct rd *x, struct db *d) {
            "SELECT user_id, object_id, UNIX_TIMESTAMP(created_at) "
            "FROM dislikes WHERE object_type = '%s' AND created_at <= " TS,
            track ? "track" : "artist", TSV(u)) ||
+      /* the few artists users dislike, expanded to their primary tracks
+       * through the artist index: rows in proportion to those dislikes */
+      (track &&
+       step(x, "disliked artists' tracks", on_dislike_track, d,
+            "SELECT d.user_id, ta.track_id, UNIX_TIMESTAMP(d.created_at) "
+            "FROM dislikes d JOIN track_artists ta ON ta.artist_id = "
+            "d.object_id AND ta.role = 'primary' WHERE d.object_type = "
+            "'artist' AND d.created_at <= " TS,
+            TSV(u))) ||
       step(x, "follows", on_follow, d,
            "SELECT follower_id, followee_id, UNIX_TIMESTAMP(created_at) "
            "FROM follows WHERE created_at <= " TS,
