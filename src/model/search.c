@@ -24,6 +24,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/kv.h"
+#include "core/log.h"
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
@@ -189,22 +190,52 @@ static int reindex(struct db *d, enum search_kind kind, long long id) {
   return rc;
 }
 
-int search_unindex(struct db *d, enum search_kind kind, long long id) {
+/* index_once: one transaction noting the object for a running rebuild and
+ * dropping its entries, then (unless drop) inserting them anew, so a
+ * reader never sees the object half indexed and a deadlock loses nothing
+ * that a rerun would not write again. */
+static int index_once(struct db *d, enum search_kind kind, long long id,
+                      bool drop) {
+  int rc = db_begin(d);
+  if (rc) return rc;
+  rc = pending(d, kind, id);
+  if (!rc) rc = drop ? unindex(d, kind, id) : reindex(d, kind, id);
+  if (!rc) return db_commit(d);
+  db_rollback(d);
+  return rc;
+}
+
+/* index_retried: index_once, run again after a deadlock; a failure that
+ * remains is logged, as the callers' own writes are already committed and
+ * they answer on those. */
+static int index_retried(struct db *d, enum search_kind kind, long long id,
+                         bool drop) {
   if (!kind_ok(kind)) return RC_INVALID;
-  int rc = pending(d, kind, id);
-  if (!rc) rc = unindex(d, kind, id);
+  int rc, tries = 0;
+  do
+    rc = index_once(d, kind, id, drop);
+  while (db_retry(rc, &tries));
+  if (rc) {
+    char k[8], o[24], c[8];
+    snprintf(k, sizeof k, "%d", (int)kind);
+    snprintf(o, sizeof o, "%lld", id);
+    snprintf(c, sizeof c, "%d", rc);
+    log_msg(LOG_ERROR,
+            drop ? "search: unindexing failed" : "search: indexing failed",
+            "kind", k, "id", o, "rc", c, NULL);
+  }
   forget();
   return rc;
+}
+
+int search_unindex(struct db *d, enum search_kind kind, long long id) {
+  return index_retried(d, kind, id, true);
 }
 
 int search_index(struct db *d, struct arena *a, enum search_kind kind,
                  long long id) {
   (void)a;
-  if (!kind_ok(kind)) return RC_INVALID;
-  int rc = pending(d, kind, id);
-  if (!rc) rc = reindex(d, kind, id);
-  forget();
-  return rc;
+  return index_retried(d, kind, id, false);
 }
 
 /* Ids per INSERT ... SELECT of a rebuild: small enough that no statement

@@ -13,10 +13,11 @@ struct db;
 enum search_kind { SEARCH_TRACK, SEARCH_ARTIST, SEARCH_ALBUM, SEARCH_PLAYLIST };
 
 /* search_index: (re)index one object from its current row (a missing row
- * unindexes it). 0 or a db code. */
+ * unindexes it), in one transaction run again after a deadlock; so it must
+ * be called outside a transaction. 0 or a db code, already logged. */
 int search_index(struct db *d, struct arena *a, enum search_kind kind,
                  long long id);
-/* search_unindex: drop one object from the index. */
+/* search_unindex: drop one object from the index, as search_index does. */
 int search_unindex(struct db *d, enum search_kind kind, long long id);
 /* search_rebuild: rebuild the whole index from the catalogue tables, in bulk
  * (used after imports, generation and popularity batches), into fresh

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Playlist edits racing catalogue deletes through nginx: collaborators add
-and move tracks of one playlist while an editor deletes tracks it holds. No
+and move tracks of one playlist while an editor deletes tracks it holds; and
+owners renaming their playlists while writing to them, the search index
+following every rename. No
 request may fail with a 5xx (a lock-order deadlock surfaces as a 503), and
 the playlist must end dense, counted right, without the deleted tracks and
 with every acknowledged addition.
@@ -191,6 +193,47 @@ def test_listens_and_likes_racing_track_deletes():
     left = pl.sql("SELECT COUNT(*) FROM likes WHERE object_type = 'track' AND object_id IN (%s)"
                   % ",".join(map(str, doomed)))
     check(left[0][0] == "0", "%s likes of deleted tracks remain" % left[0][0])
+
+
+def test_renames_racing_writes_stay_searchable():
+    """Owners rename their playlists and add tracks to them at once: every
+    write reindexes its playlist, and the index entries of neighbouring ids
+    share locks. An index write that loses a deadlock is run again, so each
+    playlist is found by its last name and by none of its earlier ones."""
+    tag = "zq" + encore.secrets.token_hex(3)
+    tracks = seed(4, tag + " t")
+    owners = [encore.new_user() for _ in range(EDITORS)]
+    pids = [pl.create(o)["id"] for o in owners]
+    rounds = 15
+    race = Race([], 0)
+    last = {}
+
+    def word(k, i):
+        return "%sw%dr%d" % (tag, k, i)
+
+    def rename(client, k):
+        path = pl.path(pl.PL, id=pids[k])
+        for i in range(rounds):
+            r = client.send("PATCH", path, {"name": "Race %s" % word(k, i)})
+            race.note("rename", r)
+            if r.status_code == 200:
+                last[k] = i
+            race.note("add", client.send("POST", pl.path(pl.TRACKS, id=pids[k]),
+                                         {"track_ids": [tracks[i % len(tracks)]]}))
+
+    race.run(owners, rename)  # nothing doomed: the workers run their rounds
+
+    def found(owner, w):
+        r = call("GET", "/api/v1/search?type=playlist&q=" + w, token=owner.access)
+        return [i["id"] for i in expect(r, 200, "GET", "/api/v1/search")["items"]]
+
+    for k, o in enumerate(owners):
+        check(found(o, word(k, last[k])) == [pids[k]],
+              "playlist %d not found by its last name %s" % (pids[k], word(k, last[k])))
+        for i in (0, last[k] // 2):
+            if i != last[k]:
+                check(found(o, word(k, i)) == [], "playlist %d still found by its old name %s"
+                      % (pids[k], word(k, i)))
 
 
 if __name__ == "__main__":
