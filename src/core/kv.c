@@ -401,3 +401,45 @@ int kv_ns_bump(struct kv *k, const char *ns) {
   snprintf(buf, sizeof buf, "%llu", fresh_version());
   return kv_set(k, name, buf, strlen(buf), 0);
 }
+
+/* store_quiet: a set or add sent with noreply: written at once, its answer
+ * never awaited (memcached sends none). */
+static int store_quiet(struct kv *k, bool add, const char *key,
+                       const void *val, size_t len, int ttl) {
+  struct kkey kk;
+  key_make(&kk, key);
+  memcached_behavior_set(k->mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
+  memcached_return_t r =
+      add ? memcached_add(k->mc, kk.p, kk.n, val, len, ttl_of(ttl), 0)
+          : memcached_set(k->mc, kk.p, kk.n, val, len, ttl_of(ttl), 0);
+  memcached_behavior_set(k->mc, MEMCACHED_BEHAVIOR_NOREPLY, 0);
+  return memcached_success(r) ? 0 : fail(k, add ? "add" : "set", r);
+}
+
+int kv_set_quiet(struct kv *k, const char *key, const void *val, size_t len,
+                 int ttl) {
+  return store_quiet(k, false, key, val, len, ttl);
+}
+
+int kv_ns_renew(struct kv *k, struct arena *a, const char *const *ns, int n,
+                char **vers) {
+  for (int i = 0; i < n; i++)
+    vers[i] = NULL;
+  if (n <= 0) return 0;
+  unsigned long long *v = arena_alloc(a, sizeof *v * (size_t)n);
+  if (!v) return RC_NOMEM;
+  rnd_bytes(v, sizeof *v * (size_t)n);
+  /* unanswered sets (buffering them would make libmemcached reconnect) */
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    char name[256], buf[32];
+    ns_name(name, sizeof name, ns[i]);
+    snprintf(buf, sizeof buf, "%llu", v[i] >> 1);
+    if (!(vers[i] = arena_strdup(a, buf))) rc = RC_NOMEM;
+    else rc = store_quiet(k, false, name, buf, strlen(buf), 0);
+  }
+  if (rc)
+    for (int i = 0; i < n; i++)
+      vers[i] = NULL;
+  return rc;
+}

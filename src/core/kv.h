@@ -49,5 +49,17 @@ int kv_ns_key(struct kv *k, struct arena *a, const char *ns, const char *suffix,
 /* kv_ns_bump: give ns a new version; call after every write of the object.
  * 0 or RC_KV. */
 int kv_ns_bump(struct kv *k, const char *ns);
+/* kv_ns_renew: give namespaces ns[0..n) new versions, returned in vers[i]
+ * (text, in the arena), without waiting for memcached: a kv_ns_bump of each
+ * sent unanswered, one random draw for all. For namespaces found without a
+ * version: a bump only ever invalidates, so racing another reader or a
+ * writer is safe. 0, RC_KV (every vers[i] NULL) or RC_NOMEM. */
+int kv_ns_renew(struct kv *k, struct arena *a, const char *const *ns, int n,
+                char **vers);
+/* kv_set_quiet: kv_set without waiting for memcached's answer (a failure to
+ * store goes unnoticed; for entries a miss only makes slower to read). 0, or
+ * RC_KV when the request could not be sent. */
+int kv_set_quiet(struct kv *k, const char *key, const void *val, size_t len,
+                 int ttl);
 
 #endif

@@ -94,8 +94,8 @@ static int read_batch(struct db *d, struct arena *a,
   struct db_res res;
   cat_batch_params(ids, p, texts);
   int rc = db_exec(d, a,
-                   "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id IN "
-                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "SELECT " ARTIST_COLS " FROM artists ar "
+                   "WHERE ar.id IN " CAT_IN,
                    p, CAT_BATCH, DB_IDEMPOTENT, &res);
   for (int r = 0; !rc && r < res.nrows; r++) {
     struct artist x;

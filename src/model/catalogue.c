@@ -113,33 +113,41 @@ int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
               cat_read_fn fetch, const long long *ids, int n,
               const char **texts, size_t *lens) {
   char **stamps = arena_alloc(a, sizeof *stamps * (size_t)(n + 1));
-  if (!stamps) return RC_NOMEM;
+  int *miss = arena_alloc(a, sizeof *miss * (size_t)(n + 1));
+  const char **fresh = arena_alloc(a, sizeof *fresh * (size_t)(n + 1));
+  int *fi = arena_alloc(a, sizeof *fi * (size_t)(n + 1));
+  char **vers = arena_alloc(a, sizeof *vers * (size_t)(n + 1));
+  if (!stamps || !miss || !fresh || !fi || !vers) return RC_NOMEM;
   bool up = cache_mget(k, a, kind, ids, n, texts, lens, stamps);
-  long long batch[CAT_BATCH];
-  int miss[CAT_BATCH], m = 0;
-  for (int i = 0; i <= n; i++) {
-    if (i < n && texts[i]) continue;
-    if (i < n) {
-      /* the version is made before MariaDB is read, as cat_cache_get does */
-      if (!stamps[i] && up)
-        stamps[i] = new_stamp(k, a, arena_printf(a, "%s:%lld", kind, ids[i]));
-      miss[m] = i;
-      batch[m++] = ids[i];
+  int nm = 0, nf = 0;
+  for (int i = 0; i < n; i++) {
+    if (texts[i]) continue;
+    miss[nm++] = i;
+    if (!stamps[i] && up) {
+      fresh[nf] = arena_printf(a, "%s:%lld", kind, ids[i]);
+      if (!fresh[nf]) return RC_NOMEM;
+      fi[nf++] = i;
     }
-    if (m == CAT_BATCH || (i == n && m > 0)) {
-      const char *t[CAT_BATCH];
-      size_t l[CAT_BATCH];
-      for (int j = m; j < CAT_BATCH; j++)
-        batch[j] = 0;
-      int rc = fetch(d, a, batch, t, l);
-      if (rc) return rc;
-      for (int j = 0; j < m; j++) {
-        texts[miss[j]] = t[j];
-        lens[miss[j]] = l[j];
-        if (t[j])
-          cat_cache_put(k, a, kind, batch[j], stamps[miss[j]], t[j], l[j]);
-      }
-      m = 0;
+  }
+  /* the versions are made before MariaDB is read, as cat_cache_get does,
+   * all in one write; without one an object is read but not stored */
+  if (nf && kv_ns_renew(k, a, fresh, nf, vers) == 0)
+    for (int j = 0; j < nf; j++)
+      stamps[fi[j]] = vers[j];
+  for (int base = 0; base < nm; base += CAT_BATCH) {
+    long long batch[CAT_BATCH];
+    const char *t[CAT_BATCH];
+    size_t l[CAT_BATCH];
+    int m = nm - base < CAT_BATCH ? nm - base : CAT_BATCH;
+    for (int j = 0; j < CAT_BATCH; j++)
+      batch[j] = j < m ? ids[miss[base + j]] : 0;
+    int rc = fetch(d, a, batch, t, l);
+    if (rc) return rc;
+    for (int j = 0; j < m; j++) {
+      int i = miss[base + j];
+      texts[i] = t[j];
+      lens[i] = l[j];
+      if (t[j]) cat_cache_put(k, a, kind, batch[j], stamps[i], t[j], l[j]);
     }
   }
   return 0;
@@ -157,7 +165,7 @@ void cat_cache_put(struct kv *k, struct arena *a, const char *kind,
   memcpy(val, stamp, sl);
   val[sl] = '\n';
   memcpy(val + sl + 1, text, len);
-  kv_set(k, key, val, sl + 1 + len, CAT_TTL);
+  kv_set_quiet(k, key, val, sl + 1 + len, CAT_TTL);
 }
 
 void cat_bump(struct kv *k, const char *kind, long long id) {

@@ -26,6 +26,7 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "model/artist.h"
+#include "model/catalogue.h"
 #include "model/genre.h"
 #include "model/recfmt.h"
 #include "model/track.h"
@@ -596,14 +597,16 @@ static int fetch_texts(struct db *d, struct kv *k, struct arena *a,
 
 /* read_meta: what the filters and MMR need of the candidates x[0..n):
  * existence (found[i]), the explicit flag, the artist (tracks: the first
- * primary one) and the genre ids, IN_WIDTH per light statement (no JSON). */
+ * primary one) and the genre ids, CAT_BATCH per light statement (no JSON:
+ * an MMR pool is limit * POOL_FACTOR candidates, and a statement's fixed
+ * cost is that of many rows). */
 static int read_meta(struct db *d, struct arena *a, enum recs_type t,
                      struct cand **x, int n, bool *found) {
-  for (int base = 0; base < n; base += IN_WIDTH) {
-    struct db_val p[IN_WIDTH];
+  for (int base = 0; base < n; base += CAT_BATCH) {
+    struct db_val p[CAT_BATCH];
     struct db_res res;
     int rc;
-    for (int j = 0; j < IN_WIDTH; j++)
+    for (int j = 0; j < CAT_BATCH; j++)
       p[j] = DB_I(base + j < n ? x[base + j]->item : 0);
     if (t == RECS_TRACK)
       rc = db_exec(d, a,
@@ -611,20 +614,21 @@ static int read_meta(struct db *d, struct arena *a, enum recs_type t,
                    "track_artists ta WHERE ta.track_id = t.id ORDER BY "
                    "ta.role = 'primary' DESC, ta.position LIMIT 1), "
                    "(SELECT GROUP_CONCAT(g.genre_id) FROM track_genres g "
-                   "WHERE g.track_id = t.id) FROM tracks t WHERE t.id IN " IN16,
-                   p, IN_WIDTH, DB_IDEMPOTENT, &res);
+                   "WHERE g.track_id = t.id) FROM tracks t "
+                   "WHERE t.id IN " CAT_IN,
+                   p, CAT_BATCH, DB_IDEMPOTENT, &res);
     else
       rc = db_exec(d, a,
                    "SELECT ar.id, 0, 0, (SELECT GROUP_CONCAT(g.genre_id) FROM "
                    "artist_genres g WHERE g.artist_id = ar.id) FROM artists ar "
-                   "WHERE ar.id IN " IN16,
-                   p, IN_WIDTH, DB_IDEMPOTENT, &res);
+                   "WHERE ar.id IN " CAT_IN,
+                   p, CAT_BATCH, DB_IDEMPOTENT, &res);
     if (rc) return rc;
-    for (int j = base; j < n && j < base + IN_WIDTH; j++)
+    for (int j = base; j < n && j < base + CAT_BATCH; j++)
       found[j] = false;
     for (int r = 0; r < res.nrows; r++) {
       const struct db_row *row = &res.rows[r];
-      for (int j = base; j < n && j < base + IN_WIDTH; j++) {
+      for (int j = base; j < n && j < base + CAT_BATCH; j++) {
         struct cand *c = x[j];
         if (c->item != db_i64(row, 0, 0)) continue;
         found[j] = true;

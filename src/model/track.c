@@ -167,8 +167,7 @@ static int read_batch(struct db *d, struct arena *a,
   cat_batch_params(ids, p, texts);
   int rc = db_exec(d, a,
                    "SELECT " TRACK_COLS " FROM tracks t LEFT JOIN albums al "
-                   "ON al.id = t.album_id WHERE t.id IN "
-                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "ON al.id = t.album_id WHERE t.id IN " CAT_IN,
                    p, CAT_BATCH, DB_IDEMPOTENT, &res);
   for (int r = 0; !rc && r < res.nrows; r++) {
     struct track x;

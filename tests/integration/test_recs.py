@@ -394,6 +394,55 @@ def test_deleted_items_are_skipped():
     check(ids(page)[0] == T(3, 3) and gone not in ids(page), repr(ids(page)))
 
 
+def test_items_read_cold_are_what_get_by_id_returns():
+    """A page's items read from MariaDB at once (none cached, more than one
+    old batch of 16, a track with two artists, an album, features, a like
+    and two genres among them) are the JSON GET /tracks/{id} and GET
+    /artists/{id} return; and so are they once cached."""
+    u, fan = encore.new_user(), encore.new_user()
+    tag = encore.unique("rj")
+    album = int(sql("INSERT INTO albums (title, artist_id) VALUES (%s, %d); "
+                    "SELECT LAST_INSERT_ID();" % (q("Rec album " + tag), W.artists[0]))[-1][0])
+    rich = int(sql("INSERT INTO tracks (title, duration_ms, album_id, track_number, isrc, "
+                   "release_date, explicit, tempo, energy, valence, popularity) VALUES "
+                   "(%s, 1234, %d, 3, 'QZRJ00000001', '2001-02-03', 1, 120.5, 0.81, 0.25, 7); "
+                   "SELECT LAST_INSERT_ID();" % (q("Rec \"rich\" \u00e9 " + tag), album))[-1][0])
+    sql("INSERT INTO track_artists (track_id, artist_id, role, position) VALUES "
+        "(%d, %d, 'primary', 0), (%d, %d, 'featured', 1); "
+        "INSERT INTO track_genres (track_id, genre_id) VALUES (%d, %d), (%d, %d); "
+        "INSERT INTO likes (user_id, object_type, object_id) VALUES (%d, 'track', %d)"
+        % (rich, W.artists[4], rich, W.artists[1], rich, W.genres["Rock"], rich,
+           W.genres["Jazz"], fan.id, rich))
+    tracks = [rich] + W.tracks
+    v = new_version()
+    user_list(v, u, "track", [(t, 2.0 - 0.01 * n) for n, t in enumerate(tracks)])
+    user_list(v, u, "artist", [(a, 1.0 - 0.01 * n) for n, a in enumerate(W.artists)])
+    serve(v)
+    for t in tracks:
+        kv_delete("ns:track:%d" % t)
+    for a in W.artists:
+        kv_delete("ns:artist:%d" % a)
+    for query in ("?limit=%d&exclude_known=false" % len(tracks),
+                  "?limit=%d&exclude_known=true" % len(tracks)):
+        page = recs(u, query)
+        check(ids(page) == tracks, "%s: %r" % (query, ids(page)))
+        for it in page["items"]:
+            path = "/api/v1/tracks/%d" % it["id"]
+            one = expect(call("GET", path), 200, "GET", "/api/v1/tracks/{id}")
+            check(it["track"] == one, "%s\n%r\n%r" % (path, it["track"], one))
+    rt = page["items"][0]["track"]
+    check([a["id"] for a in rt["artists"]] == [W.artists[4], W.artists[1]] and
+          rt["like_count"] == 1 and len(rt["genres"]) == 2 and rt["album"]["id"] == album,
+          repr(rt))
+    for query in ("?type=artist&limit=6", "?type=artist&limit=5"):
+        page = recs(u, query)
+        check(ids(page) == W.artists[:len(page["items"])] and page["items"], repr(ids(page)))
+        for it in page["items"]:
+            path = "/api/v1/artists/%d" % it["id"]
+            one = expect(call("GET", path), 200, "GET", "/api/v1/artists/{id}")
+            check(it["artist"] == one, "%s\n%r\n%r" % (path, it["artist"], one))
+
+
 def test_diversity_spreads_artists():
     u = encore.new_user()
     v = new_version()
