@@ -38,7 +38,7 @@
 #define MAX_FIELDS 8
 #define REPORT_MAX 20       /* malformed lines printed per file */
 #define NAME_MAX_CHARS 255  /* artists.name */
-#define GENRE_MAX_CHARS 64  /* genres.name */
+#define GENRE_MAX_CHARS 255 /* genres.name */
 #define URL_MAX_BYTES 2048  /* artists.image_url, lastfm_url */
 #define ID_MAX 2147483647LL /* ids of the data set: positive INT */
 
@@ -303,7 +303,7 @@ static int load_tags(struct imp *im) {
    * key on genres.name sees it. */
   static const char create[] =
       "CREATE TEMPORARY TABLE IF NOT EXISTS hetrec_tags ("
-      "tag_id INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL) "
+      "tag_id INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL) "
       "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
   static const char clear[] = "DELETE FROM hetrec_tags";
   if (db_query(im->db, create, sizeof create - 1, NULL) ||
@@ -348,7 +348,7 @@ static int load_tags(struct imp *im) {
     size_t chars;
     utf8_check(t, n, &chars);
     if (n == 0 || chars > GENRE_MAX_CHARS) {
-      bad_line(&s, "the tag is empty or longer than 64 characters");
+      bad_line(&s, "the tag is empty or longer than 255 characters");
       continue;
     }
     idmap_put(&seen, (uint32_t)id, 1);

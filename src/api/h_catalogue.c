@@ -139,8 +139,7 @@ int cat_genre_filter(struct req *r, long long *id) {
   if (!g) return 0;
   size_t n = strlen(g);
   if (n == 0 || str_utf8_len(g, n) > GENRE_NAME_MAX) {
-    struct jx_errors errs = {
-        .n = 1, .e = {{"genre", "must be a genre name of 1 to 64 characters"}}};
+    struct jx_errors errs = {.n = 1, .e = {{"genre", GENRE_NAME_ERROR}}};
     return req_problem_fields(r, &errs);
   }
   int rc = genre_id_by_name(app.db, req_arena(r), g, id);

@@ -12,6 +12,7 @@
 #include "core/jx.h"
 #include "core/pw.h"
 #include "core/rc.h"
+#include "model/genre.h"
 #include "model/media.h"
 #include "model/playlist.h"
 #include "model/session.h"
@@ -131,7 +132,7 @@ static const struct jx_field prefs_fields[] = {
      .kind = JX_STRING_ARRAY,
      .min = 0,
      .max = 50,
-     .item_max = 64},
+     .item_max = GENRE_NAME_MAX},
     {.name = "favourite_artists",
      .kind = JX_STRING_ARRAY,
      .min = 0,

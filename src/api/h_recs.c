@@ -51,7 +51,7 @@ int h_recs_me(struct req *r) {
   const char *genre = req_query(r, "genre");
   if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
                 str_utf8_len(genre, strlen(genre)) > GENRE_NAME_MAX))
-    jx_error_add(&e, "genre", "must be a genre name of 1 to 64 characters");
+    jx_error_add(&e, "genre", GENRE_NAME_ERROR);
   q.genre = genre;
   const char *ek = req_query(r, "exclude_known");
   if (ek && !strcmp(ek, "false"))

@@ -14,6 +14,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
+#include "model/genre.h"
 #include "model/search.h"
 
 #define Q_MAX 200   /* characters of q */
@@ -93,8 +94,8 @@ int h_search(struct req *r) {
 
   const char *genre = req_query(r, "genre");
   if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
-                search_chars(genre) > 64))
-    jx_error_add(&e, "genre", "must be a genre name of 1 to 64 characters");
+                search_chars(genre) > GENRE_NAME_MAX))
+    jx_error_add(&e, "genre", GENRE_NAME_ERROR);
 
   long long v;
   if (int_param(r, "year_from", 1, 9999, &v, &e, "must be a year, 1 to 9999"))

@@ -13,7 +13,9 @@ struct db_res;
 /* Which object a set of genre links belongs to. */
 enum genre_owner { GENRE_ARTIST, GENRE_ALBUM, GENRE_TRACK };
 
-#define GENRE_NAME_MAX 64 /* code points */
+#define GENRE_NAME_MAX 255 /* code points (genres.name) */
+/* The per-field error of a genre name past it, for query parameters. */
+#define GENRE_NAME_ERROR "must be a genre name of 1 to 255 characters"
 #define GENRE_PER_OBJECT 20
 
 /* genre_set: replace the genres of one object by `names` (a JSON array of

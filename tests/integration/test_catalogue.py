@@ -501,7 +501,14 @@ def test_bad_input():
         expect(call("GET", TRACKS + q), 400, "GET", TRACKS)
     expect(call("GET", path(ALBUM_TRACKS, 1) + "?cursor=YWJj"), 400, "GET", ALBUM_TRACKS)
     expect(call("GET", path(ARTIST_ALBUMS, ar["id"]) + "?cursor=YWJj"), 400, "GET", ARTIST_ALBUMS)
-    invalid(call("GET", ARTISTS + "?genre=" + "g" * 65), "GET", ARTISTS, "genre")
+    invalid(call("GET", ARTISTS + "?genre=" + "g" * 256), "GET", ARTISTS, "genre")
+    # a genre name of 255 characters is stored whole and found by name
+    long_genre = "Long genre " + encore.unique("lg") + " " + "l" * 255
+    long_genre = long_genre[:255]
+    lg = new_artist(genres=[long_genre])
+    check(get(ARTIST, lg["id"])["genres"] == [long_genre], "long genre %r" % get(ARTIST, lg["id"]))
+    page = expect(call("GET", ARTISTS, params={"genre": long_genre}), 200, "GET", ARTISTS)
+    check([a["id"] for a in page["items"]] == [lg["id"]], "long genre filter %r" % page["items"])
     invalid(call("GET", TRACKS + "?genre=" + "g" * 10000), "GET", TRACKS, "genre")
     # SQL and FULLTEXT operators are plain text everywhere.
     odd = "Robert'); DROP TABLE tracks;-- +-*\"()~<>@%_\\ Beyoncé"

@@ -22,6 +22,7 @@ from bulkdb import one, sql  # noqa: E402
 encore.require_stack()
 
 HETREC = os.environ.get("ENCORE_HETREC_DIR") or "/work/shared/data/hetrec2011-lastfm-2k"
+LONG_TAG = "long tag " + "l" * 111  # 120 characters: past the old 64-character genre names
 
 
 def new_counts(stdout):
@@ -60,6 +61,7 @@ def crafted(d):
         b"six\tx\n",                      # 7: id not a number
         b"7\t" + b"t" * 70000 + b"\n",    # 8: huge field
         b"8\tROCK\n",                     # the genre of tag 1 (collation)
+        b"9\t" + LONG_TAG.encode() + b"\n",  # longer than 64: kept whole
     ]))
     write(d, "user_artists.dat", b"".join([
         b"userID\tartistID\tweight\n",
@@ -86,6 +88,7 @@ def crafted(d):
         b"10\t1\t4\t1\t1\t2009\n",        # 5: tag 4 was skipped
         b"10\t999\t1\t1\t1\t2009\n",      # 6: unknown artist
         b"10\t1\t1\t1\t1\n",              # 7: 5 fields
+        b"12\t9\t9\t2\t1\t2009\n",        # the long tag
     ]))
 
 
@@ -107,7 +110,7 @@ def test_crafted_directory():
         n = new_counts(r.stdout)
         check(n.get("artists") == (3, 3) and n.get("users") == (4, 4) and
               n.get("plays") == (3, 3) and n.get("follows") == (4, 6) and
-              n.get("user tags") == (3, 3) and n.get("artist genres") == (2, 2),
+              n.get("user tags") == (4, 4) and n.get("artist genres") == (3, 3),
               "counts %r" % n)
 
         rows = sql("SELECT hetrec_id, name, lastfm_url, COALESCE(image_url, '-'), "
@@ -118,7 +121,7 @@ def test_crafted_directory():
                        ["9", "Last Artist", "http://z", "http://p", "7"]],
               "artists %r" % rows)
         names = sorted(r[0] for r in sql("SELECT name FROM genres", db))
-        check(names == sorted(["rock", "Café del Mar", "Ã©lectro"]), "genres %r" % names)
+        check(names == sorted(["rock", "Café del Mar", "Ã©lectro", LONG_TAG]), "genres %r" % names)
         check(one("SELECT HEX(name) FROM genres WHERE name = 'Café del Mar'", db) ==
               "436166C3A92064656C204D6172",
               "Latin-1 was not converted to UTF-8")
@@ -138,11 +141,12 @@ def test_crafted_directory():
                    "JOIN artists a ON a.id = t.artist_id JOIN genres g ON g.id = t.genre_id "
                    "ORDER BY 1", db)
         check(tags == [["10", "1", "rock", "2009-04-01"], ["11", "1", "rock", "-"],
+                       ["12", "9", LONG_TAG, "2009-01-02"],
                        ["14", "2", "Café del Mar", "2008-06-15"]], "user tags %r" % tags)
         weights = sql("SELECT a.hetrec_id, g.name, w.weight FROM artist_genres w "
                       "JOIN artists a ON a.id = w.artist_id JOIN genres g ON g.id = w.genre_id "
                       "ORDER BY 1", db)
-        check(weights == [["1", "rock", "2"], ["2", "Café del Mar", "1"]],
+        check(weights == [["1", "rock", "2"], ["2", "Café del Mar", "1"], ["9", LONG_TAG, "1"]],
               "weights %r" % weights)
 
         again = bulkdb.admin(db, "import", "hetrec", d)
@@ -190,8 +194,15 @@ def test_real_hetrec():
             total = sum(int(line.split("\t")[2]) for line in list(f)[1:])
         check(one("SELECT SUM(popularity) FROM artists", db) == str(total),
               "popularity is not the sum of the plays")
+        # every tag is kept, the 47 longer than 64 characters too, and every
+        # tagging but the 1,538 of artists that artists.dat does not list
+        check("tags.dat: 11946 lines, 0 skipped" in r.stdout and
+              "user_taggedartists.dat: 186479 lines, 1538 skipped" in r.stdout, r.stdout)
+        check(r.stderr.count("user_taggedartists.dat:") ==
+              r.stderr.count("unknown artist id") + ("more malformed" in r.stderr), r.stderr)
+        check(int(one("SELECT MAX(CHAR_LENGTH(name)) FROM genres", db)) == 126, "longest tag")
         ntags = int(one("SELECT COUNT(*) FROM user_artist_tags", db))
-        check(ntags == n["user tags"][0] and ntags > 180000, "user tags %d" % ntags)
+        check(ntags == n["user tags"][0] == 184941, "user tags %d" % ntags)
         check(int(one("SELECT COUNT(*) FROM genres", db)) > 11000, "genres")
         check(one("SELECT image_url FROM artists WHERE hetrec_id = 1", db) ==
               "http://userserve-ak.last.fm/serve/252/10808.jpg", "picture URL")

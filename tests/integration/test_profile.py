@@ -238,7 +238,7 @@ def test_preferences_invalid():
         ({"history_visibility": "friends"}, "history_visibility"),
         ({"history_visibility": 1}, "history_visibility"),
         ({"favourite_genres": ["g%d" % i for i in range(51)]}, "favourite_genres"),
-        ({"favourite_genres": ["x" * 65]}, "favourite_genres"),
+        ({"favourite_genres": ["x" * 256]}, "favourite_genres"),
         ({"favourite_genres": [""]}, "favourite_genres"),
         ({"favourite_genres": "jazz"}, "favourite_genres"),
         ({"favourite_genres": [1, 2]}, "favourite_genres"),

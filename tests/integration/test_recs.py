@@ -487,7 +487,7 @@ def test_limits_and_bad_input():
         "type": ["album", "", "tracks"],
         "diversity": ["-0.1", "1.5", "nan", "inf", "abc", "", "1e-1", " 0.5", "0.5x"],
         "exclude_known": ["yes", "1", ""],
-        "genre": ["", "x" * 65],
+        "genre": ["", "x" * 256],
     }
     for field, values in bad.items():
         for val in values:

@@ -599,7 +599,7 @@ static int read_all(struct rd *x, struct db *d) {
           x, "favourite genres", on_pref, d,
           "SELECT p.user_id, g.id FROM user_preferences p, "
           "JSON_TABLE(p.favourite_genres, '$[*]' COLUMNS "
-          "(name VARCHAR(64) PATH '$')) AS j JOIN genres g ON g.name = j.name"))
+          "(name VARCHAR(255) PATH '$')) AS j JOIN genres g ON g.name = j.name"))
     return -1;
   if (!track &&
       (step(x, "album likes", on_like_album, d,
