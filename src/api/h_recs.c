@@ -14,15 +14,6 @@
 #include "model/genre.h"
 #include "model/recs.h"
 
-/* parse_limit: ?limit= (default PAGE_DEFAULT, 1..PAGE_MAX). */
-static void parse_limit(struct req *r, int *limit, struct jx_errors *e) {
-  const char *s = req_query(r, "limit");
-  long long n = PAGE_DEFAULT;
-  if (s && str_parse_i64(s, 1, PAGE_MAX, &n))
-    jx_error_add(e, "limit", "must be an integer from 1 to 100");
-  *limit = (int)n;
-}
-
 /* parse_unit: a decimal number from 0 to 1 ("0", "0.25", "1", "1.0"),
  * nothing else (no sign, exponent, spaces, nan or inf). */
 static bool parse_unit(const char *s, double *out) {
@@ -47,7 +38,7 @@ int h_recs_me(struct req *r) {
     q.type = RECS_ARTIST;
   else if (type && strcmp(type, "track"))
     jx_error_add(&e, "type", "must be track or artist");
-  parse_limit(r, &q.limit, &e);
+  page_limit(r, &q.limit, &e);
   const char *genre = req_query(r, "genre");
   if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
                 str_utf8_len(genre, strlen(genre)) > GENRE_NAME_MAX))
@@ -75,7 +66,7 @@ static int similar(struct req *r, enum recs_type t, const char *missing) {
   struct jx_errors e = {0};
   int limit;
   if (req_param_id(r, "id", &id)) return req_problem(r, RC_NOT_FOUND, missing);
-  parse_limit(r, &limit, &e);
+  page_limit(r, &limit, &e);
   if (e.n) return req_problem_fields(r, &e);
   const char *text;
   size_t len;

@@ -44,16 +44,20 @@ static char *decode(struct arena *a, const char *s) {
   return out;
 }
 
-int page_parse(struct req *r, struct page *p) {
-  const char *lim = req_query(r, "limit"), *cur = req_query(r, "cursor");
+void page_limit(struct req *r, int *limit, struct jx_errors *e) {
+  const char *s = req_query(r, "limit");
   long long n = PAGE_DEFAULT;
+  if (s && str_parse_i64(s, 1, PAGE_MAX, &n))
+    jx_error_add(e, "limit", "must be an integer from 1 to 100");
+  *limit = (int)n;
+}
+
+int page_parse(struct req *r, struct page *p) {
+  const char *cur = req_query(r, "cursor");
+  struct jx_errors errs = {0};
   p->after = NULL;
-  if (lim && str_parse_i64(lim, 1, PAGE_MAX, &n)) {
-    struct jx_errors errs = {
-        .n = 1, .e = {{"limit", "must be an integer from 1 to 100"}}};
-    return req_problem_fields(r, &errs);
-  }
-  p->limit = (int)n;
+  page_limit(r, &p->limit, &errs);
+  if (errs.n) return req_problem_fields(r, &errs);
   if (cur && !(p->after = decode(req_arena(r), cur))) return page_bad_cursor(r);
   return 0;
 }

@@ -6,6 +6,7 @@
 #define ENCORE_PAGE_H
 
 struct arena;
+struct jx_errors;
 struct req;
 
 #define PAGE_DEFAULT 20
@@ -23,6 +24,9 @@ struct page {
  * replies itself and returns the status: 422 for a limit that is not an
  * integer in 1..PAGE_MAX, 400 for a malformed cursor. */
 int page_parse(struct req *r, struct page *p);
+/* page_limit: read only `limit` (routes without a cursor): *limit is
+ * PAGE_DEFAULT when absent; a bad value is added to e as a field error. */
+void page_limit(struct req *r, int *limit, struct jx_errors *e);
 /* page_cursor: the opaque cursor for `text` (printable ASCII), in the
  * arena; NULL when text is NULL. */
 const char *page_cursor(struct arena *a, const char *text);
