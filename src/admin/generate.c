@@ -49,6 +49,7 @@
 #include "core/pw.h"
 #include "core/rc.h"
 #include "core/rnd.h"
+#include "model/playlist.h"
 #include "model/search.h"
 
 #define DAY_MS 86400000LL
@@ -805,6 +806,13 @@ static int gen_social(struct world *w) {
     tsv_str(&tp, name);
     tsv_str(&tp, desc);
     tsv_str(&tp, u < 0.6 ? "public" : u < 0.7 ? "unlisted" : "private");
+    if (u >= 0.6 && u < 0.7) { /* from the CSPRNG: seeds are no secret */
+      char key[PLAYLIST_KEY_LEN + 1];
+      playlist_new_key(key);
+      tsv_str(&tp, key);
+    } else {
+      tsv_null(&tp);
+    }
     tsv_int(&tp, runif(r) < 0.05);
     tsv_int(&tp, n);
     tsv_time(&tp, created);
@@ -843,8 +851,8 @@ static int gen_social(struct world *w) {
          tf.rows + tp.rows + tt.rows + tl.rows, now_s() - t0);
   if (load(w, &tf, "follows", "follower_id, followee_id, created_at", false) ||
       load(w, &tp, "playlists",
-           "id, owner_id, name, description, visibility, collaborative, "
-           "track_count, created_at, updated_at",
+           "id, owner_id, name, description, visibility, unlisted_key, "
+           "collaborative, track_count, created_at, updated_at",
            false) ||
       load(w, &tt, "playlist_tracks",
            "playlist_id, position, track_id, added_by, added_at", false) ||

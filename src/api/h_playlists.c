@@ -256,6 +256,21 @@ int h_playlists_patch(struct req *r) {
   return reply_playlist(r, 200, id);
 }
 
+/* The unlisted key: a new one replaces the old, which stops opening the
+ * playlist at once. Owner only; an edit (If-Match checked, snapshot
+ * bumped). The answer is the playlist, showing the key while unlisted. */
+int h_playlists_key_rotate(struct req *r) {
+  long long id, snap;
+  int st;
+  if ((st = path_id(r, &id))) return st;
+  struct playlist_patch pt = {.collaborative = -1, .new_key = true};
+  int rc = playlist_update(app.db, app.kv, req_arena(r), id, req_user_id(r),
+                           &pt, precondition(r, NULL), &snap);
+  if (rc) return edit_done(r, rc, snap, NULL);
+  req_set_header(r, "Cache-Control", "no-store");
+  return reply_playlist(r, 200, id);
+}
+
 int h_playlists_delete(struct req *r) {
   long long id, snap;
   int st;
@@ -703,7 +718,9 @@ int h_playlists_shared(struct req *r) {
   if (!rc) rc = track_page(r, p.id, &pg, &tracks);
   db_commit(app.db);
   if (rc == RC_NOT_FOUND)
-    return req_problem(r, rc, "no such link, or it was revoked or expired");
+    return req_problem(r, rc,
+                       "no such link or key, or it no longer opens the "
+                       "playlist (revoked, expired, rotated or private)");
   if (rc == RC_BAD_REQUEST) return page_bad_cursor(r);
   if (rc) return req_problem(r, rc, NULL);
   json_object *o = jx_own(req_arena(r), json_object_new_object());

@@ -74,6 +74,7 @@ int h_playlists_create(struct req *r);
 int h_playlists_get(struct req *r);
 int h_playlists_patch(struct req *r);
 int h_playlists_delete(struct req *r);
+int h_playlists_key_rotate(struct req *r);
 int h_playlists_cover_put(struct req *r);
 int h_playlists_cover_delete(struct req *r);
 int h_playlists_mine(struct req *r);

@@ -75,6 +75,8 @@ const struct route routes[] = {
     {"GET", "/api/v1/playlists/{id}", h_playlists_get, R_OPTAUTH},
     {"PATCH", "/api/v1/playlists/{id}", h_playlists_patch, R_AUTH},
     {"DELETE", "/api/v1/playlists/{id}", h_playlists_delete, R_AUTH},
+    {"POST", "/api/v1/playlists/{id}/unlisted-key", h_playlists_key_rotate,
+     R_AUTH},
     {"PUT", "/api/v1/playlists/{id}/cover", h_playlists_cover_put, R_AUTH},
     {"DELETE", "/api/v1/playlists/{id}/cover", h_playlists_cover_delete,
      R_AUTH},

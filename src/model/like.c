@@ -14,9 +14,13 @@
 #include "core/str.h"
 #include "model/dislike.h"
 #include "model/listen.h"
+#include "model/playlist.h"
 #include "model/user.h"
 
 static const char *const type_names[] = {NULL, "track", "album", "playlist"};
+
+/* A liked playlist (aliased pl) its liker (the like aliased l) may see. */
+#define PL_SEEN_BY_LIKER PLAYLIST_SEES("pl", "l.user_id")
 
 int like_name_parse(const char *const *names, int n, const char *s,
                     int plural) {
@@ -36,7 +40,8 @@ int like_type_parse(const char *s, int plural, enum like_type *t) {
 }
 
 /* visible: whether object id of type t exists and user_id may see it. The
- * playlist rule is the playlists' own: owner, not private, or granted. A
+ * playlist rule is the playlists' own (PLAYLIST_SEES): public, owned or
+ * granted; an unlisted playlist is as unknown by id as a private one. A
  * track or album found is share locked until the caller's transaction ends
  * (none: at once), so that its deletion cannot slip in before a like of it
  * is written and leave that like behind. */
@@ -57,10 +62,8 @@ static int visible(struct db *d, struct arena *a, long long user_id,
     break;
   case LIKE_PLAYLIST:
     rc = db_exec(d, a,
-                 "SELECT 1 FROM playlists pl WHERE pl.id = ? AND "
-                 "(pl.owner_id = ? OR pl.visibility <> 'private' OR EXISTS "
-                 "(SELECT 1 FROM playlist_grants g WHERE g.playlist_id = pl.id "
-                 "AND g.user_id = ?))",
+                 "SELECT 1 FROM playlists pl WHERE pl.id = ? "
+                 "AND " PLAYLIST_SEES("pl", "?"),
                  p, 3, DB_IDEMPOTENT, &res);
     break;
   default:
@@ -276,10 +279,7 @@ int like_list(struct db *d, struct arena *a, long long user_id,
       "AND al.id = l.object_id "
       "LEFT JOIN artists aa ON aa.id = al.artist_id "
       "LEFT JOIN playlists pl ON l.object_type = 'playlist' "
-      "AND pl.id = l.object_id AND (pl.owner_id = l.user_id "
-      "OR pl.visibility <> 'private' OR EXISTS (SELECT 1 FROM "
-      "playlist_grants g WHERE g.playlist_id = pl.id "
-      "AND g.user_id = l.user_id)) "
+      "AND pl.id = l.object_id AND " PL_SEEN_BY_LIKER " "
       "LEFT JOIN users pu ON pu.id = pl.owner_id "
       "WHERE " LIKE_KEYSET_WHERE " "
       "AND (t.id IS NOT NULL OR al.id IS NOT NULL OR pl.id IS NOT "

@@ -18,15 +18,10 @@
 
 #define PL_CACHE_TTL 3600
 
-/* The one visibility rule. PL_MEMBER takes two parameters (the viewer twice)
- * and is true for the owner and grantees; PL_VISIBLE adds everyone for
- * unlisted and public playlists; PL_LISTED adds everyone for public ones
- * (unlisted playlists are readable by id but listed nowhere). */
-#define PL_MEMBER                                                              \
-  "(p.owner_id = ? OR EXISTS (SELECT 1 FROM playlist_grants g "                \
-  "WHERE g.playlist_id = p.id AND g.user_id = ?))"
-#define PL_VISIBLE "(p.visibility <> 'private' OR " PL_MEMBER ")"
-#define PL_LISTED "(p.visibility = 'public' OR " PL_MEMBER ")"
+/* The one visibility rule over the alias p; two parameters, the viewer
+ * twice. The same rule serves reads by id and lists: an unlisted playlist
+ * is neither readable by id nor listed but for its owner and grantees. */
+#define PL_VISIBLE PLAYLIST_SEES("p", "?")
 
 /* The viewer's standing (two parameters: the viewer twice). */
 #define PL_ACCESS                                                              \
@@ -38,7 +33,9 @@
   "p.collaborative, p.cover_path, p.snapshot, p.track_count, "                 \
   "(SELECT COUNT(*) FROM likes l WHERE l.object_type = 'playlist' "            \
   "AND l.object_id = p.id), "                                                  \
-  "FLOOR(UNIX_TIMESTAMP(p.created_at)), FLOOR(UNIX_TIMESTAMP(p.updated_at))"
+  "FLOOR(UNIX_TIMESTAMP(p.created_at)), FLOOR(UNIX_TIMESTAMP(p.updated_at)), " \
+  "p.unlisted_key"
+#define PL_NCOLS 14 /* columns of PL_COLS */
 #define PL_FROM " FROM playlists p JOIN users u ON u.id = p.owner_id"
 
 /* Ten and a hundred placeholders / rows, so batch statements stay string
@@ -83,6 +80,15 @@ static void row_playlist(const struct db_row *r, struct playlist *p) {
   p->created_at = db_i64(r, 11, 0);
   p->updated_at = db_i64(r, 12, 0);
   p->access = NULL;
+  p->unlisted_key = NULL;
+}
+
+/* show_key: let the viewer see the key of the playlist read from r, which
+ * they own or hold a grant on. Shown while unlisted only: a public
+ * playlist's JSON is the same for everyone (and cached so), and a private
+ * one's key opens nothing. */
+static void show_key(const struct db_row *r, struct playlist *p) {
+  if (strcmp(p->visibility, "unlisted") == 0) p->unlisted_key = db_s(r, 13);
 }
 
 int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
@@ -97,7 +103,8 @@ int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_playlist(&res.rows[0], p);
-  p->access = db_s(&res.rows[0], 13);
+  p->access = db_s(&res.rows[0], PL_NCOLS);
+  if (p->access) show_key(&res.rows[0], p);
   return 0;
 }
 
@@ -134,7 +141,21 @@ json_object *playlist_json(const struct playlist *p) {
   }
   jx_add_time(o, "created_at", p->created_at);
   jx_add_time(o, "updated_at", p->updated_at);
+  jx_add_str(o, "unlisted_key", p->unlisted_key);
   return o;
+}
+
+/* still_public: whether playlist id is public at `snapshot` now. */
+static int still_public(struct db *d, struct arena *a, long long id,
+                        long long snapshot, bool *yes) {
+  struct db_val v = DB_I(id);
+  struct db_res res;
+  int rc = db_exec(d, a,
+                   "SELECT snapshot FROM playlists WHERE id = ? "
+                   "AND visibility = 'public'",
+                   &v, 1, DB_IDEMPOTENT, &res);
+  *yes = !rc && res.nrows && db_i64(&res.rows[0], 0, 0) == snapshot;
+  return rc;
 }
 
 int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
@@ -148,11 +169,17 @@ int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
    * bumps the namespace, so what is stored below is never found again. */
   if (k && kv_ns_key(k, a, ns, "json", &key)) key = NULL;
   if (key && kv_get(k, a, key, &val, &vlen) == 0) {
-    /* "<snapshot> <json>"; only public and unlisted playlists are stored,
-     * and those are visible to everyone. */
+    /* "<snapshot> <json>" of a playlist that was public when stored. Who
+     * may see it is MariaDB's to say: a bump that never reached memcached
+     * must not leave a playlist made unlisted or private readable by id. */
     char *sp = memchr(val, ' ', vlen);
-    if (sp && str_parse_i64(arena_strndup(a, val, (size_t)(sp - val)), 1,
-                            (long long)1 << 62, snapshot) == 0) {
+    long long snap;
+    bool yes = false;
+    if (sp &&
+        str_parse_i64(arena_strndup(a, val, (size_t)(sp - val)), 1,
+                      (long long)1 << 62, &snap) == 0 &&
+        still_public(d, a, id, snap, &yes) == 0 && yes) {
+      *snapshot = snap;
       *text = sp + 1;
       *len = vlen - (size_t)(sp + 1 - val);
       return 0;
@@ -164,24 +191,40 @@ int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
   *text = jx_text(a, jx_own(a, playlist_json(&p)), len);
   if (!*text) return RC_NOMEM;
   *snapshot = p.snapshot;
-  if (key && strcmp(p.visibility, "private") != 0) {
+  /* Only public playlists are stored: their JSON is everyone's. */
+  if (key && strcmp(p.visibility, "public") == 0) {
     char *v = arena_printf(a, "%lld %s", p.snapshot, *text);
     if (v) kv_set(k, key, v, strlen(v), PL_CACHE_TTL);
   }
   return 0;
 }
 
+void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]) {
+  unsigned char raw[16];
+  char buf[4 * ((sizeof raw + 2) / 3) + 1];
+  rnd_bytes(raw, sizeof raw);
+  b64url_encode(raw, sizeof raw, buf);
+  memcpy(out, buf, PLAYLIST_KEY_LEN + 1);
+}
+
 int playlist_create(struct db *d, struct kv *k, struct arena *a,
                     long long owner, const char *name, const char *description,
                     const char *visibility, bool collaborative, long long *id) {
   struct db_res res;
-  struct db_val v[] = {
-      DB_I(owner), DB_S(name), DB_S(description ? description : ""),
-      DB_S(visibility ? visibility : "private"), DB_I(collaborative)};
+  char key[PLAYLIST_KEY_LEN + 1];
+  if (!visibility) visibility = "private";
+  playlist_new_key(key);
+  struct db_val v[] = {DB_I(owner),
+                       DB_S(name),
+                       DB_S(description ? description : ""),
+                       DB_S(visibility),
+                       DB_S(strcmp(visibility, "unlisted") == 0 ? key : NULL),
+                       DB_I(collaborative)};
   int rc = db_exec(d, a,
                    "INSERT INTO playlists (owner_id, name, description, "
-                   "visibility, collaborative) VALUES (?, ?, ?, ?, ?)",
-                   v, 5, 0, &res);
+                   "visibility, unlisted_key, collaborative) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   v, 6, 0, &res);
   if (rc) return rc;
   *id = (long long)res.insert_id;
   forget(k, *id); /* an id reused after a restore must not find old copies */
@@ -313,19 +356,27 @@ static int update_once(struct db *d, struct kv *k, struct arena *a,
                        const struct playlist_patch *pt, long long expect,
                        long long *snapshot) {
   struct locked l;
+  char key[PLAYLIST_KEY_LEN + 1];
   int rc = lock(d, a, id, viewer, NEED_OWNER, expect, &l);
   *snapshot = l.snapshot;
   if (rc) return rc;
-  struct db_val v[] = {DB_S(pt->name),          DB_S(pt->description),
-                       DB_S(pt->visibility),    DB_I(pt->collaborative),
-                       DB_I(pt->collaborative), DB_I(id)};
+  playlist_new_key(key);
+  /* A new key when asked for, or for a playlist becoming unlisted without
+   * one: judged on the new visibility, whether the server applies the
+   * assignments left to right or simultaneously. */
+  struct db_val v[] = {
+      DB_S(pt->name),          DB_S(pt->description),   DB_S(pt->visibility),
+      DB_I(pt->new_key),       DB_S(pt->visibility),    DB_S(key),
+      DB_I(pt->collaborative), DB_I(pt->collaborative), DB_I(id)};
   rc = db_exec(d, NULL,
                "UPDATE playlists SET snapshot = snapshot + 1, "
                "name = COALESCE(?, name), "
                "description = COALESCE(?, description), "
                "visibility = COALESCE(?, visibility), "
+               "unlisted_key = IF(? OR (COALESCE(?, visibility) = 'unlisted' "
+               "AND unlisted_key IS NULL), ?, unlisted_key), "
                "collaborative = IF(? < 0, collaborative, ?) WHERE id = ?",
-               v, 6, 0, NULL);
+               v, 9, 0, NULL);
   rc = finish(d, rc);
   if (rc) return rc;
   *snapshot = l.snapshot + 1;
@@ -405,13 +456,15 @@ int playlist_set_cover(struct db *d, struct kv *k, struct arena *a,
 }
 
 /* add_rows: the playlists of a list query as JSON items; *next set from
- * the row past `limit` (queries ask for limit + 1). */
+ * the row past `limit` (queries ask for limit + 1). Lists hold unlisted
+ * playlists only for their owner and grantees: those see the key. */
 static void add_rows(const struct db_res *res, int limit, json_object *items,
                      long long *next) {
   *next = 0;
   for (int i = 0; i < res->nrows && i < limit; i++) {
     struct playlist p;
     row_playlist(&res->rows[i], &p);
+    show_key(&res->rows[i], &p);
     json_object_array_add(items, playlist_json(&p));
     if (i == limit - 1 && res->nrows > limit) *next = p.id;
   }
@@ -446,7 +499,7 @@ int playlist_list_user(struct db *d, struct arena *a, long long owner,
                        DB_I(viewer), DB_I(limit + 1)};
   int rc = db_exec(d, a,
                    "SELECT " PL_COLS PL_FROM
-                   " WHERE p.owner_id = ? AND p.id < ? AND " PL_LISTED
+                   " WHERE p.owner_id = ? AND p.id < ? AND " PL_VISIBLE
                    " ORDER BY p.id DESC LIMIT ?",
                    v, 5, DB_IDEMPOTENT, &res);
   if (rc) return rc;
@@ -953,21 +1006,40 @@ int playlist_link_revoke(struct db *d, struct arena *a, long long id,
   return res.affected ? 0 : RC_MISS;
 }
 
+/* key_valid: whether s is n characters of base64url. */
+static bool key_valid(const char *s, size_t n) {
+  if (strlen(s) != n) return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+          (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+      return false;
+  return true;
+}
+
 int playlist_by_token(struct db *d, struct arena *a, const char *token,
                       struct playlist *p) {
-  unsigned char hash[32];
-  size_t n = strlen(token);
-  if (n != 43) return RC_NOT_FOUND;
-  sha256(token, n, hash);
-  struct db_val v = DB_B(hash, 32);
   struct db_res res;
-  /* The link is the capability: no visibility rule applies behind it. */
-  int rc = db_exec(d, a,
-                   "SELECT " PL_COLS PL_FROM
-                   " JOIN playlist_links k ON k.playlist_id = p.id "
-                   "WHERE k.token_hash = ? AND k.revoked_at IS NULL AND "
-                   "(k.expires_at IS NULL OR k.expires_at > UTC_TIMESTAMP(3))",
-                   &v, 1, DB_IDEMPOTENT, &res);
+  int rc;
+  /* The link or the key is the capability: no viewer rule applies. */
+  if (key_valid(token, PLAYLIST_KEY_LEN)) {
+    struct db_val v = DB_S(token);
+    rc = db_exec(d, a,
+                 "SELECT " PL_COLS PL_FROM " WHERE p.unlisted_key = ? "
+                 "AND p.visibility <> 'private'",
+                 &v, 1, DB_IDEMPOTENT, &res);
+  } else if (key_valid(token, PLAYLIST_TOKEN_LEN)) {
+    unsigned char hash[32];
+    sha256(token, PLAYLIST_TOKEN_LEN, hash);
+    struct db_val v = DB_B(hash, 32);
+    rc = db_exec(d, a,
+                 "SELECT " PL_COLS PL_FROM
+                 " JOIN playlist_links k ON k.playlist_id = p.id "
+                 "WHERE k.token_hash = ? AND k.revoked_at IS NULL AND "
+                 "(k.expires_at IS NULL OR k.expires_at > UTC_TIMESTAMP(3))",
+                 &v, 1, DB_IDEMPOTENT, &res);
+  } else {
+    return RC_NOT_FOUND;
+  }
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_playlist(&res.rows[0], p);

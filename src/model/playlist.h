@@ -2,12 +2,21 @@
  * MariaDB, with public and unlisted playlists cached in memcached under the
  * versioned namespace "playlist:<id>".
  *
- * Who sees what is decided in SQL by one rule (PL_VISIBLE in playlist.c): a
- * playlist is visible to its owner, to users it is granted to, and, unless
- * private, to anyone. Every function taking a `viewer` (0: anonymous)
+ * Who sees what is decided in SQL by one rule (PLAYLIST_SEES below): a
+ * playlist is visible to its owner, to users it is granted to, and, when
+ * public, to anyone. Every function taking a `viewer` (0: anonymous)
  * answers RC_NOT_FOUND for a playlist the viewer cannot see, so a private
- * playlist is indistinguishable from a missing one. A visible playlist the
- * viewer may not change gives RC_FORBIDDEN.
+ * or unlisted playlist is indistinguishable from a missing one. A visible
+ * playlist the viewer may not change gives RC_FORBIDDEN.
+ *
+ * An unlisted playlist opens for anyone by its key (playlist_by_token), not
+ * by its id: ids are sequential and would find every one. The key (128
+ * random bits, base64url) is made when the playlist first becomes unlisted
+ * and kept across visibility changes: it opens the playlist while it is
+ * unlisted or public (links handed out keep working when it goes public),
+ * never while it is private. Owner and grantees see it (`unlisted_key`)
+ * while the playlist is unlisted; an update with `new_key` replaces it and
+ * the old one stops working at once.
  *
  * Edits run in one transaction that locks the playlist row, checks the
  * expected snapshot (`expect`: 0 = no precondition, any other value must
@@ -28,6 +37,17 @@ struct kv;
 #define PLAYLIST_NAME_MAX 200
 #define PLAYLIST_DESC_MAX 2000
 #define PLAYLIST_LINK_TTL_MAX 315360000LL /* ten years, in seconds */
+#define PLAYLIST_KEY_LEN 22   /* an unlisted key: 128 bits in base64url */
+#define PLAYLIST_TOKEN_LEN 43 /* a share-link token: 256 bits */
+
+/* PLAYLIST_SEES(p, u): SQL, true when the user `u` (an SQL expression: "?"
+ * or a column) may open the playlist aliased `p` by its id: it is public,
+ * or `u` owns it or holds a grant. The one visibility rule; every query of
+ * a playlist by id or of playlists in a list applies it. */
+#define PLAYLIST_SEES(p, u)                                                    \
+  "(" p ".visibility = 'public' OR " p ".owner_id = " u " OR EXISTS "          \
+  "(SELECT 1 FROM playlist_grants g WHERE g.playlist_id = " p ".id "           \
+  "AND g.user_id = " u "))"
 
 /* A playlist row as a viewer sees it; strings live in the read's arena. */
 struct playlist {
@@ -36,8 +56,11 @@ struct playlist {
   bool collaborative;
   long long snapshot, track_count, like_count, created_at, updated_at;
   /* the viewer's standing: "owner", "edit", "view", or NULL (a reader of a
-   * public or unlisted playlist, or a share-link holder) */
+   * public playlist, or a holder of a link or key) */
   const char *access;
+  /* the unlisted key when the playlist is unlisted and the viewer is its
+   * owner or a grantee, else NULL */
+  const char *unlisted_key;
 };
 
 /* When an edit is refused for one input field: which and why (static). */
@@ -47,38 +70,52 @@ struct playlist_err {
   long long index; /* the offending item of an array field, or -1 */
 };
 
-/* A change of a playlist's own fields; NULL / -1 leave a field as is. */
+/* A change of a playlist's own fields; NULL / -1 / false leave a field as
+ * is. */
 struct playlist_patch {
   const char *name, *description, *visibility;
   int collaborative; /* -1 unchanged, 0 or 1 */
+  /* a new unlisted key, whatever the visibility: the old one opens nothing
+   * from the commit on */
+  bool new_key;
 };
 
 /* playlist_get: the playlist as `viewer` sees it, read from MariaDB. */
 int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
                  struct playlist *p);
 /* playlist_text: the playlist's JSON text as `viewer` sees it and its
- * snapshot; public and unlisted playlists come from memcached when cached
- * (and are cached on a miss), private ones always from MariaDB. */
+ * snapshot. Public playlists come from memcached when cached (and are
+ * cached on a miss), once MariaDB confirms that the playlist is still
+ * public at the cached snapshot (one primary-key read); private and
+ * unlisted ones always come from MariaDB, so a stale or unremoved copy can
+ * never show them to a stranger. */
 int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
                   long long viewer, const char **text, size_t *len,
                   long long *snapshot);
 /* playlist_json: the API view (a new json object the caller owns);
- * cover_url is the media URL prefix + "/" + cover_path. */
+ * cover_url is the media URL prefix + "/" + cover_path; unlisted_key as
+ * p->unlisted_key (null when NULL). */
 json_object *playlist_json(const struct playlist *p);
 /* playlist_set_media_url: the URL prefix nginx serves the media directory
  * at (cfg media_url; "/media" until set). Set once per configuration load,
  * before requests are served. */
 void playlist_set_media_url(const char *url);
 
-/* playlist_create: a new empty playlist of `owner`; its id in *id. */
+/* playlist_create: a new empty playlist of `owner` (with its unlisted key
+ * when unlisted); its id in *id. */
 int playlist_create(struct db *d, struct kv *k, struct arena *a,
                     long long owner, const char *name, const char *description,
                     const char *visibility, bool collaborative, long long *id);
 /* playlist_update: change the fields of `pt` (owner only); the new
- * snapshot in *snapshot (the current one on RC_PRECONDITION). */
+ * snapshot in *snapshot (the current one on RC_PRECONDITION). A playlist
+ * made unlisted gets its key unless it has one; pt->new_key replaces it
+ * (playlist.h's header comment has the life of a key). */
 int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
                     long long viewer, const struct playlist_patch *pt,
                     long long expect, long long *snapshot);
+/* playlist_new_key: a fresh unlisted key (PLAYLIST_KEY_LEN characters and
+ * a NUL) from the system's CSPRNG. */
+void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]);
 /* playlist_delete: remove the playlist with its tracks, grants and links
  * (owner only). *orphan is its cover path when no album art or playlist
  * cover references it any more (the caller unlinks it), else NULL; call
@@ -104,7 +141,9 @@ int playlist_list_mine(struct db *d, struct arena *a, long long viewer,
                        long long before, int limit, json_object *items,
                        long long *next);
 /* playlist_list_user: the public playlists of `owner`, plus those granted
- * to `viewer` (every playlist when viewer is the owner). */
+ * to `viewer` (every playlist when viewer is the owner). In both lists an
+ * unlisted playlist is one the viewer owns or holds a grant on, and shows
+ * its key. */
 int playlist_list_user(struct db *d, struct arena *a, long long owner,
                        long long viewer, long long before, int limit,
                        json_object *items, long long *next);
@@ -168,8 +207,10 @@ int playlist_links(struct db *d, struct arena *a, long long id,
  * of this playlist. */
 int playlist_link_revoke(struct db *d, struct arena *a, long long id,
                          long long viewer, long long link_id);
-/* playlist_by_token: the playlist a live (unrevoked, unexpired) link token
- * opens; RC_NOT_FOUND otherwise. */
+/* playlist_by_token: the playlist a live (unrevoked, unexpired) share-link
+ * token (PLAYLIST_TOKEN_LEN characters) or an unlisted key
+ * (PLAYLIST_KEY_LEN, of a playlist now unlisted or public) opens;
+ * RC_NOT_FOUND otherwise. The key is not shown in *p. */
 int playlist_by_token(struct db *d, struct arena *a, const char *token,
                       struct playlist *p);
 

@@ -1,7 +1,8 @@
 /* test_playlists: the playlist model in-process against the test stack's
  * MariaDB and memcached: random track edits checked against an array after
  * every step (dense positions, order, counts, snapshots), the memcached copy
- * of public playlists (stored, invalidated, never for private ones), reads
+ * of public playlists (stored, invalidated, never for private or unlisted
+ * ones, never served once MariaDB says the playlist is not public), reads
  * with memcached unreachable, and tracks leaving the catalogue. Skips (77)
  * without ENCORE_STACK_DIR. */
 #include <stdio.h>
@@ -193,6 +194,45 @@ static void test_cache(void) {
   CHECK(playlist_text(app.db, app.kv, fake_arena, priv, 0, &text, &len,
                       &snap) == RC_NOT_FOUND,
         "private readable anonymously");
+
+  /* An unlisted playlist is never cached: its JSON shows the key to owner
+   * and grantees, and nobody else may read it by id. */
+  long long unl;
+  playlist_create(app.db, app.kv, fake_arena, owner, "unlisted", NULL,
+                  "unlisted", false, &unl);
+  rc = playlist_text(app.db, app.kv, fake_arena, unl, owner, &text, &len,
+                     &snap);
+  CHECK(rc == 0 && strstr(text, "\"unlisted_key\":\"") &&
+            cached(app.kv, unl) == NULL,
+        "unlisted read %d: %s", rc, rc ? "" : text);
+  CHECK(playlist_text(app.db, app.kv, fake_arena, unl, 0, &text, &len,
+                      &snap) == RC_NOT_FOUND,
+        "unlisted readable by id anonymously");
+
+  /* A public copy whose invalidation never reached memcached (the row
+   * changed behind the model's back) serves no stranger once the playlist
+   * is unlisted or private: MariaDB has the last word. */
+  rc = playlist_text(app.db, app.kv, fake_arena, pub, 0, &text, &len, &snap);
+  CHECK(rc == 0 && cached(app.kv, pub), "public copy %d", rc);
+  const char *vis[] = {"unlisted", "private"};
+  for (int i = 0; i < 2; i++) {
+    struct db_val v[] = {DB_S(vis[i]), DB_I(pub)};
+    rc = db_exec(app.db, NULL,
+                 "UPDATE playlists SET visibility = ? WHERE id = ?", v, 2, 0,
+                 NULL);
+    CHECK(rc == 0 && cached(app.kv, pub), "%s behind the cache: %d", vis[i],
+          rc);
+    CHECK(playlist_text(app.db, app.kv, fake_arena, pub, owner + 1000000,
+                        &text, &len, &snap) == RC_NOT_FOUND,
+          "a stale public copy serves a now %s playlist", vis[i]);
+    rc = playlist_text(app.db, app.kv, fake_arena, pub, owner, &text, &len,
+                       &snap);
+    CHECK(rc == 0 && strstr(text, vis[i]), "the owner reads %d", rc);
+  }
+  struct db_val back = DB_I(pub);
+  db_exec(app.db, NULL,
+          "UPDATE playlists SET visibility = 'public' WHERE id = ?", &back, 1,
+          0, NULL);
 
   /* memcached unreachable: reads come from MariaDB */
   struct kv *down;

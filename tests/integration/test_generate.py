@@ -79,6 +79,10 @@ def test_small_world():
         check(one("SELECT COUNT(*) FROM likes l LEFT JOIN playlists p ON p.id = l.object_id "
                   "WHERE l.object_type = 'playlist' AND (p.id IS NULL OR "
                   "p.visibility <> 'public')", db) == "0", "a liked playlist is not public")
+        check(one("SELECT COUNT(*) FROM playlists WHERE (visibility = 'unlisted') <> "
+                  "(unlisted_key IS NOT NULL AND unlisted_key REGEXP "
+                  "'^[A-Za-z0-9_-]{22}$')", db) == "0",
+              "an unlisted playlist without its key, or a key elsewhere")
         check(one("SELECT COUNT(*) FROM likes l LEFT JOIN tracks t ON t.id = l.object_id "
                   "WHERE l.object_type = 'track' AND t.id IS NULL", db) == "0",
               "a liked track is missing")

@@ -98,7 +98,7 @@ def test_playlist_visibility():
     sql("INSERT INTO playlist_grants (playlist_id, user_id, access) VALUES (%d, %d, 'view')"
         % (private, granted.id))
     like(other, "playlists", public)
-    like(other, "playlists", unlisted)
+    like(other, "playlists", unlisted, status=404)  # opens by its key, not by id
     like(other, "playlists", private, status=404)
     like(other, "playlists", private, "DELETE", 404)
     like(granted, "playlists", private)

@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """Playlists through nginx: CRUD, ordered tracks (add at a position, remove,
 move a range, dense positions, the 10,000-track cap), snapshots with If-Match
-and 412, who may see and change what (a private playlist is a 404 for
-strangers everywhere), grants, share links (expiry, revocation, opening
-without an account) and the memcached copy of public playlists.
+and 412, who may see and change what (a private or unlisted playlist is a
+404 for strangers on every route that takes its id), grants, share links
+(expiry, revocation, opening without an account), unlisted keys (opening,
+life across visibility changes, rotation, the migration) and the memcached
+copy of public playlists.
 
 Tracks are seeded by SQL over the stack's MariaDB socket.
 
 Deliberate login failures here: none."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -33,6 +36,10 @@ GRANT = "/api/v1/playlists/{id}/grants/{username}"
 LINKS = "/api/v1/playlists/{id}/links"
 LINK = "/api/v1/playlists/{id}/links/{link_id}"
 SHARED = "/api/v1/shared/{token}"
+KEY = "/api/v1/playlists/{id}/unlisted-key"
+COVER = "/api/v1/playlists/{id}/cover"
+LIKE = "/api/v1/me/likes/{type}/{id}"
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def sql(text):
@@ -466,8 +473,8 @@ def test_private_invisible_everywhere():
                       "GET", OF_USER)
         ids = [p["id"] for p in page["items"]]
         check(ids == [pub["id"]], "%s lists %r" % ("stranger" if who else "anonymous", ids))
-        # the unlisted one is readable by id
-        get(who, unl["id"])
+        # the unlisted one opens by its key only (test_unlisted_only_by_key)
+        get(who, unl["id"], 404)
     tok = stranger.access
     for method, route, body in (
             ("PATCH", PL, {"name": "mine now"}),
@@ -611,6 +618,166 @@ def test_share_links():
     last = expect(r, 201, "POST", LINKS)
     expect(call("DELETE", path(PL, id=pid), token=owner.access), 204, "DELETE", PL)
     expect(call("GET", path(SHARED, token=last["token"])), 404, "GET", SHARED)
+
+
+def by_id_routes():
+    """Every route that takes a playlist id: (method, route, body)."""
+    return (("GET", PL, None), ("PATCH", PL, {"name": "mine now"}), ("DELETE", PL, None),
+            ("DELETE", COVER, None), ("GET", TRACKS, None),
+            ("POST", TRACKS, {"track_ids": [tracks()[1]]}),
+            ("DELETE", TRACKS, {"positions": [0]}),
+            ("POST", MOVE, {"range_start": 0, "insert_before": 1}),
+            ("GET", GRANTS, None), ("PUT", GRANT, {"access": "edit"}), ("DELETE", GRANT, None),
+            ("GET", LINKS, None), ("POST", LINKS, {}), ("DELETE", LINK, None),
+            ("POST", KEY, None))
+
+
+def unreachable_by_id(who, pid, owner):
+    """`who` (None: anonymous) meets 404 on every route that takes the id
+    of playlist pid, likes included, and finds it in no list or search."""
+    tok = who.access if who else None
+    for method, route, body in by_id_routes():
+        if tok is None and (method, route) not in (("GET", PL), ("GET", TRACKS)):
+            continue  # the others answer 401 before anything is looked up
+        url = path(route, id=pid, username=(who or owner).username, link_id=1)
+        r = call(method, url, token=tok, json_body=body)
+        p = expect(r, 404, method, route)
+        check("playlist" in p.get("detail", ""), "%s %s: %r" % (method, route, p))
+    if tok:
+        for method in ("PUT", "DELETE"):
+            r = call(method, path(LIKE, type="playlists", id=pid), token=tok)
+            expect(r, 404, method, LIKE)
+        mine = expect(call("GET", MINE + "?limit=100", token=tok), 200, "GET", MINE)
+        check(pid not in [p["id"] for p in mine["items"]], "in the stranger's own list")
+    page = expect(call("GET", path(OF_USER, username=owner.username) + "?limit=100", token=tok),
+                  200, "GET", OF_USER)
+    check(pid not in [p["id"] for p in page["items"]], "listed among the owner's playlists")
+    name = get(owner, pid)["name"]
+    r = call("GET", "/api/v1/search?type=playlist&limit=100&q=" + name.split()[-1], token=tok)
+    found = expect(r, 200, "GET", "/api/v1/search")
+    check(pid not in [i["id"] for i in found["items"]], "found by search: %r" % found)
+
+
+def shared(token, status=200):
+    return expect(call("GET", path(SHARED, token=token)), status, "GET", SHARED)
+
+
+def test_unlisted_only_by_key():
+    """An unlisted playlist answers 404 by id to everyone but its owner and
+    grantees, on every route; its key opens it (and its tracks) without an
+    account, and shows to owner and grantees only."""
+    t = tracks()
+    owner, viewer, stranger = encore.new_user(), encore.new_user(), encore.new_user()
+    p = create(owner, visibility="unlisted", name="Hidden " + secrets.token_hex(4))
+    pid, key = p["id"], p["unlisted_key"]
+    check(isinstance(key, str) and KEY_RE.match(key), "key %r" % key)
+    add(owner, pid, t[:3])
+    expect(call("PUT", path(GRANT, id=pid, username=viewer.username), token=owner.access,
+                json_body={"access": "view"}), 200, "PUT", GRANT)
+    # owner and grantee see the key, by id and in lists
+    check(get(viewer, pid)["unlisted_key"] == key, "the grantee does not see the key")
+    for who in (owner, viewer):
+        for route in (MINE, path(OF_USER, username=owner.username)):
+            page = expect(call("GET", route + "?limit=100", token=who.access), 200, "GET",
+                          MINE if route == MINE else OF_USER)
+            keys = {q["id"]: q["unlisted_key"] for q in page["items"]}
+            check(keys.get(pid) == key, "%s lists %r" % (route, keys))
+    # a stranger walking ids, and anonymous callers, meet 404 everywhere
+    for who in (stranger, None):
+        unreachable_by_id(who, pid, owner)
+    # a grantee with view access still may not rotate
+    expect(call("POST", path(KEY, id=pid), token=viewer.access), 403, "POST", KEY)
+    # the key opens it without an account, and does not show itself there
+    s = shared(key)
+    check(s["playlist"]["id"] == pid and s["playlist"]["unlisted_key"] is None,
+          "shared by key %r" % s["playlist"])
+    check([i["track"]["id"] for i in s["tracks"]["items"]] == t[:3], "tracks by key")
+    s = expect(call("GET", path(SHARED, token=key) + "?limit=2"), 200, "GET", SHARED)
+    s = expect(call("GET", path(SHARED, token=key) + "?cursor=" + s["tracks"]["next_cursor"]),
+               200, "GET", SHARED)
+    check([i["track"]["id"] for i in s["tracks"]["items"]] == [t[2]], "second page by key")
+    # holding the key gives nothing by id
+    get(stranger, pid, 404)
+    for bad in (key[:-1] + ("A" if key[-1] != "A" else "B"), key[:21], key + "A", "%" * 22):
+        shared(bad, 404)
+    check(get(stranger, pid, 404)["status"] == 404, "by id after the key")
+
+
+def test_unlisted_key_lifecycle():
+    """Made when first unlisted, kept across visibility changes (closed while
+    private, open while public, not shown then), replaced by rotation."""
+    owner, stranger = encore.new_user(), encore.new_user()
+    p = create(owner)
+    check(p["unlisted_key"] is None, "a private playlist shows a key %r" % p)
+    pid = p["id"]
+
+    def patch(**body):
+        r = call("PATCH", path(PL, id=pid), token=owner.access, json_body=body)
+        return expect(r, 200, "PATCH", PL)
+
+    key = patch(visibility="unlisted")["unlisted_key"]
+    check(key and KEY_RE.match(key), "no key on becoming unlisted: %r" % key)
+    shared(key)
+    check(patch(name="renamed")["unlisted_key"] == key, "an edit changed the key")
+    check(patch(visibility="private")["unlisted_key"] is None, "a private playlist shows a key")
+    shared(key, 404)
+    check(patch(visibility="unlisted")["unlisted_key"] == key, "the key was not kept")
+    shared(key)
+    q = patch(visibility="public")
+    check(q["unlisted_key"] is None, "a public playlist shows its key to everyone")
+    check(get(stranger, pid)["unlisted_key"] is None and get(None, pid)["unlisted_key"] is None,
+          "public JSON shows a key")
+    shared(key)  # links handed out keep working when it goes public
+    patch(visibility="unlisted")
+    get(stranger, pid, 404)  # no copy of the public JSON serves it by id now
+    # rotation: a new key, the old one dead at once; an edit (If-Match, bump)
+    before = get(owner, pid)["snapshot_id"]
+    r = call("POST", path(KEY, id=pid), token=owner.access, headers={"If-Match": '"1"'})
+    expect(r, 412, "POST", KEY)
+    r = call("POST", path(KEY, id=pid), token=owner.access,
+             headers={"If-Match": '"%s"' % before})
+    q = expect(r, 200, "POST", KEY)
+    check(r.headers.get("Cache-Control") == "no-store", "rotation Cache-Control %r" %
+          r.headers.get("Cache-Control"))
+    new = q["unlisted_key"]
+    check(new and new != key and KEY_RE.match(new), "rotated %r from %r" % (new, key))
+    check(int(q["snapshot_id"]) == int(before) + 1, "rotation snapshot %r" % q["snapshot_id"])
+    shared(key, 404)
+    shared(new)
+    check(get(owner, pid)["unlisted_key"] == new, "GET shows the old key")
+
+
+def test_unlisted_key_migration():
+    """0014 gives an unlisted playlist without a key a fresh one that opens
+    it: its UPDATE run over a playlist written with none."""
+    owner = encore.new_user()
+    name = "Legacy " + secrets.token_hex(4)
+    sql("INSERT INTO playlists (owner_id, name, visibility) VALUES (%d, '%s', 'unlisted')"
+        % (owner.id, name))
+    pid = int(sql("SELECT id FROM playlists WHERE name = '%s'" % name)[0][0])
+    check(get(owner, pid)["unlisted_key"] is None, "a key before the migration")
+    text = open(os.path.join(encore.ROOT, "sql", "migrations", "0014_unlisted_keys.sql")).read()
+    update = re.search(r"^UPDATE playlists.*?;", text, re.S | re.M).group(0)
+    sql(update)
+    key = get(owner, pid)["unlisted_key"]
+    check(key and KEY_RE.match(key), "migrated key %r" % key)
+    check(shared(key)["playlist"]["id"] == pid, "the migrated key opens another playlist")
+    keys = sql("SELECT unlisted_key FROM playlists WHERE visibility = 'unlisted'")
+    check(len({k[0] for k in keys}) == len(keys), "repeated keys")
+
+
+def test_old_likes_of_unlisted_playlists_are_not_listed():
+    """A stranger's like of an unlisted playlist from before keys (written
+    directly) is not listed: the list would hand out its id."""
+    owner, stranger = encore.new_user(), encore.new_user()
+    pid = create(owner, visibility="unlisted")["id"]
+    sql("INSERT INTO likes (user_id, object_type, object_id) VALUES (%d, 'playlist', %d)"
+        % (stranger.id, pid))
+    page = expect(call("GET", "/api/v1/me/likes", token=stranger.access), 200,
+                  "GET", "/api/v1/me/likes")
+    check(page["items"] == [], "listed %r" % page["items"])
+    expect(call("DELETE", path(LIKE, type="playlists", id=pid), token=stranger.access), 204,
+           "DELETE", LIKE)
 
 
 def test_cached_reads_follow_writes():
