@@ -130,23 +130,34 @@ static int reply_playlist(struct req *r, int status, long long id) {
 }
 
 /* split: validate the scalar members of body against f (unknown keys
- * included) and hand back the array member `key` apart (NULL if absent).
- * Replies 422 itself on failure. */
-static int split(struct req *r, json_object *body, const struct jx_field *f,
-                 int nf, const char *key, json_object **arr,
-                 struct jx_errors *errs) {
+ * included) and hand back the array member `key` apart: NULL when absent,
+ * an error in errs when it is `required`. The array is no more nullable
+ * than the members jx_validate checks: given as null it is an error too,
+ * never taken for absent. Failures are appended to errs. */
+static void split(struct req *r, json_object *body, const struct jx_field *f,
+                  int nf, const char *key, bool required, json_object **arr,
+                  struct jx_errors *errs) {
   struct arena *a = req_arena(r);
+  bool given = false;
   *arr = NULL;
-  if (!json_object_is_type(body, json_type_object))
-    return jx_validate(a, body, f, nf, errs) ? RC_INVALID : 0;
+  if (!json_object_is_type(body, json_type_object)) {
+    jx_validate(a, body, f, nf, errs);
+    return;
+  }
   json_object *rest = jx_own(a, json_object_new_object());
   json_object_object_foreach(body, k, v) {
-    if (key && strcmp(k, key) == 0)
+    if (strcmp(k, key) == 0) {
+      given = true;
       *arr = v;
-    else
+    } else {
       json_object_object_add(rest, k, json_object_get(v));
+    }
   }
-  return jx_validate(a, rest, f, nf, errs) ? RC_INVALID : 0;
+  jx_validate(a, rest, f, nf, errs); /* starts errs afresh */
+  if (given && !*arr)
+    jx_error_add(errs, key, "must be an array of integers, not null");
+  else if (!given && required)
+    jx_error_add(errs, key, "is required");
 }
 
 /* int_array: arr as integers in [min, max], 1..maxn of them; failures are
@@ -468,12 +479,12 @@ int h_playlists_tracks_add(struct req *r) {
   json_object *body, *arr;
   struct jx_errors errs = {0};
   struct playlist_err err = {0};
-  long long id, snap, *ids;
-  int st, n;
+  long long id, snap, *ids = NULL;
+  int st, n = 0;
   if ((st = path_id(r, &id))) return st;
   if ((st = req_body_json(r, &body))) return st;
-  split(r, body, add_fields, 2, "track_ids", &arr, &errs);
-  if (json_object_is_type(body, json_type_object))
+  split(r, body, add_fields, 2, "track_ids", true, &arr, &errs);
+  if (arr)
     int_array(req_arena(r), arr, "track_ids", 1, ID_MAX, PLAYLIST_MAX_TRACKS,
               &ids, &n, &errs);
   if (errs.n) return req_problem_fields(r, &errs);
@@ -503,7 +514,7 @@ int h_playlists_tracks_remove(struct req *r) {
   int st, n = 0, rc;
   if ((st = path_id(r, &id))) return st;
   if ((st = req_body_json(r, &body))) return st;
-  split(r, body, remove_fields, 3, "positions", &arr, &errs);
+  split(r, body, remove_fields, 3, "positions", false, &arr, &errs);
   if (errs.n) return req_problem_fields(r, &errs);
   bool range = jx_has(body, "range_start") || jx_has(body, "range_length");
   if (arr && range)

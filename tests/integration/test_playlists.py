@@ -334,6 +334,52 @@ def test_bad_ranges():
           "a refused edit changed the playlist")
 
 
+def body_member(method, route, name):
+    """The spec's schema of member `name` of the route's JSON body."""
+    body = encore.deref(encore.operation(method, route)["requestBody"])
+    return encore.deref(body["content"]["application/json"]["schema"])["properties"][name]
+
+
+def test_null_is_not_absent():
+    """null for a member the contract gives no null is a 422 naming it, on
+    every playlist body, never read as the member left out: `"positions":
+    null` beside a range once removed the range."""
+    t = tracks()
+    u, other = encore.new_user(), encore.new_user()
+    pid = create(u)["id"]
+    add(u, pid, t[:3])
+    snap = get(u, pid)["snapshot_id"]
+    bodies = [
+        ("POST", PLS, {"name": "x", "description": "d", "visibility": "public",
+                       "collaborative": False}),
+        ("PATCH", PL, {"name": "x", "description": "d", "visibility": "public",
+                       "collaborative": False, "snapshot_id": snap}),
+        ("POST", TRACKS, {"track_ids": [t[0]], "position": 0, "snapshot_id": snap}),
+        ("DELETE", TRACKS, {"positions": [0], "snapshot_id": snap}),
+        ("DELETE", TRACKS, {"range_start": 0, "range_length": 1, "snapshot_id": snap}),
+        ("DELETE", TRACKS, {"positions": [0], "range_start": 0}),
+        ("POST", MOVE, {"range_start": 0, "range_length": 1, "insert_before": 2,
+                        "snapshot_id": snap}),
+        ("PUT", GRANT, {"access": "view"}),
+        ("POST", LINKS, {"expires_in": 60}),
+    ]
+    for method, route, good in bodies:
+        for k in good:
+            check(encore.validate(None, body_member(method, route, k)),
+                  "the spec allows %s null in %s %s" % (k, method, route))
+            url = path(route, id=pid, username=other.username)
+            r = call(method, url, token=u.access, json_body=dict(good, **{k: None}))
+            invalid(r, method, route, k)
+    p = get(u, pid)
+    check(p["snapshot_id"] == snap and order(u, pid) == t[:3] and p["visibility"] == "private",
+          "a body with a null changed the playlist: %r" % p)
+    mine = expect(call("GET", MINE, token=u.access), 200, "GET", MINE)
+    check([q["id"] for q in mine["items"]] == [pid], "a playlist was created: %r" % mine)
+    for route in (GRANTS, LINKS):
+        page = expect(call("GET", path(route, id=pid), token=u.access), 200, "GET", route)
+        check(page["items"] == [], "%s: %r" % (route, page))
+
+
 def test_max_tracks():
     t = tracks()
     u = encore.new_user()
