@@ -25,6 +25,7 @@
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
+#include "core/inval.h"
 #include "core/kv.h"
 #include "core/log.h"
 #include "core/pw.h"
@@ -101,10 +102,12 @@ static int open_db(struct ctx *x, const char *cmd) {
 }
 
 /* open_kv: the cache, only to drop copies of what a command changed. Not
- * having one is no failure. */
+ * having one is no failure; a drop it cannot deliver is recorded for the
+ * API workers to replay (inval.h). */
 static void open_kv(struct ctx *x) {
-  if (!x->kv && x->cfg.kv_servers && x->cfg.kv_servers[0])
-    kv_open(&x->kv, x->cfg.kv_servers);
+  if (!x->kv && x->cfg.kv_servers && x->cfg.kv_servers[0] &&
+      kv_open(&x->kv, x->cfg.kv_servers) == 0 && x->db)
+    inval_attach(x->kv, x->db);
 }
 
 /* --- options -------------------------------------------------------------- */
@@ -618,8 +621,12 @@ static int user_create_cmd(struct ctx *x, const char *cmd, int argc,
   }
   long long id = 0;
   const char *which = NULL;
-  rc = user_create(x->db, x->a, u.username, u.email, hash,
-                   u.display ? u.display : u.username, u.role, &id, &which);
+  struct user_new fresh = {.username = u.username,
+                           .email = u.email,
+                           .pw_hash = hash,
+                           .display_name = u.display ? u.display : u.username,
+                           .role = u.role};
+  rc = user_create(x->db, x->a, &fresh, &id, &which);
   if (rc == RC_CONFLICT && ensure && which && !strcmp(which, "username")) {
     /* Created meanwhile by someone else: that is what ensure wants. */
     printf("user ensure: exists %s\n", u.username);

@@ -139,7 +139,8 @@ static void on_alarm(int sig) {
   (void)sig;
 }
 
-int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
+int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop,
+               void (*before)(void)) {
   FCGX_Request fr;
   sigset_t set;
   struct arena *a = arena_new(64 * 1024);
@@ -178,6 +179,7 @@ int fcgi_serve(int fd, long body_max, volatile sig_atomic_t *stop) {
       usleep(10000);
       continue;
     }
+    if (before) before();
     handle(&fr, a, body_max);
     arena_reset(a);
   }

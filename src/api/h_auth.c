@@ -1,5 +1,6 @@
-/* h_auth: /api/v1/auth/... — register, login, the OAuth2 token endpoint,
- * refresh, logout, password change and reset. */
+/* h_auth: /api/v1/auth/... — register and confirm, login, the OAuth2 token
+ * endpoint, refresh, logout, password change and reset. Every password
+ * check and every mail goes through guard.h's throttles. */
 #include "api/handlers.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/guard.h"
 #include "api/req.h"
 #include "core/arena.h"
 #include "core/db.h"
@@ -19,76 +21,23 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "core/tok.h"
+#include "model/mailtoken.h"
 #include "model/session.h"
 #include "model/user.h"
 
 /* Passwords are bounded again by pw_policy; this cap only keeps absurd
  * strings out of the validator's messages. */
 #define PW_FIELD_MAX 4096
-/* Reset mails per address per hour. */
-#define FORGOT_MAX 3
+/* The one answer to a failed login: an unknown account, a wrong password and
+ * an address not yet confirmed are not told apart. */
+#define LOGIN_WRONG                                                            \
+  "the username or password is wrong, or the account's email address is "      \
+  "not confirmed yet"
 
-/* --- login throttling ----------------------------------------------------
- * Failures are counted in fixed windows in memcached, per account (by user
- * id, or by the login string for unknown accounts) and per client IP. */
-
-struct throttle {
-  char account[160], ip[96];
-  int retry; /* seconds to the end of the window */
-};
-
-static void throttle_keys(struct req *r, const char *login, long long uid,
-                          struct throttle *t) {
-  long long now = (long long)time(NULL), w = app.cfg.login_window;
-  long long win = now / w;
-  t->retry = (int)((win + 1) * w - now);
-  if (uid)
-    snprintf(t->account, sizeof t->account, "lf:u:%lld:%lld", uid, win);
-  else
-    snprintf(t->account, sizeof t->account, "lf:l:%s:%lld", login, win);
-  snprintf(t->ip, sizeof t->ip, "lf:i:%s:%lld", req_client_ip(r), win);
-}
-
-/* throttled: true when either counter reached its limit. A down cache
- * throttles nothing (nginx still limits per IP). */
-static bool throttled(struct req *r, const struct throttle *t) {
-  const char *keys[] = {t->account, t->ip};
-  char *vals[2];
-  size_t lens[2];
-  if (kv_mget(app.kv, req_arena(r), keys, 2, vals, lens)) return false;
-  return (vals[0] && atoll(vals[0]) >= app.cfg.login_max_account) ||
-         (vals[1] && atoll(vals[1]) >= app.cfg.login_max_ip);
-}
-
-static void throttle_fail(const struct throttle *t) {
-  unsigned long long n;
-  kv_incr(app.kv, t->account, app.cfg.login_window, &n);
-  kv_incr(app.kv, t->ip, app.cfg.login_window, &n);
-}
-
-/* check_login: the user whose username or email and password match.
- * Returns 0, RC_THROTTLED (*retry set), RC_UNAUTHORIZED, or a server code. */
-static int check_login(struct req *r, const char *login, const char *password,
-                       struct user *u, int *retry) {
-  struct throttle t;
-  char *lower = arena_strdup(req_arena(r), login);
-  if (!lower) return RC_NOMEM;
-  str_lower_ascii(lower);
-  int rc = user_by_login(app.db, req_arena(r), login, u);
-  if (rc && rc != RC_NOT_FOUND) return rc;
-  throttle_keys(r, lower, rc ? 0 : u->id, &t);
-  *retry = t.retry;
-  if (throttled(r, &t)) return RC_THROTTLED;
-  if (rc == RC_NOT_FOUND || strlen(password) > PW_MAX_BYTES) {
-    pw_dummy_verify(password);
-    throttle_fail(&t);
-    return RC_UNAUTHORIZED;
-  }
-  if (pw_verify(u->password_hash, password)) {
-    throttle_fail(&t);
-    return RC_UNAUTHORIZED;
-  }
-  return 0;
+/* throttled: the 429 of a guard, with Retry-After. */
+static int throttled(struct req *r, int retry, const char *detail) {
+  req_retry_after(r, retry);
+  return req_problem(r, RC_THROTTLED, detail);
 }
 
 /* --- token responses --- */
@@ -115,8 +64,11 @@ static int reply_tokens(struct req *r, long long uid, const char *role,
 static int start_session(struct req *r, const struct user *u) {
   long long sid;
   char refresh[44];
-  int rc = session_create(app.db, u->id, req_header(r, "User-Agent"),
-                          req_client_ip(r), app.cfg.refresh_ttl, &sid, refresh);
+  struct session_start s = {.user_id = u->id,
+                            .user_agent = req_header(r, "User-Agent"),
+                            .ip = req_client_ip(r),
+                            .ttl = app.cfg.refresh_ttl};
+  int rc = session_create(app.db, app.kv, req_arena(r), &s, &sid, refresh);
   if (rc) return req_problem(r, rc, NULL);
   return reply_tokens(r, u->id, u->role, sid, refresh);
 }
@@ -161,9 +113,114 @@ static const struct jx_field register_fields[] = {
      .nullable = true},
 };
 
+/* --- mail ---------------------------------------------------------------
+ * Mail is composed during the request and sent after the response (SMTP may
+ * take seconds); a token in it never reaches a log line. */
+
+struct outmail {
+  const char *to, *subject, *body;
+};
+
+static void send_mail(struct req *r, void *arg) {
+  const struct outmail *m = arg;
+  if (mail_send(&app.cfg, m->to, m->subject, m->body))
+    log_msg(LOG_ERROR, "mail not sent", "request_id", req_request_id(r),
+            "subject", m->subject, NULL);
+}
+
+/* mail_later: send a mail to u's address after the response, unless the
+ * account had its share of mails lately (then nothing is sent, and the
+ * answer stays the same). */
+static int mail_later(struct req *r, const struct user *u, const char *subject,
+                      const char *body) {
+  int retry, rc = guard_event(r, GUARD_MAIL, u->id, &retry);
+  if (rc == RC_THROTTLED) return 0;
+  if (rc) return rc;
+  struct outmail *m = arena_alloc(req_arena(r), sizeof *m);
+  if (!m || !body) return RC_NOMEM;
+  *m = (struct outmail){.to = u->email, .subject = subject, .body = body};
+  req_after(r, send_mail, m);
+  return 0;
+}
+
+/* accepted: the one answer of a registration, a reset request and a
+ * confirmation resend, whatever the address. */
+static int accepted(struct req *r) {
+  json_object *o = jx_own(req_arena(r), json_object_new_object());
+  jx_add_str(o, "status", "accepted");
+  return req_reply_json(r, 202, o);
+}
+
+/* mail_confirm: a confirmation token for the pending account u, mailed. */
+static int mail_confirm(struct req *r, const struct user *u) {
+  char token[44];
+  int rc = mailtoken_create(app.db, u->id, MAILTOKEN_CONFIRM,
+                            app.cfg.confirm_ttl, token);
+  if (rc) return rc;
+  return mail_later(
+      r, u, "Confirm your Encore account",
+      arena_printf(req_arena(r),
+                   "Hello %s,\r\n\r\n"
+                   "an Encore account was registered with this address.\r\n"
+                   "Confirmation token (valid %d hours, usable once):\r\n\r\n"
+                   "%s\r\n\r\nOr open %s/confirm?token=%s\r\n\r\n"
+                   "If it was not you, ignore this mail: the account is "
+                   "deleted unless confirmed.\r\n",
+                   u->username, app.cfg.confirm_ttl / 3600, token,
+                   app.cfg.public_url, token));
+}
+
+/* mail_taken: tell the owner of an address that someone tried to register
+ * it again (perhaps they forgot they have an account, or someone else
+ * registered their address and it waits for a confirmation). */
+static int mail_taken(struct req *r, const struct user *u) {
+  struct arena *a = req_arena(r);
+  const char *next =
+      u->confirmed
+          ? arena_printf(a,
+                         "If it was you, log in, or ask for a password reset "
+                         "at %s/forgot.",
+                         app.cfg.public_url)
+          : arena_printf(a,
+                         "That account is not confirmed yet. If you did not "
+                         "make it, ignore it: it is deleted unless confirmed. "
+                         "To take it over, ask for a password reset at "
+                         "%s/forgot.",
+                         app.cfg.public_url);
+  return mail_later(
+      r, u, "Your Encore account",
+      arena_printf(a,
+                   "Hello,\r\n\r\n"
+                   "someone tried to register a new Encore account with this "
+                   "address, which already has one, named %s.\r\n%s\r\n"
+                   "Nothing else has changed.\r\n",
+                   u->username, next ? next : ""));
+}
+
+/* --- register and confirm --- */
+
+/* register_account: create the pending account and mail its token, or, when
+ * the address is taken, mail its owner. The caller answers the same in
+ * both cases; only a taken username (public anyway) is told. */
+static int register_account(struct req *r, const struct user_new *n) {
+  struct arena *a = req_arena(r);
+  long long id;
+  const char *which = NULL;
+  struct user u;
+  int rc = user_drop_expired_pending(app.db, n->username, n->email);
+  if (!rc) rc = user_create(app.db, a, n, &id, &which);
+  if (rc == RC_CONFLICT && strcmp(which, "email") == 0) {
+    if ((rc = user_by_email(app.db, a, n->email, &u))) return rc;
+    return mail_taken(r, &u);
+  }
+  if (rc) return rc;
+  if ((rc = user_get(app.db, a, id, &u))) return rc;
+  return mail_confirm(r, &u);
+}
+
 int h_auth_register(struct req *r) {
   json_object *body;
-  int st;
+  int st, retry;
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, register_fields, 4))) return st;
 
@@ -183,22 +240,47 @@ int h_auth_register(struct req *r) {
     jx_error_add(&errs, "password", why);
   if (errs.n) return req_problem_fields(r, &errs);
 
+  int rc = guard_event(r, GUARD_REGISTER, 0, &retry);
+  if (rc == RC_THROTTLED)
+    return throttled(r, retry, "too many registrations; try again later");
+  if (rc) return req_problem(r, rc, NULL);
+  /* Hashed whether or not the account will be made: the answer takes as
+   * long either way. */
   char hash[PW_HASH_MAX];
   if (pw_hash(password, hash)) return req_problem(r, RC_NOMEM, NULL);
-  long long id;
-  const char *which = NULL;
-  int rc = user_create(app.db, a, username, email, hash,
-                       display ? display : username, "user", &id, &which);
-  if (rc == RC_CONFLICT)
-    return req_problem(r, rc,
-                       strcmp(which, "username") == 0
-                           ? "this username is taken"
-                           : "this email address is already registered");
-  struct user u;
-  if (rc || (rc = user_get(app.db, a, id, &u))) return req_problem(r, rc, NULL);
-  req_set_header(r, "Location",
-                 arena_printf(a, "/api/v1/users/%s", u.username));
-  return req_reply_json(r, 201, jx_own(a, user_json_private(&u)));
+  struct user_new n = {.username = username,
+                       .email = email,
+                       .pw_hash = hash,
+                       .display_name = display ? display : username,
+                       .confirm_ttl = app.cfg.confirm_ttl};
+  rc = register_account(r, &n);
+  if (rc == RC_CONFLICT) return req_problem(r, rc, "this username is taken");
+  if (rc) return req_problem(r, rc, NULL);
+  return accepted(r);
+}
+
+static const struct jx_field token_fields[] = {
+    {.name = "token",
+     .kind = JX_STRING,
+     .required = true,
+     .min = 1,
+     .max = 128},
+};
+
+int h_auth_confirm(struct req *r) {
+  json_object *body;
+  int st;
+  long long uid;
+  if ((st = req_body_json(r, &body))) return st;
+  if ((st = req_validate(r, body, token_fields, 1))) return st;
+  int rc = mailtoken_consume(app.db, req_arena(r), jx_str(body, "token"),
+                             MAILTOKEN_CONFIRM, &uid);
+  if (rc == RC_BAD_TOKEN)
+    return req_problem(r, RC_BAD_REQUEST,
+                       "the confirmation token is invalid, used or expired");
+  if (!rc) rc = user_confirm(app.db, app.kv, uid);
+  if (rc) return req_problem(r, rc, NULL);
+  return req_reply_empty(r, 204);
 }
 
 /* --- login and the token endpoint --- */
@@ -222,14 +304,11 @@ int h_auth_login(struct req *r) {
   struct user u;
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, login_fields, 2))) return st;
-  int rc = check_login(r, jx_str(body, "username"), jx_str(body, "password"),
+  int rc = guard_login(r, jx_str(body, "username"), jx_str(body, "password"),
                        &u, &retry);
-  if (rc == RC_THROTTLED) {
-    req_retry_after(r, retry);
-    return req_problem(r, rc, "too many failed logins; try again later");
-  }
-  if (rc == RC_UNAUTHORIZED)
-    return req_problem(r, rc, "the username or password is wrong");
+  if (rc == RC_THROTTLED)
+    return throttled(r, retry, "too many failed logins; try again later");
+  if (rc == RC_UNAUTHORIZED) return req_problem(r, rc, LOGIN_WRONG);
   if (rc) return req_problem(r, rc, NULL);
   return start_session(r, &u);
 }
@@ -262,7 +341,7 @@ int h_auth_token(struct req *r) {
     if (!text_ok(user, 254) || !text_ok(pw, PW_FIELD_MAX))
       return oauth_error(r, 400, "invalid_request",
                          "username and password are required");
-    int rc = check_login(r, user, pw, &u, &retry);
+    int rc = guard_login(r, user, pw, &u, &retry);
     if (rc == RC_THROTTLED) {
       char s[16];
       snprintf(s, sizeof s, "%d", retry);
@@ -271,8 +350,7 @@ int h_auth_token(struct req *r) {
                          "too many failed logins; try again later");
     }
     if (rc == RC_UNAUTHORIZED)
-      return oauth_error(r, 400, "invalid_grant",
-                         "the username or password is wrong");
+      return oauth_error(r, 400, "invalid_grant", LOGIN_WRONG);
     if (rc) return req_problem(r, rc, NULL);
     return start_session(r, &u);
   }
@@ -318,7 +396,6 @@ int h_auth_refresh(struct req *r) {
 int h_auth_logout(struct req *r) {
   const struct tok_claims *c = req_auth(r);
   int rc = session_revoke(app.db, app.kv, c->sid);
-  session_deny_jti(app.kv, c->jti, c->exp);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);
 }
@@ -326,7 +403,6 @@ int h_auth_logout(struct req *r) {
 int h_auth_logout_all(struct req *r) {
   const struct tok_claims *c = req_auth(r);
   int rc = session_revoke_user(app.db, app.kv, req_arena(r), c->sub, 0);
-  session_deny_jti(app.kv, c->jti, c->exp);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);
 }
@@ -347,6 +423,8 @@ static int set_password(struct req *r, const struct user *u, const char *field,
   int rc = user_set_password(app.db, app.kv, u->id, hash);
   if (!rc)
     rc = session_revoke_user(app.db, app.kv, req_arena(r), u->id, keep_sid);
+  /* A reset came through the mailbox: the address is confirmed. */
+  if (!rc && !u->confirmed) rc = user_confirm(app.db, app.kv, u->id);
   if (rc) return req_problem(r, rc, NULL);
   return 0;
 }
@@ -366,42 +444,42 @@ static const struct jx_field password_fields[] = {
 
 int h_auth_password(struct req *r) {
   json_object *body;
-  int st;
+  int st, retry;
   struct user u;
   const struct tok_claims *c = req_auth(r);
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, password_fields, 2))) return st;
   int rc = user_get(app.db, req_arena(r), c->sub, &u);
   if (rc) return req_problem(r, rc == RC_NOT_FOUND ? RC_BAD_TOKEN : rc, NULL);
-  if (pw_verify(u.password_hash, jx_str(body, "current_password")))
+  rc = guard_password(r, &u, jx_str(body, "current_password"), &retry);
+  if (rc == RC_THROTTLED)
+    return throttled(r, retry, "too many wrong passwords; try again later");
+  if (rc == RC_UNAUTHORIZED)
     return req_problem(r, RC_FORBIDDEN, "the current password is wrong");
+  if (rc) return req_problem(r, rc, NULL);
   if ((st = set_password(r, &u, "new_password", jx_str(body, "new_password"),
                          c->sid)))
     return st;
   return req_reply_empty(r, 204);
 }
 
-/* A reset mail waiting for the response to be sent. */
-struct reset_mail {
-  const char *to, *username;
+/* mail_reset: a reset token for u, mailed. */
+static int mail_reset(struct req *r, const struct user *u) {
   char token[44];
-};
-
-static void send_reset_mail(struct req *r, void *arg) {
-  struct reset_mail *m = arg;
-  const char *body = arena_printf(
-      req_arena(r),
-      "Hello %s,\r\n\r\n"
-      "a password reset was asked for your Encore account.\r\n"
-      "Reset token (valid %d minutes, usable once):\r\n\r\n%s\r\n\r\n"
-      "Or open %s/reset?token=%s\r\n\r\n"
-      "If you did not ask for it, ignore this mail; your password stays as "
-      "it is.\r\n",
-      m->username, app.cfg.reset_ttl / 60, m->token, app.cfg.public_url,
-      m->token);
-  if (mail_send(&app.cfg, m->to, "Reset your Encore password", body))
-    log_msg(LOG_ERROR, "reset mail not sent", "request_id", req_request_id(r),
-            NULL);
+  int rc = mailtoken_create(app.db, u->id, MAILTOKEN_RESET, app.cfg.reset_ttl,
+                            token);
+  if (rc) return rc;
+  return mail_later(
+      r, u, "Reset your Encore password",
+      arena_printf(req_arena(r),
+                   "Hello %s,\r\n\r\n"
+                   "a password reset was asked for your Encore account.\r\n"
+                   "Reset token (valid %d minutes, usable once):\r\n\r\n%s"
+                   "\r\n\r\nOr open %s/reset?token=%s\r\n\r\n"
+                   "If you did not ask for it, ignore this mail; your "
+                   "password stays as it is.\r\n",
+                   u->username, app.cfg.reset_ttl / 60, token,
+                   app.cfg.public_url, token));
 }
 
 static const struct jx_field forgot_fields[] = {
@@ -414,7 +492,7 @@ static const struct jx_field forgot_fields[] = {
 
 int h_auth_forgot(struct req *r) {
   json_object *body;
-  int st;
+  int st, retry;
   struct user u;
   struct arena *a = req_arena(r);
   if ((st = req_body_json(r, &body))) return st;
@@ -426,28 +504,16 @@ int h_auth_forgot(struct req *r) {
                              .e = {{"email", "must be an email address"}}};
     return req_problem_fields(r, &errs);
   }
-  /* Known or not, the answer is the same; only a known address gets mail,
-   * at most FORGOT_MAX an hour. */
-  int rc = user_by_email(app.db, a, email, &u);
+  int rc = guard_event(r, GUARD_FORGOT, 0, &retry);
+  if (rc == RC_THROTTLED)
+    return throttled(r, retry, "too many reset requests; try again later");
+  if (rc) return req_problem(r, rc, NULL);
+  /* Known or not, the answer is the same; only a known address gets mail
+   * (mail_later's limit per account). */
+  rc = user_by_email(app.db, a, email, &u);
+  if (rc == 0) rc = mail_reset(r, &u);
   if (rc && rc != RC_NOT_FOUND) return req_problem(r, rc, NULL);
-  if (rc == 0) {
-    unsigned long long sent = 0;
-    char key[96];
-    snprintf(key, sizeof key, "fp:%lld:%lld", u.id,
-             (long long)time(NULL) / 3600);
-    kv_incr(app.kv, key, 3600, &sent);
-    struct reset_mail *m = arena_alloc(a, sizeof *m);
-    if (!m) return req_problem(r, RC_NOMEM, NULL);
-    if (sent <= FORGOT_MAX &&
-        reset_create(app.db, u.id, app.cfg.reset_ttl, m->token) == 0) {
-      m->to = u.email;
-      m->username = u.username;
-      req_after(r, send_reset_mail, m);
-    }
-  }
-  json_object *o = jx_own(a, json_object_new_object());
-  jx_add_str(o, "status", "accepted");
-  return req_reply_json(r, 202, o);
+  return accepted(r);
 }
 
 static const struct jx_field reset_fields[] = {
@@ -472,7 +538,7 @@ int h_auth_reset(struct req *r) {
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, reset_fields, 2))) return st;
   const char *token = jx_str(body, "token");
-  int rc = reset_lookup(app.db, a, token, &uid);
+  int rc = mailtoken_lookup(app.db, a, token, MAILTOKEN_RESET, &uid);
   if (rc == 0) rc = user_get(app.db, a, uid, &u);
   if (rc == RC_BAD_TOKEN || rc == RC_NOT_FOUND)
     return req_problem(r, RC_BAD_REQUEST,
@@ -485,7 +551,7 @@ int h_auth_reset(struct req *r) {
     return req_problem_fields(r, &errs);
   }
   /* Use the token for real now: of two racing resets only one passes. */
-  rc = reset_consume(app.db, a, token, &uid);
+  rc = mailtoken_consume(app.db, a, token, MAILTOKEN_RESET, &uid);
   if (rc == RC_BAD_TOKEN)
     return req_problem(r, RC_BAD_REQUEST,
                        "the reset token is invalid, used or expired");

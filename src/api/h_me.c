@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/guard.h"
 #include "api/req.h"
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/jx.h"
-#include "core/pw.h"
 #include "core/rc.h"
 #include "model/genre.h"
 #include "model/media.h"
@@ -91,11 +91,17 @@ int h_me_delete(struct req *r) {
   if ((st = req_validate(r, body, delete_fields, 1))) return st;
   int rc = user_get(app.db, req_arena(r), c->sub, &u);
   if (rc) return req_problem(r, rc == RC_NOT_FOUND ? RC_BAD_TOKEN : rc, NULL);
-  if (pw_verify(u.password_hash, jx_str(body, "password")))
+  int retry;
+  rc = guard_password(r, &u, jx_str(body, "password"), &retry);
+  if (rc == RC_THROTTLED) {
+    req_retry_after(r, retry);
+    return req_problem(r, rc, "too many wrong passwords; try again later");
+  }
+  if (rc == RC_UNAUTHORIZED)
     return req_problem(r, RC_FORBIDDEN, "the password is wrong");
+  if (rc) return req_problem(r, rc, NULL);
   /* Mark every session revoked before the rows vanish with the user. */
   rc = session_revoke_user(app.db, app.kv, req_arena(r), u.id, 0);
-  session_deny_jti(app.kv, c->jti, c->exp);
   /* Cached copies of public playlists would outlive their rows. */
   /* Their playlists' cover files go with them unless something else still
    * uses them; the media lock keeps an upload from adopting one meanwhile. */
@@ -174,7 +180,7 @@ int h_me_prefs_put(struct req *r) {
       .history_visibility = jx_str(body, "history_visibility"),
   };
   if (!p.language) p.language = "en";
-  if (!p.history_visibility) p.history_visibility = "public";
+  if (!p.history_visibility) p.history_visibility = "followers";
   if (!language_ok(p.language)) {
     struct jx_errors errs = {
         .n = 1,

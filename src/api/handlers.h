@@ -9,6 +9,7 @@ int h_health_live(struct req *r);
 int h_health_ready(struct req *r);
 
 int h_auth_register(struct req *r);
+int h_auth_confirm(struct req *r);
 int h_auth_login(struct req *r);
 int h_auth_token(struct req *r);
 int h_auth_refresh(struct req *r);

@@ -19,6 +19,7 @@
 #include "api/fcgi.h"
 #include "core/cfg.h"
 #include "core/db.h"
+#include "core/inval.h"
 #include "core/kv.h"
 #include "core/log.h"
 #include "core/rc.h"
@@ -62,6 +63,13 @@ static void set_handler(int sig, void (*fn)(int)) {
   sigaction(sig, &sa, NULL); /* no SA_RESTART: accept must see EINTR */
 }
 
+/* before_request: deliver the cache invalidations that some worker could
+ * not (at most once a second), so that no request of this worker reads an
+ * entry a committed write meant to drop. */
+static void before_request(void) {
+  inval_replay(app.kv, app.db);
+}
+
 /* worker_main: one worker's life; never returns. */
 static void worker_main(int fd) {
   set_handler(SIGTERM, on_worker_signal);
@@ -79,8 +87,9 @@ static void worker_main(int fd) {
     log_msg(LOG_WARN, "database not reachable yet; will retry per request",
             NULL);
   if (kv_open(&app.kv, app.cfg.kv_servers)) _exit(3);
+  inval_attach(app.kv, app.db);
   search_cache(app.kv);
-  int st = fcgi_serve(fd, app.cfg.body_max, &worker_stop);
+  int st = fcgi_serve(fd, app.cfg.body_max, &worker_stop, before_request);
   db_close(app.db);
   kv_close(app.kv);
   cfg_free(&app.cfg);

@@ -9,6 +9,7 @@ const struct route routes[] = {
     {"GET", "/readyz", h_health_ready, R_NOLOG},
 
     {"POST", "/api/v1/auth/register", h_auth_register, 0},
+    {"POST", "/api/v1/auth/confirm", h_auth_confirm, 0},
     {"POST", "/api/v1/auth/login", h_auth_login, 0},
     {"POST", "/api/v1/auth/token", h_auth_token, 0},
     {"POST", "/api/v1/auth/refresh", h_auth_refresh, 0},

@@ -80,9 +80,12 @@ static const struct ckey cfg_keys[] = {
     S(smtp_user, P_NO),
     S(smtp_password, P_NO),
     S(mail_from, P_NO),
-    I(login_max_account, 1, 1000000),
-    I(login_max_ip, 1, 1000000),
-    I(login_window, 1, INT_MAX),
+    S(mail_spool, P_YES),
+    I(confirm_ttl, 60, INT_MAX),
+    I(login_free, 1, 1000000),
+    I(login_free_address, 1, 1000000),
+    I(login_free_account, 1, 1000000),
+    I(register_free, 1, 1000000),
     S(migrations_dir, P_YES),
     S(media_dir, P_YES),
     S(media_url, P_NO),
@@ -408,6 +411,7 @@ static int set_defaults(struct cfg *c) {
       {"smtp_user", ""},
       {"smtp_password", ""},
       {"mail_from", "Encore <no-reply@localhost>"},
+      {"mail_spool", ""},
       {"migrations_dir", CFG_MIGRATIONS_DIR},
       {"media_dir", "media"},
       {"media_url", "/media"},
@@ -420,9 +424,11 @@ static int set_defaults(struct cfg *c) {
   c->refresh_ttl = 2592000;
   c->reset_ttl = 1800;
   c->body_max = 1048576;
-  c->login_max_account = 5;
-  c->login_max_ip = 20;
-  c->login_window = 900;
+  c->confirm_ttl = 86400;
+  c->login_free = 5;
+  c->login_free_address = 30;
+  c->login_free_account = 100;
+  c->register_free = 10;
   for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
     if (set_str(c, find_key(defs[i].key), defs[i].val, NULL) != 0)
       return RC_NOMEM;

@@ -30,13 +30,20 @@ struct cfg {
   int reset_ttl;      /* seconds, default 1800 */
   long body_max;      /* bytes, default 1048576 */
   char *public_url;   /* base URL used in mailed links */
-  char *smtp_url; /* "smtp://127.0.0.1:2525"; empty: mail is logged, not sent */
+  char *smtp_url;     /* "smtp://127.0.0.1:2525"; empty: see mail_spool */
   char *smtp_user;
-  char *smtp_password;   /* secret */
-  char *mail_from;       /* default "Encore <no-reply@localhost>" */
-  int login_max_account; /* failures per account per window (default 5) */
-  int login_max_ip;      /* failures per IP per window (default 20) */
-  int login_window;      /* seconds (default 900) */
+  char *smtp_password; /* secret */
+  char *mail_from;     /* default "Encore <no-reply@localhost>" */
+  char *mail_spool;    /* without smtp_url: an mbox file (mode 0600) that
+                          mail is appended to; empty: mail is dropped */
+  int confirm_ttl;     /* seconds to confirm a registration (default 86400) */
+  /* Password guesses allowed before the waits start (src/api/guard.c):
+   * per account and client address, per address, per account. */
+  int login_free;         /* default 5 */
+  int login_free_address; /* default 30 */
+  int login_free_account; /* default 100 */
+  int register_free;      /* registrations per client address before the
+                             waits start (default 10) */
   char *
       migrations_dir; /* directory of NNNN_*.sql (default datadir/migrations) */
   char *media_dir; /* album art files (default "media", by the config file) */

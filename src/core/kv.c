@@ -4,9 +4,9 @@
  * that a down server costs a request little, and a server that failed is left
  * alone for a few seconds instead of being retried by every request. Failed
  * servers are never ejected from the ketama ring: keys that lived on them
- * would move to other servers and read as misses, and a miss on a deny-list
- * key ("deny:<jti>") must not pass for "not revoked". Errors instead reach the
- * caller as RC_KV, and callers fall back to MariaDB. */
+ * would move to other servers, where older copies of them may still live.
+ * Errors instead reach the caller as RC_KV, and callers fall back to MariaDB;
+ * an invalidation that fails is reported to the kv_on_lost hook. */
 #include "core/kv.h"
 
 #include <stdbool.h>
@@ -34,6 +34,9 @@
 struct kv {
   memcached_st *mc;
   time_t last_report; /* rate limit of the "cache unreachable" log line */
+  kv_lost_fn lost;    /* told of invalidations that failed */
+  void *lost_arg;
+  bool in_lost; /* inside the hook: no recursion */
 };
 
 /* A key as sent: the caller's, or "h:" + hex SHA-256 of it. */
@@ -332,13 +335,26 @@ int kv_add(struct kv *k, const char *key, const void *val, size_t len,
   return fail(k, "add", r);
 }
 
+void kv_on_lost(struct kv *k, kv_lost_fn fn, void *arg) {
+  k->lost = fn;
+  k->lost_arg = arg;
+}
+
+/* lost: tell the hook that an invalidation of key did not reach the cache. */
+static void lost(struct kv *k, enum kv_lost op, const char *key) {
+  if (!k->lost || k->in_lost) return;
+  k->in_lost = true;
+  k->lost(k->lost_arg, op, key);
+  k->in_lost = false;
+}
+
 int kv_del(struct kv *k, const char *key) {
   struct kkey kk;
   key_make(&kk, key);
   memcached_return_t r = memcached_delete(k->mc, kk.p, kk.n, 0);
-  return r == MEMCACHED_SUCCESS || r == MEMCACHED_NOTFOUND
-             ? 0
-             : fail(k, "delete", r);
+  if (r == MEMCACHED_SUCCESS || r == MEMCACHED_NOTFOUND) return 0;
+  lost(k, KV_LOST_DEL, key);
+  return fail(k, "delete", r);
 }
 
 int kv_incr(struct kv *k, const char *key, int ttl, unsigned long long *out) {
@@ -399,13 +415,15 @@ int kv_ns_bump(struct kv *k, const char *ns) {
   char name[256], buf[32];
   ns_name(name, sizeof name, ns);
   snprintf(buf, sizeof buf, "%llu", fresh_version());
-  return kv_set(k, name, buf, strlen(buf), 0);
+  int rc = kv_set(k, name, buf, strlen(buf), 0);
+  if (rc) lost(k, KV_LOST_BUMP, ns);
+  return rc;
 }
 
 /* store_quiet: a set or add sent with noreply: written at once, its answer
  * never awaited (memcached sends none). */
-static int store_quiet(struct kv *k, bool add, const char *key,
-                       const void *val, size_t len, int ttl) {
+static int store_quiet(struct kv *k, bool add, const char *key, const void *val,
+                       size_t len, int ttl) {
   struct kkey kk;
   key_make(&kk, key);
   memcached_behavior_set(k->mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
@@ -435,11 +453,15 @@ int kv_ns_renew(struct kv *k, struct arena *a, const char *const *ns, int n,
     char name[256], buf[32];
     ns_name(name, sizeof name, ns[i]);
     snprintf(buf, sizeof buf, "%llu", v[i] >> 1);
-    if (!(vers[i] = arena_strdup(a, buf))) rc = RC_NOMEM;
-    else rc = store_quiet(k, false, name, buf, strlen(buf), 0);
+    if (!(vers[i] = arena_strdup(a, buf)))
+      rc = RC_NOMEM;
+    else
+      rc = store_quiet(k, false, name, buf, strlen(buf), 0);
   }
   if (rc)
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
       vers[i] = NULL;
+      lost(k, KV_LOST_BUMP, ns[i]);
+    }
   return rc;
 }

@@ -62,4 +62,14 @@ int kv_ns_renew(struct kv *k, struct arena *a, const char *const *ns, int n,
 int kv_set_quiet(struct kv *k, const char *key, const void *val, size_t len,
                  int ttl);
 
+/* Invalidations memcached did not take. A kv_ns_bump, kv_ns_renew or kv_del
+ * that fails leaves entries behind that may be served stale once the cache
+ * answers again; the hook hears of each such loss so that it can be recorded
+ * and applied later (src/core/inval.c does). */
+enum kv_lost { KV_LOST_BUMP, KV_LOST_DEL }; /* key is a namespace / a key */
+typedef void (*kv_lost_fn)(void *arg, enum kv_lost op, const char *key);
+/* kv_on_lost: call fn(arg, op, key) for every invalidation that fails from
+ * now on; NULL clears. The hook is not called again from inside itself. */
+void kv_on_lost(struct kv *k, kv_lost_fn fn, void *arg);
+
 #endif

@@ -1,5 +1,6 @@
 /* mail: plain-text UTF-8 mail over SMTP with libcurl. Without smtp_url the
- * message goes to the log instead (the development path). */
+ * message is appended to the mail_spool mbox file (the development path),
+ * or dropped; never logged, as mail carries tokens. */
 #include "core/mail.h"
 
 #include "core/cfg.h"
@@ -8,12 +9,17 @@
 #include "core/rnd.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAIL_TIMEOUT 15L
 
@@ -196,22 +202,82 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg) {
   return n;
 }
 
+/* mbox_text: msg as one mbox entry: a "From " separator line, the message
+ * with LF line ends and its "From " lines quoted, and a blank line.
+ * malloc'd; NULL when out of memory. */
+static char *mbox_text(const char *msg, long long now) {
+  struct mbuf b = {0};
+  char sep[96];
+  time_t t = (time_t)now;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t n =
+      strftime(sep, sizeof sep, "From encore %a %b %e %H:%M:%S %Y\n", &tm);
+  mb_add(&b, sep, n);
+  for (const char *p = msg; *p;) {
+    size_t len = strcspn(p, "\r\n");
+    if (strncmp(p, "From ", 5) == 0) mb_add(&b, ">", 1);
+    mb_add(&b, p, len);
+    mb_add(&b, "\n", 1);
+    p += len;
+    if (*p == '\r') p++;
+    if (*p == '\n') p++;
+  }
+  mb_add(&b, "\n", 1);
+  return b.oom ? (free(b.s), NULL) : b.s;
+}
+
+/* spool: append msg to the mbox file at path (created with mode 0600; an
+ * existing file readable by others is narrowed to 0600), under an exclusive
+ * lock so that workers writing at once do not interleave. 0 or RC_IO. */
+static int spool(const char *path, const char *msg) {
+  char *text = mbox_text(msg, (long long)time(NULL));
+  if (!text) return RC_IO;
+  int rc = RC_IO;
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) || ((st.st_mode & 077) && fchmod(fd, 0600)) ||
+      flock(fd, LOCK_EX))
+    goto out;
+  size_t left = strlen(text);
+  const char *p = text;
+  while (left) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    left -= (size_t)w;
+  }
+  rc = left ? RC_IO : 0;
+out:
+  if (rc) log_msg(LOG_WARN, "mail not spooled", "error", strerror(errno), NULL);
+  if (fd >= 0) close(fd); /* releases the lock */
+  free(text);
+  return rc;
+}
+
 int mail_send(const struct cfg *c, const char *to, const char *subject,
               const char *body) {
   if (!addr_ok(to)) {
     log_msg(LOG_WARN, "mail refused: bad recipient", NULL);
     return RC_IO;
   }
-  if (!c->smtp_url || !c->smtp_url[0]) {
-    log_msg(LOG_INFO, "mail (no smtp_url: logged, not sent)", "to", to,
-            "subject", subject ? subject : "", "body", body ? body : "", NULL);
-    return 0;
+  bool smtp = c->smtp_url && c->smtp_url[0];
+  if (!smtp && (!c->mail_spool || !c->mail_spool[0])) {
+    log_msg(LOG_WARN, "mail dropped: neither smtp_url nor mail_spool is set",
+            "subject", subject ? subject : "", NULL);
+    return RC_IO;
   }
   char *msg =
       mail_format(c->mail_from, to, subject, body, (long long)time(NULL));
   if (!msg) {
     log_msg(LOG_ERROR, "mail not sent: bad mail_from or out of memory", NULL);
     return RC_IO;
+  }
+  if (!smtp) {
+    int rc = spool(c->mail_spool, msg);
+    free(msg);
+    return rc;
   }
   char from_addr[256], env_from[260], env_to[260];
   from_address(c->mail_from, from_addr, sizeof from_addr);

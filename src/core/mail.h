@@ -1,12 +1,16 @@
 /* mail: plain-text mail through SMTP with libcurl (the configured smtp_url);
- * without a URL the message is written to the log instead. */
+ * without a URL the message is appended to the mail_spool mbox file, and
+ * without either it is dropped. A message never reaches the log: mail
+ * carries tokens. */
 #ifndef ENCORE_MAIL_H
 #define ENCORE_MAIL_H
 
 struct cfg;
 
 /* mail_send: one message; headers are built here (Date, Message-ID, UTF-8).
- * `to` must be a validated address without CR/LF. 0 or RC_IO. Timeout 15 s. */
+ * `to` must be a validated address without CR/LF. 0 or RC_IO (also when
+ * the message was dropped for want of smtp_url and mail_spool). SMTP times
+ * out after 15 s. */
 int mail_send(const struct cfg *c, const char *to, const char *subject,
               const char *body);
 

@@ -534,7 +534,7 @@ int listen_history_visible(struct db *d, struct arena *a, long long owner,
   struct db_val p[] = {DB_I(viewer), DB_I(owner)};
   struct db_res res;
   int rc = db_exec(d, a,
-                   "SELECT COALESCE(pr.history_visibility, 'public'), "
+                   "SELECT COALESCE(pr.history_visibility, 'followers'), "
                    "EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? "
                    "AND f.followee_id = u.id) "
                    "FROM users u LEFT JOIN user_preferences pr "

@@ -1,7 +1,8 @@
-/* session: refresh-token families, revocation and password-reset tokens.
- * MariaDB holds the truth; memcached holds the revocation marks that every
- * authenticated request checks ("deny:<jti>", "srev:<sid>"), kept as long
- * as an access token can live. */
+/* session: refresh-token families and their revocation. MariaDB holds the
+ * truth; memcached holds a mark per session ("sess:<sid>": "1" live, "0"
+ * revoked) that every authenticated request reads. A missing mark is never
+ * taken as "live": it costs one read of the session row by primary key,
+ * whose answer is then cached. */
 #include "model/session.h"
 
 #include <stdbool.h>
@@ -17,7 +18,9 @@
 #include "core/str.h"
 #include "core/tok.h"
 
-/* Revocation marks outlive any access token issued before them. */
+/* Marks live a day: a revoked mark outlives any access token issued before
+ * the revocation, and a live mark is rewritten "0" by every revocation (or,
+ * when memcached cannot be told, deleted later by inval.c's replay). */
 #define MARK_TTL (24 * 3600)
 
 /* new_token: a fresh token and the SHA-256 stored in its place. */
@@ -43,35 +46,49 @@ static int insert_refresh(struct db *d, long long sid, char token[44]) {
                  p, 2, 0, NULL);
 }
 
-int session_create(struct db *d, long long user_id, const char *user_agent,
-                   const char *ip, int ttl, long long *sid, char refresh[44]) {
+/* trim: revoke the user's live sessions past the newest SESSION_MAX, so
+ * that logins without logouts cannot grow the table without bound. */
+static int trim(struct db *d, struct kv *k, struct arena *a, long long user_id);
+
+int session_create(struct db *d, struct kv *k, struct arena *a,
+                   const struct session_start *s, long long *sid,
+                   char refresh[44]) {
   struct db_res res;
   char ua[256];
   /* The column is utf8mb4 under strict mode: clip, never fail a login. */
-  str_utf8_clip(ua, sizeof ua, user_agent ? user_agent : "");
-  struct db_val p[] = {DB_I(user_id), DB_I(ttl), DB_S(ua), DB_S(ip)};
+  str_utf8_clip(ua, sizeof ua, s->user_agent ? s->user_agent : "");
+  struct db_val p[] = {DB_I(s->user_id), DB_I(s->ttl), DB_S(ua), DB_S(s->ip)};
   int rc = db_exec(d, NULL,
                    "INSERT INTO sessions (user_id, expires_at, user_agent, ip)"
                    " VALUES (?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, ?, ?)",
                    p, 4, 0, &res);
   if (rc) return rc;
   *sid = (long long)res.insert_id;
-  return insert_refresh(d, *sid, refresh);
+  if ((rc = insert_refresh(d, *sid, refresh))) return rc;
+  return trim(d, k, a, s->user_id);
 }
 
+static void mark_key(char *buf, size_t n, long long sid) {
+  snprintf(buf, n, "sess:%lld", sid);
+}
+
+/* mark_revoked: after the revocation committed, say so in the cache. When
+ * the cache cannot be told, the live mark it may hold is deleted instead,
+ * and that failing too is recorded for replay by the kv_on_lost hook. */
 static void mark_revoked(struct kv *k, long long sid) {
   char key[48];
-  snprintf(key, sizeof key, "srev:%lld", sid);
-  kv_set(k, key, "1", 1, MARK_TTL);
+  mark_key(key, sizeof key, sid);
+  if (kv_set(k, key, "0", 1, MARK_TTL)) kv_del(k, key);
 }
 
 int session_revoke(struct db *d, struct kv *k, long long sid) {
   struct db_val p = DB_I(sid);
-  mark_revoked(k, sid);
-  return db_exec(d, NULL,
-                 "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
-                 "WHERE id = ? AND revoked_at IS NULL",
-                 &p, 1, DB_IDEMPOTENT, NULL);
+  int rc = db_exec(d, NULL,
+                   "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
+                   "WHERE id = ? AND revoked_at IS NULL",
+                   &p, 1, DB_IDEMPOTENT, NULL);
+  if (rc == 0) mark_revoked(k, sid);
+  return rc;
 }
 
 int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
@@ -80,54 +97,64 @@ int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
   struct db_val p[] = {DB_I(user_id), DB_I(keep_sid)};
   int rc = db_exec(d, a,
                    "SELECT id FROM sessions WHERE user_id = ? AND id <> ? "
-                   "AND revoked_at IS NULL AND expires_at > UTC_TIMESTAMP(3) "
-                   "- INTERVAL 1 DAY",
+                   "AND revoked_at IS NULL",
                    p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
+  rc = db_exec(d, NULL,
+               "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
+               "WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
+               p, 2, DB_IDEMPOTENT, NULL);
+  if (rc) return rc;
+  /* Sessions opened between the two statements were not revoked, and get
+   * no mark either. */
   for (int i = 0; i < res.nrows; i++)
     mark_revoked(k, db_i64(&res.rows[i], 0, 0));
-  return db_exec(d, NULL,
-                 "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
-                 "WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
-                 p, 2, DB_IDEMPOTENT, NULL);
+  return 0;
 }
 
-void session_deny_jti(struct kv *k, const char *jti, long long exp) {
-  char key[64];
-  long long ttl = exp - (long long)time(NULL) + 60;
-  if (ttl <= 0) return;
-  snprintf(key, sizeof key, "deny:%s", jti);
-  kv_set(k, key, "1", 1, (int)(ttl < MARK_TTL ? ttl : MARK_TTL));
+static int trim(struct db *d, struct kv *k, struct arena *a,
+                long long user_id) {
+  struct db_res res;
+  struct db_val p[] = {DB_I(user_id), DB_I(SESSION_MAX)};
+  int rc = db_exec(d, a,
+                   "SELECT id FROM sessions WHERE user_id = ? AND revoked_at "
+                   "IS NULL ORDER BY id DESC LIMIT 100 OFFSET ?",
+                   p, 2, DB_IDEMPOTENT, &res);
+  for (int i = 0; !rc && i < res.nrows; i++)
+    rc = session_revoke(d, k, db_i64(&res.rows[i], 0, 0));
+  return rc;
 }
 
 int session_check(struct db *d, struct kv *k, struct arena *a,
                   const struct tok_claims *c, const char *extra, char **val,
                   size_t *len) {
-  char deny[64], srev[48];
-  snprintf(deny, sizeof deny, "deny:%s", c->jti);
-  snprintf(srev, sizeof srev, "srev:%lld", c->sid);
-  const char *keys[] = {deny, srev, extra};
-  char *vals[3];
-  size_t lens[3];
+  char mark[48];
+  mark_key(mark, sizeof mark, c->sid);
+  const char *keys[] = {mark, extra};
+  char *vals[2];
+  size_t lens[2];
   if (val) *val = NULL;
-  if (kv_mget(k, a, keys, extra ? 3 : 2, vals, lens) == 0) {
-    if (vals[0] || vals[1]) return RC_BAD_TOKEN;
-    if (extra && val) {
-      *val = vals[2];
-      *len = lens[2];
-    }
-    return 0;
+  bool cached = kv_mget(k, a, keys, extra ? 2 : 1, vals, lens) == 0;
+  if (cached && extra && val) {
+    *val = vals[1];
+    *len = lens[1];
   }
+  if (cached && vals[0]) return strcmp(vals[0], "1") == 0 ? 0 : RC_BAD_TOKEN;
 
-  /* memcached is down: the session row decides (logout revokes it too). */
+  /* No mark (never read, evicted, or memcached restarted or away): the row
+   * decides, and its answer becomes the mark. `add`, not `set`: a
+   * revocation that committed after this read has written "0", which must
+   * win. */
   struct db_res res;
-  struct db_val p[] = {DB_I(c->sid), DB_I(c->sub)};
+  struct db_val p[] = {DB_I(c->sub), DB_I(c->sid)};
   int rc = db_exec(d, a,
-                   "SELECT 1 FROM sessions WHERE id = ? AND user_id = ? "
-                   "AND revoked_at IS NULL",
+                   "SELECT user_id = ? AND revoked_at IS NULL FROM sessions "
+                   "WHERE id = ?",
                    p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
-  return res.nrows ? 0 : RC_BAD_TOKEN;
+  bool live = res.nrows == 1 && db_i64(&res.rows[0], 0, 0) == 1;
+  if (cached) kv_add(k, mark, live ? "1" : "0", 1, MARK_TTL);
+  return live ? 0 : RC_BAD_TOKEN;
 }
 
 int session_rotate(struct db *d, struct kv *k, struct arena *a,
@@ -174,55 +201,15 @@ int session_rotate(struct db *d, struct kv *k, struct arena *a,
   return insert_refresh(d, *sid, next);
 }
 
-int reset_create(struct db *d, long long user_id, int ttl, char token[44]) {
-  unsigned char hash[32];
-  new_token(token, hash);
-  struct db_val p[] = {DB_B(hash, 32), DB_I(user_id), DB_I(ttl)};
-  return db_exec(d, NULL,
-                 "INSERT INTO password_resets (token_hash, user_id, "
-                 "expires_at) VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? "
-                 "SECOND)",
-                 p, 3, 0, NULL);
-}
-
-int reset_consume(struct db *d, struct arena *a, const char *token,
-                  long long *user_id) {
-  unsigned char hash[32];
-  struct db_res res, upd;
-  if (hash_of(token, hash)) return RC_BAD_TOKEN;
-  struct db_val h = DB_B(hash, 32);
-  int rc = db_exec(d, NULL,
-                   "UPDATE password_resets SET used_at = UTC_TIMESTAMP(3) "
-                   "WHERE token_hash = ? AND used_at IS NULL "
-                   "AND expires_at > UTC_TIMESTAMP(3)",
-                   &h, 1, 0, &upd);
-  if (rc) return rc;
-  if (upd.affected != 1) return RC_BAD_TOKEN;
-  rc = db_exec(d, a, "SELECT user_id FROM password_resets WHERE token_hash = ?",
-               &h, 1, DB_IDEMPOTENT, &res);
-  if (rc) return rc;
-  if (res.nrows == 0) return RC_BAD_TOKEN;
-  *user_id = db_i64(&res.rows[0], 0, 0);
-  /* Other outstanding reset tokens of the user die with this one. */
-  struct db_val u = DB_I(*user_id);
-  return db_exec(d, NULL,
-                 "UPDATE password_resets SET used_at = UTC_TIMESTAMP(3) "
-                 "WHERE user_id = ? AND used_at IS NULL",
-                 &u, 1, 0, NULL);
-}
-
-int reset_lookup(struct db *d, struct arena *a, const char *token,
-                 long long *user_id) {
-  unsigned char hash[32];
+int session_known_address(struct db *d, struct arena *a, long long user_id,
+                          const char *ip, bool *known) {
   struct db_res res;
-  if (hash_of(token, hash)) return RC_BAD_TOKEN;
-  struct db_val h = DB_B(hash, 32);
+  struct db_val p[] = {DB_I(user_id), DB_S(ip)};
   int rc = db_exec(d, a,
-                   "SELECT user_id FROM password_resets WHERE token_hash = ? "
-                   "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(3)",
-                   &h, 1, DB_IDEMPOTENT, &res);
+                   "SELECT 1 FROM sessions WHERE user_id = ? AND ip = ? "
+                   "LIMIT 1",
+                   p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
-  if (res.nrows == 0) return RC_BAD_TOKEN;
-  *user_id = db_i64(&res.rows[0], 0, 0);
+  *known = res.nrows > 0;
   return 0;
 }

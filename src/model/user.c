@@ -17,7 +17,8 @@
 
 #define USER_COLS                                                              \
   "id, username, email, display_name, bio, avatar_url, role, password_hash, "  \
-  "FLOOR(UNIX_TIMESTAMP(created_at)), FLOOR(UNIX_TIMESTAMP(updated_at))"
+  "FLOOR(UNIX_TIMESTAMP(created_at)), FLOOR(UNIX_TIMESTAMP(updated_at)), "     \
+  "confirm_by IS NULL"
 
 void user_me_key(char *buf, size_t n, long long id) {
   snprintf(buf, n, "u:%lld:me", id);
@@ -73,6 +74,7 @@ static void row_user(const struct db_row *row, struct user *u) {
   u->password_hash = db_s(row, 7);
   u->created_at = db_i64(row, 8, 0);
   u->updated_at = db_i64(row, 9, 0);
+  u->confirmed = db_i64(row, 10, 1) != 0;
 }
 
 /* one_user: run a query selecting USER_COLS by one key. */
@@ -125,21 +127,26 @@ int user_role(struct db *d, struct arena *a, long long id, const char **role) {
   return 0;
 }
 
-int user_create(struct db *d, struct arena *a, const char *username,
-                const char *email, const char *pw_hash,
-                const char *display_name, const char *role, long long *id,
-                const char **which) {
+int user_create(struct db *d, struct arena *a, const struct user_new *n,
+                long long *id, const char **which) {
   struct db_res res;
-  struct db_val p[] = {DB_S(username), DB_S(email), DB_S(pw_hash),
-                       DB_S(display_name), DB_S(role ? role : "user")};
+  struct db_val p[] = {DB_S(n->username),
+                       DB_S(n->email),
+                       DB_S(n->pw_hash),
+                       DB_S(n->display_name),
+                       DB_S(n->role ? n->role : "user"),
+                       DB_I(n->confirm_ttl),
+                       DB_I(n->confirm_ttl)};
   *which = NULL;
   int rc = db_exec(d, a,
                    "INSERT INTO users (username, email, password_hash, "
-                   "display_name, role) VALUES (?, ?, ?, ?, ?)",
-                   p, 5, 0, &res);
+                   "display_name, role, confirm_by) VALUES (?, ?, ?, ?, ?, "
+                   "IF(? > 0, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, NULL))",
+                   p, 7, 0, &res);
   if (rc == RC_CONFLICT) {
     struct user u;
-    *which = user_by_username(d, a, username, &u) == 0 ? "username" : "email";
+    *which =
+        user_by_username(d, a, n->username, &u) == 0 ? "username" : "email";
     return rc;
   }
   if (rc) return rc;
@@ -147,6 +154,25 @@ int user_create(struct db *d, struct arena *a, const char *username,
   struct db_val q = DB_I(*id);
   return db_exec(d, a, "INSERT INTO user_preferences (user_id) VALUES (?)", &q,
                  1, 0, NULL);
+}
+
+int user_drop_expired_pending(struct db *d, const char *username,
+                              const char *email) {
+  struct db_val p[] = {DB_S(username), DB_S(email)};
+  return db_exec(d, NULL,
+                 "DELETE FROM users WHERE confirm_by < UTC_TIMESTAMP(3) "
+                 "AND (username = ? OR email = ?)",
+                 p, 2, DB_IDEMPOTENT, NULL);
+}
+
+int user_confirm(struct db *d, struct kv *k, long long id) {
+  struct db_val p = DB_I(id);
+  int rc = db_exec(d, NULL,
+                   "UPDATE users SET confirm_by = NULL WHERE id = ? "
+                   "AND confirm_by IS NOT NULL",
+                   &p, 1, DB_IDEMPOTENT, NULL);
+  if (!rc) me_forget(k, id);
+  return rc;
 }
 
 int user_update_profile(struct db *d, struct kv *k, long long id,
@@ -261,7 +287,7 @@ int prefs_get(struct db *d, struct arena *a, long long user_id,
     p->artists = json_list(a, NULL);
     p->explicit_content = true;
     p->language = "en";
-    p->history_visibility = "public";
+    p->history_visibility = "followers";
     return 0;
   }
   const struct db_row *row = &res.rows[0];
@@ -269,7 +295,7 @@ int prefs_get(struct db *d, struct arena *a, long long user_id,
   p->artists = json_list(a, db_s(row, 1));
   p->explicit_content = db_i64(row, 2, 1) != 0;
   p->language = db_s(row, 3) ? db_s(row, 3) : "en";
-  p->history_visibility = db_s(row, 4) ? db_s(row, 4) : "public";
+  p->history_visibility = db_s(row, 4) ? db_s(row, 4) : "followers";
   return 0;
 }
 

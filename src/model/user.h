@@ -17,6 +17,15 @@ struct user {
   const char *username, *email, *display_name, *bio, *avatar_url, *role;
   const char *password_hash;
   long long created_at, updated_at;
+  bool confirmed; /* false while a registration waits for its address */
+};
+
+/* A new account. */
+struct user_new {
+  const char *username, *email, *pw_hash, *display_name;
+  const char *role; /* NULL: "user" */
+  int confirm_ttl;  /* > 0: pending until its address is confirmed within
+                       this many seconds; 0: confirmed at once */
 };
 
 /* Preferences of a user (defaults when never set). */
@@ -28,10 +37,14 @@ struct prefs {
 
 /* user_create: insert a user (and default preferences). RC_CONFLICT with
  * *which = "username" or "email" when either is taken. */
-int user_create(struct db *d, struct arena *a, const char *username,
-                const char *email, const char *pw_hash,
-                const char *display_name, const char *role, long long *id,
-                const char **which);
+int user_create(struct db *d, struct arena *a, const struct user_new *n,
+                long long *id, const char **which);
+/* user_drop_expired_pending: delete the accounts whose confirmation time has
+ * passed without a confirmation and that hold this username or email. */
+int user_drop_expired_pending(struct db *d, const char *username,
+                              const char *email);
+/* user_confirm: the account's address is confirmed (it may log in). */
+int user_confirm(struct db *d, struct kv *k, long long id);
 /* user_get: by id. RC_NOT_FOUND when absent. */
 int user_get(struct db *d, struct arena *a, long long id, struct user *u);
 /* user_by_login: by username or (when it holds '@') email. */

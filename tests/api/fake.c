@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
+#include "core/inval.h"
 #include "core/kv.h"
 #include "core/log.h"
 #include "core/rnd.h"
@@ -41,6 +42,7 @@ int fake_open(const char *prog, const char *kv_servers, const char **dir) {
     fprintf(stderr, "cannot reach the stack's MariaDB or memcached\n");
     return 1;
   }
+  inval_attach(app.kv, app.db); /* as a worker does */
   if (dir) *dir = stack_dir;
   return 0;
 }
@@ -101,6 +103,12 @@ char *fake_login(const char *username, const char *password) {
   struct fake_reply rp = fake_json("POST", "/api/v1/auth/login", NULL, body);
   const char *at = rp.status == 200 ? fake_field(&rp, "access_token") : NULL;
   return at ? arena_printf(fake_arena, "Bearer %s", at) : NULL;
+}
+
+char *fake_admin(void) {
+  const char *user = fake_stack_env("ENCORE_ADMIN_USER");
+  const char *pw = fake_stack_env("ENCORE_ADMIN_PASSWORD");
+  return user && pw ? fake_login(user, pw) : NULL;
 }
 
 const char *fake_stack_env(const char *key) {

@@ -54,6 +54,8 @@ struct fake_reply fake_json(const char *method, const char *path,
 /* fake_login: "Bearer <access token>" for a username and password, or
  * NULL when the login fails. */
 char *fake_login(const char *username, const char *password);
+/* fake_admin: fake_login as the stack's admin (stack.env), or NULL. */
+char *fake_admin(void);
 
 /* fake_stack_env: KEY's value in the stack's stack.env, or NULL. */
 const char *fake_stack_env(const char *key);

@@ -15,9 +15,7 @@
 static void test_without_cache(void) {
   char body[1024], tag[64];
   snprintf(tag, sizeof tag, "lnocache_%ld_%d", (long)time(NULL), (int)getpid());
-  const char *user = fake_stack_env("ENCORE_ADMIN_USER");
-  const char *pw = fake_stack_env("ENCORE_ADMIN_PASSWORD");
-  char *auth = user && pw ? fake_login(user, pw) : NULL;
+  char *auth = fake_admin();
   CHECK(auth, "no admin in stack.env, or its login failed with the cache down");
   if (!auth) return;
   struct fake_reply rp;

@@ -45,9 +45,12 @@ static void setup(void) {
   char name[40];
   const char *which;
   snprintf(name, sizeof name, "plc_%ld_%d", (long)time(NULL), (int)getpid());
-  int rc = user_create(app.db, fake_arena, name,
-                       arena_printf(fake_arena, "%s@example.org", name), "x",
-                       name, "user", &owner, &which);
+  struct user_new fresh = {.username = name,
+                           .email =
+                               arena_printf(fake_arena, "%s@example.org", name),
+                           .pw_hash = "x",
+                           .display_name = name};
+  int rc = user_create(app.db, fake_arena, &fresh, &owner, &which);
   CHECK(rc == 0, "user_create %d", rc);
   for (int i = 0; i < 6; i++) {
     struct db_res res;
@@ -200,13 +203,13 @@ static void test_cache(void) {
   long long unl;
   playlist_create(app.db, app.kv, fake_arena, owner, "unlisted", NULL,
                   "unlisted", false, &unl);
-  rc = playlist_text(app.db, app.kv, fake_arena, unl, owner, &text, &len,
-                     &snap);
+  rc =
+      playlist_text(app.db, app.kv, fake_arena, unl, owner, &text, &len, &snap);
   CHECK(rc == 0 && strstr(text, "\"unlisted_key\":\"") &&
             cached(app.kv, unl) == NULL,
         "unlisted read %d: %s", rc, rc ? "" : text);
-  CHECK(playlist_text(app.db, app.kv, fake_arena, unl, 0, &text, &len,
-                      &snap) == RC_NOT_FOUND,
+  CHECK(playlist_text(app.db, app.kv, fake_arena, unl, 0, &text, &len, &snap) ==
+            RC_NOT_FOUND,
         "unlisted readable by id anonymously");
 
   /* A public copy whose invalidation never reached memcached (the row
@@ -222,8 +225,8 @@ static void test_cache(void) {
                  NULL);
     CHECK(rc == 0 && cached(app.kv, pub), "%s behind the cache: %d", vis[i],
           rc);
-    CHECK(playlist_text(app.db, app.kv, fake_arena, pub, owner + 1000000,
-                        &text, &len, &snap) == RC_NOT_FOUND,
+    CHECK(playlist_text(app.db, app.kv, fake_arena, pub, owner + 1000000, &text,
+                        &len, &snap) == RC_NOT_FOUND,
           "a stale public copy serves a now %s playlist", vis[i]);
     rc = playlist_text(app.db, app.kv, fake_arena, pub, owner, &text, &len,
                        &snap);

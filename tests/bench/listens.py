@@ -141,7 +141,9 @@ def run(st):
         pw = "Bench-password-%d-xyz" % random.randrange(10**9)
         s, b = request(conn, "POST", "/api/v1/auth/register", json.dumps(
             {"username": name, "email": name + "@example.org", "password": pw}))
-        assert s == 201, (s, b)
+        assert s == 202, (s, b)
+        # confirmed as the mailed token would (the bench reads no mail)
+        st.sql("UPDATE users SET confirm_by = NULL WHERE username = '%s'" % name)
         s, b = request(conn, "POST", "/api/v1/auth/login",
                        json.dumps({"username": name, "password": pw}))
         assert s == 200, (s, b)

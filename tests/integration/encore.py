@@ -14,6 +14,8 @@ Only the standard library, requests, jsonschema and yaml are used.
 """
 
 import base64
+import email
+import email.policy
 import hashlib
 import hmac
 import http.client
@@ -227,11 +229,53 @@ def call(method, path, scheme="https", token=None, json_body=None, data=None,
     kw.setdefault("timeout", TIMEOUT)
     kw.setdefault("allow_redirects", False)
     if json_body is not None:
+        note_secrets(json_body)
         data = json.dumps(json_body).encode()
         h.setdefault("Content-Type", "application/json")
+    elif isinstance(data, dict):
+        note_secrets(data)
     pace(path)
-    return _session(scheme).request(method, base_url(scheme) + path, data=data,
-                                    headers=h, **kw)
+    r = _session(scheme).request(method, base_url(scheme) + path, data=data,
+                                 headers=h, **kw)
+    if "json" in r.headers.get("Content-Type", ""):
+        try:
+            note_secrets(r.json())
+        except ValueError:
+            pass
+    return r
+
+
+# Every secret the tests send or receive (passwords, tokens of every kind)
+# is noted in STACK_DIR/secrets-issued, so that a last test can look for
+# each in every log the stack wrote (tests/integration/check_logs.py).
+SECRET_KEYS = {"password", "current_password", "new_password", "token",
+               "access_token", "refresh_token", "secret", "api_key",
+               "session_key"}
+
+
+def note_secret(value):
+    if not isinstance(value, str) or len(value) < 8:
+        return
+    try:
+        path = os.path.join(stack_dir(), "secrets-issued")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except (OSError, Skip):
+        return
+    with os.fdopen(fd, "a") as f:
+        f.write(value.replace("\n", " ") + "\n")
+
+
+def note_secrets(obj):
+    """Note the values under SECRET_KEYS anywhere in a JSON value."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SECRET_KEYS:
+                note_secret(v)
+            else:
+                note_secrets(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            note_secrets(v)
 
 
 class RawResponse:
@@ -336,18 +380,95 @@ class User:
         return "<User %s>" % self.username
 
 
+# --------------------------------------------------------------------------
+# Mail: the stack appends every mail to an mbox file (ENCORE_MAIL_SPOOL)
+# --------------------------------------------------------------------------
+
+def mails(rcpt, subject=None):
+    """The mails to rcpt so far (oldest first) as email.message objects,
+    those whose Subject holds `subject` when given."""
+    path = stack().get("ENCORE_MAIL_SPOOL")
+    if not path:
+        raise Skip("stack.env has no ENCORE_MAIL_SPOOL")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for chunk in re.split(rb"(?m)^From encore [^\n]*\n", data):
+        if not chunk.strip():
+            continue
+        chunk = re.sub(rb"(?m)^>(>*From )", rb"\1", chunk)
+        msg = email.message_from_bytes(chunk, policy=email.policy.default)
+        if rcpt.lower() not in str(msg["To"] or "").lower():
+            continue
+        if subject and subject not in str(msg["Subject"] or ""):
+            continue
+        out.append(msg)
+    return out
+
+
+def mail_text(msg):
+    """The decoded text of a mail (every text part)."""
+    parts = []
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                parts.append(part.get_content())
+            except (LookupError, ValueError):
+                parts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+MAIL_TOKEN_RE = re.compile(r"[?&]token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+
+
+def wait_mail(rcpt, subject=None, after=0, timeout=10):
+    """The first mail to rcpt (with `subject`) beyond the `after` already
+    seen, waiting up to timeout seconds (mail leaves after the response)."""
+    end = time.monotonic() + timeout
+    while True:
+        got = mails(rcpt, subject)
+        if len(got) > after:
+            return got[after]
+        if time.monotonic() > end:
+            raise AssertionError("no mail to %s (subject %r) within %d s" % (rcpt, subject, timeout))
+        time.sleep(0.05)
+
+
+def mail_token(msg):
+    """The token a mail carries (in its link)."""
+    m = MAIL_TOKEN_RE.search(mail_text(msg))
+    if not m:
+        raise AssertionError("no token in the mail %r" % mail_text(msg)[:300])
+    note_secret(m.group(1))
+    return m.group(1)
+
+
+CONFIRM_SUBJECT = "Confirm your Encore account"
+
+
 def register(username=None, email=None, password=None, display_name=None,
-             scheme="https"):
-    """Register a fresh account (asserting 201) and return a User."""
+             scheme="https", confirm=True):
+    """Register a fresh account (asserting 202) and, unless confirm is
+    false, confirm its address with the token mailed; returns a User."""
     username = username or unique()
     email = email or "%s@example.org" % username.lower()
     password = password or strong_password()
     body = {"username": username, "email": email, "password": password}
     if display_name is not None:
         body["display_name"] = display_name
+    seen = len(mails(email, CONFIRM_SUBJECT))
     r = call("POST", "/api/v1/auth/register", scheme, json_body=body)
-    expect(r, 201, "POST", "/api/v1/auth/register")
-    return User(username, email, password, r.json())
+    expect(r, 202, "POST", "/api/v1/auth/register")
+    if not confirm:
+        return User(username, email, password)
+    tok = mail_token(wait_mail(email, CONFIRM_SUBJECT, after=seen))
+    r = call("POST", "/api/v1/auth/confirm", scheme, json_body={"token": tok})
+    expect(r, 204, "POST", "/api/v1/auth/confirm")
+    r = call("GET", "/api/v1/users/%s" % username, scheme)
+    return User(username, email, password, expect(r, 200, "GET", "/api/v1/users/{username}"))
 
 
 def login_raw(username, password, scheme="https"):

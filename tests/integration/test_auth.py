@@ -1,20 +1,15 @@
 #!/usr/bin/python3
-"""Accounts and sessions through nginx: register, login, the OAuth2 token
-endpoint, refresh rotation, logout, password change, forgot/reset (with a
-local SMTP sink on $ENCORE_SMTP_PORT) and the login throttles.
+"""Accounts and sessions through nginx: register and confirm, login, the
+OAuth2 token endpoint, refresh rotation, logout, password change,
+forgot/reset (mail read from the stack's mbox spool) and the throttles.
 
-Deliberate login failures: 9 from this process's own loopback address
-(encore.SOURCE_IP; the per-address limit is 20 per 15 minutes), and 20 more
-from a second address of the per-address throttle test alone."""
+Deliberate login failures come from loopback addresses of their tests'
+own (encore.loopback_source()), but a few from this process's address
+(encore.SOURCE_IP; login_free_address allows 30 before waits)."""
 
-import email
-import email.policy
 import json
 import os
-import re
-import socketserver
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -60,25 +55,44 @@ def oauth_error(r, code):
 # register / login
 
 
-def test_register_answers_201_user_and_location():
+def test_register_answers_202_then_confirm_opens_the_account():
     for scheme in encore.SCHEMES:
         name = encore.unique("Reg")
         mail = "%s@Example.ORG" % name
+        pw = encore.strong_password()
         r = call("POST", REGISTER, scheme,
-                 json_body={"username": name, "email": mail,
-                            "password": encore.strong_password()})
-        user = expect(r, 201, "POST", REGISTER)
-        check(user["username"] == name, "username %r != %r" % (user["username"], name))
-        check(user["email"] == mail.lower(), "email not stored lower-cased: %r" % user["email"])
-        check(user["display_name"] == name, "display_name should default to the username")
-        check(user["role"] == "user", "a new account must have role user, got %r" % user["role"])
-        check(user["avatar_url"] is None, "a new account has no avatar")
-        loc = r.headers.get("Location")
-        check(loc, "201 without Location")
-        path = loc if loc.startswith("/") else "/" + loc.split("/", 3)[3]
-        r2 = call("GET", path, scheme)
-        pub = expect(r2, 200, "GET", "/api/v1/users/{username}")
-        check(pub["id"] == user["id"], "Location %s is not the new user" % loc)
+                 json_body={"username": name, "email": mail, "password": pw})
+        body = expect(r, 202, "POST", REGISTER)
+        check(body == {"status": "accepted"}, "register answered %r" % body)
+        check(not r.headers.get("Location"), "a 202 must not point at the account")
+        # pending: the login answers as a wrong password would
+        p = expect_problem(encore.login_raw(name, pw, scheme), [401])
+        check("not confirmed" in p.get("detail", ""), "detail %r" % p.get("detail"))
+        msg = encore.wait_mail(mail.lower(), encore.CONFIRM_SUBJECT)
+        tok = encore.mail_token(msg)
+        check(name in encore.mail_text(msg), "the mail does not name the account")
+        r = call("POST", "/api/v1/auth/confirm", scheme, json_body={"token": tok})
+        expect(r, 204, "POST", "/api/v1/auth/confirm")
+        r = call("POST", "/api/v1/auth/confirm", scheme, json_body={"token": tok})
+        expect(r, 400, "POST", "/api/v1/auth/confirm")
+        u = encore.User(name, mail, pw)
+        encore.login(u, scheme)
+        me = expect(call("GET", ME, scheme, token=u.access), 200, "GET", ME)
+        check(me["username"] == name, "username %r != %r" % (me["username"], name))
+        check(me["email"] == mail.lower(), "email not stored lower-cased: %r" % me["email"])
+        check(me["display_name"] == name, "display_name should default to the username")
+        check(me["role"] == "user", "a new account must have role user, got %r" % me["role"])
+        check(me["avatar_url"] is None, "a new account has no avatar")
+
+
+def test_confirm_bad_tokens_400():
+    for tok in ("A" * 43, "short", "é" * 43):
+        r = call("POST", "/api/v1/auth/confirm", json_body={"token": tok})
+        expect(r, 400, "POST", "/api/v1/auth/confirm")
+    expect(call("POST", "/api/v1/auth/confirm", json_body={}), 422, "POST",
+           "/api/v1/auth/confirm")
+    expect(call("POST", "/api/v1/auth/confirm", json_body={"token": None}), 422,
+           "POST", "/api/v1/auth/confirm")
 
 
 def test_register_with_display_name():
@@ -95,12 +109,58 @@ def test_register_duplicate_username_any_case_409():
         expect(r, 409, "POST", REGISTER)
 
 
-def test_register_duplicate_email_any_case_409():
+def test_register_taken_email_answers_as_a_new_one():
+    # The same answer, byte for byte, for a fresh address and a taken one
+    # (in any case); no account is made for the second, and the owner of the
+    # address hears of the attempt.
     u = encore.register()
+    fresh = encore.unique("fresh") + "@example.org"
+    pw = encore.strong_password()
+    intruder = encore.unique()
+    r1 = call("POST", REGISTER, json_body={
+        "username": encore.unique(), "email": fresh, "password": encore.strong_password()})
+    r2 = call("POST", REGISTER, json_body={
+        "username": intruder, "email": u.email.upper(), "password": pw})
+    b1 = expect(r1, 202, "POST", REGISTER)
+    b2 = expect(r2, 202, "POST", REGISTER)
+    check(r1.content == r2.content and b1 == b2, "answers differ: %r vs %r" % (r1.content, r2.content))
+    check(r1.headers.get("Location") == r2.headers.get("Location"), "headers differ")
+    notice = encore.wait_mail(u.email, "Your Encore account")
+    check(u.username in encore.mail_text(notice), "the notice does not name the account")
+    check(not encore.mails(u.email, encore.CONFIRM_SUBJECT)[1:],
+          "a second confirmation went to a taken address")
+    expect_problem(encore.login_raw(intruder, pw), [401])
+    r = call("GET", "/api/v1/users/%s" % intruder)
+    expect(r, 404, "GET", "/api/v1/users/{username}")
+
+
+def test_expired_pending_account_frees_its_name_and_address():
+    from bulkdb import sql
+    name = encore.unique("Pend")
+    mail = name.lower() + "@example.org"
+    encore.register(username=name, email=mail, confirm=False)
+    # still pending: the name is taken
     r = call("POST", REGISTER, json_body={
-        "username": encore.unique(), "email": u.email.upper(),
+        "username": name, "email": encore.unique() + "@example.org",
         "password": encore.strong_password()})
     expect(r, 409, "POST", REGISTER)
+    sql("UPDATE users SET confirm_by = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND "
+        "WHERE username = '%s'" % name, "encore")
+    u = encore.register(username=name, email=mail)
+    encore.login(u)
+
+
+def test_reset_confirms_a_pending_account():
+    name = encore.unique("Pend")
+    mail = name.lower() + "@example.org"
+    u = encore.register(username=name, email=mail, confirm=False)
+    expect(call("POST", "/api/v1/auth/forgot", json_body={"email": mail}), 202,
+           "POST", "/api/v1/auth/forgot")
+    tok = encore.mail_token(encore.wait_mail(mail, "Reset your Encore password"))
+    u.password = encore.strong_password()
+    r = call("POST", "/api/v1/auth/reset", json_body={"token": tok, "new_password": u.password})
+    expect(r, 204, "POST", "/api/v1/auth/reset")
+    encore.login(u)
 
 
 def test_register_invalid_fields_422():
@@ -359,142 +419,11 @@ def test_password_change():
 
 
 # --------------------------------------------------------------------------
-# forgot / reset with a local SMTP sink
-
-
-class _Mailbox:
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.messages = []  # (rcpts, data bytes)
-
-    def add(self, rcpts, data):
-        with self.cond:
-            self.messages.append((rcpts, data))
-            self.cond.notify_all()
-
-    def wait_for(self, rcpt, timeout):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for rcpts, data in self.messages:
-                    if any(rcpt.lower() in x.lower() for x in rcpts):
-                        return data
-                left = end - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-
-    def to(self, rcpt):
-        with self.cond:
-            return [d for rs, d in self.messages if any(rcpt.lower() in x.lower() for x in rs)]
-
-
-MAILBOX = _Mailbox()
-
-
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    timeout = 30
-
-    def reply(self, line):
-        self.wfile.write(line.encode() + b"\r\n")
-        self.wfile.flush()
-
-    def handle(self):
-        self.reply("220 localhost Encore test sink")
-        rcpts = []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            cmd = line.decode("utf-8", "replace").strip()
-            verb = cmd.split(" ", 1)[0].upper()
-            if verb == "EHLO":
-                self.reply("250-localhost")
-                self.reply("250-8BITMIME")
-                self.reply("250 SMTPUTF8")
-            elif verb == "HELO":
-                self.reply("250 localhost")
-            elif verb == "MAIL":
-                rcpts = []
-                self.reply("250 OK")
-            elif verb == "RCPT":
-                rcpts.append(cmd.split(":", 1)[1].strip() if ":" in cmd else cmd)
-                self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                while True:
-                    l = self.rfile.readline()
-                    if not l or l.rstrip(b"\r\n") == b".":
-                        break
-                    if l.startswith(b".."):
-                        l = l[1:]
-                    lines.append(l)
-                MAILBOX.add(list(rcpts), b"".join(lines))
-                self.reply("250 OK queued")
-            elif verb in ("RSET", "NOOP"):
-                self.reply("250 OK")
-            elif verb == "QUIT":
-                self.reply("221 Bye")
-                return
-            else:
-                self.reply("502 Command not implemented")
-
-
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-_smtp = None
-
-
-def smtp_sink():
-    """Start (once) the sink on 127.0.0.1:$ENCORE_SMTP_PORT."""
-    global _smtp
-    if _smtp is None:
-        port = encore.stack().get("ENCORE_SMTP_PORT")
-        if not port:
-            raise encore.Skip("stack.env has no ENCORE_SMTP_PORT")
-        try:
-            _smtp = _SMTPServer(("127.0.0.1", int(port)), _SMTPHandler)
-        except OSError as e:
-            raise AssertionError("cannot listen on 127.0.0.1:%s for the SMTP sink: %s" % (port, e))
-        threading.Thread(target=_smtp.serve_forever, daemon=True).start()
-    return _smtp
-
-
-def mail_text(data):
-    """The decoded text of a mail (every text part)."""
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    parts = []
-    for part in msg.walk():
-        if part.get_content_maintype() == "text":
-            try:
-                parts.append(part.get_content())
-            except (LookupError, ValueError):
-                parts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
-    return msg, "\n".join(parts)
-
-
-TOKEN_RE = re.compile(r"[?&]token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
-BARE_RE = re.compile(r"(?<![A-Za-z0-9_=/.-])([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
-
-
-def reset_token(text):
-    m = TOKEN_RE.search(text)
-    if m:
-        return m.group(1)
-    for line in text.splitlines():
-        m = BARE_RE.search(line.strip())
-        if m:
-            return m.group(1)
-    return None
+# forgot / reset (mail read from the stack's mbox spool)
 
 
 def test_forgot_and_reset():
     # 1 deliberate failure (the old password after the reset)
-    smtp_sink()
     u = encore.new_user()
     unknown = encore.unique("nobody") + "@example.org"
     r1 = call("POST", "/api/v1/auth/forgot", json_body={"email": unknown})
@@ -503,15 +432,11 @@ def test_forgot_and_reset():
     b2 = expect(r2, 202, "POST", "/api/v1/auth/forgot")
     check(b1 == b2 == {"status": "accepted"}, "answers differ: %r vs %r" % (b1, b2))
     check(r1.content == r2.content, "bodies differ byte-wise: %r vs %r" % (r1.content, r2.content))
-    data = MAILBOX.wait_for(u.email, 10)
-    check(data is not None, "no reset mail to %s within 10 s" % u.email)
-    msg, text = mail_text(data)
+    msg = encore.wait_mail(u.email, "Reset your Encore password")
     check(msg["To"] and u.email.lower() in str(msg["To"]).lower(), "mail To: %r" % msg["To"])
-    check(msg["Subject"], "mail without Subject")
     check(msg["Date"] and msg["Message-ID"], "mail without Date or Message-ID")
-    tok = reset_token(text)
-    check(tok, "no reset token in the mail: %r" % text[:500])
-    check(not MAILBOX.to(unknown), "a mail went to the unknown address")
+    tok = encore.mail_token(msg)
+    check(not encore.mails(unknown), "a mail went to the unknown address")
     # a wrong token
     new_pw = encore.strong_password()
     r = call("POST", "/api/v1/auth/reset", json_body={"token": "A" * 43, "new_password": new_pw})
@@ -543,52 +468,154 @@ def test_forgot_invalid_email_422():
 # throttling
 
 
-def test_login_throttle_per_account():
-    # 5 deliberate failures on a fresh account (4 by login, 1 by the token
-    # endpoint: both are logins), then the account is locked for both
-    u = encore.register()
-    bystander = encore.register()
-    limit = int(encore.conf().get("login_max_account", 5))
-    statuses = []
-    for i in range(limit - 1):
-        statuses.append(encore.login_raw(u.username, "wrong-password-%d" % i).status_code)
-    check(statuses == [401] * (limit - 1), "failures before the limit should be 401: %r" % statuses)
-    r = token_form({"grant_type": "password", "username": u.username, "password": "wrong-pw-x"})
-    oauth_error(r, "invalid_grant")
-    last = encore.login_raw(u.username, "wrong-password-again")
-    p = expect(last, 429, "POST", LOGIN)
-    check(p["type"] == "urn:encore:problem:rate-limited", "type %r" % p["type"])
-    ra = last.headers.get("Retry-After", "")
-    check(ra.isdigit() and 1 <= int(ra) <= 900, "Retry-After %r is not 1..900 seconds" % ra)
-    r = token_form({"grant_type": "password", "username": u.username, "password": "wrong-pw-y"})
-    expect(r, 429, "POST", TOKEN)
-    check((r.headers.get("Retry-After") or "").isdigit(), "token 429 without Retry-After")
-    # the window is per account: another account logs in fine
-    encore.login(bystander)
+def login_from(ip, name, password):
+    body = json.dumps({"username": name, "password": password}).encode()
+    return encore.raw("POST", LOGIN, "https", {"Content-Type": "application/json"},
+                      body, source=ip)
 
 
-def test_login_throttle_per_address():
-    # login_max_ip (20) failures from a loopback address of this test's own,
-    # so that no other test's address is throttled
+def other_address():
     ip = encore.loopback_source()
     if not ip:
         raise encore.Skip("cannot connect from a second loopback address")
-    limit = int(encore.conf().get("login_max_ip", 20))
+    return ip
+
+
+def retry_after(r):
+    ra = r.headers.get("Retry-After", "")
+    check(ra.isdigit() and 1 <= int(ra) <= 900, "Retry-After %r is not 1..900 seconds" % ra)
+    return int(ra)
+
+
+def test_login_throttle_per_account_and_address_doubles_the_wait():
+    # login_free (5) failures of one account from one address (4 by login, 1
+    # by the token endpoint: both are logins), then waits that double; the
+    # owner from another address is not held back, and a success from this
+    # one, once the wait is over, starts the count again.
+    ip = other_address()
     u = encore.register()
-
-    def login_from(name, password):
-        body = json.dumps({"username": name, "password": password}).encode()
-        return encore.raw("POST", LOGIN, "https", {"Content-Type": "application/json"},
-                          body, source=ip)
-
-    statuses = [login_from(encore.unique("nobody"), "wrong-password").status_code
-                for _ in range(limit)]
-    check(statuses == [401] * limit, "the first %d failures should be 401: %r" % (limit, statuses))
-    r = login_from(u.username, u.password)
-    expect(r, 429, "POST", LOGIN)
-    check((r.headers.get("Retry-After") or "").isdigit(), "429 without Retry-After")
-    # the same account from another address is fine
+    free = int(encore.conf().get("login_free", 5))
+    statuses = [login_from(ip, u.username, "wrong-password-%d" % i).status_code
+                for i in range(free - 1)]
+    check(statuses == [401] * (free - 1), "failures before the limit should be 401: %r" % statuses)
+    r = encore.raw("POST", TOKEN, "https",
+                   {"Content-Type": "application/x-www-form-urlencoded"},
+                   b"grant_type=password&username=%s&password=wrong-pw-x" % u.username.encode(),
+                   source=ip)
+    check(r.status_code == 400 and r.json()["error"] == "invalid_grant",
+          "the token endpoint's failure: %s %r" % (r.status_code, r.content[:200]))
+    last = login_from(ip, u.username, u.password)  # right, but must wait
+    p = expect(last, 429, "POST", LOGIN)
+    check(p["type"] == "urn:encore:problem:rate-limited", "type %r" % p["type"])
+    first = retry_after(last)
+    r = encore.raw("POST", TOKEN, "https",
+                   {"Content-Type": "application/x-www-form-urlencoded"},
+                   b"grant_type=password&username=%s&password=x" % u.username.encode(),
+                   source=ip)
+    check(r.status_code == 429 and (r.headers.get("Retry-After") or "").isdigit(),
+          "token endpoint while waiting: %s %r" % (r.status_code, r.headers.get("Retry-After")))
+    # the owner elsewhere logs in at once
     encore.login(u)
+    # after the wait one more guess is allowed, and the next wait is longer
+    time.sleep(first + 0.2)
+    expect(login_from(ip, u.username, "wrong-again"), 401, "POST", LOGIN)
+    # the next wait has begun; a busy server may answer a probe only after
+    # it ended (then the probe counts too, and the wait after it is longer)
+    for i in range(3):
+        r = login_from(ip, u.username, "wrong-probe-%d" % i)
+        if r.status_code != 401:
+            break
+    second = retry_after(expect_429(r))
+    check(second > first, "the wait did not grow: %d then %d" % (first, second))
+    time.sleep(second + 0.2)
+    expect(login_from(ip, u.username, u.password), 200, "POST", LOGIN)
+    # a success starts again: free failures anew
+    expect(login_from(ip, u.username, "wrong-once-more"), 401, "POST", LOGIN)
+
+
+def expect_429(r):
+    expect(r, 429, "POST", LOGIN)
+    return r
+
+
+def test_login_throttle_per_address():
+    # login_free_address (30) failures on unknown accounts from an address of
+    # this test's own; then every login from there waits, while the same
+    # account elsewhere is fine
+    ip = other_address()
+    free = int(encore.conf().get("login_free_address", 30))
+    u = encore.register()
+    statuses = [login_from(ip, encore.unique("nobody"), "wrong-password").status_code
+                for _ in range(free)]
+    check(statuses == [401] * free, "the first %d failures should be 401: %r" % (free, statuses))
+    retry_after(expect_429(login_from(ip, u.username, u.password)))
+    encore.login(u)
+
+
+def test_login_throttle_per_account_spares_known_addresses():
+    # Guesses from many addresses hold the account back (login_free_account,
+    # 100, across addresses), but not the owner on an address that has opened
+    # a session before: a stranger cannot lock the owner out.
+    free_ua = int(encore.conf().get("login_free", 5))
+    free_u = int(encore.conf().get("login_free_account", 100))
+    u = encore.register()
+    home = other_address()
+    expect(login_from(home, u.username, u.password), 200, "POST", LOGIN)
+    failures = 0
+    while failures < free_u:
+        ip = other_address()
+        for _ in range(min(free_ua, free_u - failures)):
+            expect(login_from(ip, u.username, "guess-%d" % failures), 401, "POST", LOGIN)
+            failures += 1
+    stranger = other_address()
+    retry_after(expect_429(login_from(stranger, u.username, u.password)))
+    expect(login_from(home, u.username, u.password), 200, "POST", LOGIN)
+
+
+def test_password_checks_share_the_throttle():
+    # POST /auth/password and DELETE /me check the current password under the
+    # same per-account-and-address throttle as a login
+    free = int(encore.conf().get("login_free", 5))
+    u = encore.new_user()
+    path = "/api/v1/auth/password"
+    for i in range(free):
+        r = call("POST", path, token=u.access,
+                 json_body={"current_password": "wrong-%d" % i,
+                            "new_password": encore.strong_password()})
+        expect(r, 403, "POST", path)
+    r = call("POST", path, token=u.access,
+             json_body={"current_password": u.password, "new_password": encore.strong_password()})
+    expect(r, 429, "POST", path)
+    retry_after(r)
+    r = call("DELETE", ME, token=u.access, json_body={"password": u.password})
+    expect(r, 429, "DELETE", ME)
+    # still there
+    check(me_status(u.access) == 200, "the account went away while throttled")
+
+
+def test_register_and_forgot_are_limited_per_address():
+    ip = other_address()
+    free = int(encore.conf().get("register_free", 10))
+
+    def post(path, body):
+        return encore.raw("POST", path, "https", {"Content-Type": "application/json"},
+                          json.dumps(body).encode(), source=ip)
+
+    for i in range(free):
+        name = encore.unique("Lim")
+        r = post(REGISTER, {"username": name, "email": name.lower() + "@example.org",
+                            "password": encore.strong_password()})
+        check(r.status_code == 202, "registration %d answered %d" % (i + 1, r.status_code))
+    name = encore.unique("Lim")
+    r = post(REGISTER, {"username": name, "email": name.lower() + "@example.org",
+                        "password": encore.strong_password()})
+    expect(r, 429, "POST", REGISTER)
+    check((r.headers.get("Retry-After") or "").isdigit(), "429 without Retry-After")
+    for i in range(10):
+        r = post("/api/v1/auth/forgot", {"email": encore.unique() + "@example.org"})
+        check(r.status_code == 202, "reset request %d answered %d" % (i + 1, r.status_code))
+    r = post("/api/v1/auth/forgot", {"email": encore.unique() + "@example.org"})
+    expect(r, 429, "POST", "/api/v1/auth/forgot")
 
 
 if __name__ == "__main__":

@@ -88,9 +88,10 @@ int main(void) {
   CHECK_INT(c.body_max, 1048576);
   CHECK_STR(c.smtp_url, "");
   CHECK_STR(c.mail_from, "Encore <no-reply@localhost>");
-  CHECK_INT(c.login_max_account, 5);
-  CHECK_INT(c.login_max_ip, 20);
-  CHECK_INT(c.login_window, 900);
+  CHECK_INT(c.login_free, 5);
+  CHECK_INT(c.login_free_address, 30);
+  CHECK_INT(c.login_free_account, 100);
+  CHECK_INT(c.confirm_ttl, 86400);
 #ifdef ENCORE_DATADIR
   CHECK_STR(c.migrations_dir, ENCORE_DATADIR "/migrations");
 #else

@@ -1,7 +1,8 @@
 /* test_mail: the message built for SMTP (Date, From, To, RFC 2047 Subject,
  * Message-ID, MIME headers, CRLF body), refusal of injectable recipients and
- * subjects, the logged development path, and a real delivery through libcurl
- * to tests/unit/smtp_sink.py (skipped when python3 is missing). */
+ * subjects, the spooled development path (never the log), and a real delivery
+ * through libcurl to tests/unit/smtp_sink.py (skipped when python3 is missing).
+ */
 #include "core/cfg.h"
 #include "core/log.h"
 #include "core/mail.h"
@@ -14,6 +15,7 @@
 #include <sodium.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,24 +228,42 @@ int main(int argc, char **argv) {
         NULL);
   CHECK(mail_format(NULL, "u@example.org", "s", "b", NOW) == NULL);
 
-  /* --- mail_send without smtp_url: logged, not sent -------------------- */
-  char logpath[PATH_MAX];
+  /* --- mail_send without smtp_url: spooled or dropped, never logged ----- */
+  char logpath[PATH_MAX], spoolpath[PATH_MAX];
   snprintf(logpath, sizeof logpath, "%s/mail.log", dir);
+  snprintf(spoolpath, sizeof spoolpath, "%s/mbox", dir);
   CHECK_INT(log_init("test-mail", LOG_INFO, logpath), 0);
   struct cfg c = {0};
   c.smtp_url = "";
   char from_buf[] = "Encore <no-reply@example.com>";
   c.mail_from = from_buf;
-  CHECK_INT(
-      mail_send(&c, "dev@example.org", "Your link", "https://x/reset?t=abc"),
-      0);
+  /* neither smtp_url nor mail_spool: dropped */
+  CHECK_INT(mail_send(&c, "dev@example.org", "Dropped", "secret-1"), RC_IO);
+  c.mail_spool = spoolpath;
+  CHECK_INT(mail_send(&c, "dev@example.org", "Your link",
+                      "https://x/reset?t=abc\r\nFrom here on\r\n"),
+            0);
+  CHECK_INT(mail_send(&c, "two@example.org", "Second", "secret-2"), 0);
   CHECK_INT(mail_send(&c, "dev@example.org\r\nX: y", "s", "b"), RC_IO);
+  struct stat sst;
+  CHECK(stat(spoolpath, &sst) == 0 && (sst.st_mode & 0777) == 0600);
+  char *box = slurp(spoolpath);
+  CHECK(box != NULL);
+  if (box) {
+    CHECK(strncmp(box, "From encore ", 12) == 0);
+    CHECK_HAS(box, "\nTo: dev@example.org\n");
+    CHECK_HAS(box, "\nhttps://x/reset?t=abc\n>From here on\n");
+    CHECK_HAS(box, "\n\nFrom encore "); /* the second entry */
+    CHECK_HAS(box, "\nsecret-2\n");
+    CHECK(strchr(box, '\r') == NULL);
+  }
+  free(box);
   char *log = slurp(logpath);
   CHECK(log != NULL);
   if (log) {
-    CHECK_HAS(log, "\"to\":\"dev@example.org\"");
-    CHECK_HAS(log, "\"subject\":\"Your link\"");
-    CHECK_HAS(log, "\"body\":\"https://x/reset?t=abc\"");
+    CHECK_HAS(log, "mail dropped");
+    CHECK(strstr(log, "secret-1") == NULL && strstr(log, "reset?t=") == NULL &&
+          strstr(log, "secret-2") == NULL);
   }
   free(log);
 
