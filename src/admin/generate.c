@@ -1189,6 +1189,16 @@ static void free_world(struct world *w) {
   if (w->dir[0]) rmdir(w->dir);
 }
 
+int admin_world_exists(struct db *d, struct arena *a, bool *exists) {
+  struct db_res res;
+  int rc = db_exec(d, a,
+                   "SELECT 1 FROM users WHERE email LIKE '%@generated.invalid' "
+                   "LIMIT 1",
+                   NULL, 0, 0, &res);
+  if (!rc) *exists = res.nrows > 0;
+  return rc;
+}
+
 int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
                    char **argv) {
   struct world w = {.db = d};
@@ -1249,14 +1259,12 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
 
   double t0 = now_s();
   struct db_res res;
-  if (db_exec(d, a,
-              "SELECT 1 FROM users WHERE email LIKE '%@generated.invalid' "
-              "LIMIT 1",
-              NULL, 0, 0, &res)) {
+  bool exists;
+  if (admin_world_exists(d, a, &exists)) {
     fprintf(stderr, "generate: database error\n");
     return 1;
   }
-  if (res.nrows) {
+  if (exists) {
     fprintf(stderr, "generate: this database already holds a generated world "
                     "(users @generated.invalid); generate into a fresh "
                     "database instead\n");

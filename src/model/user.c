@@ -192,6 +192,15 @@ int user_update_profile(struct db *d, struct kv *k, long long id,
   return rc;
 }
 
+int user_set_email(struct db *d, struct kv *k, long long id,
+                   const char *email) {
+  struct db_val p[] = {DB_S(email), DB_I(id)};
+  int rc = db_exec(d, NULL, "UPDATE users SET email = ? WHERE id = ?", p, 2,
+                   DB_IDEMPOTENT, NULL);
+  if (!rc) me_forget(k, id);
+  return rc;
+}
+
 int user_set_password(struct db *d, struct kv *k, long long id,
                       const char *pw_hash) {
   struct db_val p[] = {DB_S(pw_hash), DB_I(id)};

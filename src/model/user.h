@@ -63,6 +63,9 @@ int user_role(struct db *d, struct arena *a, long long id, const char **role);
 int user_update_profile(struct db *d, struct kv *k, long long id,
                         const char *display_name, const char *bio,
                         const char *avatar_url, bool clear_avatar);
+/* user_set_email: a new address (stored as given: lower-case it first);
+ * RC_CONFLICT when another account has it. */
+int user_set_email(struct db *d, struct kv *k, long long id, const char *email);
 int user_set_password(struct db *d, struct kv *k, long long id,
                       const char *pw_hash);
 int user_set_role(struct db *d, struct kv *k, long long id, const char *role);

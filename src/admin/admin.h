@@ -1,0 +1,60 @@
+/* admin: what encore-admin's commands share: the context every command
+ * gets, option parsing and usage errors, and the connections opened on
+ * first use. One file per command family: admin.c (main, dispatch, search),
+ * migrate.c, users.c, demo.c, import.c, generate.c. */
+#ifndef ENCORE_ADMIN_H
+#define ENCORE_ADMIN_H
+
+#include <stdbool.h>
+
+#include "core/cfg.h"
+
+struct arena;
+struct db;
+struct kv;
+
+#define EXIT_USAGE 2
+
+/* What every command gets. The connections open on first use. */
+struct ctx {
+  struct cfg cfg;
+  struct arena *a;
+  struct db *db;
+  struct kv *kv;
+};
+
+/* An option "--name VALUE" (or "--name=VALUE"), or a flag "--name". */
+struct opt {
+  const char *name;
+  const char **val; /* NULL for a flag */
+  bool *flag;
+};
+
+/* admin_opts: fill opts from argv[0..argc); positional arguments are moved
+ * to the front of argv and counted in *npos. 0 or EXIT_USAGE. */
+int admin_opts(int argc, char **argv, const struct opt *opts, int *npos);
+/* admin_usage: print the complaint and where to read more; EXIT_USAGE. */
+int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* admin_db: connect x->db unless connected; 1 (after saying why) when the
+ * database cannot be reached, for the command named cmd. */
+int admin_db(struct ctx *x, const char *cmd);
+/* admin_kv: the cache, only to drop copies of what a command changed. Not
+ * having one is no failure; a drop it cannot deliver is recorded for the API
+ * workers to replay (inval.h). */
+void admin_kv(struct ctx *x);
+
+/* The commands: each returns the exit status. */
+int admin_migrate(struct ctx *x, int argc, char **argv);
+int admin_user(struct ctx *x, int argc, char **argv);
+int admin_demo(struct ctx *x, int argc, char **argv);
+
+/* admin_password: a random password (120 bits) that passes the policy for
+ * the account named user with that email; in the arena. */
+char *admin_password(struct arena *a, const char *user, const char *email);
+/* admin_user_ensure: the account `username` exists with this email, role
+ * and password (created, or brought in line: a new password revokes its
+ * sessions). 0, or 1 after saying why on stderr. */
+int admin_user_ensure(struct ctx *x, const char *username, const char *email,
+                      const char *role, const char *password);
+
+#endif

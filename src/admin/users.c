@@ -1,0 +1,288 @@
+/* users: `encore-admin user create|ensure|role`, the accounts an operator
+ * makes by hand (confirmed at once: no mail is involved). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin/admin.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/pw.h"
+#include "core/rc.h"
+#include "core/rnd.h"
+#include "core/str.h"
+#include "model/session.h"
+#include "model/user.h"
+
+static bool role_valid(const char *r) {
+  return r &&
+         (!strcmp(r, "user") || !strcmp(r, "editor") || !strcmp(r, "admin"));
+}
+
+/* read_stdin_line: the first line of standard input, without its end. */
+static char *read_stdin_line(struct arena *a) {
+  char buf[PW_MAX_BYTES * 4 + 2];
+  if (!fgets(buf, sizeof buf, stdin)) return NULL;
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return arena_strdup(a, buf);
+}
+
+/* admin_password: a random password that passes the policy for the account
+ * (120 bits). */
+char *admin_password(struct arena *a, const char *user, const char *email) {
+  for (;;) {
+    char tok[44];
+    rnd_token(tok);
+    tok[20] = '\0'; /* 20 base64url characters: 120 bits */
+    if (pw_policy(tok, user, email, NULL) == 0) return arena_strdup(a, tok);
+  }
+}
+
+struct user_args {
+  const char *username, *email, *password, *display, *role;
+  bool admin, reset, pw_stdin;
+  bool generated; /* the password was generated here */
+};
+
+static int user_args_check(struct ctx *x, const char *cmd, struct user_args *u);
+
+/* user_args_parse: options or positionals (USERNAME EMAIL [ROLE]), then
+ * the password source, then every field rule of the API. */
+static int user_args_parse(struct ctx *x, const char *cmd, int argc,
+                           char **argv, struct user_args *u) {
+  int npos, rc;
+  const struct opt opts[] = {{"username", &u->username, NULL},
+                             {"email", &u->email, NULL},
+                             {"password", &u->password, NULL},
+                             {"display-name", &u->display, NULL},
+                             {"role", &u->role, NULL},
+                             {"admin", NULL, &u->admin},
+                             {"reset", NULL, &u->reset},
+                             {"password-stdin", NULL, &u->pw_stdin},
+                             {NULL, NULL, NULL}};
+  if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
+  if (npos > 0) {
+    /* The positional form, as scripts use it: USERNAME EMAIL [ROLE] with
+     * the password on standard input. */
+    if (npos > 3 || u->username || u->email || (npos == 3 && u->role))
+      return admin_usage("user %s: give USERNAME EMAIL [ROLE] or options, "
+                         "not both",
+                         cmd);
+    u->username = argv[0];
+    if (npos > 1) u->email = argv[1];
+    if (npos > 2) u->role = argv[2];
+    if (!strcmp(cmd, "ensure")) u->reset = true;
+    if (!isatty(STDIN_FILENO)) u->pw_stdin = true;
+  }
+  if (!u->username || !u->email)
+    return admin_usage("user %s: --username and --email are required", cmd);
+  if (u->reset && strcmp(cmd, "ensure") != 0)
+    return admin_usage("user %s: --reset applies to ensure only", cmd);
+  if (u->admin) {
+    if (u->role && strcmp(u->role, "admin") != 0)
+      return admin_usage("user %s: --admin contradicts --role", cmd);
+    u->role = "admin";
+  }
+  if (!u->role) u->role = "user";
+  if (!u->password) u->password = getenv("ENCORE_NEW_PASSWORD");
+  if (!u->password && u->pw_stdin) {
+    u->password = read_stdin_line(x->a);
+    if (u->password && !u->password[0]) u->password = NULL;
+  }
+  return user_args_check(x, cmd, u);
+}
+
+/* user_args_check: every field rule of the API, and the email lower-cased
+ * as the API stores it. */
+static int user_args_check(struct ctx *x, const char *cmd,
+                           struct user_args *u) {
+  char *email = arena_strdup(x->a, u->email);
+  if (!email) return 1;
+  str_lower_ascii(email); /* stored lower-cased, as the API does */
+  u->email = email;
+  const char *bad = NULL;
+  if (!user_name_valid(u->username))
+    bad = "username: must be 3 to 32 letters, digits or _";
+  else if (!user_email_valid(u->email))
+    bad = "email: must be an email address";
+  else if (!role_valid(u->role))
+    bad = "role: must be user, editor or admin";
+  else if (u->display && (!str_utf8_valid(u->display, strlen(u->display)) ||
+                          str_utf8_len(u->display, strlen(u->display)) < 1 ||
+                          str_utf8_len(u->display, strlen(u->display)) > 64))
+    bad = "display name: must be 1 to 64 characters of UTF-8";
+  if (bad) {
+    fprintf(stderr, "user %s: invalid %s\n", cmd, bad);
+    return 1;
+  }
+
+  if (u->password) {
+    const char *why;
+    if (pw_policy(u->password, u->username, u->email, &why)) {
+      fprintf(stderr, "user %s: invalid password: %s\n", cmd, why);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* user_reset: give an existing account the email, role and (when one was
+ * given) password of u. A new password revokes the account's sessions. */
+static int user_reset(struct ctx *x, const struct user *cur,
+                      const struct user_args *u) {
+  bool changed = false;
+  admin_kv(x);
+  if (strcmp(cur->email, u->email) != 0) {
+    int rc = user_set_email(x->db, x->kv, cur->id, u->email);
+    if (rc == RC_CONFLICT) {
+      fprintf(stderr, "user ensure: email %s belongs to another account\n",
+              u->email);
+      return 1;
+    }
+    if (rc) goto fail;
+    changed = true;
+  }
+  if (strcmp(cur->role, u->role) != 0) {
+    if (user_set_role(x->db, x->kv, cur->id, u->role)) goto fail;
+    changed = true;
+  }
+  if (u->password && pw_verify(cur->password_hash, u->password) != 0) {
+    char hash[PW_HASH_MAX];
+    if (pw_hash(u->password, hash) ||
+        user_set_password(x->db, x->kv, cur->id, hash) ||
+        session_revoke_user(x->db, x->kv, x->a, cur->id, 0))
+      goto fail;
+    changed = true;
+  }
+  printf("user ensure: %s %s (id %lld, role %s)\n",
+         changed ? "updated" : "unchanged", cur->username, cur->id, u->role);
+  return 0;
+fail:
+  fprintf(stderr, "user ensure: cannot update %s (see the log)\n",
+          cur->username);
+  return 1;
+}
+
+/* user_make: create the account of u, or for ensure accept an existing
+ * username (bringing it in line with u when u.reset). */
+static int user_make(struct ctx *x, const char *cmd, struct user_args u) {
+  int rc;
+  bool ensure = !strcmp(cmd, "ensure");
+  if (admin_db(x, ensure ? "user ensure" : "user create")) return 1;
+
+  struct user cur;
+  if (ensure) {
+    rc = user_by_username(x->db, x->a, u.username, &cur);
+    if (rc == 0) {
+      if (u.reset) return user_reset(x, &cur, &u);
+      printf("user ensure: exists %s (id %lld, role %s)\n", cur.username,
+             cur.id, cur.role);
+      return 0;
+    }
+    if (rc != RC_NOT_FOUND) {
+      fprintf(stderr, "user ensure: cannot look up %s\n", u.username);
+      return 1;
+    }
+  }
+
+  if (!u.password) {
+    u.password = admin_password(x->a, u.username, u.email);
+    u.generated = true;
+  }
+  char hash[PW_HASH_MAX];
+  if (!u.password || pw_hash(u.password, hash)) {
+    fprintf(stderr, "user %s: out of memory\n", cmd);
+    return 1;
+  }
+  long long id = 0;
+  const char *which = NULL;
+  struct user_new fresh = {.username = u.username,
+                           .email = u.email,
+                           .pw_hash = hash,
+                           .display_name = u.display ? u.display : u.username,
+                           .role = u.role};
+  rc = user_create(x->db, x->a, &fresh, &id, &which);
+  if (rc == RC_CONFLICT && ensure && which && !strcmp(which, "username")) {
+    /* Created meanwhile by someone else: that is what ensure wants. */
+    printf("user ensure: exists %s\n", u.username);
+    return 0;
+  }
+  if (rc == RC_CONFLICT) {
+    if (which && !strcmp(which, "username"))
+      fprintf(stderr, "user %s: username %s is taken\n", cmd, u.username);
+    else
+      fprintf(stderr, "user %s: email %s is already registered\n", cmd,
+              u.email);
+    return 1;
+  }
+  if (rc) {
+    fprintf(stderr, "user %s: cannot create %s (see the log)\n", cmd,
+            u.username);
+    return 1;
+  }
+  if (u.generated)
+    printf("user %s: created %s (id %lld, role %s), password: %s\n", cmd,
+           u.username, id, u.role, u.password);
+  else
+    printf("user %s: created %s (id %lld, role %s)\n", cmd, u.username, id,
+           u.role);
+  return 0;
+}
+
+static int user_create_cmd(struct ctx *x, const char *cmd, int argc,
+                           char **argv) {
+  struct user_args u = {0};
+  int rc = user_args_parse(x, cmd, argc, argv, &u);
+  return rc ? rc : user_make(x, cmd, u);
+}
+
+int admin_user_ensure(struct ctx *x, const char *username, const char *email,
+                      const char *role, const char *password) {
+  struct user_args u = {.username = username,
+                        .email = email,
+                        .role = role,
+                        .password = password,
+                        .reset = true};
+  int rc = user_args_check(x, "ensure", &u);
+  return rc ? rc : user_make(x, "ensure", u);
+}
+
+static int user_role_cmd(struct ctx *x, int argc, char **argv) {
+  int npos, rc;
+  const struct opt opts[] = {{NULL, NULL, NULL}};
+  if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
+  if (npos != 2) return admin_usage("%s", "user role: give USERNAME ROLE");
+  const char *name = argv[0], *role = argv[1];
+  if (!role_valid(role)) {
+    fprintf(stderr,
+            "user role: invalid role %s: must be user, editor or "
+            "admin\n",
+            role);
+    return 1;
+  }
+  if (admin_db(x, "user role")) return 1;
+  struct user cur;
+  rc = user_by_username(x->db, x->a, name, &cur);
+  if (rc == RC_NOT_FOUND) {
+    fprintf(stderr, "user role: no such user %s\n", name);
+    return 1;
+  }
+  admin_kv(x);
+  if (rc || user_set_role(x->db, x->kv, cur.id, role)) {
+    fprintf(stderr, "user role: cannot update %s (see the log)\n", name);
+    return 1;
+  }
+  printf("user role: %s is now %s (was %s)\n", cur.username, role, cur.role);
+  return 0;
+}
+
+int admin_user(struct ctx *x, int argc, char **argv) {
+  if (argc < 1) return admin_usage("%s", "user: missing subcommand");
+  const char *sub = argv[0];
+  if (!strcmp(sub, "create") || !strcmp(sub, "ensure"))
+    return user_create_cmd(x, sub, argc - 1, argv + 1);
+  if (!strcmp(sub, "role")) return user_role_cmd(x, argc - 1, argv + 1);
+  return admin_usage("user: unknown subcommand %s", sub);
+}
