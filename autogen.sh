@@ -21,7 +21,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libfcgi-dev libmariadb-dev mariadb-server mariadb-client libjson-c-dev
   libjwt-dev libmemcached-dev memcached libcurl4-openssl-dev libsodium-dev
   libssl-dev libwebsockets-dev openssl ca-certificates curl wrk
-  libopenblas-dev liblapacke-dev
+  libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   python3 python3-requests python3-jsonschema python3-yaml"
 
 # missing_packages: the packages of $PACKAGES (and nginx, npm) not installed.

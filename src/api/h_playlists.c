@@ -13,6 +13,7 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/img.h"
+#include "core/imgcodec.h"
 #include "core/jx.h"
 #include "core/rc.h"
 #include "core/str.h"
@@ -299,15 +300,16 @@ int h_playlists_delete(struct req *r) {
 }
 
 /* The cover: a raw JPEG, PNG or WebP body matching its Content-Type, 64 to
- * 4096 pixels a side, stored content-addressed beside album art (one file
- * serves every album and playlist with the same bytes). Owner only; an edit
- * like any other (If-Match checked, snapshot bumped). */
+ * 4096 pixels a side, decoded and encoded again (imgcodec) and stored
+ * content-addressed beside album art (one file serves every album and
+ * playlist with the same image). Owner only; an edit like any other
+ * (If-Match checked, snapshot bumped). */
 int h_playlists_cover_put(struct req *r) {
   long long id, snap;
   struct arena *a = req_arena(r);
   const char *buf, *path = NULL, *orphan = NULL;
   size_t len;
-  struct img im;
+  struct imgcodec_out im;
   int st;
   if ((st = path_id(r, &id))) return st;
   enum img_type want = img_type_of_media(req_header(r, "Content-Type"));
@@ -316,14 +318,9 @@ int h_playlists_cover_put(struct req *r) {
                        "a playlist cover takes Content-Type image/jpeg, "
                        "image/png or image/webp");
   req_body_raw(r, &buf, &len);
-  int rc = img_probe((const unsigned char *)buf, len, &im);
-  if (rc || im.type != want)
-    return field_error(r, "body",
-                       rc ? img_error(rc)
-                          : "the image does not match its Content-Type");
-  if (im.width < IMG_MIN_SIDE || im.height < IMG_MIN_SIDE ||
-      im.width > IMG_MAX_SIDE || im.height > IMG_MAX_SIDE)
-    return field_error(r, "body", "each side must be 64 to 4096 pixels");
+  int rc = imgcodec_reencode(a, (const unsigned char *)buf, len, want, &im);
+  if (rc == IMG_E_NOMEM) return req_problem(r, RC_NOMEM, NULL);
+  if (rc) return field_error(r, "body", img_error(rc));
   /* Refuse before writing a file for a playlist the caller cannot see or
    * change (the edit below checks again, under the row lock). */
   struct playlist p;
@@ -331,7 +328,8 @@ int h_playlists_cover_put(struct req *r) {
   if (!rc && (!p.access || strcmp(p.access, "owner") != 0)) rc = RC_FORBIDDEN;
   if (rc) return fail(r, rc);
   if ((rc = media_lock(app.db, a))) return req_problem(r, rc, NULL);
-  rc = media_store(a, app.cfg.media_dir, buf, len, img_ext(im.type), &path);
+  rc = media_store(a, app.cfg.media_dir, (const char *)im.data, im.len,
+                   img_ext(im.type), &path);
   if (!rc)
     rc = playlist_set_cover(app.db, app.kv, a, id, req_user_id(r), path,
                             precondition(r, NULL), &snap, &orphan);

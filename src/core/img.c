@@ -114,14 +114,35 @@ int img_probe(const unsigned char *b, size_t n, struct img *out) {
   return rc;
 }
 
+int img_check_size(unsigned width, unsigned height) {
+  if (width < IMG_MIN_SIDE || height < IMG_MIN_SIDE || width > IMG_MAX_SIDE ||
+      height > IMG_MAX_SIDE)
+    return IMG_E_SIDES;
+  if ((unsigned long)width * height > (unsigned long)IMG_MAX_PIXELS)
+    return IMG_E_PIXELS;
+  return 0;
+}
+
 const char *img_error(int code) {
   switch (code) {
   case IMG_E_UNKNOWN:
     return "not a JPEG, PNG or WebP image";
   case IMG_E_TRUNCATED:
-    return "the image header is truncated";
+    return "the image is truncated";
   case IMG_E_CORRUPT:
-    return "the image header is malformed";
+    return "the image is malformed";
+  case IMG_E_MISMATCH:
+    return "the image does not match its Content-Type";
+  case IMG_E_SIDES:
+    return "each side must be 64 to 4096 pixels";
+  case IMG_E_PIXELS:
+    return "the image has more than 16777216 pixels";
+  case IMG_E_ANIMATED:
+    return "animated images are not accepted";
+  case IMG_E_COMPLEX:
+    return "the image needs too much memory or work to decode";
+  case IMG_E_NOMEM:
+    return "out of memory";
   default:
     return "not a readable image";
   }

@@ -19,10 +19,11 @@ struct db;
 int media_lock(struct db *d, struct arena *a);
 void media_unlock(struct db *d, struct arena *a);
 
-/* media_store: write buf[0..len) (an image already validated, of extension
- * `ext`) under media_dir as art/<2 hex>/<sha256>.<ext> through a temporary
- * file and a rename, so a reader never sees a partial file; an identical
- * file already there is kept. The relative path goes to *path. RC_IO when
+/* media_store: write buf[0..len) (an image as imgcodec_reencode wrote it,
+ * never an upload's own bytes; of extension `ext`) under media_dir as
+ * art/<2 hex>/<sha256>.<ext> through a temporary file and a rename, so a
+ * reader never sees a partial file; an identical file already there is
+ * kept. The relative path goes to *path. RC_IO when
  * the file cannot be written. */
 int media_store(struct arena *a, const char *media_dir, const char *buf,
                 size_t len, const char *ext, const char **path);
