@@ -3,7 +3,9 @@
 error it makes is problem+json in the API's shape (TRACE, an HTTP version
 other than 1.x, an unknown Transfer-Encoding, a request line or headers too
 long, a body too large, bad percent-encoding, a forbidden directory,
-failed preconditions and ranges, methods static files refuse).
+failed preconditions and ranges, methods static files refuse); and
+Strict-Transport-Security on every HTTPS answer, errors included, and
+never over plain HTTP (media also with a sandboxing Content-Security-Policy).
 
 Deliberate login failures here: none."""
 
@@ -20,6 +22,8 @@ import encore  # noqa: E402
 from encore import call, check, expect  # noqa: E402
 
 encore.require_stack()
+
+HSTS = "Strict-Transport-Security"
 
 
 def send(scheme, data, source=None):
@@ -124,6 +128,45 @@ def test_nginx_errors_are_problem_json():
     r = call("DELETE", "/api/v1/genres")
     encore.expect_problem(r, 405, "method-not-allowed", "DELETE /api/v1/genres")
     check("GET" in r.headers.get("Allow", ""), "the API's 405 lost its Allow: %r" % r.headers)
+
+
+def test_hsts_on_every_https_answer_only():
+    answers = [(what, send(scheme, data), scheme) for scheme in encore.SCHEMES
+               for what, data, _, _ in REFUSALS[:4] + REFUSALS[-3:]]
+    # A media file (any bytes: nginx serves what is there).
+    media = encore.stack()["ENCORE_MEDIA_DIR"]
+    name = "nginx-test-%d.png" % os.getpid()
+    with open(os.path.join(media, name), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+    try:
+        for path in ("/healthz", "/api/v1/me", "/openapi.yaml", "/docs/", "/docs",
+                     "/api/v1/genres", "/media/" + name):
+            for scheme in encore.SCHEMES:
+                answers.append((path, send(scheme, request("GET", path)), scheme))
+    finally:
+        os.unlink(os.path.join(media, name))
+    for what, (status, headers, _), scheme in answers:
+        hsts = headers.get(HSTS.lower())
+        if scheme == "https":
+            check(hsts == "max-age=31536000", "%s over https (%d): %s %r" % (what, status, HSTS, hsts))
+        else:
+            check(hsts is None, "%s over http (%d) has %s" % (what, status, HSTS))
+        if what.startswith("/media/"):
+            check(status == 200, "%s: %d" % (what, status))
+            csp = headers.get("content-security-policy", "")
+            check("sandbox" in csp and "default-src 'none'" in csp, "%s: CSP %r" % (what, csp))
+    # A plain request on the TLS port is refused without it.
+    u = urllib.parse.urlsplit(encore.base_url("https"))
+    with socket.create_connection((u.hostname, u.port), timeout=encore.TIMEOUT) as s:
+        s.sendall(request("GET", "/healthz"))
+        data = b""
+        while b"\r\n\r\n" not in data:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+    check(b" 400 " in data.split(b"\r\n")[0], "plain HTTP on the TLS port: %r" % data[:100])
+    check(HSTS.lower().encode() not in data.lower(), "HSTS over plain HTTP on the TLS port")
 
 
 if __name__ == "__main__":
