@@ -2,8 +2,10 @@
 """encore-recs train, rollback and status against the stack's MariaDB: a
 small world seeded through the API (listens, skips, likes, dislikes,
 playlist additions, preferences; follows by SQL, the API has no route for
-them), a full run that serves a new version whose lists leave out what each
-user knows, skipped and disliked and whose reasons name real rows; rollback;
+them; user tags by SQL, as the HetRec import writes them), a full run that
+serves a new version whose lists leave out what each user knows, skipped
+and disliked and whose reasons name real rows, and whose artist-level
+validation held the tags of its held-out pairs back with them; rollback;
 pruning to two versions; a light run that rewrites only active users and
 copies the others; a run that fails inside the store (a trigger refuses
 rec_popular rows) and leaves the serving version alone; and an empty
@@ -15,6 +17,7 @@ Switching the shared stack's serving version would disturb other files'
 tests, so this file runs alone (CTEST_RUN_SERIAL)."""
 
 import datetime
+import json
 import os
 import struct
 import subprocess
@@ -155,9 +158,18 @@ def seed():
     t = W.tracks
     # Listeners who tie the first six tracks together, and a few more to them.
     W.fans = [encore.new_user() for _ in range(4)]
+    tagged = []
     for k, f in enumerate(W.fans):
-        for tid in t[:6] + ([t[6], t[9], t[12]] if k % 2 else [t[7], t[15]]):
+        played = t[:6] + ([t[6], t[9], t[12]] if k % 2 else [t[7], t[15]])
+        for tid in played:
             listen(f, tid, minutes_ago=30 + k)
+        # Each fan tags every artist played: the odd ones play five, so the
+        # validation holds one out, and that tag with it.
+        tagged += ["(%d, %d, %d)" % (f.id, aid, W.genres[0])
+                   for aid in sorted({W.artist_of[tid] for tid in played})]
+    sql("INSERT INTO user_artist_tags (user_id, artist_id, genre_id) VALUES "
+        + ", ".join(tagged))
+    W.n_tagged = len(tagged)
     # alice: three full plays, two early skips of t[3], a like, a dislike, a
     # playlist addition; she follows the first fan.
     W.alice = a = encore.new_user()
@@ -227,6 +239,10 @@ def test_full_run_serves_lists_without_known_items():
     check(int(n_tracks) >= 12 and int(n_artists) >= 4 and int(n_users) >= 6,
           "counts %s %s %s" % (n_users, n_tracks, n_artists))
     check('"track"' in stats and '"read_s"' in stats and '"peak_rss_mb"' in stats, stats)
+    art_stats = json.loads(stats)["artist"]["train"]
+    check(art_stats["taggings"] >= W.n_tagged and
+          art_stats["validation"]["taggings_held_out"] >= 1,
+          "artist level: %r" % art_stats)
 
     a = user_list(v, W.alice.id)
     check(a, "alice has no track list")

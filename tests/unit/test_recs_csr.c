@@ -124,6 +124,10 @@ static void test_hetrec(void) {
   CHECK_INT(d.social.nnz, 2); /* 2<->3; 777 has no plays */
   CHECK_INT(d.n_tags, 2);
   CHECK_INT(d.item_id[1], 60);
+  CHECK_INT(d.n_tagged, 3); /* one by one, for features from a split */
+  CHECK_INT(d.tagged[2].user, 1);
+  CHECK_INT(d.tagged[2].item, 1);
+  CHECK_INT(d.tags.nnz, 3); /* (51: tags 1, 2), (60: tag 2) */
   recs_data_free(&d);
   char p[512];
   const char *names[] = {"user_artists.dat", "user_friends.dat",

@@ -35,7 +35,13 @@ struct recs_input {
    * additions, HetRec play counts (artist level); listens under 30 s played
    * do not count as positives.
    * d.tags: items x content features (genre/tag TF-IDF; tracks also release
-   * era buckets and audio features), rows L2-normalized.
+   * era buckets and audio features), rows L2-normalized; its first n_genres
+   * columns are the genres, numbered as in item_genres. It is built
+   * (recs_features_build) from d.base_tags, the counts no user gave (an
+   * artist's genre weight beyond its users' taggings, a track's genres,
+   * eras and audio buckets), and d.tagged, the users' own taggings of
+   * artists (artist level), so that a fit on part of d.ui sees only the
+   * taggings of that part (recs_input_features_init).
    * d.social: users x users, 1 where the row user follows the column user
    * (not necessarily symmetric). */
   struct recs_data d;
@@ -62,6 +68,25 @@ struct recs_input {
    * data_until; NULL in full runs. */
   unsigned char *changed;
 };
+
+/* The content one fit may see (features.c). */
+struct recs_input_features {
+  struct recs_features tags;     /* tags.tags: items x content columns */
+  const struct recs_csr *genres; /* items x genres: in's, or &own_genres */
+  struct recs_csr own_genres;
+};
+
+/* recs_input_features_init: the content a fit on train (users x items, a
+ * part of in->d.ui) may see: the tags of recs_features_init, and those of
+ * in->item_genres that these tags still hold (a genre only held-out
+ * taggings gave an item is held out with them). Both are borrowed from in
+ * when train holds back none of its taggings. Returns 0, or -1 when out of
+ * memory (f is then empty). */
+int recs_input_features_init(struct recs_input_features *f,
+                             const struct recs_input *in,
+                             const struct recs_csr *train);
+/* recs_input_features_free: release f (zeroed after). */
+void recs_input_features_free(struct recs_input_features *f);
 
 #define RECS_HALF_LIFE_DAYS 90
 #define RECS_TOP_N 200      /* per user and level */

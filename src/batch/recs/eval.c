@@ -1,7 +1,10 @@
 /* eval.c: the offline evaluation of issue 4: users with >= 5 artists, 20%
- * of each held out with a seed, hyper-parameters and blend weights tuned on
- * a validation split carved from the training part, every unseen artist
- * ranked; warm and cold-start (3 known artists) protocols, several seeds. */
+ * of each held out with a seed, every unseen artist ranked, several seeds;
+ * a warm and a cold-start protocol (cold users keep 3 training artists, or
+ * --cold-known N). Each protocol tunes its hyper-parameters and blend
+ * weights on a validation split carved from its own training part, and
+ * every fold's models see tag features built from that fold's training part
+ * only (features.c), so no held-out pair reaches a model. */
 #include "batch/recs/eval.h"
 
 #include "batch/recs/hybrid.h"
@@ -21,12 +24,38 @@ static const struct recs_model *const all_models[] = {
 #define MIN_ITEMS 5
 #define TEST_FRAC 0.2
 #define COLD_FRAC 0.2
-#define COLD_KEEP 3
-/* The validation split for the cold blend weights makes more users cold than
- * the test does: their weights are otherwise tuned on ~370 users, too few
- * for a stable choice. */
+/* The cold protocol's validation split makes more users cold than its test
+ * does: its weights are otherwise tuned on ~300 users, too few for a stable
+ * choice. */
 #define VAL_COLD_FRAC 0.5
+/* Seed offsets of the validation splits (one stream per protocol). */
+#define VAL_SEED_WARM 1000003
+#define VAL_SEED_COLD 2000003
 #define MAXSEEDS 20
+
+static uint64_t val_seed(enum recs_protocol p, uint64_t seed) {
+  return seed + (p == RECS_COLD ? VAL_SEED_COLD : VAL_SEED_WARM);
+}
+
+int recs_eval_split(struct recs_eval_split *s, const struct recs_csr *ui,
+                    enum recs_protocol p, int known, uint64_t seed) {
+  double cold = p == RECS_COLD ? COLD_FRAC : 0;
+  double val_cold = p == RECS_COLD ? VAL_COLD_FRAC : 0;
+  memset(s, 0, sizeof *s);
+  if (recs_split_holdout(&s->test, ui, MIN_ITEMS, TEST_FRAC, seed, cold,
+                         known) ||
+      recs_split_holdout(&s->val, &s->test.train, MIN_ITEMS, TEST_FRAC,
+                         val_seed(p, seed), val_cold, known)) {
+    recs_eval_split_free(s);
+    return -1;
+  }
+  return 0;
+}
+
+void recs_eval_split_free(struct recs_eval_split *s) {
+  recs_split_free(&s->test);
+  recs_split_free(&s->val);
+}
 
 struct single_arg {
   const struct recs_model *m;
@@ -50,24 +79,28 @@ static void hybrid_fn(const void *arg, int u, float *out, float *tmp) {
   recs_hybrid_score(a->h, a->c, u, out, tmp);
 }
 
-/* A split plus what the models fit on. */
+/* A split plus what the models fit on: its transpose and the features of
+ * its training part. */
 struct fold {
   struct recs_split s;
   struct recs_csr t;
+  struct recs_features feat;
   struct recs_ctx c;
   int *users; /* evaluated users (a subset with --small) */
   int n_users;
 };
 
-static int fold_init(struct fold *f, const struct recs_csr *ui,
-                     const struct recs_data *d, uint64_t seed, double cold,
-                     int small) {
+/* fold_init: take split s over (s is left zeroed) and prepare what the
+ * models fit on. Returns 0 or -1 (memory). */
+static int fold_init(struct fold *f, struct recs_split *s,
+                     const struct recs_data *d, uint64_t seed, int small) {
   memset(f, 0, sizeof *f);
-  if (recs_split_holdout(&f->s, ui, MIN_ITEMS, TEST_FRAC, seed, cold,
-                         COLD_KEEP) ||
-      recs_csr_transpose(&f->t, &f->s.train))
+  f->s = *s;
+  memset(s, 0, sizeof *s);
+  if (recs_csr_transpose(&f->t, &f->s.train) ||
+      recs_features_init(&f->feat, d, &f->s.train))
     return -1;
-  f->c = (struct recs_ctx){&f->s.train, &f->t, &d->tags, &d->social, seed};
+  f->c = (struct recs_ctx){&f->s.train, &f->t, f->feat.tags, &d->social, seed};
   f->users = malloc((size_t)(f->s.n_eval + 1) * sizeof *f->users);
   if (!f->users) return -1;
   for (int k = 0; k < f->s.n_eval; k++)
@@ -79,6 +112,7 @@ static int fold_init(struct fold *f, const struct recs_csr *ui,
 static void fold_free(struct fold *f) {
   recs_split_free(&f->s);
   recs_csr_free(&f->t);
+  recs_features_free(&f->feat);
   free(f->users);
   memset(f, 0, sizeof *f);
 }
@@ -90,6 +124,44 @@ struct table {
   double eval_s[RECS_MAXMODELS + 1][MAXSEEDS]; /* scoring + ranking all users */
 };
 
+/* The columns of a table, in print order. */
+enum col {
+  C_P10,
+  C_R10,
+  C_R20,
+  C_N10,
+  C_N20,
+  C_COV,
+  C_TAIL,
+  C_FIT,
+  C_RANK,
+  NCOL
+};
+
+static double cell(const struct table *t, int m, int k, enum col q) {
+  const struct recs_metrics *r = &t->r[m][k];
+  switch (q) {
+  case C_P10:
+    return r->prec10;
+  case C_R10:
+    return r->rec10;
+  case C_R20:
+    return r->rec20;
+  case C_N10:
+    return r->ndcg10;
+  case C_N20:
+    return r->ndcg20;
+  case C_COV:
+    return r->coverage10;
+  case C_TAIL:
+    return r->tail10;
+  case C_FIT:
+    return t->fit_s[m][k];
+  default:
+    return t->eval_s[m][k];
+  }
+}
+
 static void print_table(const char *title, const struct table *t, int nm,
                         const char *const *names, int seeds) {
   printf("\n%s (mean ± std over %d seed%s; %d users evaluated per seed)\n\n",
@@ -98,20 +170,11 @@ static void print_table(const char *title, const struct table *t, int nm,
          "| fit s | rank s |\n");
   printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (int m = 0; m < nm; m++) {
-    double v[9][2];
-    for (int q = 0; q < 9; q++) {
+    double v[NCOL][2];
+    for (int q = 0; q < NCOL; q++) {
       double s = 0, s2 = 0;
       for (int k = 0; k < seeds; k++) {
-        const struct recs_metrics *r = &t->r[m][k];
-        double x = q == 0   ? r->prec10
-                   : q == 1 ? r->rec10
-                   : q == 2 ? r->rec20
-                   : q == 3 ? r->ndcg10
-                   : q == 4 ? r->ndcg20
-                   : q == 5 ? r->coverage10
-                   : q == 6 ? r->tail10
-                   : q == 7 ? t->fit_s[m][k]
-                            : t->eval_s[m][k];
+        double x = cell(t, m, k, (enum col)q);
         s += x;
         s2 += x * x;
       }
@@ -120,50 +183,191 @@ static void print_table(const char *title, const struct table *t, int nm,
       v[q][1] = var > 0 ? sqrt(var) : 0;
     }
     printf("| %s |", names[m]);
-    for (int q = 0; q < 7; q++)
+    for (int q = 0; q < C_FIT; q++)
       printf(" %.4f ± %.4f |", v[q][0], v[q][1]);
-    printf(" %.2f | %.2f |\n", v[7][0], v[8][0]);
+    printf(" %.2f | %.2f |\n", v[C_FIT][0], v[C_RANK][0]);
   }
   fflush(stdout);
 }
 
-/* fit_all: fit each model with its chosen parameters; seconds per model in
- * secs. Returns 0, or -1 when a fit failed (states fitted so far are kept
- * for the caller to release). */
-static int fit_all(void **st, const struct recs_model *const *ms, int nm,
-                   double (*params)[RECS_NPARAM], const struct recs_ctx *c,
-                   double *secs) {
-  for (int m = 0; m < nm; m++) {
+/* What every protocol of a run shares. */
+struct run {
+  const struct recs_eval_opts *o;
+  const struct recs_data *d;
+  const struct recs_model *ms[RECS_MAXMODELS];
+  const char *names[RECS_MAXMODELS + 1]; /* the models', then "hybrid" */
+  int nm, with_h, known;
+  unsigned char *head; /* n_items: the most played of the current fold */
+};
+
+/* One protocol's results over the seeds. */
+struct proto {
+  enum recs_protocol p;
+  const char *name; /* in progress lines */
+  struct table t;
+  double params[RECS_MAXMODELS][RECS_NPARAM]; /* chosen on the last seed */
+  double fit_s, tune_s;                       /* sums over the seeds */
+};
+
+/* fit_all: fit each model with the protocol's parameters; seconds per model
+ * in secs. Returns 0, or -1 when a fit failed (states fitted so far are
+ * kept for the caller to release). */
+static int fit_all(void **st, const struct run *r, const struct proto *pr,
+                   const struct recs_ctx *c, double *secs) {
+  for (int m = 0; m < r->nm; m++) {
     double t0 = recs_now();
-    st[m] = ms[m]->fit(c, params[m]);
+    st[m] = r->ms[m]->fit(c, pr->params[m]);
     if (secs) secs[m] = recs_now() - t0;
     if (!st[m]) {
-      fprintf(stderr, "encore-recs: fitting %s failed\n", ms[m]->name);
+      fprintf(stderr, "encore-recs: fitting %s failed\n", r->ms[m]->name);
       return -1;
     }
   }
   return 0;
 }
 
-static void release_all(void **st, const struct recs_model *const *ms, int nm) {
-  for (int m = 0; m < nm; m++)
-    if (st[m]) ms[m]->release(st[m]);
-  memset(st, 0, (size_t)nm * sizeof *st);
+static void release_all(void **st, const struct run *r) {
+  for (int m = 0; m < r->nm; m++)
+    if (st[m]) r->ms[m]->release(st[m]);
+  memset(st, 0, (size_t)r->nm * sizeof *st);
 }
 
-int recs_eval_run(const struct recs_eval_opts *o) {
-  const struct recs_model *ms[RECS_MAXMODELS];
-  const char *names[RECS_MAXMODELS + 1];
-  double params[RECS_MAXMODELS][RECS_NPARAM];
-  int nm = 0, rc = 1;
-  struct recs_data d;
-  if (o->seeds < 1 || o->seeds > MAXSEEDS) {
-    fprintf(stderr, "encore-recs: --seeds must be 1..%d\n", MAXSEEDS);
-    return 1;
+/* tune_params: each model's hyper-parameters: the grid setting with the
+ * best NDCG@10 on val (--small: the default only). */
+static int tune_params(struct run *r, struct proto *pr, const struct fold *val,
+                       uint64_t seed) {
+  recs_head_items(r->head, &val->s.train);
+  for (int m = 0; m < r->nm; m++) {
+    const struct recs_model *md = r->ms[m];
+    double best = -1;
+    int ng = r->o->small ? 1 : md->n_grid;
+    for (int g = 0; g < ng; g++) {
+      double p[RECS_NPARAM];
+      memcpy(p, md->grid[g], sizeof p);
+      if (r->o->small && md == &recs_model_als) p[3] = 6;
+      void *s = md->fit(&val->c, p);
+      if (!s) return -1;
+      struct recs_metrics res;
+      struct single_arg a = {md, s, &val->c};
+      recs_evaluate(&res, &val->s, val->users, val->n_users, r->head, single_fn,
+                    &a);
+      md->release(s);
+      if (res.ndcg10 > best) {
+        best = res.ndcg10;
+        memcpy(pr->params[m], p, sizeof p);
+      }
+      if (ng > 1)
+        fprintf(stderr, "seed %llu %s tune %s %g,%g,%g,%g: val NDCG@10 %.4f\n",
+                (unsigned long long)seed, pr->name, md->name, p[0], p[1], p[2],
+                p[3], res.ndcg10);
+    }
   }
-  /* Model selection: names from the list, in the list's order. */
+  return 0;
+}
+
+/* tune_blend: the hybrid's weights for the users the protocol evaluates
+ * (warm: h->warm; cold start: h->cold), searched on val. */
+static int tune_blend(struct run *r, struct proto *pr, struct recs_hybrid *h,
+                      const struct fold *val, uint64_t seed) {
+  void *st[RECS_MAXMODELS] = {0};
+  double *w = pr->p == RECS_COLD ? h->cold : h->warm;
+  if (fit_all(st, r, pr, &val->c, NULL)) {
+    release_all(st, r);
+    return -1;
+  }
+  memcpy(h->state, st, sizeof st);
+  double v = recs_hybrid_tune(w, h, &val->c, &val->s, val->users, val->n_users);
+  release_all(st, r);
+  memset(h->state, 0, sizeof h->state);
+  if (v < 0) return -1;
+  fprintf(stderr, "seed %llu %s blend:", (unsigned long long)seed, pr->name);
+  for (int m = 0; m < r->nm; m++)
+    fprintf(stderr, " %s=%g", r->names[m], w[m]);
+  fprintf(stderr, " (val NDCG@10 %.4f)\n", v);
+  return 0;
+}
+
+/* measure: fit every model on test's training part, rank, and record seed
+ * si's metrics (the hybrid's with h). */
+static int measure(struct run *r, struct proto *pr, struct recs_hybrid *h,
+                   const struct fold *test, int si, uint64_t seed) {
+  void *st[RECS_MAXMODELS] = {0};
+  double secs[RECS_MAXMODELS];
+  struct table *t = &pr->t;
+  int nm = r->nm, rc = -1;
+  recs_head_items(r->head, &test->s.train);
+  double tf = recs_now();
+  if (fit_all(st, r, pr, &test->c, secs)) goto out;
+  pr->fit_s += recs_now() - tf;
+  for (int m = 0; m < nm; m++) {
+    struct single_arg a = {r->ms[m], st[m], &test->c};
+    double te = recs_now();
+    recs_evaluate(&t->r[m][si], &test->s, test->users, test->n_users, r->head,
+                  single_fn, &a);
+    t->eval_s[m][si] = recs_now() - te;
+    t->fit_s[m][si] = secs[m];
+    fprintf(stderr, "seed %llu %s %s: fit %.2f s, NDCG@10 %.4f\n",
+            (unsigned long long)seed, pr->name, r->names[m], secs[m],
+            t->r[m][si].ndcg10);
+  }
+  if (r->with_h) {
+    memcpy(h->state, st, sizeof st);
+    struct hybrid_arg a = {h, &test->c};
+    double te = recs_now();
+    recs_evaluate(&t->r[nm][si], &test->s, test->users, test->n_users, r->head,
+                  hybrid_fn, &a);
+    t->eval_s[nm][si] = recs_now() - te;
+    memset(h->state, 0, sizeof h->state);
+    fprintf(stderr, "seed %llu %s hybrid: NDCG@10 %.4f\n",
+            (unsigned long long)seed, pr->name, t->r[nm][si].ndcg10);
+  }
+  rc = 0;
+out:
+  release_all(st, r);
+  return rc;
+}
+
+/* run_seed: protocol pr for seed number si: its splits, tuning on its own
+ * validation split, then the test. Returns 0 or -1 (said why). */
+static int run_seed(struct run *r, struct proto *pr, int si) {
+  uint64_t seed = r->o->seed0 + (uint64_t)si;
+  struct recs_eval_split sp;
+  struct fold test = {0}, val = {0};
+  /* Warm users have 4 or more training artists: cold_max 0 gives every
+   * evaluated user the warm weights; in the cold protocol every evaluated
+   * user has at most `known` and gets the cold ones. */
+  struct recs_hybrid h = {.n = r->nm,
+                          .cold_max = pr->p == RECS_COLD ? r->known : 0};
+  int rc = -1;
+  for (int m = 0; m < r->nm; m++)
+    h.m[m] = r->ms[m];
+  double t0 = recs_now();
+  if (recs_eval_split(&sp, &r->d->ui, pr->p, r->known, seed) ||
+      fold_init(&test, &sp.test, r->d, seed, r->o->small) ||
+      fold_init(&val, &sp.val, r->d, val_seed(pr->p, seed), r->o->small)) {
+    fprintf(stderr, "encore-recs: out of memory\n");
+    goto out;
+  }
+  if (tune_params(r, pr, &val, seed) ||
+      (r->with_h && tune_blend(r, pr, &h, &val, seed)))
+    goto out;
+  fold_free(&val);
+  pr->tune_s += recs_now() - t0;
+  if (measure(r, pr, &h, &test, si, seed)) goto out;
+  rc = 0;
+out:
+  recs_eval_split_free(&sp);
+  fold_free(&test);
+  fold_free(&val);
+  return rc;
+}
+
+/* select_models: the models named in o->models (all when NULL), in the
+ * order of all_models. Returns 0, or 1 (usage error, said why). */
+static int select_models(struct run *r) {
+  const char *list = r->o->models;
   for (int k = 0; k < N_ALL; k++) {
-    const char *want = o->models;
+    const char *want = list;
     int on = !want;
     while (want && *want) {
       size_t len = strcspn(want, ",");
@@ -172,196 +376,102 @@ int recs_eval_run(const struct recs_eval_opts *o) {
         on = 1;
       want += len + (want[len] == ',');
     }
-    if (on) ms[nm++] = all_models[k];
+    if (on) r->ms[r->nm++] = all_models[k];
   }
-  if (o->models) { /* every name given must exist */
-    const char *want = o->models;
-    while (*want) {
-      size_t len = strcspn(want, ",");
-      int found = 0;
-      for (int k = 0; k < N_ALL; k++)
-        found |= len == strlen(all_models[k]->name) &&
-                 !strncmp(want, all_models[k]->name, len);
-      if (!found) {
-        fprintf(stderr,
-                "encore-recs: unknown model '%.*s' (known: pop, "
-                "itemknn, als, rp3beta, ease, userknn, content, social)\n",
-                (int)len, want);
-        return 1;
-      }
-      want += len + (want[len] == ',');
+  for (const char *want = list; want && *want;) { /* every name must exist */
+    size_t len = strcspn(want, ",");
+    int found = 0;
+    for (int k = 0; k < N_ALL; k++)
+      found |= len == strlen(all_models[k]->name) &&
+               !strncmp(want, all_models[k]->name, len);
+    if (!found) {
+      fprintf(stderr,
+              "encore-recs: unknown model '%.*s' (known: pop, "
+              "itemknn, als, rp3beta, ease, userknn, content, social)\n",
+              (int)len, want);
+      return 1;
     }
+    want += len + (want[len] == ',');
   }
-  if (nm == 0) {
+  if (r->nm == 0) {
     fprintf(stderr, "encore-recs: no model selected\n");
     return 1;
   }
-  for (int m = 0; m < nm; m++)
-    names[m] = ms[m]->name;
-  names[nm] = "hybrid";
-  int with_h = nm > 1, nt = nm + with_h;
+  for (int m = 0; m < r->nm; m++)
+    r->names[m] = r->ms[m]->name;
+  r->names[r->nm] = "hybrid";
+  r->with_h = r->nm > 1;
+  return 0;
+}
+
+static void print_params(const struct run *r, const struct proto *pr) {
+  for (int m = 0; m < r->nm; m++) {
+    printf("%s %s params:", pr->name, r->names[m]);
+    for (int q = 0; q < RECS_NPARAM && r->ms[m]->param_names[q]; q++)
+      printf(" %s=%g", r->ms[m]->param_names[q], pr->params[m][q]);
+    printf(" (last seed)\n");
+  }
+}
+
+int recs_eval_run(const struct recs_eval_opts *o) {
+  struct run r = {.o = o, .known = o->known ? o->known : RECS_EVAL_KNOWN};
+  struct recs_data d;
+  if (o->seeds < 1 || o->seeds > MAXSEEDS) {
+    fprintf(stderr, "encore-recs: --seeds must be 1..%d\n", MAXSEEDS);
+    return 1;
+  }
+  if (r.known < 1 || r.known > RECS_EVAL_KNOWN_MAX) {
+    fprintf(stderr, "encore-recs: --cold-known must be 1..%d\n",
+            RECS_EVAL_KNOWN_MAX);
+    return 1;
+  }
+  if (select_models(&r)) return 1;
+  int nt = r.nm + r.with_h;
 
   double t0 = recs_now();
   if (recs_hetrec_load(&d, o->dir)) return 1;
+  r.d = &d;
   fprintf(stderr,
-          "load: %d users, %d artists, %lld plays, %d tags, %lld friend "
-          "links in %.2f s\n",
+          "load: %d users, %d artists, %lld plays, %d tags (%lld taggings), "
+          "%lld friend links in %.2f s\n",
           d.n_users, d.n_items, (long long)d.ui.nnz, d.n_tags,
-          (long long)d.social.nnz / 2, recs_now() - t0);
+          (long long)d.n_tagged, (long long)d.social.nnz / 2, recs_now() - t0);
 
-  struct table *warm = calloc(1, sizeof *warm), *cold = calloc(1, sizeof *cold);
-  void *st[RECS_MAXMODELS] = {0};
-  unsigned char *head = NULL;
-  /* Zeroed here and after each use, so that every exit frees them. */
-  struct fold test = {0}, val = {0}, cval = {0}, cf = {0};
-  double tune_s = 0, fit_total = 0;
-  if (!warm || !cold) goto out;
-  for (int si = 0; si < o->seeds; si++) {
-    uint64_t seed = o->seed0 + (uint64_t)si;
-    double ts = recs_now();
-    free(head);
-    head = malloc((size_t)d.n_items);
-    if (!head) goto out;
-    if (fold_init(&test, &d.ui, &d, seed, 0, o->small) ||
-        fold_init(&val, &test.s.train, &d, seed + 1000003, 0, o->small) ||
-        fold_init(&cval, &test.s.train, &d, seed + 2000003, VAL_COLD_FRAC,
-                  o->small)) {
-      fprintf(stderr, "encore-recs: out of memory\n");
-      goto out;
-    }
-    recs_head_items(head, &val.s.train);
-    /* 1. Hyper-parameters per model on the validation split. */
-    for (int m = 0; m < nm; m++) {
-      double best = -1;
-      int ng = o->small ? 1 : ms[m]->n_grid;
-      for (int g = 0; g < ng; g++) {
-        double p[RECS_NPARAM];
-        memcpy(p, ms[m]->grid[g], sizeof p);
-        if (o->small && ms[m] == &recs_model_als) p[3] = 6;
-        void *s = ms[m]->fit(&val.c, p);
-        if (!s) goto out;
-        struct recs_metrics r;
-        struct single_arg a = {ms[m], s, &val.c};
-        recs_evaluate(&r, &val.s, val.users, val.n_users, head, single_fn, &a);
-        ms[m]->release(s);
-        if (r.ndcg10 > best) {
-          best = r.ndcg10;
-          memcpy(params[m], p, sizeof p);
-        }
-        if (ng > 1)
-          fprintf(stderr, "seed %llu tune %s %g,%g,%g,%g: val NDCG@10 %.4f\n",
-                  (unsigned long long)seed, ms[m]->name, p[0], p[1], p[2], p[3],
-                  r.ndcg10);
-      }
-    }
-    /* 2. Blend weights: warm users on val, cold users on cval. */
-    struct recs_hybrid h = {.n = nm, .cold_max = COLD_KEEP};
-    for (int m = 0; m < nm; m++)
-      h.m[m] = ms[m];
-    if (with_h) {
-      if (fit_all(st, ms, nm, params, &val.c, NULL)) goto out;
-      memcpy(h.state, st, sizeof st);
-      double v =
-          recs_hybrid_tune(h.warm, &h, &val.c, &val.s, val.users, val.n_users);
-      release_all(st, ms, nm);
-      if (fit_all(st, ms, nm, params, &cval.c, NULL)) goto out;
-      memcpy(h.state, st, sizeof st);
-      double cv = recs_hybrid_tune(h.cold, &h, &cval.c, &cval.s, cval.users,
-                                   cval.n_users);
-      release_all(st, ms, nm);
-      fprintf(stderr, "seed %llu blend: warm", (unsigned long long)seed);
-      for (int m = 0; m < nm; m++)
-        fprintf(stderr, " %s=%g", names[m], h.warm[m]);
-      fprintf(stderr, " (val NDCG@10 %.4f); cold", v);
-      for (int m = 0; m < nm; m++)
-        fprintf(stderr, " %s=%g", names[m], h.cold[m]);
-      fprintf(stderr, " (val NDCG@10 %.4f)\n", cv);
-    }
-    tune_s += recs_now() - ts;
-    fold_free(&val);
-    fold_free(&cval);
-
-    /* 3. The test: fit on the whole training part, rank, measure. */
-    recs_head_items(head, &test.s.train);
-    double secs[RECS_MAXMODELS];
-    double tf = recs_now();
-    if (fit_all(st, ms, nm, params, &test.c, secs)) goto out;
-    fit_total += recs_now() - tf;
-    for (int m = 0; m < nm; m++) {
-      struct single_arg a = {ms[m], st[m], &test.c};
-      double te = recs_now();
-      recs_evaluate(&warm->r[m][si], &test.s, test.users, test.n_users, head,
-                    single_fn, &a);
-      warm->eval_s[m][si] = recs_now() - te;
-      warm->fit_s[m][si] = secs[m];
-      fprintf(stderr, "seed %llu %s: fit %.2f s, NDCG@10 %.4f\n",
-              (unsigned long long)seed, names[m], secs[m],
-              warm->r[m][si].ndcg10);
-    }
-    if (with_h) {
-      memcpy(h.state, st, sizeof st);
-      struct hybrid_arg a = {&h, &test.c};
-      double te = recs_now();
-      recs_evaluate(&warm->r[nm][si], &test.s, test.users, test.n_users, head,
-                    hybrid_fn, &a);
-      warm->eval_s[nm][si] = recs_now() - te;
-      fprintf(stderr, "seed %llu hybrid: NDCG@10 %.4f\n",
-              (unsigned long long)seed, warm->r[nm][si].ndcg10);
-    }
-    release_all(st, ms, nm);
-    fold_free(&test);
-
-    /* 4. Cold start: a fifth of the users keep 3 training artists. */
-    if (o->cold) {
-      if (fold_init(&cf, &d.ui, &d, seed, COLD_FRAC, o->small)) goto out;
-      recs_head_items(head, &cf.s.train);
-      if (fit_all(st, ms, nm, params, &cf.c, secs)) goto out;
-      for (int m = 0; m < nm; m++) {
-        struct single_arg a = {ms[m], st[m], &cf.c};
-        double te = recs_now();
-        recs_evaluate(&cold->r[m][si], &cf.s, cf.users, cf.n_users, head,
-                      single_fn, &a);
-        cold->eval_s[m][si] = recs_now() - te;
-        cold->fit_s[m][si] = secs[m];
-      }
-      if (with_h) {
-        memcpy(h.state, st, sizeof st);
-        struct hybrid_arg a = {&h, &cf.c};
-        double te = recs_now();
-        recs_evaluate(&cold->r[nm][si], &cf.s, cf.users, cf.n_users, head,
-                      hybrid_fn, &a);
-        cold->eval_s[nm][si] = recs_now() - te;
-      }
-      fprintf(stderr, "seed %llu cold: hybrid NDCG@10 %.4f\n",
-              (unsigned long long)seed, cold->r[with_h ? nm : 0][si].ndcg10);
-      release_all(st, ms, nm);
-      fold_free(&cf);
-    }
+  struct proto *pr = calloc(2, sizeof *pr);
+  int np = o->cold ? 2 : 1, rc = 1;
+  r.head = malloc((size_t)d.n_items + 1);
+  if (!pr || !r.head) {
+    fprintf(stderr, "encore-recs: out of memory\n");
+    goto out;
   }
-  print_table("Warm protocol", warm, nt, names, o->seeds);
-  if (o->cold)
-    print_table("Cold-start protocol (3 known artists)", cold, nt, names,
-                o->seeds);
+  pr[0].p = RECS_WARM;
+  pr[0].name = "warm";
+  pr[1].p = RECS_COLD;
+  pr[1].name = "cold";
+  for (int si = 0; si < o->seeds; si++)
+    for (int k = 0; k < np; k++)
+      if (run_seed(&r, &pr[k], si)) goto out;
+  print_table("Warm protocol", &pr[0].t, nt, r.names, o->seeds);
+  if (o->cold) {
+    char title[64];
+    snprintf(title, sizeof title, "Cold-start protocol (%d known artist%s)",
+             r.known, r.known == 1 ? "" : "s");
+    print_table(title, &pr[1].t, nt, r.names, o->seeds);
+  }
   printf("\nTiming per seed (mean): training all models %.2f s (per model in "
          "the 'fit s' column); tuning (grids and blend on the validation "
-         "split) %.2f s\n",
-         fit_total / o->seeds, tune_s / o->seeds);
-  for (int m = 0; m < nm; m++) {
-    printf("%s params:", names[m]);
-    for (int q = 0; q < RECS_NPARAM && ms[m]->param_names[q]; q++)
-      printf(" %s=%g", ms[m]->param_names[q], params[m][q]);
-    printf(" (last seed)\n");
-  }
+         "split) %.2f s",
+         pr[0].fit_s / o->seeds, pr[0].tune_s / o->seeds);
+  if (o->cold)
+    printf("; cold start: training %.2f s, tuning %.2f s",
+           pr[1].fit_s / o->seeds, pr[1].tune_s / o->seeds);
+  printf("\n");
+  for (int k = 0; k < np; k++)
+    print_params(&r, &pr[k]);
   rc = 0;
 out:
-  release_all(st, ms, nm);
-  fold_free(&test);
-  fold_free(&val);
-  fold_free(&cval);
-  fold_free(&cf);
-  free(head);
-  free(warm);
-  free(cold);
+  free(pr);
+  free(r.head);
   recs_data_free(&d);
   return rc;
 }

@@ -1,10 +1,10 @@
 /* hetrec.c: reads the HetRec 2011 Last.fm 2K data set (user_artists.dat,
  * user_friends.dat, user_taggedartists.dat) into struct recs_data. Artists
- * are the items; only users and artists that have play counts exist. */
+ * are the items; only users and artists that have play counts exist. The
+ * taggings are kept one by one (features.c builds each fit's tag rows). */
 #include "batch/recs/recs.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +91,8 @@ struct load {
   int *umap, *imap; /* external id -> dense index, or -1 */
   int *tmap;
   int n_tags;
-  int *tag_id;
+  struct recs_tagging *g; /* the taggings, ng of gcap */
+  int64_t ng, gcap;
 };
 
 static int on_play(void *arg, const char *line) {
@@ -111,6 +112,7 @@ static int on_friend(void *arg, const char *line) {
   return 0;
 }
 
+/* on_tag: one tagging; its user is -1 when they played nothing. */
 static int on_tag(void *arg, const char *line) {
   struct load *ld = arg;
   long v[3];
@@ -118,29 +120,16 @@ static int on_tag(void *arg, const char *line) {
   int i = ld->imap[v[1]];
   if (i < 0) return 0; /* an artist nobody played */
   if (ld->tmap[v[2]] < 0) ld->tmap[v[2]] = ld->n_tags++;
-  return tl_push(&ld->l, i, ld->tmap[v[2]], 1) ? 2 : 0;
-}
-
-void recs_tfidf(struct recs_csr *m) {
-  float *df = calloc((size_t)m->ncols + 1, sizeof *df);
-  if (!df) return;
-  int rows = 0;
-  for (int r = 0; r < m->nrows; r++)
-    rows += m->ptr[r + 1] > m->ptr[r];
-  for (int64_t k = 0; k < m->nnz; k++)
-    df[m->idx[k]] += 1;
-  for (int r = 0; r < m->nrows; r++) {
-    double norm = 0;
-    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++) {
-      double w = log1p(m->val[k]) * log((double)rows / df[m->idx[k]]);
-      m->val[k] = (float)w;
-      norm += w * w;
-    }
-    norm = norm > 0 ? 1.0 / sqrt(norm) : 0;
-    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++)
-      m->val[k] = (float)(m->val[k] * norm);
+  if (ld->ng == ld->gcap) {
+    int64_t cap = ld->gcap ? ld->gcap * 2 : 4096;
+    struct recs_tagging *g = realloc(ld->g, (size_t)cap * sizeof *g);
+    if (!g) return 2;
+    ld->g = g;
+    ld->gcap = cap;
   }
-  free(df);
+  ld->g[ld->ng++] = (struct recs_tagging){
+      .user = ld->umap[v[0]], .item = i, .tag = ld->tmap[v[2]]};
+  return 0;
 }
 
 int recs_hetrec_load(struct recs_data *d, const char *dir) {
@@ -199,8 +188,10 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
   r = read_file(dir, "user_taggedartists.dat", on_tag, &ld, &bad);
   if (r == -2) goto oom;
   d->n_tags = ld.n_tags;
-  if (recs_csr_build(&d->tags, d->n_items, d->n_tags, ld.l.t, ld.l.n)) goto oom;
-  recs_tfidf(&d->tags);
+  d->tagged = ld.g;
+  d->n_tagged = ld.ng;
+  ld.g = NULL;
+  if (recs_features_build(&d->tags, d, NULL)) goto oom;
   if (bad)
     fprintf(stderr, "%s: %ld malformed lines skipped in all\n", dir, bad);
   rc = 0;
@@ -212,6 +203,7 @@ out:
   free(ld.umap);
   free(ld.imap);
   free(ld.tmap);
+  free(ld.g);
   if (rc) recs_data_free(d);
   return rc;
 }
@@ -221,6 +213,8 @@ void recs_data_free(struct recs_data *d) {
   free(d->item_id);
   recs_csr_free(&d->ui);
   recs_csr_free(&d->tags);
+  recs_csr_free(&d->base_tags);
+  free(d->tagged);
   recs_csr_free(&d->social);
   memset(d, 0, sizeof *d);
 }

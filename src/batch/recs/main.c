@@ -40,10 +40,14 @@ static const char usage_text[] =
     "      the serving and previous versions and the latest run\n"
     "  eval --hetrec DIR [--seeds N] [--seed0 S]\n"
     "       [--models pop,itemknn,als,rp3beta,ease,userknn,content,social]\n"
-    "       [--cold-start] [--small]\n"
-    "      the offline evaluation on the HetRec Last.fm 2K files; --small:\n"
-    "      one seed by default, defaults instead of grids, a quarter of the\n"
-    "      users evaluated, fewer ALS iterations (the test suite)\n"
+    "       [--cold-start] [--cold-known N] [--small]\n"
+    "      the offline evaluation on the HetRec Last.fm 2K files (5 seeds\n"
+    "      by default); --cold-start adds the cold-start protocol, whose\n"
+    "      users keep --cold-known training artists (1..50, default 3;\n"
+    "      giving it implies --cold-start);\n"
+    "      --small: one seed by default, defaults instead of grids, a\n"
+    "      quarter of the users evaluated, fewer ALS iterations (the test\n"
+    "      suite)\n"
     "\n"
     "Without -c the configuration file is $ENCORE_CONF when set; settings\n"
     "then come from it, the defaults and ENCORE_* environment variables.\n"
@@ -92,6 +96,11 @@ static int cmd_eval(int argc, char **argv) {
     } else if (!strcmp(a, "--models") && i + 1 < argc) {
       o.models = argv[++i];
     } else if (!strcmp(a, "--cold-start")) {
+      o.cold = 1;
+    } else if (!strcmp(a, "--cold-known") && i + 1 < argc) {
+      if (parse_num(argv[++i], 1, RECS_EVAL_KNOWN_MAX, &v))
+        return usage_error("--cold-known takes 1..%d", RECS_EVAL_KNOWN_MAX);
+      o.known = (int)v;
       o.cold = 1;
     } else if (!strcmp(a, "--small")) {
       o.small = 1;

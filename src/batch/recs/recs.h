@@ -36,13 +36,30 @@ void recs_csr_free(struct recs_csr *m);
 /* recs_csr_has: whether row r has column c (binary search). */
 int recs_csr_has(const struct recs_csr *m, int r, int c);
 
+/* One user's tag on an item (HetRec user_taggedartists, Encore's
+ * user_artist_tags). user is -1 for a user without a row in the users x
+ * items matrix (such a tagging is never held out). */
+struct recs_tagging {
+  int user, item, tag;
+};
+
 /* The whole data set of one evaluation or batch run. */
 struct recs_data {
   int n_users, n_items, n_tags;
-  int64_t *user_id;       /* dense user index -> external id */
-  int64_t *item_id;       /* dense item index -> external id */
-  struct recs_csr ui;     /* users x items: play counts */
-  struct recs_csr tags;   /* items x tags: TF-IDF, rows L2-normalized */
+  int64_t *user_id;   /* dense user index -> external id */
+  int64_t *item_id;   /* dense item index -> external id */
+  struct recs_csr ui; /* users x items: play counts */
+  /* items x tags: TF-IDF of base_tags and every tagging, rows
+   * L2-normalized (recs_features_build over the whole of ui). The features
+   * of everything: a model fitted on a part of ui sees recs_features_init's
+   * instead. */
+  struct recs_csr tags;
+  /* items x tags: raw counts no user's tagging produced (a catalogue's
+   * genres, release eras, audio buckets); may have no rows, and is left
+   * empty by a loader that has no taggings (tags is then all there is). */
+  struct recs_csr base_tags;
+  struct recs_tagging *tagged; /* the users' taggings, n_tagged of them */
+  int64_t n_tagged;
   struct recs_csr social; /* users x users: 1 for each friend (symmetric) */
 };
 
@@ -53,9 +70,38 @@ struct recs_data {
 int recs_hetrec_load(struct recs_data *d, const char *dir);
 /* recs_data_free: release everything recs_hetrec_load allocated. */
 void recs_data_free(struct recs_data *d);
+
+/* Item features (features.c). A user's tagging of an item they interacted
+ * with belongs to that interaction: it is known only where the interaction
+ * is, so a model never learns from the tags of the very pair held out from
+ * it. */
+
 /* recs_tfidf: turn raw tag counts (items x tags) into TF-IDF rows
  * (log-scaled tf, idf over items) normalized to unit length, in place. */
 void recs_tfidf(struct recs_csr *m);
+/* recs_features_build: out = the TF-IDF rows (n_items x n_tags) of
+ * d->base_tags plus d's taggings, leaving out each tagging (u, i, t) whose
+ * (u, i) is in d->ui but not in train (held out with that interaction).
+ * train: users x items in d's numbering, a part of d->ui; NULL keeps every
+ * tagging. Returns 0, or -1 when out of memory (out is then empty). */
+int recs_features_build(struct recs_csr *out, const struct recs_data *d,
+                        const struct recs_csr *train);
+
+/* The features a model fitted on one training part may see. */
+struct recs_features {
+  const struct recs_csr *tags; /* items x tags: &d->tags or &own */
+  struct recs_csr own;         /* built when train holds some tagging back */
+  int64_t held;                /* taggings held back */
+};
+/* recs_features_init: f->tags = recs_features_build(d, train), borrowed
+ * as d->tags itself when train holds back none of d's taggings (d->tags
+ * must then be recs_features_build(d, NULL), as the loaders make it; keep d
+ * alive while f is used); f->held counts the taggings left out. Returns 0,
+ * or -1 when out of memory (f is then empty). */
+int recs_features_init(struct recs_features *f, const struct recs_data *d,
+                       const struct recs_csr *train);
+/* recs_features_free: release f (zeroed after; freeing twice is safe). */
+void recs_features_free(struct recs_features *f);
 
 /* Deterministic random numbers (splitmix64), independent of the thread that
  * draws them. */

@@ -84,7 +84,10 @@ static const double w_light_cold[NCOMP] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5};
 struct fit {
   const struct recs_input *in;
   const struct recs_csr *ui; /* borrowed: in->d.ui or the validation part */
-  struct recs_csr cf, cf_t;  /* ui without items of fewer than 2 users */
+  /* The content of ui's fit (borrowed; in's when NULL at fit_models): items
+   * x content columns and items x genres, from ui's taggings only. */
+  const struct recs_csr *tags, *genres;
+  struct recs_csr cf, cf_t; /* ui without items of fewer than 2 users */
   struct recs_ctx ctx;
   int use[NCOMP], dense, knn_k, als_k, als_iters;
   int n_kept, n_ease; /* items of 2+ users, of EASE_MIN_USERS+ users */
@@ -148,7 +151,7 @@ static int pop_list(struct fit *f, int g, const int *items, int n, float *tmp,
 
 static int fit_pop(struct fit *f) {
   const struct recs_input *in = f->in;
-  int n = f->ui->ncols, G = in->item_genres.ptr ? in->n_genres : 0;
+  int n = f->ui->ncols, G = f->genres->ptr ? in->n_genres : 0;
   f->n_pop = G + 1;
   f->pop = calloc((size_t)f->n_pop, sizeof *f->pop);
   f->pop_score = calloc((size_t)f->n_pop, sizeof *f->pop_score);
@@ -160,7 +163,7 @@ static int fit_pop(struct fit *f) {
   if (!f->pop || !f->pop_score || !f->pop_n || !tmp || !top) goto out;
   if (pop_list(f, 0, NULL, n, tmp, top)) goto out;
   if (G > 0) {
-    if (recs_csr_transpose(&gi, &in->item_genres)) goto out;
+    if (recs_csr_transpose(&gi, f->genres)) goto out;
     for (int g = 0; g < G; g++)
       if (pop_list(f, g + 1, g < gi.nrows ? gi.idx + gi.ptr[g] : NULL,
                    g < gi.nrows ? (int)(gi.ptr[g + 1] - gi.ptr[g]) : 0, tmp,
@@ -182,7 +185,8 @@ static int cmp_most_played(const void *a, const void *b) {
   return x->col - y->col;
 }
 
-/* fit_models: everything learned from f->ui. light: no ALS, no EASE. */
+/* fit_models: everything learned from ui, with the content f->tags and
+ * f->genres (in's when not set). light: no ALS, no EASE. */
 static int fit_models(struct fit *f, const struct recs_input *in,
                       const struct recs_csr *ui, int light,
                       const struct recs_train_opts *o, uint64_t seed) {
@@ -190,6 +194,8 @@ static int fit_models(struct fit *f, const struct recs_input *in,
   double t0 = recs_now();
   f->in = in;
   f->ui = ui;
+  if (!f->tags) f->tags = &in->d.tags;
+  if (!f->genres) f->genres = &in->item_genres;
   f->listeners = calloc((size_t)n + 1, sizeof *f->listeners);
   f->wsum = calloc((size_t)nu + 1, sizeof *f->wsum);
   struct recs_triplet *t = malloc((size_t)(ui->nnz + 1) * sizeof *t);
@@ -225,8 +231,7 @@ static int fit_models(struct fit *f, const struct recs_input *in,
     f->n_kept += len > 0;
     f->n_ease += len >= EASE_MIN_USERS;
   }
-  f->ctx =
-      (struct recs_ctx){&f->cf, &f->cf_t, &in->d.tags, &in->d.social, seed};
+  f->ctx = (struct recs_ctx){&f->cf, &f->cf_t, f->tags, &in->d.social, seed};
   if (fit_pop(f)) return -1;
   f->t_pop = recs_now() - t0;
   stage(f, "popularity", t0);
@@ -245,7 +250,7 @@ static int fit_models(struct fit *f, const struct recs_input *in,
   f->use[C_ALS] = !light && f->cf.nnz > 0;
   f->use[C_EASE] =
       !light && f->dense && f->n_ease > 0 && f->n_ease <= EASE_MAX_ITEMS;
-  f->use[C_CONTENT] = in->d.tags.ptr && in->d.tags.nnz > 0;
+  f->use[C_CONTENT] = f->tags->ptr && f->tags->nnz > 0;
   f->use[C_SOCIAL] = in->d.social.ptr && in->d.social.nnz > 0;
   f->use[C_GENRE] = f->n_pop > 1;
 
@@ -317,7 +322,7 @@ static int ws_init(struct ws *w, const struct fit *f) {
   int ok = (w->s = calloc(n, sizeof *w->s)) &&
            (w->dense = calloc(n, sizeof(float))) &&
            (w->gw = calloc((size_t)f->in->n_genres + 1, sizeof(float))) &&
-           (w->prof = calloc((size_t)f->in->d.tags.ncols + 1, sizeof(float))) &&
+           (w->prof = calloc((size_t)f->tags->ncols + 1, sizeof(float))) &&
            (w->bl = malloc(n * sizeof(float))) &&
            (w->cand = malloc(n * sizeof(int))) &&
            (w->top = malloc((RECS_TOP_N + NCOMP * VAL_CAND) * sizeof(int)));
@@ -352,7 +357,7 @@ static int cmp_i64(const void *a, const void *b) {
 /* genre_of: the genre column of item j the user leans to most (-1: none
  * of the user's genres). */
 static int genre_of(const struct fit *f, const struct ws *w, int j) {
-  const struct recs_csr *ig = &f->in->item_genres;
+  const struct recs_csr *ig = f->genres;
   int best = -1;
   if (!ig->ptr || j >= ig->nrows) return -1;
   for (int64_t q = ig->ptr[j]; q < ig->ptr[j + 1]; q++) {
@@ -383,8 +388,7 @@ static void exclude(const struct fit *f, struct ws *w, int u) {
 /* genre_weights: w->gw = the share of u's (log-weighted) plays in each
  * genre, plus one per stated favourite. */
 static void genre_weights(const struct fit *f, struct ws *w, int u) {
-  const struct recs_csr *ui = f->ui, *ig = &f->in->item_genres,
-                        *pg = &f->in->pref_genres;
+  const struct recs_csr *ui = f->ui, *ig = f->genres, *pg = &f->in->pref_genres;
   int G = f->in->n_genres;
   double tot = 0;
   if (G <= 0) return;
@@ -485,7 +489,7 @@ static void pop_gather(const struct fit *f, struct ws *w, int u) {
 /* profile: add u's content profile (tag rows weighted by log-scaled
  * counts) to w->prof, or with add 0 clear what it touches. */
 static void profile(const struct fit *f, struct ws *w, int u, int add) {
-  const struct recs_csr *ui = f->ui, *tg = &f->in->d.tags;
+  const struct recs_csr *ui = f->ui, *tg = f->tags;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
     int i = ui->idx[k];
     float lw = recs_logc(ui->val[k]);
@@ -516,7 +520,7 @@ als_dots(const float *y, const float *x, int k, const int *cand, int nc,
 
 /* raw_scores: w->z[m][c] = component m's score of candidate c. */
 static void raw_scores(const struct fit *f, struct ws *w, int u) {
-  const struct recs_csr *tg = &f->in->d.tags;
+  const struct recs_csr *tg = f->tags;
   if (f->use[C_EASE]) recs_model_ease.score(f->ease, &f->ctx, u, w->dense);
   if (f->use[C_ALS])
     als_dots(f->ay, f->ax + (size_t)u * f->als_k, f->als_k, w->cand, w->nc,
@@ -750,6 +754,7 @@ struct val {
   struct recs_cands tab[2]; /* [0] warm, [1] cold */
   int *tab_users[2];
   double ndcg[2];
+  int64_t tags_held; /* taggings held out with the validation pairs */
 };
 
 static void val_free(struct val *v) {
@@ -931,13 +936,20 @@ static int val_tables(struct val *v, const struct fit *f, const int *act,
   return fail ? -1 : 0;
 }
 
-/* tune: fit on a validation split of in, choose warm and cold weights. */
+/* tune: fit on a validation split of in (content included: the held-out
+ * pairs' taggings are held out with them), choose warm and cold weights. */
 static int tune(const struct recs_input *in, const struct recs_train_opts *o,
                 uint64_t seed, double *warm, double *cold, struct val *v,
                 double *t_fit) {
+  struct recs_input_features vf = {0};
   struct fit f = {.verbose = o->verbose};
   int act[NCOMP], na = 0, rc = -1;
-  if (val_split(v, &in->d.ui, seed)) goto out;
+  if (val_split(v, &in->d.ui, seed) ||
+      recs_input_features_init(&vf, in, &v->train))
+    goto out;
+  f.tags = vf.tags.tags;
+  f.genres = vf.genres;
+  v->tags_held = vf.tags.held;
   double t0 = recs_now();
   if (fit_models(&f, in, &v->train, 0, o, seed)) goto out;
   *t_fit = recs_now() - t0;
@@ -957,6 +969,7 @@ static int tune(const struct recs_input *in, const struct recs_train_opts *o,
   rc = 0;
 out:
   fit_free(&f);
+  recs_input_features_free(&vf);
   return rc;
 }
 
@@ -1172,13 +1185,14 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
   struct sbuf b = {malloc(4096), 0, 4096};
   sb_add(&b,
          "{\"level\":\"%s\",\"kind\":\"%s\",\"users\":%d,\"items\":%d,"
-         "\"interactions\":%lld,\"items_collaborative\":%d,"
+         "\"interactions\":%lld,\"taggings\":%lld,\"items_collaborative\":%d,"
          "\"items_ease\":%d,\"dense\":%s,"
          "\"lists\":%lld,\"list_entries\":%lld,\"neighbours\":%lld,",
          in->level == RECS_TRACK ? "track" : "artist", light ? "light" : "full",
-         out->n_users, out->n_items, (long long)src->d.ui.nnz, f.n_kept,
-         f.use[C_EASE] ? f.n_ease : 0, f.dense ? "true" : "false",
-         (long long)lists, (long long)out->list_ptr[out->n_users],
+         out->n_users, out->n_items, (long long)src->d.ui.nnz,
+         (long long)src->d.n_tagged, f.n_kept, f.use[C_EASE] ? f.n_ease : 0,
+         f.dense ? "true" : "false", (long long)lists,
+         (long long)out->list_ptr[out->n_users],
          (long long)out->nb_ptr[out->n_items]);
   sb_add(&b, "\"params\":{\"knn_k\":%d,\"als_factors\":%d,\"als_iters\":%d},",
          f.knn_k, f.use[C_ALS] ? f.als_k : 0, f.use[C_ALS] ? f.als_iters : 0);
@@ -1190,8 +1204,10 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
          recs_now() - t_start);
   sb_add(&b,
          "\"validation\":{\"users\":%d,\"warm_users\":%d,\"cold_users\":%d,"
+         "\"taggings_held_out\":%lld,"
          "\"ndcg10_warm\":%.4f,\"ndcg10_cold\":%.4f},\"weights\":{",
-         v.n_users, v.tab[0].n_users, v.tab[1].n_users, v.ndcg[0], v.ndcg[1]);
+         v.n_users, v.tab[0].n_users, v.tab[1].n_users, (long long)v.tags_held,
+         v.ndcg[0], v.ndcg[1]);
   sb_weights(&b, "warm", warm);
   sb_add(&b, ",");
   sb_weights(&b, "cold", cold);
