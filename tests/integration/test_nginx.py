@@ -3,9 +3,12 @@
 error it makes is problem+json in the API's shape (TRACE, an HTTP version
 other than 1.x, an unknown Transfer-Encoding, a request line or headers too
 long, a body too large, bad percent-encoding, a forbidden directory,
-failed preconditions and ranges, methods static files refuse); and
+failed preconditions and ranges, methods static files refuse);
 Strict-Transport-Security on every HTTPS answer, errors included, and
-never over plain HTTP (media also with a sandboxing Content-Security-Policy).
+never over plain HTTP (media also with a sandboxing Content-Security-Policy);
+and no share-link token in any log, though the link is opened, mistyped
+and rate limited (the access log shows the path redacted, encore-api the
+route pattern).
 
 Deliberate login failures here: none."""
 
@@ -14,6 +17,8 @@ import os
 import socket
 import ssl
 import sys
+import threading
+import time
 import urllib.parse
 
 sys.dont_write_bytecode = True
@@ -167,6 +172,85 @@ def test_hsts_on_every_https_answer_only():
             data += b
     check(b" 400 " in data.split(b"\r\n")[0], "plain HTTP on the TLS port: %r" % data[:100])
     check(HSTS.lower().encode() not in data.lower(), "HSTS over plain HTTP on the TLS port")
+
+
+def _log_files():
+    top = encore.stack_dir()
+    for sub in ("log", os.path.join("nginx", "logs")):
+        for root, _, files in os.walk(os.path.join(top, sub)):
+            for f in files:
+                yield os.path.join(root, f)
+
+
+def _flood(path, n, source):
+    """n requests for path at once from `source`; their statuses."""
+    gate, out = threading.Barrier(n), []
+
+    def one():
+        try:
+            gate.wait(timeout=30)
+            out.append(send("http", request("GET", path), source)[0])
+        except Exception as e:  # counted below
+            out.append(repr(e))
+
+    pool = [threading.Thread(target=one) for _ in range(n)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return out
+
+
+def test_share_token_in_no_log():
+    owner = encore.new_user()
+    p = expect(call("POST", "/api/v1/playlists", token=owner.access,
+                    json_body={"name": encore.unique("Shared"), "visibility": "private"}),
+               201, "POST", "/api/v1/playlists")
+    link = expect(call("POST", "/api/v1/playlists/%d/links" % p["id"], token=owner.access),
+                  201, "POST", "/api/v1/playlists/{id}/links")
+    token = link["token"]
+    r = call("GET", "/api/v1/shared/" + token)
+    expect(r, 200, "GET", "/api/v1/shared/{token}")
+    rid = r.headers.get("X-Request-Id")
+    # Mistyped and longer paths, other case, plain HTTP.
+    for path, scheme in (("/api/v1/shared/" + token + "/tracks", "https"),
+                         ("/api/v1/SHARED/" + token, "https"),
+                         ("/api/v1//shared/" + token, "http"),
+                         ("/api/v1/shared/" + token + "?limit=1", "http")):
+        check(call("GET", path, scheme).status_code in (200, 404), path)
+    # Over the rate limit: nginx's error log quotes the request line of each
+    # rejected request (a fresh loopback address, so that nobody else's
+    # budget is spent).
+    source = encore.loopback_source()
+    if source:
+        burst = int(encore.stack().get("ENCORE_BURST_IP", "100"))
+        statuses = _flood("/api/v1/shared/" + token, burst + 40, source)
+        check(429 in statuses, "no 429 among %d requests at once: %r" % (
+            len(statuses), sorted(set(map(str, statuses)))))
+    # nginx writes its access log line after answering; encore-api its own.
+    access = os.path.join(encore.stack()["ENCORE_LOG_DIR"], "nginx-access.log")
+    line = None
+    for _ in range(50):
+        with open(access, encoding="utf-8", errors="replace") as f:
+            hits = [json.loads(x) for x in f if rid in x]
+        if hits:
+            line = hits[0]
+            break
+        time.sleep(0.1)
+    check(line is not None, "no access log line for %s" % rid)
+    check(line["uri"] == "/api/v1/shared/<redacted>", "access log uri %r" % line["uri"])
+    api = encore.api_log()
+    if api:
+        with open(api, encoding="utf-8", errors="replace") as f:
+            mine = [json.loads(x) for x in f if rid in x]
+        check(mine and mine[0].get("route") == "/api/v1/shared/{token}",
+              "encore-api logged %r" % mine[:1])
+    found = []
+    for path in _log_files():
+        with open(path, "rb") as f:
+            if token.encode() in f.read():
+                found.append(os.path.relpath(path, encore.stack_dir()))
+    check(not found, "the share token is in %s" % found)
 
 
 if __name__ == "__main__":
