@@ -20,7 +20,7 @@ cd "$top"
 PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libfcgi-dev libmariadb-dev mariadb-server mariadb-client libjson-c-dev
   libjwt-dev libmemcached-dev memcached libcurl4-openssl-dev libsodium-dev
-  libssl-dev libwebsockets-dev openssl ca-certificates curl wrk
+  libssl-dev libwebsockets-dev openssl ca-certificates curl wrk iproute2
   libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   python3 python3-requests python3-jsonschema python3-yaml"
 
