@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "model/cap.h"
 #include "model/dislike.h"
 #include "model/like.h"
 
@@ -22,9 +23,16 @@ static int no_object(struct req *r) {
   return req_problem(r, RC_NOT_FOUND, "no such object");
 }
 
-/* written: the answer to a like or dislike write whose model result is rc. */
-static int written(struct req *r, int rc) {
+/* written: the answer to a like or dislike write whose model result is rc;
+ * at the cap (RC_LIMIT) the detail names the `cap` of `what`. */
+static int written(struct req *r, int rc, const char *what, int cap) {
   if (rc == RC_NOT_FOUND) return no_object(r);
+  if (rc == RC_LIMIT)
+    return req_problem(r, rc,
+                       arena_printf(req_arena(r),
+                                    "an account holds at most %d %s: remove "
+                                    "one first",
+                                    cap, what));
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);
 }
@@ -72,7 +80,8 @@ int h_likes_put(struct req *r) {
   const char *type = path_type(r, &id);
   if (!type || like_type_parse(type, 1, &t)) return no_object(r);
   return written(r,
-                 like_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id));
+                 like_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id),
+                 "likes", CAP_USER_LIKES);
 }
 
 int h_likes_delete(struct req *r) {
@@ -81,7 +90,8 @@ int h_likes_delete(struct req *r) {
   const char *type = path_type(r, &id);
   if (!type || like_type_parse(type, 1, &t)) return no_object(r);
   return written(
-      r, like_delete(app.db, app.kv, req_arena(r), req_user_id(r), t, id));
+      r, like_delete(app.db, app.kv, req_arena(r), req_user_id(r), t, id), NULL,
+      0);
 }
 
 int h_likes_list(struct req *r) {
@@ -104,7 +114,8 @@ int h_dislikes_put(struct req *r) {
   const char *type = path_type(r, &id);
   if (!type || dislike_type_parse(type, 1, &t)) return no_object(r);
   return written(
-      r, dislike_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id));
+      r, dislike_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id),
+      "dislikes", CAP_USER_DISLIKES);
 }
 
 int h_dislikes_delete(struct req *r) {
@@ -113,7 +124,8 @@ int h_dislikes_delete(struct req *r) {
   const char *type = path_type(r, &id);
   if (!type || dislike_type_parse(type, 1, &t)) return no_object(r);
   return written(
-      r, dislike_delete(app.db, app.kv, req_arena(r), req_user_id(r), t, id));
+      r, dislike_delete(app.db, app.kv, req_arena(r), req_user_id(r), t, id),
+      NULL, 0);
 }
 
 int h_dislikes_list(struct req *r) {

@@ -17,6 +17,7 @@
 #include "core/jx.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/cap.h"
 #include "model/media.h"
 #include "model/playlist.h"
 #include "model/search.h"
@@ -223,6 +224,12 @@ int h_playlists_create(struct req *r) {
                            jx_str(body, "name"), jx_str(body, "description"),
                            jx_str(body, "visibility"),
                            jx_bool(body, "collaborative", false), &id);
+  if (rc == RC_LIMIT)
+    return req_problem(r, rc,
+                       arena_printf(req_arena(r),
+                                    "an account owns at most %d playlists: "
+                                    "delete one first",
+                                    CAP_USER_PLAYLISTS));
   if (rc) return req_problem(r, rc, NULL);
   req_set_header(r, "Location",
                  arena_printf(req_arena(r), "/api/v1/playlists/%lld", id));
@@ -630,6 +637,12 @@ int h_playlists_grant_put(struct req *r) {
                               u.id, jx_str(body, "access"), &out);
   if (rc == RC_INVALID)
     return field_error(r, "username", "the owner needs no grant");
+  if (rc == RC_LIMIT)
+    return req_problem(r, rc,
+                       arena_printf(req_arena(r),
+                                    "a playlist is shared with at most %d "
+                                    "users: take a grant away first",
+                                    CAP_PLAYLIST_GRANTS));
   if (rc) return fail(r, rc);
   search_forget_viewer(u.id); /* the grantee's search pages */
   return req_reply_json(r, 200, jx_own(req_arena(r), out));
@@ -672,6 +685,12 @@ int h_playlists_link_create(struct req *r) {
   int rc = playlist_link_create(app.db, a, id, req_user_id(r),
                                 body ? jx_int(body, "expires_in", 0) : 0, &link,
                                 token, &expires);
+  if (rc == RC_LIMIT)
+    return req_problem(r, rc,
+                       arena_printf(a,
+                                    "a playlist has at most %d live share "
+                                    "links: revoke one first",
+                                    CAP_PLAYLIST_LINKS));
   if (rc) return fail(r, rc);
   json_object *o = jx_own(a, json_object_new_object());
   jx_add_int(o, "id", link);

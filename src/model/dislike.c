@@ -4,6 +4,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "model/cap.h"
 #include "model/like.h"
 #include "model/user.h"
 
@@ -36,23 +37,30 @@ static int exists(struct db *d, struct arena *a, enum dislike_type t,
   return rc;
 }
 
+/* seen: like_table's check for dislikes: the object exists. */
+static int seen(struct db *d, struct arena *a, long long user_id, int t,
+                long long id, bool *yes) {
+  (void)user_id;
+  return exists(d, a, (enum dislike_type)t, id, yes);
+}
+
+static const struct like_table dislikes = {
+    .insert_sql = "INSERT IGNORE INTO dislikes (user_id, object_type, "
+                  "object_id) VALUES (?, ?, ?)",
+    .cap = {.count_sql = CAP_COUNT("dislikes WHERE user_id = ?"),
+            .cap = CAP_USER_DISLIKES},
+    .seen = seen,
+};
+
 int dislike_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
                 enum dislike_type t, long long id) {
-  bool yes, unliked = false;
-  int rc = exists(d, a, t, id, &yes);
-  if (rc) return rc;
-  if (!yes) return RC_NOT_FOUND;
-  struct db_val p[] = {DB_I(user_id), DB_S(type_names[t]), DB_I(id)};
-  struct db_res res;
-  rc = db_exec(d, NULL,
-               "INSERT IGNORE INTO dislikes (user_id, object_type, object_id) "
-               "VALUES (?, ?, ?)",
-               p, 3, DB_IDEMPOTENT, &res);
+  bool changed, unliked = false;
+  int rc = like_mark(d, a, &dislikes, user_id, t, type_names[t], id, &changed);
   if (rc) return rc;
   if (t == DISLIKE_TRACK &&
       (rc = like_drop(d, k, user_id, LIKE_TRACK, id, &unliked)))
     return rc;
-  if (res.affected || unliked) user_taste_changed(k, user_id);
+  if (changed || unliked) user_taste_changed(k, user_id);
   return 0;
 }
 

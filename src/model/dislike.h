@@ -24,7 +24,8 @@ int dislike_type_parse(const char *s, int plural, enum dislike_type *t);
 
 /* dislike_put: user dislikes object id of type t (already disliked: no
  * change); a like of the same track is removed. RC_NOT_FOUND when the
- * object does not exist. */
+ * object does not exist, RC_LIMIT when a new dislike would pass
+ * CAP_USER_DISLIKES (cap.h). */
 int dislike_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
                 enum dislike_type t, long long id);
 /* dislike_drop: delete the user's dislike of (t, id) if there is one

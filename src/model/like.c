@@ -45,8 +45,8 @@ int like_type_parse(const char *s, int plural, enum like_type *t) {
  * track or album found is share locked until the caller's transaction ends
  * (none: at once), so that its deletion cannot slip in before a like of it
  * is written and leave that like behind. */
-static int visible(struct db *d, struct arena *a, long long user_id,
-                   enum like_type t, long long id, bool *yes) {
+static int visible(struct db *d, struct arena *a, long long user_id, int t,
+                   long long id, bool *yes) {
   struct db_val p[] = {DB_I(id), DB_I(user_id), DB_I(user_id)};
   struct db_res res;
   int rc;
@@ -81,21 +81,21 @@ static void bump(struct kv *k, enum like_type t, long long id) {
   if (k) kv_ns_bump(k, ns);
 }
 
-/* put_once: the check and the write as one transaction (see visible); lock
- * order object row, then likes, as in track_delete and album_delete. */
-static int put_once(struct db *d, struct arena *a, long long user_id,
-                    enum like_type t, long long id, bool *changed) {
+/* mark_once: like_mark's transaction; lock order the user's row (cap.h),
+ * the object row (seen), then the marks, as in track_delete and
+ * album_delete. */
+static int mark_once(struct db *d, struct arena *a, const struct like_table *tb,
+                     long long user_id, int t, const char *type_name,
+                     long long id, bool *changed) {
   bool yes;
-  struct db_val p[] = {DB_I(user_id), DB_S(type_names[t]), DB_I(id)};
-  struct db_res res;
+  struct db_val p[] = {DB_I(user_id), DB_S(type_name), DB_I(id)};
+  struct db_res res = {0};
   int rc = db_begin(d);
   if (rc) return rc;
-  if (!(rc = visible(d, a, user_id, t, id, &yes)) && !yes) rc = RC_NOT_FOUND;
-  if (!rc)
-    rc = db_exec(d, NULL,
-                 "INSERT IGNORE INTO likes (user_id, object_type, object_id) "
-                 "VALUES (?, ?, ?)",
-                 p, 3, 0, &res);
+  if (!(rc = cap_lock_user(d, a, user_id)) &&
+      !(rc = tb->seen(d, a, user_id, t, id, &yes)) && !yes)
+    rc = RC_NOT_FOUND;
+  if (!rc) rc = cap_add(d, a, tb->insert_sql, p, 3, &tb->cap, user_id, &res);
   if (!rc) rc = db_commit(d);
   if (rc) {
     db_rollback(d);
@@ -105,13 +105,29 @@ static int put_once(struct db *d, struct arena *a, long long user_id,
   return 0;
 }
 
+int like_mark(struct db *d, struct arena *a, const struct like_table *tb,
+              long long user_id, int t, const char *type_name, long long id,
+              bool *changed) {
+  int rc, tries = 0;
+  *changed = false;
+  do
+    rc = mark_once(d, a, tb, user_id, t, type_name, id, changed);
+  while (db_retry(rc, &tries));
+  return rc;
+}
+
+static const struct like_table likes = {
+    .insert_sql = "INSERT IGNORE INTO likes (user_id, object_type, object_id) "
+                  "VALUES (?, ?, ?)",
+    .cap = {.count_sql = CAP_COUNT("likes WHERE user_id = ?"),
+            .cap = CAP_USER_LIKES},
+    .seen = visible,
+};
+
 int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
              enum like_type t, long long id) {
-  bool changed = false, undisliked = false;
-  int rc, tries = 0;
-  do
-    rc = put_once(d, a, user_id, t, id, &changed);
-  while (db_retry(rc, &tries));
+  bool changed, undisliked = false;
+  int rc = like_mark(d, a, &likes, user_id, t, type_names[t], id, &changed);
   if (rc) return rc;
   if (changed) bump(k, t, id);
   if (t == LIKE_TRACK &&

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/db.h"
+#include "model/cap.h"
 
 struct arena;
 struct kv;
@@ -34,9 +35,30 @@ int like_name_parse(const char *const *names, int n, const char *s, int plural);
 
 /* like_put: user likes object id of type t (already liked: no change).
  * RC_NOT_FOUND when the object does not exist or is a playlist the user
- * may not see (owner, not private, or granted). */
+ * may not open by id (public, owned or granted); RC_LIMIT when a new like
+ * would pass CAP_USER_LIKES (cap.h). */
 int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
              enum like_type t, long long id);
+/* A table of marks users put on objects (likes, dislikes): what like_mark
+ * needs to add one. */
+struct like_table {
+  /* INSERT IGNORE of (user_id, object_type, object_id), three parameters */
+  const char *insert_sql;
+  /* one user's rows counted, and their cap (cap.h) */
+  struct cap_of cap;
+  /* seen: whether user_id may mark object id of type position t (*yes),
+   * share locking what must not be deleted before the row goes in */
+  int (*seen)(struct db *d, struct arena *a, long long user_id, int t,
+              long long id, bool *yes);
+};
+/* like_mark: add user_id's mark of object id, of type position t named
+ * type_name, to tb: one transaction under the user's row lock (cap.h),
+ * run again after a deadlock. *changed when a row was added (a mark
+ * repeated adds none and is never refused). RC_NOT_FOUND when tb->seen
+ * says no, RC_LIMIT when a new mark would pass the cap (tb->cap). */
+int like_mark(struct db *d, struct arena *a, const struct like_table *tb,
+              long long user_id, int t, const char *type_name, long long id,
+              bool *changed);
 /* like_drop: delete the user's like of (t, id) if there is one (*dropped),
  * bumping the object's namespace; nothing else (no taste bump, no
  * visibility check). Disliking a track drops its like with it. */

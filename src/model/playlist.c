@@ -13,6 +13,7 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
+#include "model/cap.h"
 #include "model/media.h"
 #include "model/search.h"
 
@@ -207,31 +208,6 @@ void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]) {
   memcpy(out, buf, PLAYLIST_KEY_LEN + 1);
 }
 
-int playlist_create(struct db *d, struct kv *k, struct arena *a,
-                    long long owner, const char *name, const char *description,
-                    const char *visibility, bool collaborative, long long *id) {
-  struct db_res res;
-  char key[PLAYLIST_KEY_LEN + 1];
-  if (!visibility) visibility = "private";
-  playlist_new_key(key);
-  struct db_val v[] = {DB_I(owner),
-                       DB_S(name),
-                       DB_S(description ? description : ""),
-                       DB_S(visibility),
-                       DB_S(strcmp(visibility, "unlisted") == 0 ? key : NULL),
-                       DB_I(collaborative)};
-  int rc = db_exec(d, a,
-                   "INSERT INTO playlists (owner_id, name, description, "
-                   "visibility, unlisted_key, collaborative) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   v, 6, 0, &res);
-  if (rc) return rc;
-  *id = (long long)res.insert_id;
-  forget(k, *id); /* an id reused after a restore must not find old copies */
-  search_index(d, a, SEARCH_PLAYLIST, *id);
-  return 0;
-}
-
 /* The state of a playlist locked for an edit. */
 struct locked {
   long long snapshot, count, owner;
@@ -277,33 +253,23 @@ static int repair(struct db *d, struct arena *a, long long id,
   return rc;
 }
 
-/* lock: start a transaction and lock the playlist row when the viewer sees
- * it; check the viewer's right and the precondition. On failure the
- * transaction is already rolled back.
- *
- * Lock order, shared with track_delete: the playlist row first, then its
- * playlist_tracks rows, then the track rows (shared, as the foreign-key
- * checks of moved and inserted rows take them). Deadlocks InnoDB may still
- * find (gap locks at the edge of another playlist's rows) roll the whole
- * edit back; every edit is therefore one function run again by db_retry. */
-static int lock(struct db *d, struct arena *a, long long id, long long viewer,
-                enum need need, long long expect, struct locked *l) {
+/* lock_row: in the caller's transaction, lock the playlist row when the
+ * viewer sees it; check the viewer's right and the precondition. The caller
+ * rolls back on failure. */
+static int lock_row(struct db *d, struct arena *a, long long id,
+                    long long viewer, enum need need, long long expect,
+                    struct locked *l) {
   struct db_res res;
   struct db_val v[] = {DB_I(viewer), DB_I(viewer), DB_I(id), DB_I(viewer),
                        DB_I(viewer)};
   memset(l, 0, sizeof *l);
-  int rc = db_begin(d);
+  int rc = db_exec(d, a,
+                   "SELECT p.snapshot, p.track_count, p.owner_id, " PL_ACCESS
+                   ", p.cover_path FROM playlists p WHERE p.id = ? "
+                   "AND " PL_VISIBLE " FOR UPDATE",
+                   v, 5, 0, &res);
   if (rc) return rc;
-  rc = db_exec(d, a,
-               "SELECT p.snapshot, p.track_count, p.owner_id, " PL_ACCESS
-               ", p.cover_path FROM playlists p WHERE p.id = ? AND " PL_VISIBLE
-               " FOR UPDATE",
-               v, 5, 0, &res);
-  if (!rc && res.nrows == 0) rc = RC_NOT_FOUND;
-  if (rc) {
-    db_rollback(d);
-    return rc;
-  }
+  if (res.nrows == 0) return RC_NOT_FOUND;
   const struct db_row *r = &res.rows[0];
   const char *access = db_s(r, 3);
   l->snapshot = db_i64(r, 0, 1);
@@ -312,11 +278,41 @@ static int lock(struct db *d, struct arena *a, long long id, long long viewer,
   l->cover = db_s(r, 4);
   bool ok = access && (strcmp(access, "owner") == 0 ||
                        (need == NEED_EDIT && strcmp(access, "edit") == 0));
-  if (!ok)
-    rc = RC_FORBIDDEN;
-  else if (expect && expect != l->snapshot)
-    rc = RC_PRECONDITION;
+  if (!ok) return RC_FORBIDDEN;
+  if (expect && expect != l->snapshot) return RC_PRECONDITION;
+  return 0;
+}
+
+/* lock: start a transaction, lock the playlist row (lock_row) and make its
+ * rows dense (repair). On failure the transaction is already rolled back.
+ *
+ * Lock order, shared with track_delete: the playlist row first, then its
+ * playlist_tracks rows, then the track rows (shared, as the foreign-key
+ * checks of moved and inserted rows take them). Deadlocks InnoDB may still
+ * find (gap locks at the edge of another playlist's rows) roll the whole
+ * edit back; every edit is therefore one function run again by db_retry. */
+static int lock(struct db *d, struct arena *a, long long id, long long viewer,
+                enum need need, long long expect, struct locked *l) {
+  memset(l, 0, sizeof *l);
+  int rc = db_begin(d);
+  if (rc) return rc;
+  rc = lock_row(d, a, id, viewer, need, expect, l);
   if (!rc) rc = repair(d, a, id, l);
+  if (rc) db_rollback(d);
+  return rc;
+}
+
+/* lock_sharing: start a transaction that grows the sharing of a playlist
+ * the viewer owns: the viewer's row first (cap.h: their grants and links
+ * are counted under it), then the playlist's. On failure the transaction
+ * is already rolled back. */
+static int lock_sharing(struct db *d, struct arena *a, long long id,
+                        long long viewer, struct locked *l) {
+  memset(l, 0, sizeof *l);
+  int rc = db_begin(d);
+  if (rc) return rc;
+  rc = cap_lock_user(d, a, viewer);
+  if (!rc) rc = lock_row(d, a, id, viewer, NEED_OWNER, 0, l);
   if (rc) db_rollback(d);
   return rc;
 }
@@ -340,6 +336,49 @@ static int finish(struct db *d, int rc) {
     return rc;
   }
   return db_commit(d);
+}
+
+/* create_once: the insert and the owner's count under the owner's row
+ * lock (cap.h). */
+static int create_once(struct db *d, struct arena *a, long long owner,
+                       const struct db_val *v, long long *id) {
+  static const struct cap_of owned = {
+      .count_sql = CAP_COUNT("playlists WHERE owner_id = ?"),
+      .cap = CAP_USER_PLAYLISTS};
+  struct db_res res;
+  int rc = db_begin(d);
+  if (rc) return rc;
+  rc = cap_lock_user(d, a, owner);
+  if (!rc)
+    rc = cap_add(d, a,
+                 "INSERT INTO playlists (owner_id, name, description, "
+                 "visibility, unlisted_key, collaborative) "
+                 "VALUES (?, ?, ?, ?, ?, ?)",
+                 v, 6, &owned, owner, &res);
+  if (!rc) *id = (long long)res.insert_id;
+  return finish(d, rc);
+}
+
+int playlist_create(struct db *d, struct kv *k, struct arena *a,
+                    long long owner, const char *name, const char *description,
+                    const char *visibility, bool collaborative, long long *id) {
+  char key[PLAYLIST_KEY_LEN + 1];
+  if (!visibility) visibility = "private";
+  playlist_new_key(key);
+  struct db_val v[] = {DB_I(owner),
+                       DB_S(name),
+                       DB_S(description ? description : ""),
+                       DB_S(visibility),
+                       DB_S(strcmp(visibility, "unlisted") == 0 ? key : NULL),
+                       DB_I(collaborative)};
+  int rc, tries = 0;
+  do
+    rc = create_once(d, a, owner, v, id);
+  while (db_retry(rc, &tries));
+  if (rc) return rc;
+  forget(k, *id); /* an id reused after a restore must not find old copies */
+  search_index(d, a, SEARCH_PLAYLIST, *id);
+  return 0;
 }
 
 static void bad(struct playlist_err *err, const char *field,
@@ -853,12 +892,11 @@ int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
 /* owner_only: RC_NOT_FOUND unless the viewer sees the playlist,
  * RC_FORBIDDEN unless they own it. */
 static int owner_only(struct db *d, struct arena *a, long long id,
-                      long long viewer, long long *owner) {
+                      long long viewer) {
   struct playlist p;
   int rc = playlist_get(d, a, id, viewer, &p);
   if (rc) return rc;
   if (!p.access || strcmp(p.access, "owner") != 0) return RC_FORBIDDEN;
-  if (owner) *owner = p.owner_id;
   return 0;
 }
 
@@ -875,7 +913,7 @@ static json_object *grant_json(const struct db_row *r) {
 int playlist_grants(struct db *d, struct arena *a, long long id,
                     long long viewer, long long after, int limit,
                     json_object *items, long long *next) {
-  int rc = owner_only(d, a, id, viewer, NULL);
+  int rc = owner_only(d, a, id, viewer);
   if (rc) return rc;
   struct db_res res;
   struct db_val v[] = {DB_I(id), DB_I(after), DB_I(limit + 1)};
@@ -894,19 +932,36 @@ int playlist_grants(struct db *d, struct arena *a, long long id,
   return 0;
 }
 
+/* grant_once: the grant written and counted under the owner's row lock
+ * (cap.h); a grant changed grows nothing and is never refused. */
+static int grant_once(struct db *d, struct arena *a, long long id,
+                      long long viewer, long long user, const char *access) {
+  static const struct cap_of grants = {
+      .count_sql = CAP_COUNT("playlist_grants WHERE playlist_id = ?"),
+      .cap = CAP_PLAYLIST_GRANTS};
+  struct locked l;
+  struct db_res res;
+  int rc = lock_sharing(d, a, id, viewer, &l);
+  if (rc) return rc;
+  struct db_val v[] = {DB_I(id), DB_I(user), DB_S(access)};
+  if (user == l.owner)
+    rc = RC_INVALID;
+  else /* a grant's access changed adds no member */
+    rc = cap_add(d, a,
+                 "INSERT INTO playlist_grants (playlist_id, user_id, access) "
+                 "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "
+                 "access = VALUES(access)",
+                 v, 3, &grants, id, &res);
+  return finish(d, rc);
+}
+
 int playlist_grant_put(struct db *d, struct kv *k, struct arena *a,
                        long long id, long long viewer, long long user,
                        const char *access, json_object **out) {
-  long long owner;
-  int rc = owner_only(d, a, id, viewer, &owner);
-  if (rc) return rc;
-  if (user == owner) return RC_INVALID;
-  struct db_val v[] = {DB_I(id), DB_I(user), DB_S(access)};
-  rc = db_exec(d, a,
-               "INSERT INTO playlist_grants (playlist_id, user_id, access) "
-               "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "
-               "access = VALUES(access)",
-               v, 3, DB_IDEMPOTENT, NULL);
+  int rc, tries = 0;
+  do
+    rc = grant_once(d, a, id, viewer, user, access);
+  while (db_retry(rc, &tries));
   if (rc) return rc;
   forget(k, id);
   struct db_res res;
@@ -925,7 +980,7 @@ int playlist_grant_put(struct db *d, struct kv *k, struct arena *a,
 
 int playlist_grant_delete(struct db *d, struct kv *k, struct arena *a,
                           long long id, long long viewer, long long user) {
-  int rc = owner_only(d, a, id, viewer, NULL);
+  int rc = owner_only(d, a, id, viewer);
   if (rc) return rc;
   struct db_val v[] = {DB_I(id), DB_I(user)};
   rc = db_exec(d, NULL,
@@ -936,23 +991,47 @@ int playlist_grant_delete(struct db *d, struct kv *k, struct arena *a,
   return rc;
 }
 
+/* link_once: a new link written and counted under the owner's row lock
+ * (cap.h). The playlist's revoked and expired links go first: they open
+ * nothing, and kept they would grow without end. */
+static int link_once(struct db *d, struct arena *a, long long id,
+                     long long viewer, long long ttl,
+                     const unsigned char hash[32], long long *link_id) {
+  static const struct cap_of links = {
+      .count_sql = CAP_COUNT("playlist_links WHERE playlist_id = ?"),
+      .cap = CAP_PLAYLIST_LINKS};
+  struct locked l;
+  struct db_res res;
+  int rc = lock_sharing(d, a, id, viewer, &l);
+  if (rc) return rc;
+  struct db_val w = DB_I(id);
+  rc = db_exec(d, NULL,
+               "DELETE FROM playlist_links WHERE playlist_id = ? AND "
+               "(revoked_at IS NOT NULL OR expires_at <= UTC_TIMESTAMP(3))",
+               &w, 1, 0, NULL);
+  struct db_val v[] = {DB_I(id), DB_B(hash, 32), DB_I(ttl), DB_I(ttl)};
+  if (!rc)
+    rc = cap_add(d, a,
+                 "INSERT INTO playlist_links (playlist_id, token_hash, "
+                 "expires_at) VALUES (?, ?, IF(? > 0, "
+                 "UTC_TIMESTAMP(3) + INTERVAL ? SECOND, NULL))",
+                 v, 4, &links, id, &res);
+  if (!rc) *link_id = (long long)res.insert_id;
+  return finish(d, rc);
+}
+
 int playlist_link_create(struct db *d, struct arena *a, long long id,
                          long long viewer, long long ttl, long long *link_id,
                          char token[44], long long *expires_at) {
-  int rc = owner_only(d, a, id, viewer, NULL);
-  if (rc) return rc;
   unsigned char hash[32];
+  struct db_res res;
+  int rc, tries = 0;
   rnd_token(token);
   sha256(token, strlen(token), hash);
-  struct db_val v[] = {DB_I(id), DB_B(hash, 32), DB_I(ttl), DB_I(ttl)};
-  struct db_res res;
-  rc = db_exec(d, a,
-               "INSERT INTO playlist_links (playlist_id, token_hash, "
-               "expires_at) VALUES (?, ?, IF(? > 0, "
-               "UTC_TIMESTAMP(3) + INTERVAL ? SECOND, NULL))",
-               v, 4, 0, &res);
+  do
+    rc = link_once(d, a, id, viewer, ttl, hash, link_id);
+  while (db_retry(rc, &tries));
   if (rc) return rc;
-  *link_id = (long long)res.insert_id;
   struct db_val w = DB_I(*link_id);
   rc = db_exec(d, a,
                "SELECT FLOOR(UNIX_TIMESTAMP(expires_at)) FROM playlist_links "
@@ -966,7 +1045,7 @@ int playlist_link_create(struct db *d, struct arena *a, long long id,
 int playlist_links(struct db *d, struct arena *a, long long id,
                    long long viewer, long long after, int limit,
                    json_object *items, long long *next) {
-  int rc = owner_only(d, a, id, viewer, NULL);
+  int rc = owner_only(d, a, id, viewer);
   if (rc) return rc;
   struct db_res res;
   struct db_val v[] = {DB_I(id), DB_I(after), DB_I(limit + 1)};
@@ -994,7 +1073,7 @@ int playlist_links(struct db *d, struct arena *a, long long id,
 
 int playlist_link_revoke(struct db *d, struct arena *a, long long id,
                          long long viewer, long long link_id) {
-  int rc = owner_only(d, a, id, viewer, NULL);
+  int rc = owner_only(d, a, id, viewer);
   if (rc) return rc;
   struct db_val v[] = {DB_I(link_id), DB_I(id)};
   struct db_res res;

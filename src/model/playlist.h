@@ -102,7 +102,8 @@ json_object *playlist_json(const struct playlist *p);
 void playlist_set_media_url(const char *url);
 
 /* playlist_create: a new empty playlist of `owner` (with its unlisted key
- * when unlisted); its id in *id. */
+ * when unlisted); its id in *id. RC_LIMIT when the owner already has
+ * CAP_USER_PLAYLISTS playlists (cap.h). */
 int playlist_create(struct db *d, struct kv *k, struct arena *a,
                     long long owner, const char *name, const char *description,
                     const char *visibility, bool collaborative, long long *id);
@@ -185,7 +186,8 @@ int playlist_grants(struct db *d, struct arena *a, long long id,
                     long long viewer, long long after, int limit,
                     json_object *items, long long *next);
 /* playlist_grant_put: give `user` view or edit access; the grant as JSON in
- * *out (new object). RC_INVALID when `user` is the owner. */
+ * *out (new object). RC_INVALID when `user` is the owner, RC_LIMIT when a
+ * new grant would pass CAP_PLAYLIST_GRANTS (a changed one never does). */
 int playlist_grant_put(struct db *d, struct kv *k, struct arena *a,
                        long long id, long long viewer, long long user,
                        const char *access, json_object **out);
@@ -194,7 +196,8 @@ int playlist_grant_delete(struct db *d, struct kv *k, struct arena *a,
                           long long id, long long viewer, long long user);
 /* playlist_link_create: a share link valid `ttl` seconds (0: no expiry);
  * its id, token (43 chars + NUL, shown once) and expiry (unix seconds, 0 for
- * none). */
+ * none). The playlist's revoked and expired links are deleted first;
+ * RC_LIMIT when CAP_PLAYLIST_LINKS live ones remain (cap.h). */
 int playlist_link_create(struct db *d, struct arena *a, long long id,
                          long long viewer, long long ttl, long long *link_id,
                          char token[44], long long *expires_at);
