@@ -30,7 +30,7 @@ int h_albums_list(struct req *r) {
   struct album *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   if ((st = cat_id_cursor(r, pg.after, &after))) return st;
   if ((st = cat_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
@@ -60,8 +60,7 @@ static int reply_album(struct req *r, long long id, int status) {
 
 int h_albums_get(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
+  id = req_id(r, "id");
   return reply_album(r, id, 200);
 }
 
@@ -143,8 +142,7 @@ int h_albums_create(struct req *r) {
 
 int h_albums_patch(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
+  id = req_id(r, "id");
   return cat_write(r, id, write_album_once, "album");
 }
 
@@ -152,8 +150,7 @@ int h_albums_delete(struct req *r) {
   long long id;
   const char *orphan = NULL;
   struct arena *a = req_arena(r);
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
+  id = req_id(r, "id");
   int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_delete(app.db, app.kv, a, id, &orphan);
@@ -174,10 +171,8 @@ int h_albums_tracks(struct req *r) {
   struct album al;
   int n = 0;
   struct arena *a = req_arena(r);
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
-  int st = page_parse(r, &pg);
-  if (st) return st;
+  id = req_id(r, "id");
+  page_get(r, &pg);
   if (pg.after) { /* "<disc>|<number, 65536 for none>|<id>" */
     char tail;
     if (sscanf(pg.after, "%lld|%lld|%lld%c", &disc, &num, &after_id, &tail) !=
@@ -209,8 +204,7 @@ int h_albums_art_put(struct req *r) {
   const char *buf, *path = NULL, *orphan = NULL;
   size_t len;
   struct imgcodec_out im;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
+  id = req_id(r, "id");
   const char *ct = req_header(r, "Content-Type");
   enum img_type want = img_type_of_media(ct);
   if (want == IMG_NONE)
@@ -246,8 +240,7 @@ int h_albums_art_delete(struct req *r) {
   long long id;
   struct arena *a = req_arena(r);
   const char *orphan = NULL;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such album");
+  id = req_id(r, "id");
   int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_set_art(app.db, app.kv, a, id, NULL, 0, 0, &orphan);

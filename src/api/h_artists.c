@@ -24,7 +24,7 @@ int h_artists_list(struct req *r) {
   struct artist *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   if ((st = cat_id_cursor(r, pg.after, &after))) return st;
   if ((st = cat_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
@@ -54,8 +54,7 @@ static int reply_artist(struct req *r, long long id, int status) {
 
 int h_artists_get(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such artist");
+  id = req_id(r, "id");
   return reply_artist(r, id, 200);
 }
 
@@ -136,15 +135,13 @@ int h_artists_create(struct req *r) {
 
 int h_artists_patch(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such artist");
+  id = req_id(r, "id");
   return cat_write(r, id, write_artist_once, "artist");
 }
 
 int h_artists_delete(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such artist");
+  id = req_id(r, "id");
   int rc = artist_delete(app.db, app.kv, req_arena(r), id);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
   if (rc == RC_CONFLICT)
@@ -162,9 +159,8 @@ int h_artists_albums(struct req *r) {
   int n = 0, st;
   struct arena *a = req_arena(r);
   char date[11] = "";
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such artist");
-  if ((st = page_parse(r, &pg))) return st;
+  id = req_id(r, "id");
+  page_get(r, &pg);
   if (pg.after) { /* "<YYYY-MM-DD or 9999-12-31>|<id>" */
     const char *bar = strchr(pg.after, '|');
     if (!bar || bar - pg.after != 10) return page_bad_cursor(r);
@@ -197,9 +193,8 @@ int h_artists_tracks(struct req *r) {
   struct track *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such artist");
-  if ((st = page_parse(r, &pg))) return st;
+  id = req_id(r, "id");
+  page_get(r, &pg);
   if ((st = cat_id_cursor(r, pg.after, &after))) return st;
   int rc = artist_exists(app.db, a, id);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");

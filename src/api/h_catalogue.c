@@ -1,6 +1,7 @@
 /* h_catalogue: input rules shared by the catalogue handlers; see
  * h_catalogue.h. */
 #include "api/h_catalogue.h"
+#include "api/handlers.h"
 
 #include <string.h>
 
@@ -133,15 +134,20 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
   }
 }
 
+const struct qparam cat_list_query[] = {
+    Q_PAGE,
+    {.name = "genre",
+     .kind = Q_TEXT,
+     .min = 1,
+     .max = GENRE_NAME_MAX,
+     .msg = GENRE_NAME_ERROR},
+    Q_END,
+};
+
 int cat_genre_filter(struct req *r, long long *id) {
-  const char *g = req_query(r, "genre");
+  const char *g = req_qtext(r, "genre");
   *id = 0;
   if (!g) return 0;
-  size_t n = strlen(g);
-  if (n == 0 || str_utf8_len(g, n) > GENRE_NAME_MAX) {
-    struct jx_errors errs = {.n = 1, .e = {{"genre", GENRE_NAME_ERROR}}};
-    return req_problem_fields(r, &errs);
-  }
   int rc = genre_id_by_name(app.db, req_arena(r), g, id);
   if (rc == RC_NOT_FOUND) return 1;
   if (rc) return req_problem(r, rc, NULL);

@@ -31,9 +31,9 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
                    struct jx_errors *errs);
 /* cat_null: is `key` present with the value JSON null? */
 bool cat_null(json_object *body, const char *key);
-/* cat_genre_filter: the ?genre= filter as a genre id in *id (0: none).
- * Returns 0, 1 when the genre does not exist (the list is empty), or
- * replies 422 itself and returns the status (> 1). */
+/* cat_genre_filter: the ?genre= filter (cat_list_query) as a genre id in
+ * *id (0: none). Returns 0, 1 when the genre does not exist (the list is
+ * empty), or replies itself (a server error) and returns the status. */
 int cat_genre_filter(struct req *r, long long *id);
 /* cat_id_cursor: the id an id-ordered list continues after (0 on the first
  * page). Returns 0, or replies 400 itself and returns the status. */

@@ -18,7 +18,7 @@ int h_genres_list(struct req *r) {
   long long after;
   int st;
   struct arena *a = req_arena(r);
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   if ((st = cat_id_cursor(r, pg.after, &after))) return st;
   int rc = genre_list(app.db, a, after, pg.limit, &res);
   if (rc) return req_problem(r, rc, NULL);

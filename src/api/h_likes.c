@@ -141,3 +141,11 @@ int h_dislikes_list(struct req *r) {
                         q.after_type, q.after_id, q.pg.limit, &items, &next);
   return listed(r, rc, items, next);
 }
+
+/* The list's parameters: the page, and ?type= (its words depend on the list:
+ * list_query's caller checks them). */
+const struct qparam h_likes_list_query[] = {
+    Q_PAGE,
+    {.name = "type", .kind = Q_TEXT},
+    Q_END,
+};

@@ -13,6 +13,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "core/timefmt.h"
 #include "model/listen.h"
 #include "model/user.h"
 
@@ -69,7 +70,7 @@ static void parse_item(struct arena *a, json_object *o, long long now,
     else if (!it->track_id && (!it->artist || !it->title))
       *e = (struct jx_error){it->title ? "artist" : "title",
                              "give track_id, or artist and title"};
-    else if (listen_parse_time(jx_str(o, "listened_at"), &it->at_ms))
+    else if (timefmt_parse(jx_str(o, "listened_at"), &it->at_ms))
       *e = (struct jx_error){"listened_at", "must be an RFC 3339 timestamp"};
     else if (it->at_ms < LISTEN_EPOCH_MIN)
       *e = (struct jx_error){"listened_at", "must not be before 2000"};
@@ -201,23 +202,26 @@ int h_listens_post(struct req *r) {
   return req_reply_json(r, 200, out);
 }
 
-/* query_time: an optional RFC 3339 query parameter as unix ms (0: absent).
- * Replies 422 itself and returns the status when it is malformed. */
-static int query_time(struct req *r, const char *name, long long *ms) {
-  const char *v = req_query(r, name);
-  *ms = 0;
-  if (!v) return 0;
-  if (listen_parse_time(v, ms) == 0 && *ms > 0) return 0;
-  struct jx_errors errs = {
-      .n = 1, .e = {{name, "must be an RFC 3339 timestamp after 1970"}}};
-  return req_problem_fields(r, &errs);
-}
+static const char *const true_only[] = {"true", NULL};
 
-/* query_range: from and to (from < to when both are given). */
+const struct qparam h_listens_history_query[] = {
+    Q_PAGE,
+    {.name = "from", .kind = Q_TIME},
+    {.name = "to", .kind = Q_TIME},
+    Q_END,
+};
+const struct qparam h_listens_delete_query[] = {
+    {.name = "from", .kind = Q_TIME},
+    {.name = "to", .kind = Q_TIME},
+    {.name = "all", .kind = Q_WORD, .words = true_only, .msg = "must be true"},
+    Q_END,
+};
+
+/* query_range: from and to (from < to when both are given). Replies 422
+ * itself and returns the status when they are the wrong way round. */
 static int query_range(struct req *r, long long *from, long long *to) {
-  int st;
-  if ((st = query_time(r, "from", from)) || (st = query_time(r, "to", to)))
-    return st;
+  *from = req_qint(r, "from");
+  *to = req_qint(r, "to");
   if (*from && *to && *from >= *to) {
     struct jx_errors errs = {.n = 1, .e = {{"to", "must be after from"}}};
     return req_problem_fields(r, &errs);
@@ -230,7 +234,7 @@ static int reply_history(struct req *r, long long user_id) {
   struct page pg;
   struct listen_query q = {.user_id = user_id};
   int st;
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   if ((st = query_range(r, &q.from_ms, &q.to_ms))) return st;
   q.limit = pg.limit;
   if (pg.after && listen_parse_cursor(pg.after, &q.after_ms, &q.after_id))
@@ -273,8 +277,7 @@ static int reply_deleted(struct req *r, long long n) {
 
 int h_listens_delete_one(struct req *r) {
   long long id, n;
-  if (req_param_id(r, "listen_id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such listen");
+  id = req_id(r, "listen_id");
   int rc = listen_delete_one(app.db, app.kv, req_user_id(r), id, &n);
   if (rc) return req_problem(r, rc, NULL);
   if (n == 0) return req_problem(r, RC_NOT_FOUND, "no such listen");
@@ -282,14 +285,12 @@ int h_listens_delete_one(struct req *r) {
 }
 
 int h_listens_delete_range(struct req *r) {
-  const char *all = req_query(r, "all");
+  bool all = req_qgiven(r, "all");
   long long from, to, n;
   int st;
   if ((st = query_range(r, &from, &to))) return st;
   struct jx_errors errs = {.n = 1};
-  if (all && strcmp(all, "true") != 0)
-    errs.e[0] = (struct jx_error){"all", "must be true"};
-  else if (all && (from || to))
+  if (all && (from || to))
     errs.e[0] = (struct jx_error){"all", "give all=true or a range, not both"};
   else if (!all && !from && !to)
     errs.e[0] = (struct jx_error){"", "give from and/or to, or all=true"};

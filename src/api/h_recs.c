@@ -1,6 +1,6 @@
 /* h_recs: GET /api/v1/me/recommendations and GET /api/v1/{tracks,artists}/
- * {id}/similar — validation of the query string; the model reading,
- * blending and caching are in model/recs.c. */
+ * {id}/similar — their query parameters (checked by the router); the model
+ * reading, blending and caching are in model/recs.c. */
 #include "api/handlers.h"
 
 #include <string.h>
@@ -14,46 +14,33 @@
 #include "model/genre.h"
 #include "model/recs.h"
 
-/* parse_unit: a decimal number from 0 to 1 ("0", "0.25", "1", "1.0"),
- * nothing else (no sign, exponent, spaces, nan or inf). */
-static bool parse_unit(const char *s, double *out) {
-  size_t n = strlen(s), dot = strcspn(s, ".");
-  if (n == 0 || n > 20 || dot == 0 || dot == n - 1 || dot > 1) return false;
-  for (size_t i = 0; i < n; i++)
-    if (i != dot && (s[i] < '0' || s[i] > '9')) return false;
-  double v = s[0] - '0', scale = 0.1;
-  for (size_t i = dot + 1; i < n; i++, scale /= 10)
-    v += (s[i] - '0') * scale;
-  if (v > 1) return false;
-  *out = v;
-  return true;
-}
+static const char *const rec_types[] = {"track", "artist", NULL};
+
+const struct qparam h_recs_me_query[] = {
+    {.name = "type", .kind = Q_WORD, .words = rec_types},
+    Q_LIMIT,
+    {.name = "genre",
+     .kind = Q_TEXT,
+     .min = 1,
+     .max = GENRE_NAME_MAX,
+     .msg = GENRE_NAME_ERROR},
+    {.name = "exclude_known", .kind = Q_BOOL},
+    {.name = "diversity",
+     .kind = Q_NUMBER,
+     .max = 1000000,
+     .msg = "must be a number from 0 to 1"},
+    Q_END,
+};
 
 int h_recs_me(struct req *r) {
-  struct jx_errors e = {0};
   struct recs_query q = {
-      .user_id = req_user_id(r), .type = RECS_TRACK, .exclude_known = true};
-  const char *type = req_query(r, "type");
-  if (type && !strcmp(type, "artist"))
-    q.type = RECS_ARTIST;
-  else if (type && strcmp(type, "track"))
-    jx_error_add(&e, "type", "must be track or artist");
-  page_limit(r, &q.limit, &e);
-  const char *genre = req_query(r, "genre");
-  if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
-                str_utf8_len(genre, strlen(genre)) > GENRE_NAME_MAX))
-    jx_error_add(&e, "genre", GENRE_NAME_ERROR);
-  q.genre = genre;
-  const char *ek = req_query(r, "exclude_known");
-  if (ek && !strcmp(ek, "false"))
-    q.exclude_known = false;
-  else if (ek && strcmp(ek, "true"))
-    jx_error_add(&e, "exclude_known", "must be true or false");
-  const char *div = req_query(r, "diversity");
-  if (div && !parse_unit(div, &q.diversity))
-    jx_error_add(&e, "diversity", "must be a number from 0 to 1");
-  if (e.n) return req_problem_fields(r, &e);
-
+      .user_id = req_user_id(r),
+      .type = req_qint(r, "type") == 1 ? RECS_ARTIST : RECS_TRACK,
+      .limit = (int)req_qint(r, "limit"),
+      .genre = req_qtext(r, "genre"),
+      .exclude_known = req_qbool(r, "exclude_known", true),
+      .diversity = req_qnumber(r, "diversity", 0),
+  };
   const char *text;
   size_t len;
   int rc = recs_for_user(app.db, app.kv, req_arena(r), &q, &text, &len);
@@ -62,12 +49,8 @@ int h_recs_me(struct req *r) {
 }
 
 static int similar(struct req *r, enum recs_type t, const char *missing) {
-  long long id;
-  struct jx_errors e = {0};
-  int limit;
-  if (req_param_id(r, "id", &id)) return req_problem(r, RC_NOT_FOUND, missing);
-  page_limit(r, &limit, &e);
-  if (e.n) return req_problem_fields(r, &e);
+  long long id = req_id(r, "id");
+  int limit = (int)req_qint(r, "limit");
   const char *text;
   size_t len;
   int rc =

@@ -1,5 +1,6 @@
-/* h_search: GET /api/v1/search — validation of the query string and the
- * result-page cache; the index and the SQL are in model/search.c. */
+/* h_search: GET /api/v1/search — the query parameters (declared here,
+ * checked by the router), the checks across them, and the result-page
+ * cache; the index and the SQL are in model/search*.c. */
 #include "api/handlers.h"
 
 #include <stdio.h>
@@ -22,132 +23,100 @@
 #define ID_MAX 9007199254740992LL
 #define DURATION_MAX 86400000LL /* a day, in milliseconds */
 
-static const char *const type_names[] = {"track", "artist", "album",
-                                         "playlist"};
+/* Words in the order of enum search_type / enum search_sort. */
+static const char *const type_names[] = {"track", "artist", "album", "playlist",
+                                         NULL};
 static const char *const sorts[] = {"relevance", "popularity", "release_date",
-                                    "title", "duration"};
+                                    "title",     "duration",   NULL};
+static const char *const orders[] = {"asc", "desc", NULL};
 
-/* parse_types: "track,album" -> bits; false on an unknown or empty item. */
-static bool parse_types(const char *s, unsigned *bits) {
-  *bits = 0;
-  while (true) {
-    const char *e = strchr(s, ',');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    int k = -1;
-    for (int i = 0; i < 4; i++)
-      if (strlen(type_names[i]) == n && memcmp(type_names[i], s, n) == 0) k = i;
-    if (k < 0) return false;
-    *bits |= 1u << k;
-    if (!e) return true;
-    s = e + 1;
-  }
-}
-
-/* int_param: an optional integer query parameter within [min, max]. */
-static bool int_param(struct req *r, const char *name, long long min,
-                      long long max, long long *out, struct jx_errors *e,
-                      const char *msg) {
-  const char *s = req_query(r, name);
-  if (!s) return false;
-  if (str_parse_i64(s, min, max, out)) {
-    jx_error_add(e, name, msg);
-    return false;
-  }
-  return true;
-}
+const struct qparam h_search_query[] = {
+    Q_PAGE,
+    {.name = "q",
+     .kind = Q_TEXT,
+     .max = Q_MAX,
+     .msg = "must be UTF-8 text of at most 200 characters"},
+    {.name = "type",
+     .kind = Q_WORDS,
+     .words = type_names,
+     .msg = "must be a comma-separated list of track, artist, album, "
+            "playlist"},
+    {.name = "genre",
+     .kind = Q_TEXT,
+     .min = 1,
+     .max = GENRE_NAME_MAX,
+     .msg = GENRE_NAME_ERROR},
+    {.name = "year_from",
+     .kind = Q_INT,
+     .min = 1,
+     .max = 9999,
+     .msg = "must be a year, 1 to 9999"},
+    {.name = "year_to",
+     .kind = Q_INT,
+     .min = 1,
+     .max = 9999,
+     .msg = "must be a year, 1 to 9999"},
+    {.name = "duration_min",
+     .kind = Q_INT,
+     .max = DURATION_MAX,
+     .msg = "must be milliseconds, 0 to 86400000"},
+    {.name = "duration_max",
+     .kind = Q_INT,
+     .max = DURATION_MAX,
+     .msg = "must be milliseconds, 0 to 86400000"},
+    {.name = "artist_id",
+     .kind = Q_INT,
+     .min = 1,
+     .max = ID_MAX,
+     .msg = "must be an artist id"},
+    {.name = "explicit", .kind = Q_BOOL},
+    {.name = "sort",
+     .kind = Q_WORD,
+     .words = sorts,
+     .msg = "must be relevance, popularity, release_date, title or duration"},
+    {.name = "order", .kind = Q_WORD, .words = orders},
+    Q_END,
+};
 
 int h_search(struct req *r) {
   struct arena *a = req_arena(r);
   struct jx_errors e = {0};
-  struct search_q q = {.genre_id = 0,
-                       .dur_min = -1,
-                       .dur_max = -1,
-                       .explicit_only = -1,
-                       .types = 0xf};
   struct page pg;
-  int st;
-  if ((st = page_parse(r, &pg))) return st;
-  q.limit = pg.limit;
-  q.after = pg.after;
-  q.viewer = req_user_id(r);
-
-  const char *text = req_query(r, "q");
+  page_get(r, &pg);
+  struct search_q q = {
+      .limit = pg.limit,
+      .after = pg.after,
+      .viewer = req_user_id(r),
+      .types = req_qgiven(r, "type") ? req_qwords(r, "type") : 0xf,
+      .year_from = (int)req_qint(r, "year_from"),
+      .year_to = (int)req_qint(r, "year_to"),
+      .dur_min =
+          req_qgiven(r, "duration_min") ? req_qint(r, "duration_min") : -1,
+      .dur_max =
+          req_qgiven(r, "duration_max") ? req_qint(r, "duration_max") : -1,
+      .artist_id = req_qint(r, "artist_id"),
+      .explicit_only =
+          req_qgiven(r, "explicit") ? req_qbool(r, "explicit", 0) : -1,
+  };
+  const char *text = req_qtext(r, "q");
   bool has_q = text && *text;
-  char *norm = NULL;
   if (text) {
     size_t n = strlen(text);
-    if (!str_utf8_valid(text, n))
-      jx_error_add(&e, "q", "must be UTF-8 text");
-    else if (search_chars(text) > Q_MAX)
-      jx_error_add(&e, "q", "must be at most 200 characters");
-    else if ((norm = arena_alloc(a, n + 1)))
-      q.nwords = search_split(text, norm, n + 1, q.words, SEARCH_QWORDS);
-    else
-      return req_problem(r, RC_NOMEM, NULL);
+    char *norm = arena_alloc(a, n + 1);
+    if (!norm) return req_problem(r, RC_NOMEM, NULL);
+    q.nwords = search_split(text, norm, n + 1, q.words, SEARCH_QWORDS);
   }
-
-  const char *types = req_query(r, "type");
-  if (types && !parse_types(types, &q.types))
-    jx_error_add(&e, "type",
-                 "must be a comma-separated list of track, artist, "
-                 "album, playlist");
-
-  const char *genre = req_query(r, "genre");
-  if (genre && (!*genre || !str_utf8_valid(genre, strlen(genre)) ||
-                search_chars(genre) > GENRE_NAME_MAX))
-    jx_error_add(&e, "genre", GENRE_NAME_ERROR);
-
-  long long v;
-  if (int_param(r, "year_from", 1, 9999, &v, &e, "must be a year, 1 to 9999"))
-    q.year_from = (int)v;
-  if (int_param(r, "year_to", 1, 9999, &v, &e, "must be a year, 1 to 9999"))
-    q.year_to = (int)v;
+  const char *genre = req_qtext(r, "genre");
   if (q.year_from && q.year_to && q.year_from > q.year_to)
     jx_error_add(&e, "year_to", "must not be before year_from");
-  int_param(r, "duration_min", 0, DURATION_MAX, &q.dur_min, &e,
-            "must be milliseconds, 0 to 86400000");
-  int_param(r, "duration_max", 0, DURATION_MAX, &q.dur_max, &e,
-            "must be milliseconds, 0 to 86400000");
   if (q.dur_min >= 0 && q.dur_max >= 0 && q.dur_min > q.dur_max)
     jx_error_add(&e, "duration_max", "must not be below duration_min");
-  int_param(r, "artist_id", 1, ID_MAX, &q.artist_id, &e,
-            "must be an artist id");
-
-  const char *ex = req_query(r, "explicit");
-  if (ex) {
-    if (!strcmp(ex, "true"))
-      q.explicit_only = 1;
-    else if (!strcmp(ex, "false"))
-      q.explicit_only = 0;
-    else
-      jx_error_add(&e, "explicit", "must be true or false");
-  }
-
-  const char *sort = req_query(r, "sort");
-  if (sort) {
-    int k = -1;
-    for (int i = 0; i < 5; i++)
-      if (!strcmp(sort, sorts[i])) k = i;
-    if (k < 0)
-      jx_error_add(&e, "sort",
-                   "must be relevance, popularity, release_date, title "
-                   "or duration");
-    else
-      q.sort = (enum search_sort)k;
-  }
+  if (req_qgiven(r, "sort")) q.sort = (enum search_sort)req_qint(r, "sort");
   /* Defaults: best first for relevance, popularity and dates; A to Z and
    * shortest first for titles and durations. */
   q.desc = q.sort == SEARCH_RELEVANCE || q.sort == SEARCH_POPULARITY ||
            q.sort == SEARCH_RELEASE_DATE;
-  const char *order = req_query(r, "order");
-  if (order) {
-    if (!strcmp(order, "asc"))
-      q.desc = false;
-    else if (!strcmp(order, "desc"))
-      q.desc = true;
-    else
-      jx_error_add(&e, "order", "must be asc or desc");
-  }
+  if (req_qgiven(r, "order")) q.desc = req_qint(r, "order") == 1;
 
   bool filters = genre || q.year_from || q.year_to || q.dur_min >= 0 ||
                  q.dur_max >= 0 || q.explicit_only >= 0 || q.artist_id;

@@ -28,7 +28,7 @@ int h_tracks_list(struct req *r) {
   struct track *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   if ((st = cat_id_cursor(r, pg.after, &after))) return st;
   if ((st = cat_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
@@ -57,8 +57,7 @@ static int reply_track(struct req *r, long long id, int status) {
 
 int h_tracks_get(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such track");
+  id = req_id(r, "id");
   return reply_track(r, id, 200);
 }
 
@@ -287,15 +286,13 @@ int h_tracks_create(struct req *r) {
 
 int h_tracks_patch(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such track");
+  id = req_id(r, "id");
   return cat_write(r, id, write_track_once, "track");
 }
 
 int h_tracks_delete(struct req *r) {
   long long id;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such track");
+  id = req_id(r, "id");
   int rc = track_delete(app.db, app.kv, req_arena(r), id);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
   if (rc) return req_problem(r, rc, NULL);
@@ -305,8 +302,7 @@ int h_tracks_delete(struct req *r) {
 int h_tracks_lyrics_get(struct req *r) {
   long long id;
   const char *plain, *lrc;
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such track");
+  id = req_id(r, "id");
   int rc = track_lyrics(app.db, req_arena(r), id, &plain, &lrc);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
   if (rc) return req_problem(r, rc, NULL);
@@ -368,8 +364,7 @@ int h_tracks_lyrics_put(struct req *r) {
   json_object *body;
   int st;
   struct arena *a = req_arena(r);
-  if (req_param_id(r, "id", &id))
-    return req_problem(r, RC_NOT_FOUND, "no such track");
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, lyrics_fields, 2))) return st;
   const char *plain = jx_str(body, "plain"), *lrc = jx_str(body, "lrc");

@@ -1,9 +1,22 @@
 /* handlers: every route handler, collected by routes.c. Each takes the
- * request, answers it, and returns the HTTP status. */
+ * request, answers it, and returns the HTTP status. The query parameters a
+ * route takes are declared beside its handler (router.h, struct qparam). */
 #ifndef ENCORE_HANDLERS_H
 #define ENCORE_HANDLERS_H
 
+#include "api/router.h"
+
 struct req;
+
+/* Query declarations (each ends with Q_END). */
+extern const struct qparam page_query[];       /* limit, cursor (page.c) */
+extern const struct qparam page_limit_query[]; /* limit (page.c) */
+extern const struct qparam cat_list_query[];   /* page, genre */
+extern const struct qparam h_search_query[];
+extern const struct qparam h_listens_history_query[];
+extern const struct qparam h_listens_delete_query[];
+extern const struct qparam h_likes_list_query[];
+extern const struct qparam h_recs_me_query[];
 
 int h_health_live(struct req *r);
 int h_health_ready(struct req *r);

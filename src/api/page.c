@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "api/handlers.h"
 #include "api/req.h"
 #include "core/arena.h"
 #include "core/jx.h"
@@ -19,8 +20,7 @@ static int b64val(int c) {
   return -1;
 }
 
-/* decode: base64url without padding into printable ASCII; NULL if not. */
-static char *decode(struct arena *a, const char *s) {
+const char *page_decode(struct arena *a, const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > (PAGE_CURSOR_MAX * 4 + 2) / 3 || n % 4 == 1) return NULL;
   char *out = arena_alloc(a, n * 3 / 4 + 1), *o = out;
@@ -52,13 +52,22 @@ void page_limit(struct req *r, int *limit, struct jx_errors *e) {
   *limit = (int)n;
 }
 
+const struct qparam page_query[] = {Q_PAGE, Q_END};
+const struct qparam page_limit_query[] = {Q_LIMIT, Q_END};
+
+void page_get(struct req *r, struct page *p) {
+  p->limit = (int)req_qint(r, "limit");
+  p->after = req_qtext(r, "cursor");
+}
+
 int page_parse(struct req *r, struct page *p) {
   const char *cur = req_query(r, "cursor");
   struct jx_errors errs = {0};
   p->after = NULL;
   page_limit(r, &p->limit, &errs);
   if (errs.n) return req_problem_fields(r, &errs);
-  if (cur && !(p->after = decode(req_arena(r), cur))) return page_bad_cursor(r);
+  if (cur && !(p->after = page_decode(req_arena(r), cur)))
+    return page_bad_cursor(r);
   return 0;
 }
 

@@ -20,6 +20,10 @@ struct page {
   const char *after; /* decoded cursor text, NULL on the first page */
 };
 
+/* page_get: the page a list route asks for: its `limit` and decoded
+ * `cursor`, declared on the route with Q_PAGE (router.h) and checked by
+ * the router. */
+void page_get(struct req *r, struct page *p);
 /* page_parse: read limit and cursor from the query string. Returns 0, or
  * replies itself and returns the status: 422 for a limit that is not an
  * integer in 1..PAGE_MAX, 400 for a malformed cursor. */
@@ -27,6 +31,9 @@ int page_parse(struct req *r, struct page *p);
 /* page_limit: read only `limit` (routes without a cursor): *limit is
  * PAGE_DEFAULT when absent; a bad value is added to e as a field error. */
 void page_limit(struct req *r, int *limit, struct jx_errors *e);
+/* page_decode: the text of an opaque cursor (base64url without padding of
+ * printable ASCII), in the arena; NULL when it is not one. */
+const char *page_decode(struct arena *a, const char *cursor);
 /* page_cursor: the opaque cursor for `text` (printable ASCII), in the
  * arena; NULL when text is NULL. */
 const char *page_cursor(struct arena *a, const char *text);

@@ -2,6 +2,8 @@
  * knows about FastCGI: fcgi.c turns the finished response into bytes. */
 #include "api/req_impl.h"
 
+#include "api/router.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,16 +72,65 @@ static const char *pair_get(const struct req_pair *p, int n, const char *k) {
 const char *req_param(struct req *r, const char *name) {
   return pair_get(r->params, r->nparams, name);
 }
+long long req_id(struct req *r, const char *name) {
+  const char *s = req_param(r, name);
+  long long v = 0;
+  if (s) str_parse_i64(s, 1, 9007199254740992LL, &v);
+  return v;
+}
+
 int req_param_id(struct req *r, const char *name, long long *id) {
   const char *s = req_param(r, name);
-  long long v;
-  /* A leading zero would give one object several URLs (and ETags). */
   if (!s || s[0] == '0' || strlen(s) > 16 ||
-      str_parse_i64(s, 1, 9007199254740992LL, &v))
+      str_parse_i64(s, 1, 9007199254740992LL, id))
     return RC_NOT_FOUND;
-  *id = v;
   return 0;
 }
+
+/* qval: the router's reading of a declared query parameter, or NULL. */
+static const struct req_qval *qval(struct req *r, const char *name,
+                                   const struct qparam **decl) {
+  for (int i = 0; i < r->nqv; i++)
+    if (!strcmp(r->qdecl[i].name, name)) {
+      if (decl) *decl = &r->qdecl[i];
+      return &r->qv[i];
+    }
+  return NULL;
+}
+
+bool req_qgiven(struct req *r, const char *name) {
+  const struct req_qval *v = qval(r, name, NULL);
+  return v && v->given;
+}
+
+long long req_qint(struct req *r, const char *name) {
+  const struct qparam *q;
+  const struct req_qval *v = qval(r, name, &q);
+  if (!v) return 0;
+  if (q->kind == Q_WORD && !v->given) return -1;
+  return v->i;
+}
+
+double req_qnumber(struct req *r, const char *name, double dflt) {
+  const struct req_qval *v = qval(r, name, NULL);
+  return v && v->given ? (double)v->i / 1e6 : dflt;
+}
+
+bool req_qbool(struct req *r, const char *name, bool dflt) {
+  const struct req_qval *v = qval(r, name, NULL);
+  return v && v->given ? v->i != 0 : dflt;
+}
+
+unsigned req_qwords(struct req *r, const char *name) {
+  const struct req_qval *v = qval(r, name, NULL);
+  return v ? v->bits : 0;
+}
+
+const char *req_qtext(struct req *r, const char *name) {
+  const struct req_qval *v = qval(r, name, NULL);
+  return v && v->given ? v->s : NULL;
+}
+
 const char *req_query(struct req *r, const char *name) {
   return pair_get(r->query, r->nquery, name);
 }

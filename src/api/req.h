@@ -25,14 +25,35 @@ const char *req_path(struct req *r);
 const char *req_env(struct req *r, const char *name);
 /* req_header: a request header by its HTTP name ("Authorization"). */
 const char *req_header(struct req *r, const char *name);
-/* req_param: a path parameter captured by the router ({username}). */
+/* req_param: a path parameter captured by the router ({username:...}),
+ * already of its declared kind (router.h). */
 const char *req_param(struct req *r, const char *name);
-/* req_param_id: the path parameter `name` as an object id: a decimal
- * integer in 1..2^53 without sign, spaces or leading zeros. Returns 0, or
- * RC_NOT_FOUND for anything else (no object can have that id). */
+/* req_id: a path parameter declared {name:id}, as the number it is. */
+long long req_id(struct req *r, const char *name);
+/* req_param_id: the older form of req_id, for handlers not yet moved to
+ * declared kinds: 0, or RC_NOT_FOUND when the parameter is no id. */
 int req_param_id(struct req *r, const char *name, long long *id);
-/* req_query: a decoded query-string value; NULL when absent. */
+/* req_query: a raw decoded query-string value; NULL when absent. Handlers
+ * read the parameters their route declares through req_q* instead. */
 const char *req_query(struct req *r, const char *name);
+
+/* Query parameters the route declares (router.h, struct qparam), as the
+ * router checked them. Reading one the route does not declare is a bug of
+ * the route table: it reads as absent. */
+/* req_qgiven: whether the request gave the parameter. */
+bool req_qgiven(struct req *r, const char *name);
+/* req_qint: Q_INT (its default when absent), Q_TIME (unix ms, 0 when
+ * absent), Q_WORD (the word's index, -1 when absent). */
+long long req_qint(struct req *r, const char *name);
+/* req_qnumber: Q_NUMBER, dflt when absent. */
+double req_qnumber(struct req *r, const char *name, double dflt);
+/* req_qbool: Q_BOOL, dflt when absent. */
+bool req_qbool(struct req *r, const char *name, bool dflt);
+/* req_qwords: Q_WORDS: bit i for the declaration's words[i]; 0 when
+ * absent. */
+unsigned req_qwords(struct req *r, const char *name);
+/* req_qtext: Q_TEXT, or Q_CURSOR's decoded text; NULL when absent. */
+const char *req_qtext(struct req *r, const char *name);
 const char *req_client_ip(struct req *r);
 const char *req_request_id(struct req *r);
 

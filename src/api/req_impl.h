@@ -11,8 +11,20 @@
 #include "core/tok.h"
 
 #define REQ_MAX_PARAMS 8
+#define REQ_MAX_QPARAMS 16
 #define REQ_MAX_AFTER 4
 #define REQ_MAX_PAIRS 64
+
+struct qparam;
+
+/* A query parameter as the router read it (router.h, struct qparam). */
+struct req_qval {
+  bool given;
+  long long i;   /* Q_INT (its default when absent), Q_NUMBER (millionths),
+                    Q_BOOL, Q_WORD (index), Q_TIME (unix ms) */
+  unsigned bits; /* Q_WORDS */
+  const char *s; /* Q_TEXT, Q_CURSOR (decoded) */
+};
 
 /* A decoded name=value pair (query string, form body, path parameter). */
 struct req_pair {
@@ -35,6 +47,9 @@ struct req {
   int nform;
   struct req_pair params[REQ_MAX_PARAMS];
   int nparams;
+  const struct qparam *qdecl; /* the matched route's query parameters */
+  struct req_qval qv[REQ_MAX_QPARAMS];
+  int nqv;
 
   struct tok_claims claims;
   bool authed;

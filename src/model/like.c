@@ -12,6 +12,7 @@
 #include "core/kv.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "core/timefmt.h"
 #include "model/dislike.h"
 #include "model/listen.h"
 #include "model/playlist.h"
@@ -192,7 +193,7 @@ void like_keyset(struct like_keyset *k, long long user_id, int t, int max_type,
   if (first)
     snprintf(k->after, sizeof k->after, "9999-12-31 23:59:59.999");
   else
-    listen_sql_time(k->after, sizeof k->after, after_ms);
+    timefmt_sql(k->after, sizeof k->after, after_ms);
   struct db_val p[LIKE_KEYSET_N] = {DB_I(user_id),
                                     DB_I(t),
                                     DB_I(t),
@@ -220,7 +221,7 @@ int like_page(struct arena *a, const struct db_res *res, int limit,
     if (ty < 1 || ty > max_type) ty = 1;
     json_object *o = json_object_new_object();
     char when[40];
-    listen_format_time(when, sizeof when, db_i64(row, 2, 0));
+    timefmt_rfc3339(when, sizeof when, db_i64(row, 2, 0));
     jx_add_str(o, "type", names[ty]);
     jx_add_int(o, "id", id);
     jx_add_str(o, at_key, when);

@@ -37,17 +37,6 @@ struct listen_in {
   const char *error_field, *error_msg; /* when rejected */
 };
 
-/* listen_parse_time: an RFC 3339 timestamp ("2026-01-02T03:04:05.678Z",
- * "...+02:00"; fractions past milliseconds are truncated) as unix ms.
- * Returns 0 or RC_INVALID. */
-int listen_parse_time(const char *s, long long *ms);
-/* listen_format_time: unix ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" in buf (>= 32
- * bytes). */
-void listen_format_time(char *buf, size_t n, long long ms);
-/* listen_sql_time: unix ms as a DATETIME(3) literal ("2026-01-02
- * 03:04:05.678"; sessions run in UTC) in buf (>= 32 bytes). */
-void listen_sql_time(char *buf, size_t n, long long ms);
-
 /* listen_resolve: give every PENDING item a track: items with track_id are
  * checked to exist; items with text are matched by exact title and primary
  * artist name under utf8mb4_unicode_ci (case- and accent-insensitive), album

@@ -7,6 +7,7 @@
 
 #include "model/dislike.h"
 #include "model/like.h"
+#include "core/timefmt.h"
 #include "model/listen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int type;
   enum like_type t;
   enum dislike_type dt;
-  if (listen_parse_time(s, &ms) == 0 && ms >= 0 && ms < 253402300800000LL) {
-    listen_format_time(buf, sizeof buf, ms);
-    if (listen_parse_time(buf, &back) != 0 || back != ms) abort();
+  if (timefmt_parse(s, &ms) == 0 && ms >= 0 && ms < 253402300800000LL) {
+    timefmt_rfc3339(buf, sizeof buf, ms);
+    if (timefmt_parse(buf, &back) != 0 || back != ms) abort();
   }
   listen_parse_cursor(s, &ms, &id);
   like_parse_cursor(s, LIKE_PLAYLIST, &ms, &type, &id);

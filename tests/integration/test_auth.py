@@ -574,19 +574,33 @@ def test_login_throttle_per_account_spares_known_addresses():
 
 def test_password_checks_share_the_throttle():
     # POST /auth/password and DELETE /me check the current password under the
-    # same per-account-and-address throttle as a login
+    # same per-account-and-address throttle as a login: login_free wrong
+    # guesses, then doubling waits (waited out here until one is 4 s long, so
+    # that the next calls surely fall inside it)
     free = int(encore.conf().get("login_free", 5))
     u = encore.new_user()
     path = "/api/v1/auth/password"
-    for i in range(free):
-        r = call("POST", path, token=u.access,
-                 json_body={"current_password": "wrong-%d" % i,
-                            "new_password": encore.strong_password()})
-        expect(r, 403, "POST", path)
-    r = call("POST", path, token=u.access,
-             json_body={"current_password": u.password, "new_password": encore.strong_password()})
+
+    def change(current):
+        return call("POST", path, token=u.access,
+                    json_body={"current_password": current,
+                               "new_password": encore.strong_password()})
+
+    statuses, wait = [], 0
+    for i in range(free + 6):
+        r = change("wrong-%d" % i)
+        statuses.append(r.status_code)
+        if r.status_code == 429:
+            wait = retry_after(r)
+            if wait >= 4:
+                break
+            time.sleep(wait + 0.2)
+        else:
+            expect(r, 403, "POST", path)
+    check(statuses[:free] == [403] * free, "the free guesses: %r" % statuses)
+    check(wait >= 4, "the waits did not grow to 4 s: %r" % statuses)
+    r = change(u.password)
     expect(r, 429, "POST", path)
-    retry_after(r)
     r = call("DELETE", ME, token=u.access, json_body={"password": u.password})
     expect(r, 429, "DELETE", ME)
     # still there

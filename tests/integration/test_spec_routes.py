@@ -1,24 +1,22 @@
 #!/usr/bin/python3
 """The spec (docs/openapi.yaml) against the code and the architecture notes:
-the route table of src/api/routes.c and the spec's operations must be the
-same set; the spec must be well-formed OpenAPI 3.1 with examples that match
-its own schemas. Needs no running stack."""
+the route table (src/api/routes.c, as `encore-api --routes` prints it) and
+the spec's operations must be the same set, with the same path and query
+parameters under the same rules; the spec must be well-formed OpenAPI 3.1
+with examples that match its own schemas. Needs no running stack."""
 
+import json
 import os
 import re
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 
-ROUTES_C = os.path.join(encore.ROOT, "src", "api", "routes.c")
 ARCH_MD = os.path.join(encore.ROOT, "docs", "architecture.md")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-# {"GET", "/api/v1/me", h_me_get, R_AUTH},
-ROUTE_RE = re.compile(
-    r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*([A-Za-z_]\w*)\s*,\s*([^{}]*?)\s*\}')
 
 
 def norm(path):
@@ -26,28 +24,37 @@ def norm(path):
     return re.sub(r"\{[^}/]*\}", "{}", path)
 
 
-def strip_c_comments(src):
-    src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
-    return re.sub(r"//[^\n]*", " ", src)
+_table = None
+
+
+def route_table():
+    """The route table as encore-api prints it (`encore-api --routes`):
+    method, path, flags, path parameters with their kinds, query parameters
+    with their rules."""
+    global _table
+    if _table is None:
+        build = os.environ.get("ENCORE_BUILDDIR") or os.path.join(encore.ROOT, "build")
+        api = os.path.join(build, "src", "api", "encore-api")
+        if not os.access(api, os.X_OK):
+            raise encore.Skip("%s is not built" % api)
+        out = subprocess.run([api, "--routes"], capture_output=True, text=True,
+                             timeout=30)
+        if out.returncode != 0:
+            raise AssertionError("encore-api --routes failed: %s" % out.stderr)
+        _table = json.loads(out.stdout)
+    return _table
 
 
 def code_routes():
-    """{(METHOD, normalized path): (path, handler, flags)} from routes.c."""
-    if not os.path.exists(ROUTES_C):
-        raise AssertionError("%s does not exist (no route table yet)" %
-                             os.path.relpath(ROUTES_C, encore.ROOT))
-    with open(ROUTES_C, encoding="utf-8") as f:
-        src = strip_c_comments(f.read())
-    m = re.search(r"\broutes\s*\[\s*\]\s*=\s*\{(.*?)\}\s*;", src, re.S)
-    body = m.group(1) if m else src
+    """{(METHOD, normalized path): (path, route)} from the route table."""
     out = {}
-    for method, path, handler, flags in ROUTE_RE.findall(body):
-        key = (method, norm(path))
+    for rt in route_table():
+        key = (rt["method"], norm(rt["path"]))
         if key in out:
-            raise AssertionError("routes.c lists %s %s twice" % (method, path))
-        out[key] = (path, handler, set(re.findall(r"\bR_[A-Z_]+\b", flags)))
+            raise AssertionError("the route table lists %s %s twice" % key)
+        out[key] = (rt["path"], rt)
     if not out:
-        raise AssertionError("no route found in routes.c")
+        raise AssertionError("no route in the route table")
     return out
 
 
@@ -126,13 +133,99 @@ def test_routes_match_routes_c():
     encore.check(not msgs, "; ".join(msgs))
 
 
+def spec_params(path_item, op, where):
+    """{name: schema} of the operation's parameters `where` is (path, query)."""
+    out = {}
+    for p in (path_item.get("parameters") or []) + (op.get("parameters") or []):
+        p = encore.deref(p)
+        if p.get("in") == where:
+            out[p["name"]] = encore.deref(p.get("schema") or {})
+    return out
+
+
+def schema_of(sch):
+    """The schema itself or, for an array, its items (exploded lists)."""
+    sch = encore.deref(sch)
+    if sch.get("type") == "array":
+        return encore.deref(sch.get("items") or {}), True
+    return sch, False
+
+
+def test_declared_parameters_match_the_spec():
+    # Every path and query parameter the router checks is in the spec with
+    # the same rule, and the spec lists no parameter the router ignores.
+    code = code_routes()
+    paths = encore.spec()["paths"]
+    bad = []
+    for key, (path, rt) in sorted(code.items()):
+        spec_path = next((p for p in paths if norm(p) == key[1]), None)
+        if not spec_path:
+            continue  # test_routes_match_routes_c says so
+        item = paths[spec_path]
+        op = item.get(key[0].lower())
+        if not op:
+            continue
+        where = "%s %s" % key
+        sq = spec_params(item, op, "query")
+        declared = {q["name"]: q for q in rt["query"]}
+        for name in sorted(set(sq) - set(declared)):
+            bad.append("%s: ?%s is in the spec but not declared" % (where, name))
+        for name, q in declared.items():
+            if name not in sq:
+                bad.append("%s: ?%s is declared but not in the spec" % (where, name))
+                continue
+            sch, is_list = schema_of(sq[name])
+            kind = q["kind"]
+            if kind in ("integer",):
+                if sch.get("type") != "integer":
+                    bad.append("%s: ?%s is an integer, spec type %r" % (where, name, sch.get("type")))
+                if sch.get("minimum") != q.get("min") or sch.get("maximum") != q.get("max"):
+                    bad.append("%s: ?%s in %s..%s, spec %s..%s" % (
+                        where, name, q.get("min"), q.get("max"), sch.get("minimum"), sch.get("maximum")))
+            elif kind == "number":
+                if sch.get("type") != "number" or sch.get("minimum") != q["min"] or \
+                        sch.get("maximum") != q["max"]:
+                    bad.append("%s: ?%s is a number in %s..%s, spec %r" % (where, name, q["min"], q["max"], sch))
+            elif kind == "boolean":
+                if sch.get("type") != "boolean":
+                    bad.append("%s: ?%s is a boolean, spec %r" % (where, name, sch))
+            elif kind in ("word", "words"):
+                if sorted(sch.get("enum") or []) != sorted(q["enum"]):
+                    bad.append("%s: ?%s is one of %s, spec enum %r" % (where, name, q["enum"], sch.get("enum")))
+            elif kind == "time":
+                if sch.get("format") != "date-time":
+                    bad.append("%s: ?%s is a timestamp, spec %r" % (where, name, sch))
+            elif kind == "text":
+                if sch.get("type") != "string" or sch.get("maxLength") != q.get("max") or \
+                        (sch.get("minLength") or 0) != q.get("min", 0):
+                    bad.append("%s: ?%s is text of %s..%s characters, spec %r" % (
+                        where, name, q.get("min"), q.get("max"), sch))
+            if q.get("default") is not None and sch.get("default") != q["default"]:
+                bad.append("%s: ?%s defaults to %s, spec %r" % (where, name, q["default"], sch.get("default")))
+        sp = spec_params(item, op, "path")
+        for p in rt["path_params"]:
+            sch = sp.get(p["name"])
+            if sch is None:
+                bad.append("%s: {%s} is not described in the spec" % (where, p["name"]))
+                continue
+            k = p["kind"]
+            if k == "id" and (sch.get("type") != "integer" or sch.get("minimum") != 1):
+                bad.append("%s: {%s} is an id, spec %r" % (where, p["name"], sch))
+            elif "|" in k and sorted(sch.get("enum") or []) != sorted(k.split("|")):
+                bad.append("%s: {%s} is one of %s, spec %r" % (where, p["name"], k, sch))
+            elif k in ("username", "token") and sch.get("type") != "string":
+                bad.append("%s: {%s} is a %s, spec %r" % (where, p["name"], k, sch))
+    encore.check(not bad, "%d mismatches: %s" % (len(bad), "; ".join(bad)))
+
+
 def test_route_flags_match_spec_security():
     code = code_routes()
     spec = spec_routes()
     default_sec = encore.spec().get("security")
     bad = []
     for key in sorted(set(code) & set(spec)):
-        path, handler, flags = code[key]
+        path, rt = code[key]
+        flags = set(rt["flags"])
         op = spec[key][1]
         sec = op.get("security", default_sec) or []
         needs_auth = bool(flags & {"R_AUTH", "R_ADMIN"})

@@ -2,6 +2,7 @@
  * (offsets, fractions, impossible dates), their formatting, and the cursor
  * texts of history and likes pages. */
 #include "core/rc.h"
+#include "core/timefmt.h"
 #include "model/dislike.h"
 #include "model/like.h"
 #include "model/listen.h"
@@ -12,7 +13,7 @@
 
 static long long ms_of(const char *s) {
   long long ms = -1;
-  return listen_parse_time(s, &ms) == 0 ? ms : -1;
+  return timefmt_parse(s, &ms) == 0 ? ms : -1;
 }
 
 int main(void) {
@@ -57,15 +58,15 @@ int main(void) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     long long ms;
-    if (listen_parse_time(bad[i], &ms) != RC_INVALID)
+    if (timefmt_parse(bad[i], &ms) != RC_INVALID)
       fprintf(stderr, "accepted: %s\n", bad[i]);
-    CHECK(listen_parse_time(bad[i], &ms) == RC_INVALID);
+    CHECK(timefmt_parse(bad[i], &ms) == RC_INVALID);
   }
   /* Formatting round-trips with milliseconds. */
-  listen_format_time(buf, sizeof buf, 1709294400123LL);
+  timefmt_rfc3339(buf, sizeof buf, 1709294400123LL);
   CHECK_STR(buf, "2024-03-01T12:00:00.123Z");
   CHECK(ms_of(buf) == 1709294400123LL);
-  listen_format_time(buf, sizeof buf, 0);
+  timefmt_rfc3339(buf, sizeof buf, 0);
   CHECK_STR(buf, "1970-01-01T00:00:00.000Z");
 
   /* History cursors: "<ms>|<id>". */
