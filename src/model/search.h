@@ -1,14 +1,20 @@
 /* search: the word index behind GET /api/v1/search over tracks, artists,
  * albums and playlists. Writers of those objects call search_index after
  * every insert or update that changes a searchable name, and
- * search_unindex after a delete; bulk loaders call search_rebuild once. */
+ * search_unindex after a delete; bulk loaders call search_rebuild once.
+ * The module's files are listed in search_internal.h: the index writer is
+ * search_index.c, the planner search_plan.c, the ranking search_rank.c,
+ * a page of results search_render.c. */
 #ifndef ENCORE_SEARCH_H
 #define ENCORE_SEARCH_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct arena;
 struct db;
+struct kv;
 
 enum search_kind { SEARCH_TRACK, SEARCH_ARTIST, SEARCH_ALBUM, SEARCH_PLAYLIST };
 
@@ -40,7 +46,6 @@ int search_upgrade(struct db *d, bool *rebuilt);
  * characters are cut there, as in the index. Returns the number of words
  * (words past `max` are dropped). Pure: no allocation, no I/O. */
 #define SEARCH_WORD_MAX 64
-#include <stddef.h>
 int search_split(const char *text, char *out, size_t outlen, const char **words,
                  int max);
 
@@ -49,11 +54,6 @@ int search_split(const char *text, char *out, size_t outlen, const char **words,
 size_t search_chars(const char *s);
 
 /* --- queries (GET /api/v1/search) --------------------------------------- */
-
-#include <json-c/json.h>
-#include <stdbool.h>
-
-struct kv;
 
 #define SEARCH_QWORDS 5       /* query words used; later ones are ignored */
 #define SEARCH_SHORT_CAP 1000 /* candidates of a one- or two-letter query */

@@ -1,5 +1,6 @@
-/* search_words: the query-side twin of the index's NORM() (search.c), as a
- * pure function so that it is unit-tested on its own. */
+/* search_words: the query-side twin of the index's NORM()
+ * (search_index.c), as a pure function so that it is unit-tested on its
+ * own. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
