@@ -12,11 +12,11 @@
 #include "model/dislike.h"
 #include "model/like.h"
 
-/* path_type: the {type} of the path when {id} names an object id (into
- * *id), else NULL; the caller parses the type and answers no_object(). */
+/* path_type: the {type} of the path (one of the route's words) and its
+ * {id} into *id. */
 static const char *path_type(struct req *r, long long *id) {
-  const char *type = req_param(r, "type");
-  return type && !req_param_id(r, "id", id) ? type : NULL;
+  *id = req_id(r, "id");
+  return req_param(r, "type");
 }
 
 static int no_object(struct req *r) {
@@ -37,11 +37,31 @@ static int written(struct req *r, int rc, const char *what, int cap) {
   return req_reply_empty(r, 204);
 }
 
-/* The query of a list: the page, the raw ?type= (the caller parses it) and
- * the cursor "<ms>|<type>|<id>" (after_type 0 on the first page). */
+static const char *const like_words[] = {"track", "album", "playlist", NULL};
+static const char *const dislike_words[] = {"track", "artist", NULL};
+
+const struct qparam h_likes_list_query[] = {
+    Q_PAGE,
+    {.name = "type",
+     .kind = Q_WORD,
+     .words = like_words,
+     .msg = "must be one of track, album, playlist"},
+    Q_END,
+};
+const struct qparam h_dislikes_list_query[] = {
+    Q_PAGE,
+    {.name = "type",
+     .kind = Q_WORD,
+     .words = dislike_words,
+     .msg = "must be one of track, artist"},
+    Q_END,
+};
+
+/* The query of a list: the page, ?type= and the cursor
+ * "<ms>|<type>|<id>" (after_type 0 on the first page). */
 struct list_query {
   struct page pg;
-  const char *type;
+  const char *type; /* the word, NULL for every type */
   int after_type;
   long long after_ms, after_id;
 };
@@ -49,20 +69,14 @@ struct list_query {
 /* list_query: read q with cursor types up to max_type. Returns 0 or the
  * status of the reply already sent. */
 static int list_query(struct req *r, struct list_query *q, int max_type) {
-  int st;
   q->after_type = 0;
   q->after_ms = q->after_id = 0;
-  if ((st = page_parse(r, &q->pg))) return st;
-  q->type = req_query(r, "type");
+  page_get(r, &q->pg);
+  q->type = req_qtext(r, "type");
   if (q->pg.after && like_parse_cursor(q->pg.after, max_type, &q->after_ms,
                                        &q->after_type, &q->after_id))
     return page_bad_cursor(r);
   return 0;
-}
-
-static int bad_type(struct req *r, const char *message) {
-  struct jx_errors errs = {.n = 1, .e = {{"type", message}}};
-  return req_problem_fields(r, &errs);
 }
 
 /* listed: the page of a list whose model result is rc. */
@@ -101,8 +115,7 @@ int h_likes_list(struct req *r) {
   const char *next = NULL;
   int st;
   if ((st = list_query(r, &q, LIKE_PLAYLIST))) return st;
-  if (q.type && like_type_parse(q.type, 0, &t))
-    return bad_type(r, "must be one of track, album, playlist");
+  if (q.type) like_type_parse(q.type, 0, &t); /* one of the route's words */
   int rc = like_list(app.db, req_arena(r), req_user_id(r), t, q.after_ms,
                      q.after_type, q.after_id, q.pg.limit, &items, &next);
   return listed(r, rc, items, next);
@@ -135,17 +148,8 @@ int h_dislikes_list(struct req *r) {
   const char *next = NULL;
   int st;
   if ((st = list_query(r, &q, DISLIKE_ARTIST))) return st;
-  if (q.type && dislike_type_parse(q.type, 0, &t))
-    return bad_type(r, "must be one of track, artist");
+  if (q.type) dislike_type_parse(q.type, 0, &t);
   int rc = dislike_list(app.db, req_arena(r), req_user_id(r), t, q.after_ms,
                         q.after_type, q.after_id, q.pg.limit, &items, &next);
   return listed(r, rc, items, next);
 }
-
-/* The list's parameters: the page, and ?type= (its words depend on the list:
- * list_query's caller checks them). */
-const struct qparam h_likes_list_query[] = {
-    Q_PAGE,
-    {.name = "type", .kind = Q_TEXT},
-    Q_END,
-};

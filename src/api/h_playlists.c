@@ -29,12 +29,6 @@ static const char *const visibilities[] = {"private", "unlisted", "public",
                                            NULL};
 static const char *const accesses[] = {"view", "edit", NULL};
 
-static int path_id(struct req *r, long long *id) {
-  if (req_param_id(r, "id", id))
-    return req_problem(r, RC_NOT_FOUND, "no such playlist");
-  return 0;
-}
-
 /* fail: the answer for a model error about the playlist of the path. */
 static int fail(struct req *r, int rc) {
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such playlist");
@@ -238,8 +232,7 @@ int h_playlists_create(struct req *r) {
 
 int h_playlists_get(struct req *r) {
   long long id;
-  int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   return reply_playlist(r, 200, id);
 }
 
@@ -258,7 +251,7 @@ int h_playlists_patch(struct req *r) {
   json_object *body;
   long long id, snap;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, patch_fields, 5))) return st;
   struct playlist_patch pt = {
@@ -280,8 +273,7 @@ int h_playlists_patch(struct req *r) {
  * bumped). The answer is the playlist, showing the key while unlisted. */
 int h_playlists_key_rotate(struct req *r) {
   long long id, snap;
-  int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   struct playlist_patch pt = {.collaborative = -1, .new_key = true};
   int rc = playlist_update(app.db, app.kv, req_arena(r), id, req_user_id(r),
                            &pt, precondition(r, NULL), &snap);
@@ -292,8 +284,7 @@ int h_playlists_key_rotate(struct req *r) {
 
 int h_playlists_delete(struct req *r) {
   long long id, snap;
-  int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   const char *orphan = NULL;
   struct arena *a = req_arena(r);
   int rc = media_lock(app.db, a);
@@ -317,8 +308,7 @@ int h_playlists_cover_put(struct req *r) {
   const char *buf, *path = NULL, *orphan = NULL;
   size_t len;
   struct imgcodec_out im;
-  int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   enum img_type want = img_type_of_media(req_header(r, "Content-Type"));
   if (want == IMG_NONE)
     return req_problem(r, RC_MEDIA_TYPE,
@@ -357,8 +347,7 @@ int h_playlists_cover_delete(struct req *r) {
   long long id, snap;
   struct arena *a = req_arena(r);
   const char *orphan = NULL;
-  int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = playlist_set_cover(app.db, app.kv, a, id, req_user_id(r), NULL,
@@ -381,9 +370,8 @@ static int list_reply(struct req *r, json_object *items, long long next) {
 
 /* page_id: the page and the id its cursor carries (0 on the first page). */
 static int page_id(struct req *r, struct page *pg, long long *after) {
-  int st;
   *after = 0;
-  if ((st = page_parse(r, pg))) return st;
+  page_get(r, pg);
   if (pg->after && str_parse_i64(pg->after, 1, (long long)1 << 62, after))
     return page_bad_cursor(r);
   return 0;
@@ -456,9 +444,8 @@ int h_playlists_tracks(struct req *r) {
   struct playlist p;
   json_object *o = NULL;
   long long id;
-  int st;
-  if ((st = path_id(r, &id))) return st;
-  if ((st = page_parse(r, &pg))) return st;
+  id = req_id(r, "id");
+  page_get(r, &pg);
   /* One transaction: the page and the snapshot it belongs to are read
    * from the same consistent view. */
   int rc = db_begin(app.db);
@@ -486,7 +473,7 @@ int h_playlists_tracks_add(struct req *r) {
   struct playlist_err err = {0};
   long long id, snap, *ids = NULL;
   int st, n = 0;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   split(r, body, add_fields, 2, "track_ids", true, &arr, &errs);
   if (arr)
@@ -517,7 +504,7 @@ int h_playlists_tracks_remove(struct req *r) {
   struct playlist_err err = {0};
   long long id, snap, *pos = NULL;
   int st, n = 0, rc;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   split(r, body, remove_fields, 3, "positions", false, &arr, &errs);
   if (errs.n) return req_problem_fields(r, &errs);
@@ -580,7 +567,7 @@ int h_playlists_tracks_move(struct req *r) {
   struct playlist_err err = {0};
   long long id, snap;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, move_fields, 4))) return st;
   int rc = playlist_move(
@@ -608,7 +595,7 @@ int h_playlists_grants(struct req *r) {
   struct page pg;
   long long id, after, next;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = page_id(r, &pg, &after))) return st;
   json_object *items = json_object_new_array();
   int rc = playlist_grants(app.db, req_arena(r), id, req_user_id(r), after,
@@ -629,7 +616,7 @@ int h_playlists_grant_put(struct req *r) {
   struct user u;
   long long id;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, grant_fields, 1))) return st;
   if ((st = grantee(r, &u))) return st;
@@ -652,7 +639,7 @@ int h_playlists_grant_delete(struct req *r) {
   struct user u;
   long long id;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = grantee(r, &u))) return st;
   int rc = playlist_grant_delete(app.db, app.kv, req_arena(r), id,
                                  req_user_id(r), u.id);
@@ -676,7 +663,7 @@ int h_playlists_link_create(struct req *r) {
   long long id, link, expires;
   char token[44];
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   req_body_raw(r, &raw, &rawlen);
   if (rawlen) { /* the body is optional: no body, no expiry */
     if ((st = req_body_json(r, &body))) return st;
@@ -709,7 +696,7 @@ int h_playlists_links(struct req *r) {
   struct page pg;
   long long id, after, next;
   int st;
-  if ((st = path_id(r, &id))) return st;
+  id = req_id(r, "id");
   if ((st = page_id(r, &pg, &after))) return st;
   json_object *items = json_object_new_array();
   int rc = playlist_links(app.db, req_arena(r), id, req_user_id(r), after,
@@ -723,10 +710,8 @@ int h_playlists_links(struct req *r) {
 
 int h_playlists_link_revoke(struct req *r) {
   long long id, link;
-  int st;
-  if ((st = path_id(r, &id))) return st;
-  if (req_param_id(r, "link_id", &link))
-    return req_problem(r, RC_NOT_FOUND, "no such link");
+  id = req_id(r, "id");
+  link = req_id(r, "link_id");
   int rc = playlist_link_revoke(app.db, req_arena(r), id, req_user_id(r), link);
   if (rc == RC_MISS) return req_problem(r, RC_NOT_FOUND, "no such link");
   if (rc) return fail(r, rc);
@@ -737,8 +722,7 @@ int h_playlists_shared(struct req *r) {
   struct page pg;
   struct playlist p;
   json_object *tracks = NULL;
-  int st;
-  if ((st = page_parse(r, &pg))) return st;
+  page_get(r, &pg);
   const char *token = req_param(r, "token");
   int rc = db_begin(app.db);
   if (rc) return req_problem(r, rc, NULL);

@@ -16,6 +16,7 @@ extern const struct qparam h_search_query[];
 extern const struct qparam h_listens_history_query[];
 extern const struct qparam h_listens_delete_query[];
 extern const struct qparam h_likes_list_query[];
+extern const struct qparam h_dislikes_list_query[];
 extern const struct qparam h_recs_me_query[];
 
 int h_health_live(struct req *r);

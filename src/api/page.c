@@ -44,31 +44,12 @@ const char *page_decode(struct arena *a, const char *s) {
   return out;
 }
 
-void page_limit(struct req *r, int *limit, struct jx_errors *e) {
-  const char *s = req_query(r, "limit");
-  long long n = PAGE_DEFAULT;
-  if (s && str_parse_i64(s, 1, PAGE_MAX, &n))
-    jx_error_add(e, "limit", "must be an integer from 1 to 100");
-  *limit = (int)n;
-}
-
 const struct qparam page_query[] = {Q_PAGE, Q_END};
 const struct qparam page_limit_query[] = {Q_LIMIT, Q_END};
 
 void page_get(struct req *r, struct page *p) {
   p->limit = (int)req_qint(r, "limit");
   p->after = req_qtext(r, "cursor");
-}
-
-int page_parse(struct req *r, struct page *p) {
-  const char *cur = req_query(r, "cursor");
-  struct jx_errors errs = {0};
-  p->after = NULL;
-  page_limit(r, &p->limit, &errs);
-  if (errs.n) return req_problem_fields(r, &errs);
-  if (cur && !(p->after = page_decode(req_arena(r), cur)))
-    return page_bad_cursor(r);
-  return 0;
 }
 
 const char *page_cursor(struct arena *a, const char *text) {

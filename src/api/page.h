@@ -5,12 +5,25 @@
 #ifndef ENCORE_PAGE_H
 #define ENCORE_PAGE_H
 
+#include "api/router.h"
+
 struct arena;
-struct jx_errors;
 struct req;
 
 #define PAGE_DEFAULT 20
 #define PAGE_MAX 100
+
+/* The query parameters of every list route (router.h): limit and cursor. */
+#define Q_PAGE                                                                 \
+  Q_LIMIT, {                                                                   \
+    .name = "cursor", .kind = Q_CURSOR                                         \
+  }
+/* `limit` alone, for lists without pages. */
+#define Q_LIMIT                                                                \
+  {                                                                            \
+    .name = "limit", .kind = Q_INT, .min = 1, .max = PAGE_MAX,                 \
+    .dflt = PAGE_DEFAULT, .msg = "must be an integer from 1 to 100"            \
+  }
 /* bytes of decoded cursor text: search's title cursor carries a title of
  * up to 255 characters (1,020 bytes) in hex */
 #define PAGE_CURSOR_MAX 2112
@@ -24,13 +37,6 @@ struct page {
  * `cursor`, declared on the route with Q_PAGE (router.h) and checked by
  * the router. */
 void page_get(struct req *r, struct page *p);
-/* page_parse: read limit and cursor from the query string. Returns 0, or
- * replies itself and returns the status: 422 for a limit that is not an
- * integer in 1..PAGE_MAX, 400 for a malformed cursor. */
-int page_parse(struct req *r, struct page *p);
-/* page_limit: read only `limit` (routes without a cursor): *limit is
- * PAGE_DEFAULT when absent; a bad value is added to e as a field error. */
-void page_limit(struct req *r, int *limit, struct jx_errors *e);
 /* page_decode: the text of an opaque cursor (base64url without padding of
  * printable ASCII), in the arena; NULL when it is not one. */
 const char *page_decode(struct arena *a, const char *cursor);

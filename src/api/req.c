@@ -79,14 +79,6 @@ long long req_id(struct req *r, const char *name) {
   return v;
 }
 
-int req_param_id(struct req *r, const char *name, long long *id) {
-  const char *s = req_param(r, name);
-  if (!s || s[0] == '0' || strlen(s) > 16 ||
-      str_parse_i64(s, 1, 9007199254740992LL, id))
-    return RC_NOT_FOUND;
-  return 0;
-}
-
 /* qval: the router's reading of a declared query parameter, or NULL. */
 static const struct req_qval *qval(struct req *r, const char *name,
                                    const struct qparam **decl) {
@@ -127,8 +119,10 @@ unsigned req_qwords(struct req *r, const char *name) {
 }
 
 const char *req_qtext(struct req *r, const char *name) {
-  const struct req_qval *v = qval(r, name, NULL);
-  return v && v->given ? v->s : NULL;
+  const struct qparam *q;
+  const struct req_qval *v = qval(r, name, &q);
+  if (!v || !v->given) return NULL;
+  return q->kind == Q_WORD ? q->words[v->i] : v->s;
 }
 
 const char *req_query(struct req *r, const char *name) {

@@ -30,9 +30,6 @@ const char *req_header(struct req *r, const char *name);
 const char *req_param(struct req *r, const char *name);
 /* req_id: a path parameter declared {name:id}, as the number it is. */
 long long req_id(struct req *r, const char *name);
-/* req_param_id: the older form of req_id, for handlers not yet moved to
- * declared kinds: 0, or RC_NOT_FOUND when the parameter is no id. */
-int req_param_id(struct req *r, const char *name, long long *id);
 /* req_query: a raw decoded query-string value; NULL when absent. Handlers
  * read the parameters their route declares through req_q* instead. */
 const char *req_query(struct req *r, const char *name);
@@ -52,7 +49,8 @@ bool req_qbool(struct req *r, const char *name, bool dflt);
 /* req_qwords: Q_WORDS: bit i for the declaration's words[i]; 0 when
  * absent. */
 unsigned req_qwords(struct req *r, const char *name);
-/* req_qtext: Q_TEXT, or Q_CURSOR's decoded text; NULL when absent. */
+/* req_qtext: Q_TEXT, the word of a Q_WORD, or Q_CURSOR's decoded text;
+ * NULL when absent. */
 const char *req_qtext(struct req *r, const char *name);
 const char *req_client_ip(struct req *r);
 const char *req_request_id(struct req *r);

@@ -44,23 +44,6 @@ struct qparam {
   const char *msg;          /* the 422 message; NULL: one made from the rule */
 };
 
-/* The two parameters of every list route. */
-#define Q_PAGE                                                                 \
-  {.name = "limit",                                                            \
-   .kind = Q_INT,                                                              \
-   .min = 1,                                                                   \
-   .max = 100,                                                                 \
-   .dflt = 20,                                                                 \
-   .msg = "must be an integer from 1 to 100"},                                 \
-  {                                                                            \
-    .name = "cursor", .kind = Q_CURSOR                                         \
-  }
-/* `limit` alone, for lists without pages. */
-#define Q_LIMIT                                                                \
-  {                                                                            \
-    .name = "limit", .kind = Q_INT, .min = 1, .max = 100, .dflt = 20,          \
-    .msg = "must be an integer from 1 to 100"                                  \
-  }
 /* The end of a qparam list. */
 #define Q_END                                                                  \
   { .name = NULL }
