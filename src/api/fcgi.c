@@ -108,13 +108,14 @@ static void handle(FCGX_Request *fr, struct arena *a, long body_max) {
   int status = router_dispatch(&r);
 
   size_t hlen = 0;
-  const char *head = req_head(&r, &hlen);
+  const char *head = req_response_head(&r, &hlen);
   if (!head) {
     static const char oom[] = "Status: 500\r\nContent-Length: 0\r\n\r\n";
     FCGX_PutStr(oom, sizeof oom - 1, fr->out);
   } else {
     FCGX_PutStr(head, (int)hlen, fr->out);
-    if (!r.head && r.resp_len) FCGX_PutStr(r.resp, (int)r.resp_len, fr->out);
+    if (!r.head_request && r.resp_len)
+      FCGX_PutStr(r.resp, (int)r.resp_len, fr->out);
   }
   FCGX_Finish_r(fr);
   req_run_after(&r);

@@ -28,7 +28,7 @@ void req_init(struct req *r, struct arena *a, char **env) {
     if (!uri) uri = "/";
     r->path = arena_strndup(a, uri, strcspn(uri, "?"));
   }
-  r->head = strcmp(r->method, "HEAD") == 0;
+  r->head_request = strcmp(r->method, "HEAD") == 0;
 }
 
 struct arena *req_arena(struct req *r) {
@@ -428,7 +428,7 @@ static const char *reason(int status) {
   }
 }
 
-const char *req_head(struct req *r, size_t *len) {
+const char *req_response_head(struct req *r, size_t *len) {
   struct sbuf b;
   sbuf_init(&b, r->a);
   sbuf_printf(&b, "Status: %d %s\r\n", r->status, reason(r->status));

@@ -1,8 +1,9 @@
 /* req: the request as handlers see it, independent of libfcgi. fcgi.c fills
- * one from FastCGI; tests build one with req_fake. A handler reads params,
- * query, headers and body through these calls and answers with exactly one
- * req_reply_* / req_problem* call, whose return value (the HTTP status) it
- * returns. Everything allocated for the request lives in req_arena(). */
+ * one from FastCGI; the in-process tests build one with req_init
+ * (tests/api/fake.c). A handler reads params, query, headers and body through
+ * these calls and answers with exactly one req_reply_* / req_problem* call,
+ * whose return value (the HTTP status) it returns. Everything allocated for the
+ * request lives in req_arena(). */
 #ifndef ENCORE_REQ_H
 #define ENCORE_REQ_H
 

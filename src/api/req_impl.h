@@ -61,7 +61,7 @@ struct req {
   /* Outgoing. */
   int status;
   bool replied;
-  bool head;           /* HEAD request: headers only */
+  bool head_request;   /* HEAD: the response goes without its body */
   struct sbuf headers; /* extra "Name: value\r\n" lines */
   const char *ctype;
   const char *resp;
@@ -85,9 +85,10 @@ void req_init(struct req *r, struct arena *a, char **env);
 int req_parse_query(struct req *r);
 /* req_run_after: run the registered after-response functions. */
 void req_run_after(struct req *r);
-/* req_head: the status line and headers as CGI response text (Status:,
- * Content-Type:, Content-Length:, extra headers, blank line). */
-const char *req_head(struct req *r, size_t *len);
+/* req_response_head: the status line and headers of the response as CGI
+ * text (Status:, Content-Type:, Content-Length:, extra headers, blank
+ * line). */
+const char *req_response_head(struct req *r, size_t *len);
 /* req_parse_pairs: decode an application/x-www-form-urlencoded string into
  * out[0..max); returns the count or RC_BAD_REQUEST. */
 int req_parse_pairs(struct arena *a, const char *s, size_t n,
