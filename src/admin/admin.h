@@ -1,7 +1,8 @@
 /* admin: what encore-admin's commands share: the context every command
  * gets, option parsing and usage errors, and the connections opened on
  * first use. One file per command family: admin.c (main, dispatch, search),
- * migrate.c, users.c, demo.c, import.c, generate.c. */
+ * migrate.c, users.c, demo.c, import.c, generate.c (its parts gen_*.c,
+ * gen.h). */
 #ifndef ENCORE_ADMIN_H
 #define ENCORE_ADMIN_H
 
