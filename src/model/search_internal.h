@@ -139,16 +139,17 @@ struct search_plan {
 };
 
 /* A statement being built: its text and parameters. */
-#define SEARCH_STMT_PARAMS 40
+/* Enough for the largest plan: a ranked plan over all 8 words of a query,
+ * each word's prefix and range bounds, with every filter and a cursor. */
+#define SEARCH_STMT_PARAMS 128
 struct search_stmt {
   struct sbuf b;
   struct db_val p[SEARCH_STMT_PARAMS];
   int np;
 };
 
-/* search_stmt_param: one more parameter; past the last one, the statement
- * is marked out of memory (RC_NOMEM). A ranked plan over most of its 8
- * words with a filter or a cursor needs more than 40 and fails so. */
+/* search_stmt_param: one more parameter; past the last one (which no plan
+ * reaches) the statement is marked out of memory (RC_NOMEM). */
 void search_stmt_param(struct search_stmt *s, struct db_val v);
 
 /* search_like_prefix: the LIKE pattern of the words starting with w, in
