@@ -21,7 +21,11 @@
  * Edits run in one transaction that locks the playlist row, checks the
  * expected snapshot (`expect`: 0 = no precondition, any other value must
  * equal the current snapshot, else RC_PRECONDITION and nothing changes) and
- * bumps the snapshot. Positions of tracks stay dense, 0..track_count-1. */
+ * bumps the snapshot. Positions of tracks stay dense, 0..track_count-1.
+ *
+ * playlist.c holds the playlist itself (read, write, cover, lists),
+ * playlist_tracks.c its tracks and their edits, playlist_share.c its
+ * grants, share links and unlisted keys. */
 #ifndef ENCORE_PLAYLIST_H
 #define ENCORE_PLAYLIST_H
 
@@ -114,9 +118,6 @@ int playlist_create(struct db *d, struct kv *k, struct arena *a,
 int playlist_update(struct db *d, struct kv *k, struct arena *a, long long id,
                     long long viewer, const struct playlist_patch *pt,
                     long long expect, long long *snapshot);
-/* playlist_new_key: a fresh unlisted key (PLAYLIST_KEY_LEN characters and
- * a NUL) from the system's CSPRNG. */
-void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]);
 /* playlist_delete: remove the playlist with its tracks, grants and links
  * (owner only). *orphan is its cover path when no album art or playlist
  * cover references it any more (the caller unlinks it), else NULL; call
@@ -149,6 +150,7 @@ int playlist_list_user(struct db *d, struct arena *a, long long owner,
                        long long viewer, long long before, int limit,
                        json_object *items, long long *next);
 
+/* Tracks (playlist_tracks.c). */
 /* playlist_tracks: up to `limit` tracks at positions after `after` (-1: from
  * the start) appended to `items`; *next is the last position served when
  * more follow, else -1. The caller has checked the playlist is visible. */
@@ -180,7 +182,10 @@ int playlist_move(struct db *d, struct kv *k, struct arena *a, long long id,
                   long long viewer, long long start, long long length,
                   long long before, long long expect, long long *snapshot,
                   struct playlist_err *err);
-/* Sharing (owner only). */
+/* Sharing (playlist_share.c; owner only but for playlist_by_token). */
+/* playlist_new_key: a fresh unlisted key (PLAYLIST_KEY_LEN characters and
+ * a NUL) from the system's CSPRNG. */
+void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]);
 /* playlist_grants: the grants, by user id above `after`, as JSON items. */
 int playlist_grants(struct db *d, struct arena *a, long long id,
                     long long viewer, long long after, int limit,

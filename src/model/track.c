@@ -355,8 +355,9 @@ static int lock_playlists(struct db *d, const struct db_res *ids) {
 }
 
 /* delete_once: the deletion as one transaction. Lock order is the playlist
- * editors' (see lock() in playlist.c): the rows of the playlists holding the
- * track first, then the track itself, then playlist_tracks. The playlists
+ * editors' (see playlist_lock in playlist_internal.h): the rows of the
+ * playlists holding the track first, then the track itself, then
+ * playlist_tracks. The playlists
  * are found by a plain read before any lock; once the track row is locked
  * no new entry can refer to it, and the locking re-read gives the final
  * list (a playlist that gained the track in between is locked late, which
