@@ -31,8 +31,8 @@ int h_albums_list(struct req *r) {
   int n = 0, st;
   struct arena *a = req_arena(r);
   page_get(r, &pg);
-  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
-  if ((st = cat_genre_filter(r, &genre)) > 1) return st;
+  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
+  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
     int rc = album_list(app.db, a, genre, after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
@@ -42,7 +42,7 @@ int h_albums_list(struct req *r) {
     json_object_array_add(arr, album_json(a, &items[i], app.cfg.media_url));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }
 
 static int reply_album(struct req *r, long long id, int status) {
@@ -96,7 +96,7 @@ static int write_album_once(struct req *r, long long id) {
   struct arena *a = req_arena(r);
   int st, rc;
   if ((st = req_body_json(r, &body))) return st;
-  cat_validate(a, body, album_fields, 6, album_special, &e);
+  h_catalogue_validate(a, body, album_fields, 6, album_special, &e);
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = album_get(app.db, a, id, &x);
@@ -110,16 +110,16 @@ static int write_album_once(struct req *r, long long id) {
   const char *old_title = x.title, *s;
   if ((s = jx_str(body, "title"))) x.title = s;
   if ((s = jx_str(body, "type"))) x.type = s;
-  if (jx_has(body, "label") || cat_null(body, "label"))
+  if (jx_has(body, "label") || h_catalogue_null(body, "label"))
     x.label = jx_str(body, "label");
-  if (cat_null(body, "release_date")) x.release_date = NULL;
+  if (h_catalogue_null(body, "release_date")) x.release_date = NULL;
   if ((s = jx_str(body, "release_date"))) {
-    if (!cat_date_ok(s))
+    if (!h_catalogue_date_ok(s))
       jx_error_add(&e, "release_date", "must be a date YYYY-MM-DD");
     x.release_date = s;
   }
   x.artist_id = jx_int(body, "artist_id", x.artist_id);
-  cat_ext_apply(body, &x.ext, &e);
+  h_catalogue_ext_apply(body, &x.ext, &e);
   if (!e.n && jx_has(body, "artist_id")) {
     rc = artist_exists(app.db, a, x.artist_id);
     if (rc == RC_NOT_FOUND)
@@ -137,13 +137,13 @@ static int write_album_once(struct req *r, long long id) {
 }
 
 int h_albums_create(struct req *r) {
-  return cat_write(r, 0, write_album_once, "album");
+  return h_catalogue_write(r, 0, write_album_once, "album");
 }
 
 int h_albums_patch(struct req *r) {
   long long id;
   id = req_id(r, "id");
-  return cat_write(r, id, write_album_once, "album");
+  return h_catalogue_write(r, id, write_album_once, "album");
 }
 
 int h_albums_delete(struct req *r) {
@@ -154,7 +154,7 @@ int h_albums_delete(struct req *r) {
   int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_delete(app.db, app.kv, a, id, &orphan);
-  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc == RC_CONFLICT)
@@ -195,7 +195,7 @@ int h_albums_tracks(struct req *r) {
     next = arena_printf(a, "%lld|%lld|%lld", t->disc_number,
                         t->track_number ? t->track_number : 65536, t->id);
   }
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }
 
 int h_albums_art_put(struct req *r) {
@@ -229,7 +229,7 @@ int h_albums_art_put(struct req *r) {
   if (!rc)
     rc = album_set_art(app.db, app.kv, a, id, path, (int)im.width,
                        (int)im.height, &orphan);
-  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc) return req_problem(r, rc, NULL);
@@ -244,7 +244,7 @@ int h_albums_art_delete(struct req *r) {
   int rc = media_lock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
   rc = album_set_art(app.db, app.kv, a, id, NULL, 0, 0, &orphan);
-  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc) return req_problem(r, rc, NULL);

@@ -25,8 +25,8 @@ int h_artists_list(struct req *r) {
   int n = 0, st;
   struct arena *a = req_arena(r);
   page_get(r, &pg);
-  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
-  if ((st = cat_genre_filter(r, &genre)) > 1) return st;
+  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
+  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
     int rc = artist_list(app.db, a, genre, after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
@@ -36,7 +36,7 @@ int h_artists_list(struct req *r) {
     json_object_array_add(arr, artist_json(a, &items[i]));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }
 
 /* reply_artist: the artist as stored now (through the cache). */
@@ -83,22 +83,22 @@ static const char *const artist_special[] = {"external_ids", NULL};
 static void apply(json_object *body, struct artist *x, struct jx_errors *e) {
   const char *s;
   if ((s = jx_str(body, "name"))) x->name = s;
-  if (jx_has(body, "bio") || cat_null(body, "bio"))
+  if (jx_has(body, "bio") || h_catalogue_null(body, "bio"))
     x->bio = jx_str(body, "bio");
-  if (cat_null(body, "country")) x->country = NULL;
+  if (h_catalogue_null(body, "country")) x->country = NULL;
   if ((s = jx_str(body, "country"))) {
     if (!(s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'))
       jx_error_add(e, "country",
                    "must be an ISO 3166-1 alpha-2 code such as GB");
     x->country = s;
   }
-  if (cat_null(body, "image_url")) x->image_url = NULL;
+  if (h_catalogue_null(body, "image_url")) x->image_url = NULL;
   if ((s = jx_str(body, "image_url"))) {
-    if (!cat_https_ok(s))
+    if (!h_catalogue_https_ok(s))
       jx_error_add(e, "image_url", "must be an https:// URL");
     x->image_url = s;
   }
-  cat_ext_apply(body, &x->ext, e);
+  h_catalogue_ext_apply(body, &x->ext, e);
 }
 
 /* write: shared by POST and PATCH. */
@@ -109,7 +109,7 @@ static int write_artist_once(struct req *r, long long id) {
   struct arena *a = req_arena(r);
   int st, rc;
   if ((st = req_body_json(r, &body))) return st;
-  cat_validate(a, body, artist_fields, 5, artist_special, &e);
+  h_catalogue_validate(a, body, artist_fields, 5, artist_special, &e);
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = artist_get(app.db, a, id, &x);
@@ -130,13 +130,13 @@ static int write_artist_once(struct req *r, long long id) {
 }
 
 int h_artists_create(struct req *r) {
-  return cat_write(r, 0, write_artist_once, "artist");
+  return h_catalogue_write(r, 0, write_artist_once, "artist");
 }
 
 int h_artists_patch(struct req *r) {
   long long id;
   id = req_id(r, "id");
-  return cat_write(r, id, write_artist_once, "artist");
+  return h_catalogue_write(r, id, write_artist_once, "artist");
 }
 
 int h_artists_delete(struct req *r) {
@@ -165,8 +165,8 @@ int h_artists_albums(struct req *r) {
     const char *bar = strchr(pg.after, '|');
     if (!bar || bar - pg.after != 10) return page_bad_cursor(r);
     memcpy(date, pg.after, 10);
-    if (!cat_date_ok(date)) return page_bad_cursor(r);
-    if ((st = cat_id_cursor(r, bar + 1, &after_id))) return st;
+    if (!h_catalogue_date_ok(date)) return page_bad_cursor(r);
+    if ((st = h_catalogue_id_cursor(r, bar + 1, &after_id))) return st;
   }
   int rc = artist_exists(app.db, a, id);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
@@ -184,7 +184,7 @@ int h_artists_albums(struct req *r) {
                         last->release_date ? last->release_date : "9999-12-31",
                         last->id);
   }
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }
 
 int h_artists_tracks(struct req *r) {
@@ -195,7 +195,7 @@ int h_artists_tracks(struct req *r) {
   struct arena *a = req_arena(r);
   id = req_id(r, "id");
   page_get(r, &pg);
-  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
+  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
   int rc = artist_exists(app.db, a, id);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
   if (!rc) rc = track_by_artist(app.db, a, id, after, pg.limit, &items, &n);
@@ -205,5 +205,5 @@ int h_artists_tracks(struct req *r) {
     json_object_array_add(arr, track_json(a, &items[i]));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }

@@ -19,9 +19,9 @@ static bool is_special(const char *key, const char *const *special) {
   return false;
 }
 
-void cat_validate(struct arena *a, json_object *body,
-                  const struct jx_field *fields, int nf,
-                  const char *const *special, struct jx_errors *errs) {
+void h_catalogue_validate(struct arena *a, json_object *body,
+                          const struct jx_field *fields, int nf,
+                          const char *const *special, struct jx_errors *errs) {
   struct jx_errors e = {0};
   if (!json_object_is_type(body, json_type_object)) {
     jx_error_add(errs, "", "must be a JSON object");
@@ -39,12 +39,12 @@ void cat_validate(struct arena *a, json_object *body,
     jx_error_add(errs, e.e[i].field, e.e[i].message);
 }
 
-bool cat_null(json_object *body, const char *key) {
+bool h_catalogue_null(json_object *body, const char *key) {
   json_object *v = NULL;
   return json_object_object_get_ex(body, key, &v) && !v;
 }
 
-bool cat_date_ok(const char *s) {
+bool h_catalogue_date_ok(const char *s) {
   static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
   for (int i = 0; i < 10; i++)
@@ -58,7 +58,7 @@ bool cat_date_ok(const char *s) {
   return !(m == 2 && d == 29 && !leap);
 }
 
-bool cat_https_ok(const char *s) {
+bool h_catalogue_https_ok(const char *s) {
   if (strncmp(s, "https://", 8) != 0 || !s[8] || s[8] == '/') return false;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     if (*p <= 0x20 || *p == 0x7f) return false;
@@ -91,8 +91,8 @@ static bool token_ok(const char *s, bool digits_only) {
   return true;
 }
 
-void cat_ext_apply(json_object *body, struct cat_ext *e,
-                   struct jx_errors *errs) {
+void h_catalogue_ext_apply(json_object *body, struct cat_ext *e,
+                           struct jx_errors *errs) {
   json_object *x;
   if (!json_object_object_get_ex(body, "external_ids", &x)) return;
   if (!x) { /* null clears them all */
@@ -134,7 +134,7 @@ void cat_ext_apply(json_object *body, struct cat_ext *e,
   }
 }
 
-const struct qparam cat_list_query[] = {
+const struct qparam h_catalogue_list_query[] = {
     Q_PAGE,
     {.name = "genre",
      .kind = Q_TEXT,
@@ -144,7 +144,7 @@ const struct qparam cat_list_query[] = {
     Q_END,
 };
 
-int cat_genre_filter(struct req *r, long long *id) {
+int h_catalogue_genre_filter(struct req *r, long long *id) {
   const char *g = req_qtext(r, "genre");
   *id = 0;
   if (!g) return 0;
@@ -154,7 +154,7 @@ int cat_genre_filter(struct req *r, long long *id) {
   return 0;
 }
 
-int cat_id_cursor(struct req *r, const char *after, long long *id) {
+int h_catalogue_id_cursor(struct req *r, const char *after, long long *id) {
   *id = 0;
   if (!after) return 0;
   if (str_parse_i64(after, 1, 9007199254740992LL, id))
@@ -162,7 +162,8 @@ int cat_id_cursor(struct req *r, const char *after, long long *id) {
   return 0;
 }
 
-int cat_reply_list(struct req *r, json_object *items, const char *next_text) {
+int h_catalogue_reply_list(struct req *r, json_object *items,
+                           const char *next_text) {
   struct arena *a = req_arena(r);
   json_object *o = jx_own(a, json_object_new_object());
   json_object_object_add(o, "items", items);
@@ -170,8 +171,9 @@ int cat_reply_list(struct req *r, json_object *items, const char *next_text) {
   return req_reply_json(r, 200, o);
 }
 
-int cat_write(struct req *r, long long id,
-              int (*once)(struct req *r, long long id), const char *what) {
+int h_catalogue_write(struct req *r, long long id,
+                      int (*once)(struct req *r, long long id),
+                      const char *what) {
   for (int attempt = 0; attempt < 5; attempt++) {
     int st = once(r, id);
     if (st) return st;

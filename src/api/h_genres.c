@@ -19,7 +19,7 @@ int h_genres_list(struct req *r) {
   int st;
   struct arena *a = req_arena(r);
   page_get(r, &pg);
-  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
+  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
   int rc = genre_list(app.db, a, after, pg.limit, &res);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
@@ -33,5 +33,5 @@ int h_genres_list(struct req *r) {
       res.nrows == pg.limit
           ? arena_printf(a, "%lld", db_i64(&res.rows[res.nrows - 1], 0, 0))
           : NULL;
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }

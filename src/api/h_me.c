@@ -111,12 +111,12 @@ int h_me_delete(struct req *r) {
   bool locked = false;
   if (!rc && !(rc = media_lock(app.db, a))) locked = true;
   if (!rc)
-    rc = playlist_forget_owner(app.db, app.kv, a, u.id, &covers, &ncovers);
+    rc = playlist_unindex_owner(app.db, app.kv, a, u.id, &covers, &ncovers);
   if (!rc) rc = user_delete(app.db, app.kv, u.id);
   for (int i = 0; !rc && i < ncovers; i++) {
     const char *orphan = NULL;
     if (!media_orphan(app.db, a, covers[i], &orphan))
-      media_forget(a, app.cfg.media_dir, orphan);
+      media_unlink(a, app.cfg.media_dir, orphan);
   }
   if (locked) media_unlock(app.db, a);
   if (rc) return req_problem(r, rc, NULL);
@@ -124,10 +124,10 @@ int h_me_delete(struct req *r) {
 }
 
 int h_me_prefs_get(struct req *r) {
-  struct prefs p;
-  int rc = prefs_get(app.db, req_arena(r), req_user_id(r), &p);
+  struct user_prefs p;
+  int rc = user_prefs_get(app.db, req_arena(r), req_user_id(r), &p);
   if (rc) return req_problem(r, rc, NULL);
-  return req_reply_json(r, 200, jx_own(req_arena(r), prefs_json(&p)));
+  return req_reply_json(r, 200, jx_own(req_arena(r), user_prefs_json(&p)));
 }
 
 static const char *const visibilities[] = {"public", "followers", "private",
@@ -174,7 +174,7 @@ int h_me_prefs_put(struct req *r) {
   struct arena *a = req_arena(r);
   if ((st = req_body_json(r, &body))) return st;
   if ((st = req_validate(r, body, prefs_fields, 5))) return st;
-  struct prefs p = {
+  struct user_prefs p = {
       .explicit_content = jx_bool(body, "explicit_content", true),
       .language = jx_str(body, "language"),
       .history_visibility = jx_str(body, "history_visibility"),
@@ -194,7 +194,7 @@ int h_me_prefs_put(struct req *r) {
     ar = jx_own(a, json_object_new_array());
   p.genres = g;
   p.artists = ar;
-  int rc = prefs_put(app.db, app.kv, a, req_user_id(r), &p);
+  int rc = user_prefs_put(app.db, app.kv, a, req_user_id(r), &p);
   if (rc) return req_problem(r, rc, NULL);
-  return req_reply_json(r, 200, jx_own(a, prefs_json(&p)));
+  return req_reply_json(r, 200, jx_own(a, user_prefs_json(&p)));
 }

@@ -291,7 +291,7 @@ int h_playlists_delete(struct req *r) {
   if (rc) return req_problem(r, rc, NULL);
   rc = playlist_delete(app.db, app.kv, a, id, req_user_id(r),
                        precondition(r, NULL), &snap, &orphan);
-  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc) return edit_done(r, rc, snap, NULL);
   return req_reply_empty(r, 204);
@@ -334,9 +334,9 @@ int h_playlists_cover_put(struct req *r) {
     /* The new file may now belong to nothing (a stale If-Match). */
     const char *unused = NULL;
     if (path && !media_orphan(app.db, a, path, &unused))
-      media_forget(a, app.cfg.media_dir, unused);
+      media_unlink(a, app.cfg.media_dir, unused);
   } else {
-    media_forget(a, app.cfg.media_dir, orphan);
+    media_unlink(a, app.cfg.media_dir, orphan);
   }
   media_unlock(app.db, a);
   if (rc) return edit_done(r, rc, snap, NULL);
@@ -352,7 +352,7 @@ int h_playlists_cover_delete(struct req *r) {
   if (rc) return req_problem(r, rc, NULL);
   rc = playlist_set_cover(app.db, app.kv, a, id, req_user_id(r), NULL,
                           precondition(r, NULL), &snap, &orphan);
-  if (!rc) media_forget(a, app.cfg.media_dir, orphan);
+  if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc) return edit_done(r, rc, snap, NULL);
   return req_reply_empty(r, 204);

@@ -29,8 +29,8 @@ int h_tracks_list(struct req *r) {
   int n = 0, st;
   struct arena *a = req_arena(r);
   page_get(r, &pg);
-  if ((st = cat_id_cursor(r, pg.after, &after))) return st;
-  if ((st = cat_genre_filter(r, &genre)) > 1) return st;
+  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
+  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
   if (st == 0) {
     int rc = track_list(app.db, a, genre, after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
@@ -40,7 +40,7 @@ int h_tracks_list(struct req *r) {
     json_object_array_add(arr, track_json(a, &items[i]));
   const char *next =
       n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return cat_reply_list(r, arr, next);
+  return h_catalogue_reply_list(r, arr, next);
 }
 
 static int reply_track(struct req *r, long long id, int status) {
@@ -224,7 +224,7 @@ static int write_track_once(struct req *r, long long id) {
   int nartists = 0, st, rc;
   struct arena *a = req_arena(r);
   if ((st = req_body_json(r, &body))) return st;
-  cat_validate(a, body, track_fields, 9, track_special, &e);
+  h_catalogue_validate(a, body, track_fields, 9, track_special, &e);
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = track_get(app.db, a, id, &x);
@@ -239,27 +239,27 @@ static int write_track_once(struct req *r, long long id) {
   long long old_album = x.album_id;
   const char *s;
   if ((s = jx_str(body, "title"))) x.title = s;
-  if (cat_null(body, "album_id")) x.album_id = 0;
+  if (h_catalogue_null(body, "album_id")) x.album_id = 0;
   x.album_id = jx_int(body, "album_id", x.album_id);
   x.disc_number = jx_int(body, "disc_number", x.disc_number);
-  if (cat_null(body, "track_number")) x.track_number = 0;
+  if (h_catalogue_null(body, "track_number")) x.track_number = 0;
   x.track_number = jx_int(body, "track_number", x.track_number);
   x.duration_ms = jx_int(body, "duration_ms", x.duration_ms);
-  if (cat_null(body, "release_date")) x.release_date = NULL;
+  if (h_catalogue_null(body, "release_date")) x.release_date = NULL;
   if ((s = jx_str(body, "release_date"))) {
-    if (!cat_date_ok(s))
+    if (!h_catalogue_date_ok(s))
       jx_error_add(&e, "release_date", "must be a date YYYY-MM-DD");
     x.release_date = s;
   }
   x.explicit_ = jx_bool(body, "explicit", x.explicit_);
-  if (cat_null(body, "isrc")) x.isrc = NULL;
+  if (h_catalogue_null(body, "isrc")) x.isrc = NULL;
   if ((s = jx_str(body, "isrc"))) {
     if (!isrc_ok(s))
       jx_error_add(&e, "isrc", "must be an ISRC such as GBAYE6900123");
     x.isrc = s;
   }
   apply_features(r, body, &x, &e);
-  cat_ext_apply(body, &x.ext, &e);
+  h_catalogue_ext_apply(body, &x.ext, &e);
   if (e.n) return req_problem_fields(r, &e);
   if ((rc = parse_artists(r, body, artists, &nartists, &e)))
     return req_problem(r, rc, NULL);
@@ -281,13 +281,13 @@ static int write_track_once(struct req *r, long long id) {
 }
 
 int h_tracks_create(struct req *r) {
-  return cat_write(r, 0, write_track_once, "track");
+  return h_catalogue_write(r, 0, write_track_once, "track");
 }
 
 int h_tracks_patch(struct req *r) {
   long long id;
   id = req_id(r, "id");
-  return cat_write(r, id, write_track_once, "track");
+  return h_catalogue_write(r, id, write_track_once, "track");
 }
 
 int h_tracks_delete(struct req *r) {

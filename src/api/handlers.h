@@ -11,7 +11,7 @@ struct req;
 /* Query declarations (each ends with Q_END). */
 extern const struct qparam page_query[];       /* limit, cursor (page.c) */
 extern const struct qparam page_limit_query[]; /* limit (page.c) */
-extern const struct qparam cat_list_query[];   /* page, genre */
+extern const struct qparam h_catalogue_list_query[]; /* page, genre */
 extern const struct qparam h_search_query[];
 extern const struct qparam h_listens_history_query[];
 extern const struct qparam h_listens_delete_query[];

@@ -35,7 +35,7 @@ const struct route routes[] = {
      R_ADMIN, NULL},
 
     /* The catalogue: public reads, editor writes. */
-    {"GET", "/api/v1/artists", h_artists_list, 0, cat_list_query},
+    {"GET", "/api/v1/artists", h_artists_list, 0, h_catalogue_list_query},
     {"POST", "/api/v1/artists", h_artists_create, R_AUTH | R_EDITOR, NULL},
     {"GET", "/api/v1/artists/{id:id}", h_artists_get, 0, NULL},
     {"PATCH", "/api/v1/artists/{id:id}", h_artists_patch, R_AUTH | R_EDITOR,
@@ -44,7 +44,7 @@ const struct route routes[] = {
      NULL},
     {"GET", "/api/v1/artists/{id:id}/albums", h_artists_albums, 0, page_query},
     {"GET", "/api/v1/artists/{id:id}/tracks", h_artists_tracks, 0, page_query},
-    {"GET", "/api/v1/albums", h_albums_list, 0, cat_list_query},
+    {"GET", "/api/v1/albums", h_albums_list, 0, h_catalogue_list_query},
     {"POST", "/api/v1/albums", h_albums_create, R_AUTH | R_EDITOR, NULL},
     {"GET", "/api/v1/albums/{id:id}", h_albums_get, 0, NULL},
     {"PATCH", "/api/v1/albums/{id:id}", h_albums_patch, R_AUTH | R_EDITOR,
@@ -56,7 +56,7 @@ const struct route routes[] = {
      NULL},
     {"DELETE", "/api/v1/albums/{id:id}/art", h_albums_art_delete,
      R_AUTH | R_EDITOR, NULL},
-    {"GET", "/api/v1/tracks", h_tracks_list, 0, cat_list_query},
+    {"GET", "/api/v1/tracks", h_tracks_list, 0, h_catalogue_list_query},
     {"POST", "/api/v1/tracks", h_tracks_create, R_AUTH | R_EDITOR, NULL},
     {"GET", "/api/v1/tracks/{id:id}", h_tracks_get, 0, NULL},
     {"PATCH", "/api/v1/tracks/{id:id}", h_tracks_patch, R_AUTH | R_EDITOR,

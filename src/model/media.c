@@ -88,7 +88,7 @@ int media_orphan(struct db *d, struct arena *a, const char *path,
   return 0;
 }
 
-void media_forget(struct arena *a, const char *media_dir, const char *path) {
+void media_unlink(struct arena *a, const char *media_dir, const char *path) {
   if (!path) return;
   const char *file = arena_printf(a, "%s/%s", media_dir, path);
   if (file && unlink(file) != 0 && errno != ENOENT)

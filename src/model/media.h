@@ -34,8 +34,8 @@ int media_store(struct arena *a, const char *media_dir, const char *buf,
 int media_orphan(struct db *d, struct arena *a, const char *path,
                  const char **orphan);
 
-/* media_forget: unlink media_dir/path (NULL path: nothing); a failure is
+/* media_unlink: unlink media_dir/path (NULL path: nothing); a failure is
  * logged, a missing file is not an error. */
-void media_forget(struct arena *a, const char *media_dir, const char *path);
+void media_unlink(struct arena *a, const char *media_dir, const char *path);
 
 #endif

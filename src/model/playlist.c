@@ -464,8 +464,9 @@ int playlist_list_user(struct db *d, struct arena *a, long long owner,
   return 0;
 }
 
-int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
-                          long long owner, const char ***covers, int *ncovers) {
+int playlist_unindex_owner(struct db *d, struct kv *k, struct arena *a,
+                           long long owner, const char ***covers,
+                           int *ncovers) {
   struct db_res res;
   struct db_val v = DB_I(owner);
   *covers = NULL;

@@ -222,11 +222,12 @@ int playlist_link_revoke(struct db *d, struct arena *a, long long id,
 int playlist_by_token(struct db *d, struct arena *a, const char *token,
                       struct playlist *p);
 
-/* playlist_forget_owner: drop the cached copies and index entries of every
- * playlist of `owner` (before the account is deleted with them); their
- * cover paths in (*covers)[0..*ncovers) (arena) so the caller can remove
- * the files left orphan once the rows are gone (media_orphan). */
-int playlist_forget_owner(struct db *d, struct kv *k, struct arena *a,
-                          long long owner, const char ***covers, int *ncovers);
+/* playlist_unindex_owner: take every playlist of `owner` out of the search
+ * index and out of the cache (a namespace bump each), before the account is
+ * deleted with them; their cover paths in (*covers)[0..*ncovers) (arena)
+ * so the caller can remove the files left orphan once the rows are gone
+ * (media_orphan). */
+int playlist_unindex_owner(struct db *d, struct kv *k, struct arena *a,
+                           long long owner, const char ***covers, int *ncovers);
 
 #endif

@@ -34,7 +34,7 @@ void user_taste_changed(struct kv *k, long long id) {
   if (k) kv_ns_bump(k, ns);
 }
 
-static void me_forget(struct kv *k, long long id) {
+static void drop_cached_me(struct kv *k, long long id) {
   char key[48];
   user_me_key(key, sizeof key, id);
   if (k) kv_del(k, key);
@@ -171,7 +171,7 @@ int user_confirm(struct db *d, struct kv *k, long long id) {
                    "UPDATE users SET confirm_by = NULL WHERE id = ? "
                    "AND confirm_by IS NOT NULL",
                    &p, 1, DB_IDEMPOTENT, NULL);
-  if (!rc) me_forget(k, id);
+  if (!rc) drop_cached_me(k, id);
   return rc;
 }
 
@@ -188,7 +188,7 @@ int user_update_profile(struct db *d, struct kv *k, long long id,
                    " avatar_url = IF(?, NULL, COALESCE(?, avatar_url))"
                    " WHERE id = ?",
                    p, 5, 0, NULL);
-  me_forget(k, id);
+  drop_cached_me(k, id);
   return rc;
 }
 
@@ -197,7 +197,7 @@ int user_set_email(struct db *d, struct kv *k, long long id,
   struct db_val p[] = {DB_S(email), DB_I(id)};
   int rc = db_exec(d, NULL, "UPDATE users SET email = ? WHERE id = ?", p, 2,
                    DB_IDEMPOTENT, NULL);
-  if (!rc) me_forget(k, id);
+  if (!rc) drop_cached_me(k, id);
   return rc;
 }
 
@@ -206,7 +206,7 @@ int user_set_password(struct db *d, struct kv *k, long long id,
   struct db_val p[] = {DB_S(pw_hash), DB_I(id)};
   int rc = db_exec(d, NULL, "UPDATE users SET password_hash = ? WHERE id = ?",
                    p, 2, 0, NULL);
-  me_forget(k, id);
+  drop_cached_me(k, id);
   return rc;
 }
 
@@ -214,14 +214,14 @@ int user_set_role(struct db *d, struct kv *k, long long id, const char *role) {
   struct db_val p[] = {DB_S(role), DB_I(id)};
   int rc =
       db_exec(d, NULL, "UPDATE users SET role = ? WHERE id = ?", p, 2, 0, NULL);
-  me_forget(k, id);
+  drop_cached_me(k, id);
   return rc;
 }
 
 int user_delete(struct db *d, struct kv *k, long long id) {
   struct db_val p = DB_I(id);
   int rc = db_exec(d, NULL, "DELETE FROM users WHERE id = ?", &p, 1, 0, NULL);
-  me_forget(k, id);
+  drop_cached_me(k, id);
   return rc;
 }
 
@@ -281,8 +281,8 @@ static json_object *json_list(struct arena *a, const char *s) {
   return jx_own(a, json_object_new_array());
 }
 
-int prefs_get(struct db *d, struct arena *a, long long user_id,
-              struct prefs *p) {
+int user_prefs_get(struct db *d, struct arena *a, long long user_id,
+                   struct user_prefs *p) {
   struct db_res res;
   struct db_val key = DB_I(user_id);
   int rc = db_exec(d, a,
@@ -308,8 +308,8 @@ int prefs_get(struct db *d, struct arena *a, long long user_id,
   return 0;
 }
 
-int prefs_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
-              const struct prefs *p) {
+int user_prefs_put(struct db *d, struct kv *k, struct arena *a,
+                   long long user_id, const struct user_prefs *p) {
   size_t glen, alen;
   const char *g = jx_text(a, p->genres, &glen);
   const char *ar = jx_text(a, p->artists, &alen);
@@ -334,7 +334,7 @@ int prefs_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
   return rc;
 }
 
-json_object *prefs_json(const struct prefs *p) {
+json_object *user_prefs_json(const struct user_prefs *p) {
   json_object *o = json_object_new_object();
   json_object_object_add(o, "favourite_genres", json_object_get(p->genres));
   json_object_object_add(o, "favourite_artists", json_object_get(p->artists));

@@ -29,7 +29,7 @@ struct user_new {
 };
 
 /* Preferences of a user (defaults when never set). */
-struct prefs {
+struct user_prefs {
   json_object *genres, *artists; /* arrays of strings; owned by the arena */
   bool explicit_content;
   const char *language, *history_visibility;
@@ -92,12 +92,15 @@ int user_me_text(struct db *d, struct kv *k, struct arena *a, long long id,
                  const char **text, size_t *len);
 
 /* Preferences. */
-int prefs_get(struct db *d, struct arena *a, long long user_id,
-              struct prefs *p);
-/* prefs_put: store the preferences (user_taste_changed after). */
-int prefs_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
-              const struct prefs *p);
-json_object *prefs_json(const struct prefs *p);
+/* user_prefs_get: the user's preferences, the defaults when never set
+ * (strings and arrays in the arena). */
+int user_prefs_get(struct db *d, struct arena *a, long long user_id,
+                   struct user_prefs *p);
+/* user_prefs_put: store the preferences (user_taste_changed after). */
+int user_prefs_put(struct db *d, struct kv *k, struct arena *a,
+                   long long user_id, const struct user_prefs *p);
+/* user_prefs_json: the API view (a new json object the caller owns). */
+json_object *user_prefs_json(const struct user_prefs *p);
 
 /* user_email_valid / user_name_valid: the field rules of the API. */
 bool user_name_valid(const char *s);
