@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recommendation training benchmark, two parts:
-#  1. recs_train alone on the HetRec Last.fm 2K files (artist level, no
+#  1. train_run alone on the HetRec Last.fm 2K files (artist level, no
 #     database): tests/bench/encore-recs-hetrec, a full and a light run;
 #     skipped when the files are not found (ENCORE_HETREC_DIR).
 #  2. with BENCH_STACK_DIR=DIR (a running stack made by encore-stack, e.g.

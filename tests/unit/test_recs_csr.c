@@ -1,6 +1,9 @@
 /* test_recs_csr.c: encore-recs sparse matrices, seeded hold-out splits and
  * the HetRec reader's handling of malformed lines. */
-#include "batch/recs/recs.h"
+#include "batch/recs/csr.h"
+#include "batch/recs/dataset.h"
+#include "batch/recs/hetrec.h"
+#include "batch/recs/split.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +12,9 @@
 #include "t.h"
 
 static void test_build(void) {
-  struct recs_triplet t[] = {{1, 2, 1}, {0, 3, 2}, {1, 0, 4}, {1, 2, 5}};
-  struct recs_csr m, mt;
-  CHECK_INT(recs_csr_build(&m, 3, 4, t, 4), 0);
+  struct csr_triplet t[] = {{1, 2, 1}, {0, 3, 2}, {1, 0, 4}, {1, 2, 5}};
+  struct csr m, mt;
+  CHECK_INT(csr_build(&m, 3, 4, t, 4), 0);
   CHECK_INT(m.nnz, 3); /* (1,2) summed */
   CHECK_INT(m.ptr[1], 1);
   CHECK_INT(m.ptr[2], 3);
@@ -19,40 +22,38 @@ static void test_build(void) {
   CHECK_INT(m.idx[1], 0);
   CHECK_INT(m.idx[2], 2);
   CHECK(m.val[2] == 6);
-  CHECK(recs_csr_has(&m, 1, 2) && !recs_csr_has(&m, 1, 3) &&
-        !recs_csr_has(&m, 2, 0));
-  CHECK_INT(recs_csr_transpose(&mt, &m), 0);
+  CHECK(csr_has(&m, 1, 2) && !csr_has(&m, 1, 3) && !csr_has(&m, 2, 0));
+  CHECK_INT(csr_transpose(&mt, &m), 0);
   CHECK_INT(mt.nrows, 4);
-  CHECK(recs_csr_has(&mt, 2, 1) && recs_csr_has(&mt, 3, 0) &&
-        recs_csr_has(&mt, 0, 1));
+  CHECK(csr_has(&mt, 2, 1) && csr_has(&mt, 3, 0) && csr_has(&mt, 0, 1));
   CHECK_INT(mt.ptr[4], 3);
-  recs_csr_free(&m);
-  recs_csr_free(&mt);
-  struct recs_triplet bad[] = {{0, 9, 1}};
-  CHECK_INT(recs_csr_build(&m, 1, 4, bad, 1), -1);
-  recs_csr_free(&m);
-  CHECK_INT(recs_csr_build(&m, 2, 2, NULL, 0), 0); /* empty is fine */
+  csr_free(&m);
+  csr_free(&mt);
+  struct csr_triplet bad[] = {{0, 9, 1}};
+  CHECK_INT(csr_build(&m, 1, 4, bad, 1), -1);
+  csr_free(&m);
+  CHECK_INT(csr_build(&m, 2, 2, NULL, 0), 0); /* empty is fine */
   CHECK_INT(m.nnz, 0);
-  recs_csr_free(&m);
+  csr_free(&m);
 }
 
 /* 20 users: user u has 3 + u items (3..22), values = item + 1. */
-static void make_ui(struct recs_csr *m) {
-  struct recs_triplet t[600];
+static void make_ui(struct csr *m) {
+  struct csr_triplet t[600];
   int n = 0;
   for (int u = 0; u < 20; u++)
     for (int i = 0; i < 3 + u; i++)
-      t[n++] = (struct recs_triplet){u, (i * 7 + u) % 40, (float)(i + 1)};
-  CHECK_INT(recs_csr_build(m, 20, 40, t, n), 0);
+      t[n++] = (struct csr_triplet){u, (i * 7 + u) % 40, (float)(i + 1)};
+  CHECK_INT(csr_build(m, 20, 40, t, n), 0);
 }
 
 static void test_split(void) {
-  struct recs_csr ui;
-  struct recs_split a, b, c, cold;
+  struct csr ui;
+  struct split a, b, c, cold;
   make_ui(&ui);
-  CHECK_INT(recs_split_holdout(&a, &ui, 5, 0.2, 7, 0, 0), 0);
-  CHECK_INT(recs_split_holdout(&b, &ui, 5, 0.2, 7, 0, 0), 0);
-  CHECK_INT(recs_split_holdout(&c, &ui, 5, 0.2, 8, 0, 0), 0);
+  CHECK_INT(split_holdout(&a, &ui, 5, 0.2, 7, 0, 0), 0);
+  CHECK_INT(split_holdout(&b, &ui, 5, 0.2, 7, 0, 0), 0);
+  CHECK_INT(split_holdout(&c, &ui, 5, 0.2, 8, 0, 0), 0);
   CHECK_INT(a.n_eval, 18); /* users with >= 5 items */
   CHECK_INT(a.eval_users[0], 2);
   int differ = 0;
@@ -64,9 +65,9 @@ static void test_split(void) {
     CHECK_INT(nte, want);
     CHECK_INT(ntr + nte, len);
     for (int64_t k = a.test.ptr[u]; k < a.test.ptr[u + 1]; k++) {
-      CHECK(recs_csr_has(&ui, u, a.test.idx[k]));
-      CHECK(!recs_csr_has(&a.train, u, a.test.idx[k])); /* disjoint */
-      CHECK(b.test.idx[k] == a.test.idx[k]);            /* same seed */
+      CHECK(csr_has(&ui, u, a.test.idx[k]));
+      CHECK(!csr_has(&a.train, u, a.test.idx[k])); /* disjoint */
+      CHECK(b.test.idx[k] == a.test.idx[k]);       /* same seed */
       differ |=
           c.test.ptr[u] != a.test.ptr[u] || c.test.idx[k] != a.test.idx[k];
     }
@@ -74,18 +75,18 @@ static void test_split(void) {
   CHECK(differ); /* another seed, another split */
   /* Cold: about half the eligible users keep 2 training items and only they
    * are evaluated; the others stay whole. */
-  CHECK_INT(recs_split_holdout(&cold, &ui, 5, 0.2, 7, 0.5, 2), 0);
+  CHECK_INT(split_holdout(&cold, &ui, 5, 0.2, 7, 0.5, 2), 0);
   CHECK(cold.n_eval > 0 && cold.n_eval < 18);
   for (int k = 0; k < cold.n_eval; k++) {
     int u = cold.eval_users[k];
     CHECK_INT(cold.train.ptr[u + 1] - cold.train.ptr[u], 2);
   }
   CHECK_INT(cold.train.ptr[1] - cold.train.ptr[0], 3);
-  recs_split_free(&a);
-  recs_split_free(&b);
-  recs_split_free(&c);
-  recs_split_free(&cold);
-  recs_csr_free(&ui);
+  split_free(&a);
+  split_free(&b);
+  split_free(&c);
+  split_free(&cold);
+  csr_free(&ui);
 }
 
 static void write_file(const char *dir, const char *name, const char *text) {
@@ -116,8 +117,8 @@ static void test_hetrec(void) {
       "userID\tartistID\ttagID\tday\tmonth\tyear\n"
       "2\t51\t1\t1\t4\t2009\n3\t51\t2\t1\t4\t2009\n3\t60\t2\t1\t4\t2009\n"
       "2\t\t\n");
-  struct recs_data d;
-  CHECK_INT(recs_hetrec_load(&d, dir), 0);
+  struct dataset d;
+  CHECK_INT(hetrec_load(&d, dir), 0);
   CHECK_INT(d.n_users, 2);
   CHECK_INT(d.n_items, 2); /* 51 and 60: the line naming 52 is malformed */
   CHECK_INT(d.ui.nnz, 3);
@@ -128,7 +129,7 @@ static void test_hetrec(void) {
   CHECK_INT(d.tagged[2].user, 1);
   CHECK_INT(d.tagged[2].item, 1);
   CHECK_INT(d.tags.nnz, 3); /* (51: tags 1, 2), (60: tag 2) */
-  recs_data_free(&d);
+  dataset_free(&d);
   char p[512];
   const char *names[] = {"user_artists.dat", "user_friends.dat",
                          "user_taggedartists.dat"};
@@ -136,7 +137,7 @@ static void test_hetrec(void) {
     snprintf(p, sizeof p, "%s/%s", dir, names[k]);
     unlink(p);
   }
-  CHECK_INT(recs_hetrec_load(&d, dir), -1); /* no plays file */
+  CHECK_INT(hetrec_load(&d, dir), -1); /* no plays file */
   rmdir(dir);
 }
 

@@ -1,9 +1,11 @@
-/* test_recs_train.c: recs_train on a small world with known structure: two
+/* test_recs_train.c: train_run on a small world with known structure: two
  * taste clusters of 20 items (genres 0-1 and 2-3), a user with only stated
  * genres, a user with nothing, a cold user who follows someone, dislikes;
  * then the properties every output must have, a light run, an empty input
  * and a malformed one. */
 #include "batch/recs/batch.h"
+#include "batch/recs/csr.h"
+#include "batch/recs/features.h"
 #include "model/recfmt.h"
 
 #include <math.h>
@@ -27,26 +29,26 @@ static int64_t user_ext[NU], item_ext[NI], genre_ext[NG], artist_ext[NI];
 /* Users 0..19 play cluster A (items 0..19), users 20..39 cluster B; each
  * plays 8 items of their cluster, the first items of a cluster more
  * often (so popularity has an order). */
-static void world(struct recs_input *in) {
-  struct recs_triplet t[512], g[NI], s[4], p[2], n[2];
+static void world(struct batch_input *in) {
+  struct csr_triplet t[512], g[NI], s[4], p[2], n[2];
   int nt = 0, ns = 0;
   memset(in, 0, sizeof *in);
   for (int u = 0; u < 40; u++) {
     int base = u < 20 ? 0 : 20;
     for (int k = 0; k < 8; k++) {
       int i = base + (u * 3 + k * 7) % 20;
-      t[nt++] = (struct recs_triplet){u, i, (float)(1 + (20 - (i - base)))};
+      t[nt++] = (struct csr_triplet){u, i, (float)(1 + (20 - (i - base)))};
     }
   }
-  t[nt++] = (struct recs_triplet){U_COLD, 0, 5};
-  t[nt++] = (struct recs_triplet){U_COLD, 1, 3};
-  t[nt++] = (struct recs_triplet){U_SOCIAL, 20, 2};
-  s[ns++] = (struct recs_triplet){U_COLD, 0, 1};
-  s[ns++] = (struct recs_triplet){U_SOCIAL, 25, 1};
+  t[nt++] = (struct csr_triplet){U_COLD, 0, 5};
+  t[nt++] = (struct csr_triplet){U_COLD, 1, 3};
+  t[nt++] = (struct csr_triplet){U_SOCIAL, 20, 2};
+  s[ns++] = (struct csr_triplet){U_COLD, 0, 1};
+  s[ns++] = (struct csr_triplet){U_SOCIAL, 25, 1};
   for (int i = 0; i < NI; i++)
-    g[i] = (struct recs_triplet){i, i / 10, 1};
-  p[0] = (struct recs_triplet){U_PREF, 3, 1};
-  n[0] = (struct recs_triplet){NEG_USER, NEG_ITEM, 1};
+    g[i] = (struct csr_triplet){i, i / 10, 1};
+  p[0] = (struct csr_triplet){U_PREF, 3, 1};
+  n[0] = (struct csr_triplet){NEG_USER, NEG_ITEM, 1};
   for (int u = 0; u < NU; u++)
     user_ext[u] = 500 + u;
   for (int i = 0; i < NI; i++) {
@@ -55,7 +57,7 @@ static void world(struct recs_input *in) {
   }
   for (int k = 0; k < NG; k++)
     genre_ext[k] = 90 + k;
-  in->level = RECS_ARTIST;
+  in->level = BATCH_ARTIST;
   in->d.n_users = NU;
   in->d.n_items = NI;
   in->d.n_tags = NG;
@@ -64,49 +66,49 @@ static void world(struct recs_input *in) {
   in->n_genres = NG;
   in->genre_ext = genre_ext;
   in->item_artist_ext = artist_ext;
-  CHECK_INT(recs_csr_build(&in->d.ui, NU, NI, t, nt), 0);
-  CHECK_INT(recs_csr_build(&in->d.social, NU, NU, s, ns), 0);
-  CHECK_INT(recs_csr_build(&in->item_genres, NI, NG, g, NI), 0);
+  CHECK_INT(csr_build(&in->d.ui, NU, NI, t, nt), 0);
+  CHECK_INT(csr_build(&in->d.social, NU, NU, s, ns), 0);
+  CHECK_INT(csr_build(&in->item_genres, NI, NG, g, NI), 0);
   for (int i = 0; i < NI; i++)
-    g[i] = (struct recs_triplet){i, i / 10, 1};
-  CHECK_INT(recs_csr_build(&in->d.tags, NI, NG, g, NI), 0);
-  recs_tfidf(&in->d.tags);
-  CHECK_INT(recs_csr_build(&in->pref_genres, NU, NG, p, 1), 0);
-  CHECK_INT(recs_csr_build(&in->neg, NU, NI, n, 1), 0);
+    g[i] = (struct csr_triplet){i, i / 10, 1};
+  CHECK_INT(csr_build(&in->d.tags, NI, NG, g, NI), 0);
+  features_tfidf(&in->d.tags);
+  CHECK_INT(csr_build(&in->pref_genres, NU, NG, p, 1), 0);
+  CHECK_INT(csr_build(&in->neg, NU, NI, n, 1), 0);
 }
 
-static void world_free(struct recs_input *in) {
-  recs_csr_free(&in->d.ui);
-  recs_csr_free(&in->d.social);
-  recs_csr_free(&in->d.tags);
-  recs_csr_free(&in->item_genres);
-  recs_csr_free(&in->pref_genres);
-  recs_csr_free(&in->neg);
+static void world_free(struct batch_input *in) {
+  csr_free(&in->d.ui);
+  csr_free(&in->d.social);
+  csr_free(&in->d.tags);
+  csr_free(&in->item_genres);
+  csr_free(&in->pref_genres);
+  csr_free(&in->neg);
 }
 
-static int has_genre(const struct recs_input *in, int i, int64_t gext) {
+static int has_genre(const struct batch_input *in, int i, int64_t gext) {
   for (int64_t q = in->item_genres.ptr[i]; q < in->item_genres.ptr[i + 1]; q++)
     if (genre_ext[in->item_genres.idx[q]] == gext) return 1;
   return 0;
 }
 
 /* The properties of every list, every neighbour row, every popular list. */
-static void check_output(const struct recs_input *in,
-                         const struct recs_output *out) {
+static void check_output(const struct batch_input *in,
+                         const struct batch_output *out) {
   CHECK_INT(out->n_users, NU);
   CHECK_INT(out->n_items, NI);
   for (int u = 0; u < NU; u++) {
     int64_t b = out->list_ptr[u], e = out->list_ptr[u + 1];
-    CHECK(e >= b && e - b <= RECS_TOP_N);
+    CHECK(e >= b && e - b <= BATCH_TOP_N);
     unsigned char seen[NI] = {0};
     for (int64_t k = b; k < e; k++) {
-      const struct recs_out_entry *x = &out->list[k];
+      const struct batch_entry *x = &out->list[k];
       CHECK(x->item >= 0 && x->item < NI);
       if (x->item < 0 || x->item >= NI) continue;
       CHECK(!seen[x->item]);
       seen[x->item] = 1;
-      CHECK(!recs_csr_has(&in->d.ui, u, x->item));
-      CHECK(!recs_csr_has(&in->neg, u, x->item));
+      CHECK(!csr_has(&in->d.ui, u, x->item));
+      CHECK(!csr_has(&in->neg, u, x->item));
       if (k > b) CHECK(out->list[k - 1].score >= x->score);
       CHECK(x->reason >= RECFMT_R_NONE && x->reason <= RECFMT_R_POPULAR);
       if (x->reason == RECFMT_R_ITEM) {
@@ -129,7 +131,7 @@ static void check_output(const struct recs_input *in,
   }
   for (int i = 0; i < NI; i++) {
     int64_t b = out->nb_ptr[i], e = out->nb_ptr[i + 1];
-    CHECK(e >= b && e - b <= RECS_TOP_M);
+    CHECK(e >= b && e - b <= BATCH_TOP_M);
     for (int64_t k = b; k < e; k++) {
       int j = out->nb_item[k];
       CHECK(j != i && j >= 0 && j < NI);
@@ -156,10 +158,9 @@ static int cluster(int i) {
 
 /* full_run: a full run with o (every item ranked, or candidates) and what
  * its lists must say about this world. */
-static void full_run(const struct recs_input *in,
-                     const struct recs_train_opts *o) {
-  struct recs_output out, again;
-  CHECK_INT(recs_train(&out, in, o), 0);
+static void full_run(const struct batch_input *in, const struct train_opts *o) {
+  struct batch_output out, again;
+  CHECK_INT(train_run(&out, in, o), 0);
   check_output(in, &out);
   CHECK_HAS(out.stats, "\"peak_rss_mb\":");
   CHECK_HAS(out.stats, "\"weights\":{\"warm\":{\"itemknn\":");
@@ -208,22 +209,22 @@ static void full_run(const struct recs_input *in,
          k++)
       social += out.list[k].reason == RECFMT_R_SOCIAL &&
                 out.list[k].reason_id == user_ext[25] &&
-                recs_csr_has(&in->d.ui, 25, out.list[k].item);
+                csr_has(&in->d.ui, 25, out.list[k].item);
     CHECK(social > 0);
   }
   /* The disliked item is a cluster A item the user does not have. */
-  CHECK(!recs_csr_has(&in->d.ui, NEG_USER, NEG_ITEM));
+  CHECK(!csr_has(&in->d.ui, NEG_USER, NEG_ITEM));
 
   /* Deterministic for a seed. */
-  CHECK_INT(recs_train(&again, in, o), 0);
+  CHECK_INT(train_run(&again, in, o), 0);
   CHECK_INT(again.list_ptr[NU], out.list_ptr[NU]);
   if (again.list_ptr[NU] == out.list_ptr[NU])
     for (int64_t k = 0; k < out.list_ptr[NU]; k++) {
       CHECK_INT(again.list[k].item, out.list[k].item);
       CHECK(again.list[k].score == out.list[k].score);
     }
-  recs_output_free(&again);
-  recs_output_free(&out);
+  batch_output_free(&again);
+  batch_output_free(&out);
 }
 
 /* big_run: a catalogue wide enough that a user's neighbours reach more
@@ -233,18 +234,18 @@ static void full_run(const struct recs_input *in,
 #define BU 150
 #define BI 2000
 static void big_run(void) {
-  static struct recs_triplet t[BU * 60];
+  static struct csr_triplet t[BU * 60];
   static int64_t uext[BU], iext[BI];
-  struct recs_input in = {.level = RECS_TRACK};
-  struct recs_train_opts o = {.seed = 3, .threads = 2, .dense_cells = -1};
-  struct recs_output out, again;
+  struct batch_input in = {.level = BATCH_TRACK};
+  struct train_opts o = {.seed = 3, .threads = 2, .dense_cells = -1};
+  struct batch_output out, again;
   int n = 0;
   uint32_t x = 1;
   for (int u = 0; u < BU; u++) {
     uext[u] = 1 + u;
     for (int k = 0; k < 60; k++) { /* spread at random: duplicates add up */
       x = x * 1103515245u + 12345u;
-      t[n++] = (struct recs_triplet){u, (int)((x >> 8) % BI), 1.0f + k % 5};
+      t[n++] = (struct csr_triplet){u, (int)((x >> 8) % BI), 1.0f + k % 5};
     }
   }
   for (int i = 0; i < BI; i++)
@@ -253,35 +254,35 @@ static void big_run(void) {
   in.d.n_items = BI;
   in.d.user_id = uext;
   in.d.item_id = iext;
-  CHECK_INT(recs_csr_build(&in.d.ui, BU, BI, t, n), 0);
-  CHECK_INT(recs_train(&out, &in, &o), 0);
-  CHECK_INT(recs_train(&again, &in, &o), 0);
+  CHECK_INT(csr_build(&in.d.ui, BU, BI, t, n), 0);
+  CHECK_INT(train_run(&out, &in, &o), 0);
+  CHECK_INT(train_run(&again, &in, &o), 0);
   CHECK_HAS(out.stats, "\"dense\":false");
   for (int u = 0; u < BU; u++) {
     int64_t b = out.list_ptr[u], e = out.list_ptr[u + 1];
-    CHECK_INT(e - b, RECS_TOP_N);
+    CHECK_INT(e - b, BATCH_TOP_N);
     CHECK_INT(again.list_ptr[u + 1] - again.list_ptr[u], e - b);
     unsigned char seen[BI] = {0};
     for (int64_t k = b; k < e; k++) {
       int i = out.list[k].item;
-      CHECK(i >= 0 && i < BI && !seen[i] && !recs_csr_has(&in.d.ui, u, i));
+      CHECK(i >= 0 && i < BI && !seen[i] && !csr_has(&in.d.ui, u, i));
       if (i >= 0 && i < BI) seen[i] = 1;
       if (k > b) CHECK(out.list[k - 1].score >= out.list[k].score);
       if (out.list[k].reason == RECFMT_R_ITEM)
-        CHECK(recs_csr_has(&in.d.ui, u, (int)(out.list[k].reason_id - 10000)));
+        CHECK(csr_has(&in.d.ui, u, (int)(out.list[k].reason_id - 10000)));
       if (k - b < again.list_ptr[u + 1] - again.list_ptr[u])
         CHECK_INT(again.list[again.list_ptr[u] + (k - b)].item, i);
     }
   }
-  recs_output_free(&again);
-  recs_output_free(&out);
-  recs_csr_free(&in.d.ui);
+  batch_output_free(&again);
+  batch_output_free(&out);
+  csr_free(&in.d.ui);
 }
 
 int main(void) {
-  struct recs_input in;
-  struct recs_output out;
-  struct recs_train_opts o = {.seed = 7, .threads = 2};
+  struct batch_input in;
+  struct batch_output out;
+  struct train_opts o = {.seed = 7, .threads = 2};
   world(&in);
   full_run(&in, &o);
   o.dense_cells = -1; /* the big-catalogue path: candidates per user */
@@ -292,8 +293,8 @@ int main(void) {
   unsigned char changed[NU] = {0};
   changed[3] = changed[U_PREF] = 1;
   in.changed = changed;
-  o.kind = RECS_LIGHT;
-  CHECK_INT(recs_train(&out, &in, &o), 0);
+  o.kind = BATCH_LIGHT;
+  CHECK_INT(train_run(&out, &in, &o), 0);
   check_output(&in, &out);
   CHECK_HAS(out.stats, "\"kind\":\"light\"");
   for (int u = 0; u < NU; u++)
@@ -303,32 +304,32 @@ int main(void) {
       CHECK_INT(out.list_ptr[u + 1] - out.list_ptr[u], 0);
   CHECK(out.nb_ptr[NI] > 0);
   CHECK(out.pop_n[0] > 0);
-  recs_output_free(&out);
+  batch_output_free(&out);
   in.changed = NULL;
-  o.kind = RECS_FULL;
+  o.kind = BATCH_FULL;
 
   /* A malformed input (matrix narrower than the item count) fails. */
   in.d.n_items = NI + 1;
-  CHECK_INT(recs_train(&out, &in, &o), -1);
+  CHECK_INT(train_run(&out, &in, &o), -1);
   CHECK(out.list == NULL && out.stats == NULL);
   in.d.n_items = NI;
   world_free(&in);
   big_run();
 
   /* An empty level: nothing to learn, a well-formed empty output. */
-  struct recs_input e = {0};
-  CHECK_INT(recs_train(&out, &e, &o), 0);
+  struct batch_input e = {0};
+  CHECK_INT(train_run(&out, &e, &o), 0);
   CHECK_INT(out.n_users, 0);
   CHECK(out.list_ptr != NULL && out.list_ptr[0] == 0);
   CHECK(out.nb_ptr != NULL && out.nb_ptr[0] == 0);
   CHECK_INT(out.n_pop, 1);
   CHECK_INT(out.pop_n[0], 0);
-  recs_output_free(&out);
+  batch_output_free(&out);
   /* Users but no interactions at all: everyone gets nothing to rank. */
   e.d.n_users = 3;
   e.d.user_id = user_ext;
-  CHECK_INT(recs_train(&out, &e, &o), 0);
+  CHECK_INT(train_run(&out, &e, &o), 0);
   CHECK_INT(out.list_ptr[3], 0);
-  recs_output_free(&out);
+  batch_output_free(&out);
   T_DONE();
 }

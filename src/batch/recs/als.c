@@ -2,7 +2,9 @@
  * with confidence c = 1 + alpha * log(1 + count / eps)), each row solved by
  * a few warm-started conjugate-gradient steps; the Gram matrices come from
  * OpenBLAS, rows are solved in parallel with OpenMP. */
+#include "batch/recs/algo.h"
 #include "batch/recs/fitted.h"
+#include "batch/recs/rng.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -28,9 +30,8 @@ static float dot(const float *a, const float *b, int k) {
 }
 
 /* A v = (G + sum_i (c_i - 1) y_i y_i^T) v, G = Y^T Y + reg I. */
-static void apply(const float *g, const struct recs_csr *r, int row,
-                  const float *y, const float *conf, int k, const float *v,
-                  float *out) {
+static void apply(const float *g, const struct csr *r, int row, const float *y,
+                  const float *conf, int k, const float *v, float *out) {
   for (int a = 0; a < k; a++)
     out[a] = dot(g + (size_t)a * k, v, k);
   for (int64_t p = r->ptr[row]; p < r->ptr[row + 1]; p++) {
@@ -42,9 +43,8 @@ static void apply(const float *g, const struct recs_csr *r, int row,
 }
 
 /* One half-step: solve every row of x against fixed factors y. */
-static void solve_side(float *x, const float *y, int n_y,
-                       const struct recs_csr *r, const float *conf, int k,
-                       float reg) {
+static void solve_side(float *x, const float *y, int n_y, const struct csr *r,
+                       const float *conf, int k, float reg) {
   float *g = malloc((size_t)k * k * sizeof *g);
   if (!g) return;
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, n_y, 1.0f, y, k, y,
@@ -95,11 +95,11 @@ static void solve_side(float *x, const float *y, int n_y,
 }
 
 /* p: [0] factors, [1] alpha, [2] regularization, [3] iterations */
-static void *als_fit(const struct recs_ctx *c, const double *p) {
+static void *als_fit(const struct algo_ctx *c, const double *p) {
   const float eps = 1.0f;
   int k = (int)p[0], iters = (int)p[3];
   float alpha = (float)p[1], reg = (float)p[2];
-  const struct recs_csr *r = c->train, *rt = c->train_t;
+  const struct csr *r = c->train, *rt = c->train_t;
   struct als *m = calloc(1, sizeof *m);
   float *cu = malloc((size_t)(r->nnz + 1) * sizeof *cu);
   float *ci = malloc((size_t)(rt->nnz + 1) * sizeof *ci);
@@ -125,7 +125,7 @@ static void *als_fit(const struct recs_ctx *c, const double *p) {
     ci[q] = 1 + alpha * logf(1 + rt->val[q] / eps);
   uint64_t st = c->seed ^ 0xa15a15a15ULL;
   for (size_t q = 0; q < (size_t)r->ncols * k; q++)
-    m->y[q] = (float)((recs_rng_unit(&st) - 0.5) * 0.02);
+    m->y[q] = (float)((rng_unit(&st) - 0.5) * 0.02);
   for (int it = 0; it < iters; it++) {
     solve_side(m->x, m->y, r->ncols, r, cu, k, reg);
     solve_side(m->y, m->x, r->nrows, rt, ci, k, reg);
@@ -135,7 +135,7 @@ static void *als_fit(const struct recs_ctx *c, const double *p) {
   return m;
 }
 
-static void als_score(const void *st, const struct recs_ctx *c, int u,
+static void als_score(const void *st, const struct algo_ctx *c, int u,
                       float *out) {
   const struct als *m = st;
   (void)c;
@@ -146,7 +146,7 @@ static void als_score(const void *st, const struct recs_ctx *c, int u,
     out[i] = dot(m->y + (size_t)i * m->k, xu, m->k);
 }
 
-int recs_als_factors(const void *state, const float **x, const float **y) {
+int als_factors(const void *state, const float **x, const float **y) {
   const struct als *m = state;
   *x = m->x;
   *y = m->y;
@@ -161,11 +161,15 @@ static void als_release(void *st) {
   free(m);
 }
 
-static const double als_grid[][RECS_NPARAM] = {
+static const double als_grid[][ALGO_NPARAM] = {
     {64, 1, 0.1, 12}, {64, 2, 0.1, 12}, {64, 1, 2, 12}, {64, 0.5, 0.1, 12}};
 
-const struct recs_model recs_model_als = {
-    "als",      {"factors", "alpha", "reg", "iters"},
-    4,          als_grid,
-    als_fit,    als_score,
-    als_release};
+const struct algo algo_als = {
+    .name = "als",
+    .param_names = {"factors", "alpha", "reg", "iters"},
+    .n_grid = 4,
+    .grid = als_grid,
+    .fit = als_fit,
+    .score = als_score,
+    .release = als_release,
+};

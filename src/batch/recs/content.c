@@ -1,13 +1,14 @@
 /* content.c: content-based scoring: a user's profile is the sum of the
  * TF-IDF tag vectors of the artists they played, weighted by log-scaled
  * play counts; artists are scored by cosine against it. */
-#include "batch/recs/recs.h"
+#include "batch/recs/algo.h"
+#include "batch/recs/csr.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void *content_fit(const struct recs_ctx *c, const double *p) {
+static void *content_fit(const struct algo_ctx *c, const double *p) {
   (void)c;
   (void)p;
   /* Nothing to learn: the tag vectors are fixed. The state only needs to be
@@ -15,17 +16,17 @@ static void *content_fit(const struct recs_ctx *c, const double *p) {
   return calloc(1, 1);
 }
 
-static void content_score(const void *st, const struct recs_ctx *c, int u,
+static void content_score(const void *st, const struct algo_ctx *c, int u,
                           float *out) {
   (void)st;
-  const struct recs_csr *t = c->train, *g = c->tags;
+  const struct csr *t = c->train, *g = c->tags;
   memset(out, 0, (size_t)t->ncols * sizeof *out);
   if (!g->ptr || g->ncols == 0) return;
   float *prof = calloc((size_t)g->ncols, sizeof *prof);
   if (!prof) return;
   for (int64_t k = t->ptr[u]; k < t->ptr[u + 1]; k++) {
     int i = t->idx[k];
-    float w = recs_logc(t->val[k]);
+    float w = algo_logc(t->val[k]);
     for (int64_t q = g->ptr[i]; q < g->ptr[i + 1]; q++)
       prof[g->idx[q]] += w * g->val[q];
   }
@@ -42,7 +43,13 @@ static void content_score(const void *st, const struct recs_ctx *c, int u,
   free(prof);
 }
 
-static const double content_grid[][RECS_NPARAM] = {{0}};
+static const double content_grid[][ALGO_NPARAM] = {{0}};
 
-const struct recs_model recs_model_content = {
-    "content", {0}, 1, content_grid, content_fit, content_score, free};
+const struct algo algo_content = {
+    .name = "content",
+    .n_grid = 1,
+    .grid = content_grid,
+    .fit = content_fit,
+    .score = content_score,
+    .release = free,
+};

@@ -1,20 +1,20 @@
-/* csr.c: compressed sparse row matrices for encore-recs, and the
- * deterministic random numbers the splits and models draw from. */
-#include "batch/recs/recs.h"
+/* csr.c: compressed sparse row matrices for encore-recs. */
+
+#include "batch/recs/csr.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static int cmp_triplet(const void *a, const void *b) {
-  const struct recs_triplet *x = a, *y = b;
+  const struct csr_triplet *x = a, *y = b;
   if (x->row != y->row) return x->row < y->row ? -1 : 1;
   if (x->col != y->col) return x->col < y->col ? -1 : 1;
   return 0;
 }
 
-int recs_csr_build(struct recs_csr *m, int nrows, int ncols,
-                   struct recs_triplet *t, int64_t n) {
+int csr_build(struct csr *m, int nrows, int ncols, struct csr_triplet *t,
+              int64_t n) {
   memset(m, 0, sizeof *m);
   for (int64_t i = 0; i < n; i++)
     if (t[i].row < 0 || t[i].row >= nrows || t[i].col < 0 || t[i].col >= ncols)
@@ -35,7 +35,7 @@ int recs_csr_build(struct recs_csr *m, int nrows, int ncols,
   m->idx = malloc((size_t)(k ? k : 1) * sizeof *m->idx);
   m->val = malloc((size_t)(k ? k : 1) * sizeof *m->val);
   if (!m->ptr || !m->idx || !m->val) {
-    recs_csr_free(m);
+    csr_free(m);
     return -1;
   }
   for (int64_t i = 0; i < k; i++) {
@@ -48,7 +48,7 @@ int recs_csr_build(struct recs_csr *m, int nrows, int ncols,
   return 0;
 }
 
-int recs_csr_transpose(struct recs_csr *out, const struct recs_csr *m) {
+int csr_transpose(struct csr *out, const struct csr *m) {
   memset(out, 0, sizeof *out);
   out->nrows = m->ncols;
   out->ncols = m->nrows;
@@ -59,7 +59,7 @@ int recs_csr_transpose(struct recs_csr *out, const struct recs_csr *m) {
   int64_t *fill = calloc((size_t)m->ncols + 1, sizeof *fill);
   if (!out->ptr || !out->idx || !out->val || !fill) {
     free(fill);
-    recs_csr_free(out);
+    csr_free(out);
     return -1;
   }
   for (int64_t i = 0; i < m->nnz; i++)
@@ -78,14 +78,14 @@ int recs_csr_transpose(struct recs_csr *out, const struct recs_csr *m) {
   return 0;
 }
 
-void recs_csr_free(struct recs_csr *m) {
+void csr_free(struct csr *m) {
   free(m->ptr);
   free(m->idx);
   free(m->val);
   memset(m, 0, sizeof *m);
 }
 
-int recs_csr_has(const struct recs_csr *m, int r, int c) {
+int csr_has(const struct csr *m, int r, int c) {
   int64_t lo = m->ptr[r], hi = m->ptr[r + 1];
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
@@ -96,32 +96,4 @@ int recs_csr_has(const struct recs_csr *m, int r, int c) {
       hi = mid;
   }
   return 0;
-}
-
-uint64_t recs_rng_next(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-double recs_rng_unit(uint64_t *state) {
-  return (double)(recs_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-void recs_rng_perm(int *perm, int n, uint64_t *state) {
-  for (int i = 0; i < n; i++)
-    perm[i] = i;
-  for (int i = n - 1; i > 0; i--) {
-    int j = (int)(recs_rng_next(state) % (uint64_t)(i + 1));
-    int x = perm[i];
-    perm[i] = perm[j];
-    perm[j] = x;
-  }
-}
-
-double recs_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

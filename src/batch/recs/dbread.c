@@ -1,10 +1,10 @@
-/* dbread.c: recs_db_read, the first stage of `encore-recs train`: one item
+/* dbread.c: dbread_input, the first stage of `encore-recs train`: one item
  * level's interactions, content features, follows and stated preferences,
- * from MariaDB into struct recs_input (batch.h).
+ * from MariaDB into struct batch_input (batch.h).
  *
  * The big tables (listens: ten million rows in the generated world) are
  * streamed row by row (db_stream) and aggregated here into triplets, then
- * into sparse rows with recs_csr_build: nothing holds a result set, and a
+ * into sparse rows with csr_build: nothing holds a result set, and a
  * row costs 12 bytes until its (user, item) pair is merged. Dense indices
  * are the order of the external ids (users, items and genres all read
  * ORDER BY id), looked up through open-addressing hash maps. */
@@ -20,11 +20,11 @@
 #include "core/db.h"
 
 /* Interaction weights, in units of one full play heard today (a listen
- * weighs 0.5^(age / RECS_HALF_LIFE_DAYS)):
+ * weighs 0.5^(age / BATCH_HALF_LIFE_DAYS)):
  * - a like is a deliberate, lasting statement: worth a few recent plays,
  *   and not decayed (it stands until it is taken back);
  * - adding a track to a playlist is a milder, also lasting, endorsement;
- * - an early skip (under RECS_FULL_PLAY_MS) counts against the pair with
+ * - an early skip (under FULL_PLAY_MS) counts against the pair with
  *   W_SKIP per decayed skip once skips outweigh the positives;
  * - HetRec play counts (artist level) span 1 to several 100,000 plays per
  *   pair with no dates: log(1 + plays) * W_HETREC brings them to 0.7..13,
@@ -34,7 +34,7 @@
 #define W_PLAYLIST 2.0f
 #define W_SKIP 0.5f
 #define W_HETREC 1.0f
-#define RECS_FULL_PLAY_MS 30000
+#define FULL_PLAY_MS 30000
 
 /* Track content columns after the genres: release decades (before 1950,
  * the 1950s ... the 2020s and later) and three levels of each audio
@@ -139,32 +139,32 @@ static int64_t *idmap_take(struct idmap *m) {
 /* --- triplets ------------------------------------------------------------- */
 
 struct tvec {
-  struct recs_triplet *t;
+  struct csr_triplet *t;
   int64_t n, cap;
 };
 
 static int tpush(struct tvec *v, int row, int col, float val) {
   if (v->n == v->cap) {
     int64_t nc = v->cap ? v->cap * 2 : 4096;
-    struct recs_triplet *nt = realloc(v->t, (size_t)nc * sizeof *nt);
+    struct csr_triplet *nt = realloc(v->t, (size_t)nc * sizeof *nt);
     if (!nt) return -1;
     v->t = nt;
     v->cap = nc;
   }
-  v->t[v->n++] = (struct recs_triplet){row, col, val};
+  v->t[v->n++] = (struct csr_triplet){row, col, val};
   return 0;
 }
 
 /* tbuild: m from the triplets of v (released). -1 when out of memory. */
-static int tbuild(struct recs_csr *m, int nrows, int ncols, struct tvec *v) {
-  int rc = recs_csr_build(m, nrows, ncols, v->t, v->n);
+static int tbuild(struct csr *m, int nrows, int ncols, struct tvec *v) {
+  int rc = csr_build(m, nrows, ncols, v->t, v->n);
   free(v->t);
   memset(v, 0, sizeof *v);
   return rc;
 }
 
 /* binary: every stored value becomes 1 (duplicates were summed). */
-static void binary(struct recs_csr *m) {
+static void binary(struct csr *m) {
   for (int64_t k = 0; k < m->nnz; k++)
     m->val[k] = 1;
 }
@@ -172,8 +172,8 @@ static void binary(struct recs_csr *m) {
 /* --- the read ------------------------------------------------------------- */
 
 struct rd {
-  struct recs_input *in;
-  enum recs_level level;
+  struct batch_input *in;
+  enum batch_level level;
   long long until_ms, prev_ms; /* prev_ms < 0: no light run */
   struct idmap users, items, genres;
   /* Artist level: tracks -> t2a[k], the primary artist's dense index. */
@@ -181,7 +181,7 @@ struct rd {
   int *t2a;
   size_t t2acap;
   struct tvec pos, skip, dis, tags, igen, pref, social;
-  struct recs_tagging *tg; /* users' taggings of artists, ntg of tgcap */
+  struct dataset_tagging *tg; /* users' taggings of artists, ntg of tgcap */
   int64_t ntg, tgcap;
   unsigned char *changed; /* users.n bytes once the users are read */
   int oom;
@@ -228,7 +228,7 @@ static int user(struct rd *x, const struct db_row *r, int c, long long t_ms) {
 
 /* item_of_track: the dense item a track counts for at this level, or -1. */
 static int item_of_track(const struct rd *x, int64_t track) {
-  if (x->level == RECS_TRACK) return idmap_get(&x->items, track);
+  if (x->level == BATCH_TRACK) return idmap_get(&x->items, track);
   int k = idmap_get(&x->tracks, track);
   return k < 0 ? -1 : x->t2a[k];
 }
@@ -237,7 +237,7 @@ static int item_of_track(const struct rd *x, int64_t track) {
 static float decay(const struct rd *x, long long t_ms) {
   double age_days = (double)(x->until_ms - t_ms) / 86400000.0;
   return age_days <= 0 ? 1.0f
-                       : (float)exp2(-age_days / (double)RECS_HALF_LIFE_DAYS);
+                       : (float)exp2(-age_days / (double)BATCH_HALF_LIFE_DAYS);
 }
 
 static int on_user(void *ctx, const struct db_row *r, int n) {
@@ -291,7 +291,7 @@ static int on_primary(void *ctx, const struct db_row *r, int n) {
   (void)n;
   struct rd *x = ctx;
   int64_t track = num(r, 0), artist = num(r, 1);
-  if (x->level == RECS_TRACK) {
+  if (x->level == BATCH_TRACK) {
     int i = idmap_get(&x->items, track);
     if (i >= 0 && !x->in->item_artist_ext[i])
       x->in->item_artist_ext[i] = artist;
@@ -339,12 +339,12 @@ static int on_user_tag(void *ctx, const struct db_row *r, int n) {
   if (i < 0 || g < 0) return 0;
   if (x->ntg == x->tgcap) {
     int64_t nc = x->tgcap ? x->tgcap * 2 : 4096;
-    struct recs_tagging *nt = realloc(x->tg, (size_t)nc * sizeof *nt);
+    struct dataset_tagging *nt = realloc(x->tg, (size_t)nc * sizeof *nt);
     if (!nt) return x->oom = 1;
     x->tg = nt;
     x->tgcap = nc;
   }
-  x->tg[x->ntg++] = (struct recs_tagging){
+  x->tg[x->ntg++] = (struct dataset_tagging){
       .user = idmap_get(&x->users, num(r, 0)), .item = i, .tag = g};
   return 0;
 }
@@ -357,8 +357,7 @@ static int on_listen(void *ctx, const struct db_row *r, int n) {
   int u = user(x, r, 0, t), i = item_of_track(x, num(r, 1));
   if (u < 0 || i < 0) return 0;
   int64_t played = num(r, 3);
-  struct tvec *v =
-      played < 0 || played >= RECS_FULL_PLAY_MS ? &x->pos : &x->skip;
+  struct tvec *v = played < 0 || played >= FULL_PLAY_MS ? &x->pos : &x->skip;
   return tpush(v, u, i, decay(x, t)) ? (x->oom = 1) : 0;
 }
 
@@ -471,14 +470,13 @@ static int step(struct rd *x, const char *what, db_row_fn cb, struct db *d,
   return 0;
 }
 
-/* split: ui and neg from the positives P, skips S and dislikes D (all
+/* separate: ui and neg from the positives P, skips S and dislikes D (all
  * users x items): a disliked pair is a negative of 1 and nothing else; a
  * pair whose decayed skips outweigh its positives is a negative of
  * W_SKIP * (skips - positives), at most 1; any other pair with positives
  * is in ui. */
-static int split(struct recs_csr *ui, struct recs_csr *neg,
-                 const struct recs_csr *P, const struct recs_csr *S,
-                 const struct recs_csr *D) {
+static int separate(struct csr *ui, struct csr *neg, const struct csr *P,
+                    const struct csr *S, const struct csr *D) {
   int nr = P->nrows, nc = P->ncols;
   memset(ui, 0, sizeof *ui);
   memset(neg, 0, sizeof *neg);
@@ -492,8 +490,8 @@ static int split(struct recs_csr *ui, struct recs_csr *neg,
   neg->idx = malloc((size_t)cap_n * sizeof *neg->idx);
   neg->val = malloc((size_t)cap_n * sizeof *neg->val);
   if (!ui->ptr || !neg->ptr || !ui->idx || !ui->val || !neg->idx || !neg->val) {
-    recs_csr_free(ui);
-    recs_csr_free(neg);
+    csr_free(ui);
+    csr_free(neg);
     return -1;
   }
   int64_t nu = 0, nn = 0;
@@ -525,7 +523,7 @@ static int split(struct recs_csr *ui, struct recs_csr *neg,
   return 0;
 }
 
-long long recs_db_now(struct db *d) {
+long long dbread_now(struct db *d) {
   struct arena *a = arena_new(0);
   struct db_res res;
   long long v = -1;
@@ -553,9 +551,9 @@ long long recs_db_now(struct db *d) {
 #define TSV(t) (t) / 1000, (t) % 1000
 
 static int read_all(struct rd *x, struct db *d) {
-  struct recs_input *in = x->in;
+  struct batch_input *in = x->in;
   long long u = x->until_ms;
-  int track = x->level == RECS_TRACK;
+  int track = x->level == BATCH_TRACK;
 
   if (step(x, "users", on_user, d, "SELECT id FROM users ORDER BY id") ||
       step(x, "genres", on_genre, d, "SELECT id FROM genres ORDER BY id"))
@@ -620,11 +618,11 @@ static int read_all(struct rd *x, struct db *d) {
            "SELECT follower_id, followee_id, UNIX_TIMESTAMP(created_at) "
            "FROM follows WHERE created_at <= " TS,
            TSV(u)) ||
-      step(
-          x, "favourite genres", on_pref, d,
-          "SELECT p.user_id, g.id FROM user_preferences p, "
-          "JSON_TABLE(p.favourite_genres, '$[*]' COLUMNS "
-          "(name VARCHAR(255) PATH '$')) AS j JOIN genres g ON g.name = j.name"))
+      step(x, "favourite genres", on_pref, d,
+           "SELECT p.user_id, g.id FROM user_preferences p, "
+           "JSON_TABLE(p.favourite_genres, '$[*]' COLUMNS "
+           "(name VARCHAR(255) PATH '$')) AS j JOIN genres g ON g.name = "
+           "j.name"))
     return -1;
   if (!track &&
       (step(x, "album likes", on_like_album, d,
@@ -649,18 +647,18 @@ oom:
 
 /* assemble: the matrices of in from the triplets of x. */
 static int assemble(struct rd *x) {
-  struct recs_input *in = x->in;
-  struct recs_data *dt = &in->d;
+  struct batch_input *in = x->in;
+  struct dataset *dt = &in->d;
   int nu = x->users.n, ni = x->items.n, ng = x->genres.n;
-  int ntags = ng + (x->level == RECS_TRACK ? N_TRACK_EXTRA : 0);
-  struct recs_csr P = {0}, S = {0}, D = {0};
+  int ntags = ng + (x->level == BATCH_TRACK ? N_TRACK_EXTRA : 0);
+  struct csr P = {0}, S = {0}, D = {0};
   int rc = -1;
   if (tbuild(&P, nu, ni, &x->pos) || tbuild(&S, nu, ni, &x->skip) ||
-      tbuild(&D, nu, ni, &x->dis) || split(&dt->ui, &in->neg, &P, &S, &D))
+      tbuild(&D, nu, ni, &x->dis) || separate(&dt->ui, &in->neg, &P, &S, &D))
     goto out;
-  recs_csr_free(&P);
-  recs_csr_free(&S);
-  recs_csr_free(&D);
+  csr_free(&P);
+  csr_free(&S);
+  csr_free(&D);
   if (tbuild(&dt->base_tags, ni, ntags, &x->tags) ||
       tbuild(&in->item_genres, ni, ng, &x->igen) ||
       tbuild(&in->pref_genres, nu, ng, &x->pref) ||
@@ -681,8 +679,8 @@ static int assemble(struct rd *x) {
      * kept once (a million tracks' rows). */
     dt->tags = dt->base_tags;
     memset(&dt->base_tags, 0, sizeof dt->base_tags);
-    recs_tfidf(&dt->tags);
-  } else if (recs_features_build(&dt->tags, dt, NULL)) {
+    features_tfidf(&dt->tags);
+  } else if (features_build(&dt->tags, dt, NULL)) {
     goto out;
   }
   if (!(dt->user_id = idmap_take(&x->users)) ||
@@ -693,20 +691,20 @@ static int assemble(struct rd *x) {
   x->changed = NULL;
   rc = 0;
 out:
-  recs_csr_free(&P);
-  recs_csr_free(&S);
-  recs_csr_free(&D);
+  csr_free(&P);
+  csr_free(&S);
+  csr_free(&D);
   if (rc)
     fprintf(stderr, "encore-recs: building the matrices: out of memory\n");
   return rc;
 }
 
-int recs_db_read(struct recs_input *in, struct db *d, enum recs_level level,
-                 enum recs_kind kind, long long prev_until_ms) {
+int dbread_input(struct batch_input *in, struct db *d, enum batch_level level,
+                 enum batch_kind kind, long long prev_until_ms) {
   long long until = in->data_until_ms;
   memset(in, 0, sizeof *in);
   in->level = level;
-  if (until <= 0 && (until = recs_db_now(d)) < 0) {
+  if (until <= 0 && (until = dbread_now(d)) < 0) {
     fprintf(stderr, "encore-recs: cannot read the database's clock\n");
     return -1;
   }
@@ -714,7 +712,7 @@ int recs_db_read(struct recs_input *in, struct db *d, enum recs_level level,
   struct rd x = {.in = in,
                  .level = level,
                  .until_ms = until,
-                 .prev_ms = kind == RECS_LIGHT ? prev_until_ms : -1};
+                 .prev_ms = kind == BATCH_LIGHT ? prev_until_ms : -1};
   int rc = read_all(&x, d);
   if (!rc) rc = assemble(&x);
   idmap_free(&x.users);
@@ -729,21 +727,8 @@ int recs_db_read(struct recs_input *in, struct db *d, enum recs_level level,
   for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
     free(v[k]->t);
   if (rc) {
-    recs_input_free(in);
+    batch_input_free(in);
     in->data_until_ms = until;
   }
   return rc;
-}
-
-void recs_input_free(struct recs_input *in) {
-  recs_data_free(&in->d);
-  recs_csr_free(&in->neg);
-  recs_csr_free(&in->item_genres);
-  recs_csr_free(&in->pref_genres);
-  free(in->genre_ext);
-  free(in->item_artist_ext);
-  free(in->changed);
-  enum recs_level level = in->level;
-  memset(in, 0, sizeof *in);
-  in->level = level;
 }

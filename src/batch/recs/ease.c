@@ -3,7 +3,8 @@
  * with fewer than min_listeners listeners in training are left out (and
  * score 0): they are most of the catalogue here and the inverse is cubic in
  * the number of artists kept. The inverse comes from LAPACK (Cholesky). */
-#include "batch/recs/recs.h"
+#include "batch/recs/algo.h"
+#include "batch/recs/csr.h"
 
 #include <lapacke.h>
 #include <stdlib.h>
@@ -26,8 +27,8 @@ static void ease_release(void *st) {
 }
 
 /* p: [0] lambda, [1] minimum listeners */
-static void *ease_fit(const struct recs_ctx *c, const double *p) {
-  const struct recs_csr *t = c->train, *tt = c->train_t;
+static void *ease_fit(const struct algo_ctx *c, const double *p) {
+  const struct csr *t = c->train, *tt = c->train_t;
   struct ease *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   m->map = malloc((size_t)t->ncols * sizeof *m->map);
@@ -84,10 +85,10 @@ fail:
   return NULL;
 }
 
-static void ease_score(const void *st, const struct recs_ctx *c, int u,
+static void ease_score(const void *st, const struct algo_ctx *c, int u,
                        float *out) {
   const struct ease *m = st;
-  const struct recs_csr *t = c->train;
+  const struct csr *t = c->train;
   size_t n = (size_t)m->n;
   memset(out, 0, (size_t)t->ncols * sizeof *out);
   if (!n) return;
@@ -105,10 +106,14 @@ static void ease_score(const void *st, const struct recs_ctx *c, int u,
   free(acc);
 }
 
-static const double ease_grid[][RECS_NPARAM] = {{100, 2}, {30, 2}, {300, 2}};
+static const double ease_grid[][ALGO_NPARAM] = {{100, 2}, {30, 2}, {300, 2}};
 
-const struct recs_model recs_model_ease = {
-    "ease",      {"lambda", "min_listeners"},
-    3,           ease_grid,
-    ease_fit,    ease_score,
-    ease_release};
+const struct algo algo_ease = {
+    .name = "ease",
+    .param_names = {"lambda", "min_listeners"},
+    .n_grid = 3,
+    .grid = ease_grid,
+    .fit = ease_fit,
+    .score = ease_score,
+    .release = ease_release,
+};

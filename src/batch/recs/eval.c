@@ -7,18 +7,24 @@
  * only (features.c), so no held-out pair reaches a model. */
 #include "batch/recs/eval.h"
 
+#include "batch/recs/algo.h"
+#include "batch/recs/csr.h"
+#include "batch/recs/dataset.h"
+#include "batch/recs/features.h"
+#include "batch/recs/hetrec.h"
 #include "batch/recs/hybrid.h"
-#include "batch/recs/recs.h"
+#include "batch/recs/metrics.h"
+#include "batch/recs/split.h"
+#include "batch/recs/timing.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct recs_model *const all_models[] = {
-    &recs_model_pop,     &recs_model_itemknn, &recs_model_als,
-    &recs_model_rp3,     &recs_model_ease,    &recs_model_userknn,
-    &recs_model_content, &recs_model_social};
+static const struct algo *const all_models[] = {
+    &algo_pop,  &algo_itemknn, &algo_als,     &algo_rp3,
+    &algo_ease, &algo_userknn, &algo_content, &algo_social};
 #define N_ALL (int)(sizeof all_models / sizeof *all_models)
 
 #define MIN_ITEMS 5
@@ -33,34 +39,33 @@ static const struct recs_model *const all_models[] = {
 #define VAL_SEED_COLD 2000003
 #define MAXSEEDS 20
 
-static uint64_t val_seed(enum recs_protocol p, uint64_t seed) {
-  return seed + (p == RECS_COLD ? VAL_SEED_COLD : VAL_SEED_WARM);
+static uint64_t val_seed(enum eval_protocol p, uint64_t seed) {
+  return seed + (p == EVAL_COLD ? VAL_SEED_COLD : VAL_SEED_WARM);
 }
 
-int recs_eval_split(struct recs_eval_split *s, const struct recs_csr *ui,
-                    enum recs_protocol p, int known, uint64_t seed) {
-  double cold = p == RECS_COLD ? COLD_FRAC : 0;
-  double val_cold = p == RECS_COLD ? VAL_COLD_FRAC : 0;
+int eval_split(struct eval_split *s, const struct csr *ui, enum eval_protocol p,
+               int known, uint64_t seed) {
+  double cold = p == EVAL_COLD ? COLD_FRAC : 0;
+  double val_cold = p == EVAL_COLD ? VAL_COLD_FRAC : 0;
   memset(s, 0, sizeof *s);
-  if (recs_split_holdout(&s->test, ui, MIN_ITEMS, TEST_FRAC, seed, cold,
-                         known) ||
-      recs_split_holdout(&s->val, &s->test.train, MIN_ITEMS, TEST_FRAC,
-                         val_seed(p, seed), val_cold, known)) {
-    recs_eval_split_free(s);
+  if (split_holdout(&s->test, ui, MIN_ITEMS, TEST_FRAC, seed, cold, known) ||
+      split_holdout(&s->val, &s->test.train, MIN_ITEMS, TEST_FRAC,
+                    val_seed(p, seed), val_cold, known)) {
+    eval_split_free(s);
     return -1;
   }
   return 0;
 }
 
-void recs_eval_split_free(struct recs_eval_split *s) {
-  recs_split_free(&s->test);
-  recs_split_free(&s->val);
+void eval_split_free(struct eval_split *s) {
+  split_free(&s->test);
+  split_free(&s->val);
 }
 
 struct single_arg {
-  const struct recs_model *m;
+  const struct algo *m;
   const void *st;
-  const struct recs_ctx *c;
+  const struct algo_ctx *c;
 };
 
 static void single_fn(const void *arg, int u, float *out, float *tmp) {
@@ -69,38 +74,38 @@ static void single_fn(const void *arg, int u, float *out, float *tmp) {
   a->m->score(a->st, a->c, u, out);
 }
 
-struct hybrid_arg {
-  const struct recs_hybrid *h;
-  const struct recs_ctx *c;
+struct blend_arg {
+  const struct hybrid *h;
+  const struct algo_ctx *c;
 };
 
-static void hybrid_fn(const void *arg, int u, float *out, float *tmp) {
-  const struct hybrid_arg *a = arg;
-  recs_hybrid_score(a->h, a->c, u, out, tmp);
+static void blend_fn(const void *arg, int u, float *out, float *tmp) {
+  const struct blend_arg *a = arg;
+  hybrid_score(a->h, a->c, u, out, tmp);
 }
 
 /* A split plus what the models fit on: its transpose and the features of
  * its training part. */
 struct fold {
-  struct recs_split s;
-  struct recs_csr t;
-  struct recs_features feat;
-  struct recs_ctx c;
+  struct split s;
+  struct csr t;
+  struct features feat;
+  struct algo_ctx c;
   int *users; /* evaluated users (a subset with --small) */
   int n_users;
 };
 
 /* fold_init: take split s over (s is left zeroed) and prepare what the
  * models fit on. Returns 0 or -1 (memory). */
-static int fold_init(struct fold *f, struct recs_split *s,
-                     const struct recs_data *d, uint64_t seed, int small) {
+static int fold_init(struct fold *f, struct split *s, const struct dataset *d,
+                     uint64_t seed, int small) {
   memset(f, 0, sizeof *f);
   f->s = *s;
   memset(s, 0, sizeof *s);
-  if (recs_csr_transpose(&f->t, &f->s.train) ||
-      recs_features_init(&f->feat, d, &f->s.train))
+  if (csr_transpose(&f->t, &f->s.train) ||
+      features_init(&f->feat, d, &f->s.train))
     return -1;
-  f->c = (struct recs_ctx){&f->s.train, &f->t, f->feat.tags, &d->social, seed};
+  f->c = (struct algo_ctx){&f->s.train, &f->t, f->feat.tags, &d->social, seed};
   f->users = malloc((size_t)(f->s.n_eval + 1) * sizeof *f->users);
   if (!f->users) return -1;
   for (int k = 0; k < f->s.n_eval; k++)
@@ -110,18 +115,19 @@ static int fold_init(struct fold *f, struct recs_split *s,
 
 /* fold_free: release a fold; it is left zeroed, so freeing twice is safe. */
 static void fold_free(struct fold *f) {
-  recs_split_free(&f->s);
-  recs_csr_free(&f->t);
-  recs_features_free(&f->feat);
+  split_free(&f->s);
+  csr_free(&f->t);
+  features_free(&f->feat);
   free(f->users);
   memset(f, 0, sizeof *f);
 }
 
 /* Results of one protocol: [model][seed]; the hybrid is the last model. */
 struct table {
-  struct recs_metrics r[RECS_MAXMODELS + 1][MAXSEEDS];
-  double fit_s[RECS_MAXMODELS + 1][MAXSEEDS];
-  double eval_s[RECS_MAXMODELS + 1][MAXSEEDS]; /* scoring + ranking all users */
+  struct metrics r[HYBRID_MAXMODELS + 1][MAXSEEDS];
+  double fit_s[HYBRID_MAXMODELS + 1][MAXSEEDS];
+  double eval_s[HYBRID_MAXMODELS + 1]
+               [MAXSEEDS]; /* scoring + ranking all users */
 };
 
 /* The columns of a table, in print order. */
@@ -139,7 +145,7 @@ enum col {
 };
 
 static double cell(const struct table *t, int m, int k, enum col q) {
-  const struct recs_metrics *r = &t->r[m][k];
+  const struct metrics *r = &t->r[m][k];
   switch (q) {
   case C_P10:
     return r->prec10;
@@ -192,32 +198,32 @@ static void print_table(const char *title, const struct table *t, int nm,
 
 /* What every protocol of a run shares. */
 struct run {
-  const struct recs_eval_opts *o;
-  const struct recs_data *d;
-  const struct recs_model *ms[RECS_MAXMODELS];
-  const char *names[RECS_MAXMODELS + 1]; /* the models', then "hybrid" */
+  const struct eval_opts *o;
+  const struct dataset *d;
+  const struct algo *ms[HYBRID_MAXMODELS];
+  const char *names[HYBRID_MAXMODELS + 1]; /* the models', then "hybrid" */
   int nm, with_h, known;
   unsigned char *head; /* n_items: the most played of the current fold */
 };
 
 /* One protocol's results over the seeds. */
 struct proto {
-  enum recs_protocol p;
+  enum eval_protocol p;
   const char *name; /* in progress lines */
   struct table t;
-  double params[RECS_MAXMODELS][RECS_NPARAM]; /* chosen on the last seed */
-  double fit_s, tune_s;                       /* sums over the seeds */
+  double params[HYBRID_MAXMODELS][ALGO_NPARAM]; /* chosen on the last seed */
+  double fit_s, tune_s;                         /* sums over the seeds */
 };
 
 /* fit_all: fit each model with the protocol's parameters; seconds per model
  * in secs. Returns 0, or -1 when a fit failed (states fitted so far are
  * kept for the caller to release). */
 static int fit_all(void **st, const struct run *r, const struct proto *pr,
-                   const struct recs_ctx *c, double *secs) {
+                   const struct algo_ctx *c, double *secs) {
   for (int m = 0; m < r->nm; m++) {
-    double t0 = recs_now();
+    double t0 = timing_now();
     st[m] = r->ms[m]->fit(c, pr->params[m]);
-    if (secs) secs[m] = recs_now() - t0;
+    if (secs) secs[m] = timing_now() - t0;
     if (!st[m]) {
       fprintf(stderr, "encore-recs: fitting %s failed\n", r->ms[m]->name);
       return -1;
@@ -236,21 +242,21 @@ static void release_all(void **st, const struct run *r) {
  * best NDCG@10 on val (--small: the default only). */
 static int tune_params(struct run *r, struct proto *pr, const struct fold *val,
                        uint64_t seed) {
-  recs_head_items(r->head, &val->s.train);
+  metrics_head_items(r->head, &val->s.train);
   for (int m = 0; m < r->nm; m++) {
-    const struct recs_model *md = r->ms[m];
+    const struct algo *md = r->ms[m];
     double best = -1;
     int ng = r->o->small ? 1 : md->n_grid;
     for (int g = 0; g < ng; g++) {
-      double p[RECS_NPARAM];
+      double p[ALGO_NPARAM];
       memcpy(p, md->grid[g], sizeof p);
-      if (r->o->small && md == &recs_model_als) p[3] = 6;
+      if (r->o->small && md == &algo_als) p[3] = 6;
       void *s = md->fit(&val->c, p);
       if (!s) return -1;
-      struct recs_metrics res;
+      struct metrics res;
       struct single_arg a = {md, s, &val->c};
-      recs_evaluate(&res, &val->s, val->users, val->n_users, r->head, single_fn,
-                    &a);
+      metrics_evaluate(&res, &val->s, val->users, val->n_users, r->head,
+                       single_fn, &a);
       md->release(s);
       if (res.ndcg10 > best) {
         best = res.ndcg10;
@@ -267,16 +273,16 @@ static int tune_params(struct run *r, struct proto *pr, const struct fold *val,
 
 /* tune_blend: the hybrid's weights for the users the protocol evaluates
  * (warm: h->warm; cold start: h->cold), searched on val. */
-static int tune_blend(struct run *r, struct proto *pr, struct recs_hybrid *h,
+static int tune_blend(struct run *r, struct proto *pr, struct hybrid *h,
                       const struct fold *val, uint64_t seed) {
-  void *st[RECS_MAXMODELS] = {0};
-  double *w = pr->p == RECS_COLD ? h->cold : h->warm;
+  void *st[HYBRID_MAXMODELS] = {0};
+  double *w = pr->p == EVAL_COLD ? h->cold : h->warm;
   if (fit_all(st, r, pr, &val->c, NULL)) {
     release_all(st, r);
     return -1;
   }
   memcpy(h->state, st, sizeof st);
-  double v = recs_hybrid_tune(w, h, &val->c, &val->s, val->users, val->n_users);
+  double v = hybrid_tune(w, h, &val->c, &val->s, val->users, val->n_users);
   release_all(st, r);
   memset(h->state, 0, sizeof h->state);
   if (v < 0) return -1;
@@ -289,22 +295,22 @@ static int tune_blend(struct run *r, struct proto *pr, struct recs_hybrid *h,
 
 /* measure: fit every model on test's training part, rank, and record seed
  * si's metrics (the hybrid's with h). */
-static int measure(struct run *r, struct proto *pr, struct recs_hybrid *h,
+static int measure(struct run *r, struct proto *pr, struct hybrid *h,
                    const struct fold *test, int si, uint64_t seed) {
-  void *st[RECS_MAXMODELS] = {0};
-  double secs[RECS_MAXMODELS];
+  void *st[HYBRID_MAXMODELS] = {0};
+  double secs[HYBRID_MAXMODELS];
   struct table *t = &pr->t;
   int nm = r->nm, rc = -1;
-  recs_head_items(r->head, &test->s.train);
-  double tf = recs_now();
+  metrics_head_items(r->head, &test->s.train);
+  double tf = timing_now();
   if (fit_all(st, r, pr, &test->c, secs)) goto out;
-  pr->fit_s += recs_now() - tf;
+  pr->fit_s += timing_now() - tf;
   for (int m = 0; m < nm; m++) {
     struct single_arg a = {r->ms[m], st[m], &test->c};
-    double te = recs_now();
-    recs_evaluate(&t->r[m][si], &test->s, test->users, test->n_users, r->head,
-                  single_fn, &a);
-    t->eval_s[m][si] = recs_now() - te;
+    double te = timing_now();
+    metrics_evaluate(&t->r[m][si], &test->s, test->users, test->n_users,
+                     r->head, single_fn, &a);
+    t->eval_s[m][si] = timing_now() - te;
     t->fit_s[m][si] = secs[m];
     fprintf(stderr, "seed %llu %s %s: fit %.2f s, NDCG@10 %.4f\n",
             (unsigned long long)seed, pr->name, r->names[m], secs[m],
@@ -312,11 +318,11 @@ static int measure(struct run *r, struct proto *pr, struct recs_hybrid *h,
   }
   if (r->with_h) {
     memcpy(h->state, st, sizeof st);
-    struct hybrid_arg a = {h, &test->c};
-    double te = recs_now();
-    recs_evaluate(&t->r[nm][si], &test->s, test->users, test->n_users, r->head,
-                  hybrid_fn, &a);
-    t->eval_s[nm][si] = recs_now() - te;
+    struct blend_arg a = {.h = h, .c = &test->c};
+    double te = timing_now();
+    metrics_evaluate(&t->r[nm][si], &test->s, test->users, test->n_users,
+                     r->head, blend_fn, &a);
+    t->eval_s[nm][si] = timing_now() - te;
     memset(h->state, 0, sizeof h->state);
     fprintf(stderr, "seed %llu %s hybrid: NDCG@10 %.4f\n",
             (unsigned long long)seed, pr->name, t->r[nm][si].ndcg10);
@@ -331,18 +337,17 @@ out:
  * validation split, then the test. Returns 0 or -1 (said why). */
 static int run_seed(struct run *r, struct proto *pr, int si) {
   uint64_t seed = r->o->seed0 + (uint64_t)si;
-  struct recs_eval_split sp;
+  struct eval_split sp;
   struct fold test = {0}, val = {0};
   /* Warm users have 4 or more training artists: cold_max 0 gives every
    * evaluated user the warm weights; in the cold protocol every evaluated
    * user has at most `known` and gets the cold ones. */
-  struct recs_hybrid h = {.n = r->nm,
-                          .cold_max = pr->p == RECS_COLD ? r->known : 0};
+  struct hybrid h = {.n = r->nm, .cold_max = pr->p == EVAL_COLD ? r->known : 0};
   int rc = -1;
   for (int m = 0; m < r->nm; m++)
     h.m[m] = r->ms[m];
-  double t0 = recs_now();
-  if (recs_eval_split(&sp, &r->d->ui, pr->p, r->known, seed) ||
+  double t0 = timing_now();
+  if (eval_split(&sp, &r->d->ui, pr->p, r->known, seed) ||
       fold_init(&test, &sp.test, r->d, seed, r->o->small) ||
       fold_init(&val, &sp.val, r->d, val_seed(pr->p, seed), r->o->small)) {
     fprintf(stderr, "encore-recs: out of memory\n");
@@ -352,11 +357,11 @@ static int run_seed(struct run *r, struct proto *pr, int si) {
       (r->with_h && tune_blend(r, pr, &h, &val, seed)))
     goto out;
   fold_free(&val);
-  pr->tune_s += recs_now() - t0;
+  pr->tune_s += timing_now() - t0;
   if (measure(r, pr, &h, &test, si, seed)) goto out;
   rc = 0;
 out:
-  recs_eval_split_free(&sp);
+  eval_split_free(&sp);
   fold_free(&test);
   fold_free(&val);
   return rc;
@@ -407,35 +412,36 @@ static int select_models(struct run *r) {
 static void print_params(const struct run *r, const struct proto *pr) {
   for (int m = 0; m < r->nm; m++) {
     printf("%s %s params:", pr->name, r->names[m]);
-    for (int q = 0; q < RECS_NPARAM && r->ms[m]->param_names[q]; q++)
+    for (int q = 0; q < ALGO_NPARAM && r->ms[m]->param_names[q]; q++)
       printf(" %s=%g", r->ms[m]->param_names[q], pr->params[m][q]);
     printf(" (last seed)\n");
   }
 }
 
-int recs_eval_run(const struct recs_eval_opts *o) {
-  struct run r = {.o = o, .known = o->known ? o->known : RECS_EVAL_KNOWN};
-  struct recs_data d;
+int eval_run(const struct eval_opts *o) {
+  struct run r = {.o = o, .known = o->known ? o->known : EVAL_KNOWN};
+  struct dataset d;
   if (o->seeds < 1 || o->seeds > MAXSEEDS) {
     fprintf(stderr, "encore-recs: --seeds must be 1..%d\n", MAXSEEDS);
     return 1;
   }
-  if (r.known < 1 || r.known > RECS_EVAL_KNOWN_MAX) {
+  if (r.known < 1 || r.known > EVAL_KNOWN_MAX) {
     fprintf(stderr, "encore-recs: --cold-known must be 1..%d\n",
-            RECS_EVAL_KNOWN_MAX);
+            EVAL_KNOWN_MAX);
     return 1;
   }
   if (select_models(&r)) return 1;
   int nt = r.nm + r.with_h;
 
-  double t0 = recs_now();
-  if (recs_hetrec_load(&d, o->dir)) return 1;
+  double t0 = timing_now();
+  if (hetrec_load(&d, o->dir)) return 1;
   r.d = &d;
   fprintf(stderr,
           "load: %d users, %d artists, %lld plays, %d tags (%lld taggings), "
           "%lld friend links in %.2f s\n",
           d.n_users, d.n_items, (long long)d.ui.nnz, d.n_tags,
-          (long long)d.n_tagged, (long long)d.social.nnz / 2, recs_now() - t0);
+          (long long)d.n_tagged, (long long)d.social.nnz / 2,
+          timing_now() - t0);
 
   struct proto *pr = calloc(2, sizeof *pr);
   int np = o->cold ? 2 : 1, rc = 1;
@@ -444,9 +450,9 @@ int recs_eval_run(const struct recs_eval_opts *o) {
     fprintf(stderr, "encore-recs: out of memory\n");
     goto out;
   }
-  pr[0].p = RECS_WARM;
+  pr[0].p = EVAL_WARM;
   pr[0].name = "warm";
-  pr[1].p = RECS_COLD;
+  pr[1].p = EVAL_COLD;
   pr[1].name = "cold";
   for (int si = 0; si < o->seeds; si++)
     for (int k = 0; k < np; k++)
@@ -472,6 +478,6 @@ int recs_eval_run(const struct recs_eval_opts *o) {
 out:
   free(pr);
   free(r.head);
-  recs_data_free(&d);
+  dataset_free(&d);
   return rc;
 }

@@ -7,14 +7,14 @@
  * content model (and every blend through it) through the tags the user put
  * on the very item held out: a fifth of HetRec's pairs carry such tags.
  * The production trainer's item genres follow the same rule
- * (recs_input_features_init): on HetRec data they are those taggings. */
+ * (features_input_init): on HetRec data they are those taggings. */
 #include "batch/recs/batch.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void recs_tfidf(struct recs_csr *m) {
+void features_tfidf(struct csr *m) {
   float *df = calloc((size_t)m->ncols + 1, sizeof *df);
   if (!df) return;
   int rows = 0;
@@ -38,37 +38,37 @@ void recs_tfidf(struct recs_csr *m) {
 
 /* held_out: whether tagging g goes with an interaction of d->ui that train
  * does not have. */
-static int held_out(const struct recs_data *d, const struct recs_csr *train,
-                    const struct recs_tagging *g) {
-  const struct recs_csr *ui = &d->ui;
+static int held_out(const struct dataset *d, const struct csr *train,
+                    const struct dataset_tagging *g) {
+  const struct csr *ui = &d->ui;
   if (!train || g->user < 0 || g->user >= ui->nrows || !ui->ptr) return 0;
-  if (!recs_csr_has(ui, g->user, g->item)) return 0;
-  return g->user >= train->nrows || !recs_csr_has(train, g->user, g->item);
+  if (!csr_has(ui, g->user, g->item)) return 0;
+  return g->user >= train->nrows || !csr_has(train, g->user, g->item);
 }
 
-int recs_features_build(struct recs_csr *out, const struct recs_data *d,
-                        const struct recs_csr *train) {
-  const struct recs_csr *b = &d->base_tags;
+int features_build(struct csr *out, const struct dataset *d,
+                   const struct csr *train) {
+  const struct csr *b = &d->base_tags;
   int64_t nb = b->ptr ? b->nnz : 0, n = 0;
-  struct recs_triplet *t = malloc((size_t)(nb + d->n_tagged + 1) * sizeof *t);
+  struct csr_triplet *t = malloc((size_t)(nb + d->n_tagged + 1) * sizeof *t);
   memset(out, 0, sizeof *out);
   if (!t) return -1;
   for (int r = 0; b->ptr && r < b->nrows; r++)
     for (int64_t k = b->ptr[r]; k < b->ptr[r + 1]; k++)
-      t[n++] = (struct recs_triplet){r, b->idx[k], b->val[k]};
+      t[n++] = (struct csr_triplet){r, b->idx[k], b->val[k]};
   for (int64_t k = 0; k < d->n_tagged; k++) {
-    const struct recs_tagging *g = &d->tagged[k];
+    const struct dataset_tagging *g = &d->tagged[k];
     if (!held_out(d, train, g))
-      t[n++] = (struct recs_triplet){g->item, g->tag, 1};
+      t[n++] = (struct csr_triplet){g->item, g->tag, 1};
   }
-  int rc = recs_csr_build(out, d->n_items, d->n_tags, t, n);
+  int rc = csr_build(out, d->n_items, d->n_tags, t, n);
   free(t);
-  if (!rc) recs_tfidf(out);
+  if (!rc) features_tfidf(out);
   return rc;
 }
 
-int recs_features_init(struct recs_features *f, const struct recs_data *d,
-                       const struct recs_csr *train) {
+int features_init(struct features *f, const struct dataset *d,
+                  const struct csr *train) {
   memset(f, 0, sizeof *f);
   int64_t held = 0;
   for (int64_t k = 0; k < d->n_tagged; k++)
@@ -77,20 +77,20 @@ int recs_features_init(struct recs_features *f, const struct recs_data *d,
     f->tags = &d->tags;
     return 0;
   }
-  if (recs_features_build(&f->own, d, train)) return -1;
+  if (features_build(&f->own, d, train)) return -1;
   f->tags = &f->own;
   f->held = held;
   return 0;
 }
 
-void recs_features_free(struct recs_features *f) {
-  recs_csr_free(&f->own);
+void features_free(struct features *f) {
+  csr_free(&f->own);
   memset(f, 0, sizeof *f);
 }
 
 /* keep_genres: out = the entries (i, g) of genres that tags holds. */
-static int keep_genres(struct recs_csr *out, const struct recs_csr *genres,
-                       const struct recs_csr *tags) {
+static int keep_genres(struct csr *out, const struct csr *genres,
+                       const struct csr *tags) {
   memset(out, 0, sizeof *out);
   out->nrows = genres->nrows;
   out->ncols = genres->ncols;
@@ -98,14 +98,14 @@ static int keep_genres(struct recs_csr *out, const struct recs_csr *genres,
   out->idx = malloc((size_t)(genres->nnz + 1) * sizeof *out->idx);
   out->val = malloc((size_t)(genres->nnz + 1) * sizeof *out->val);
   if (!out->ptr || !out->idx || !out->val) {
-    recs_csr_free(out);
+    csr_free(out);
     return -1;
   }
   int64_t n = 0;
   for (int i = 0; i < genres->nrows; i++) {
     for (int64_t k = genres->ptr[i]; k < genres->ptr[i + 1]; k++) {
       int g = genres->idx[k];
-      if (i < tags->nrows && g < tags->ncols && recs_csr_has(tags, i, g)) {
+      if (i < tags->nrows && g < tags->ncols && csr_has(tags, i, g)) {
         out->idx[n] = g;
         out->val[n++] = genres->val[k];
       }
@@ -116,23 +116,22 @@ static int keep_genres(struct recs_csr *out, const struct recs_csr *genres,
   return 0;
 }
 
-int recs_input_features_init(struct recs_input_features *f,
-                             const struct recs_input *in,
-                             const struct recs_csr *train) {
+int features_input_init(struct features_input *f, const struct batch_input *in,
+                        const struct csr *train) {
   memset(f, 0, sizeof *f);
-  if (recs_features_init(&f->tags, &in->d, train)) return -1;
+  if (features_init(&f->tags, &in->d, train)) return -1;
   f->genres = &in->item_genres;
   if (f->tags.tags == &in->d.tags || !in->item_genres.ptr) return 0;
   if (keep_genres(&f->own_genres, &in->item_genres, f->tags.tags)) {
-    recs_input_features_free(f);
+    features_input_free(f);
     return -1;
   }
   f->genres = &f->own_genres;
   return 0;
 }
 
-void recs_input_features_free(struct recs_input_features *f) {
-  recs_features_free(&f->tags);
-  recs_csr_free(&f->own_genres);
+void features_input_free(struct features_input *f) {
+  features_free(&f->tags);
+  csr_free(&f->own_genres);
   memset(f, 0, sizeof *f);
 }

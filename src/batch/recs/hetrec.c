@@ -1,8 +1,12 @@
 /* hetrec.c: reads the HetRec 2011 Last.fm 2K data set (user_artists.dat,
- * user_friends.dat, user_taggedartists.dat) into struct recs_data. Artists
+ * user_friends.dat, user_taggedartists.dat) into struct dataset. Artists
  * are the items; only users and artists that have play counts exist. The
  * taggings are kept one by one (features.c builds each fit's tag rows). */
-#include "batch/recs/recs.h"
+#include "batch/recs/hetrec.h"
+
+#include "batch/recs/csr.h"
+#include "batch/recs/dataset.h"
+#include "batch/recs/features.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,19 +19,19 @@
 
 /* A growable triplet list. */
 struct tlist {
-  struct recs_triplet *t;
+  struct csr_triplet *t;
   int64_t n, cap;
 };
 
 static int tl_push(struct tlist *l, int r, int c, float v) {
   if (l->n == l->cap) {
     int64_t cap = l->cap ? l->cap * 2 : 4096;
-    struct recs_triplet *t = realloc(l->t, (size_t)cap * sizeof *t);
+    struct csr_triplet *t = realloc(l->t, (size_t)cap * sizeof *t);
     if (!t) return -1;
     l->t = t;
     l->cap = cap;
   }
-  l->t[l->n++] = (struct recs_triplet){r, c, v};
+  l->t[l->n++] = (struct csr_triplet){r, c, v};
   return 0;
 }
 
@@ -91,7 +95,7 @@ struct load {
   int *umap, *imap; /* external id -> dense index, or -1 */
   int *tmap;
   int n_tags;
-  struct recs_tagging *g; /* the taggings, ng of gcap */
+  struct dataset_tagging *g; /* the taggings, ng of gcap */
   int64_t ng, gcap;
 };
 
@@ -122,17 +126,17 @@ static int on_tag(void *arg, const char *line) {
   if (ld->tmap[v[2]] < 0) ld->tmap[v[2]] = ld->n_tags++;
   if (ld->ng == ld->gcap) {
     int64_t cap = ld->gcap ? ld->gcap * 2 : 4096;
-    struct recs_tagging *g = realloc(ld->g, (size_t)cap * sizeof *g);
+    struct dataset_tagging *g = realloc(ld->g, (size_t)cap * sizeof *g);
     if (!g) return 2;
     ld->g = g;
     ld->gcap = cap;
   }
-  ld->g[ld->ng++] = (struct recs_tagging){
+  ld->g[ld->ng++] = (struct dataset_tagging){
       .user = ld->umap[v[0]], .item = i, .tag = ld->tmap[v[2]]};
   return 0;
 }
 
-int recs_hetrec_load(struct recs_data *d, const char *dir) {
+int hetrec_load(struct dataset *d, const char *dir) {
   struct load ld = {0};
   long bad = 0;
   int rc = -1;
@@ -173,14 +177,13 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
     ld.l.t[k].row = ld.umap[ld.l.t[k].row];
     ld.l.t[k].col = ld.imap[ld.l.t[k].col];
   }
-  if (recs_csr_build(&d->ui, d->n_users, d->n_items, ld.l.t, ld.l.n)) goto oom;
+  if (csr_build(&d->ui, d->n_users, d->n_items, ld.l.t, ld.l.n)) goto oom;
   /* A zero play count says nothing; duplicates were summed. */
   ld.l.n = 0;
 
   r = read_file(dir, "user_friends.dat", on_friend, &ld, &bad);
   if (r == -2) goto oom;
-  if (recs_csr_build(&d->social, d->n_users, d->n_users, ld.l.t, ld.l.n))
-    goto oom;
+  if (csr_build(&d->social, d->n_users, d->n_users, ld.l.t, ld.l.n)) goto oom;
   for (int64_t k = 0; k < d->social.nnz; k++)
     d->social.val[k] = 1;
   ld.l.n = 0;
@@ -191,7 +194,7 @@ int recs_hetrec_load(struct recs_data *d, const char *dir) {
   d->tagged = ld.g;
   d->n_tagged = ld.ng;
   ld.g = NULL;
-  if (recs_features_build(&d->tags, d, NULL)) goto oom;
+  if (features_build(&d->tags, d, NULL)) goto oom;
   if (bad)
     fprintf(stderr, "%s: %ld malformed lines skipped in all\n", dir, bad);
   rc = 0;
@@ -204,17 +207,6 @@ out:
   free(ld.imap);
   free(ld.tmap);
   free(ld.g);
-  if (rc) recs_data_free(d);
+  if (rc) dataset_free(d);
   return rc;
-}
-
-void recs_data_free(struct recs_data *d) {
-  free(d->user_id);
-  free(d->item_id);
-  recs_csr_free(&d->ui);
-  recs_csr_free(&d->tags);
-  recs_csr_free(&d->base_tags);
-  free(d->tagged);
-  recs_csr_free(&d->social);
-  memset(d, 0, sizeof *d);
 }

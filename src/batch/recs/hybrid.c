@@ -2,13 +2,34 @@
  * models blended with weights, and the coordinate search that picks those
  * weights on a validation split. */
 #include "batch/recs/hybrid.h"
+#include "batch/recs/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
-                       int u, float *out, float *tmp) {
+void hybrid_zscore(float *out, const struct csr *train, int u) {
+  int n = train->ncols;
+  for (int64_t i = train->ptr[u]; i < train->ptr[u + 1]; i++)
+    out[train->idx[i]] = -INFINITY;
+  double sum = 0, sq = 0;
+  int cnt = 0;
+  for (int i = 0; i < n; i++)
+    if (out[i] != -INFINITY) {
+      sum += out[i];
+      sq += (double)out[i] * out[i];
+      cnt++;
+    }
+  if (cnt == 0) return;
+  double mean = sum / cnt, var = sq / cnt - mean * mean;
+  /* A model with no opinion (all equal) contributes zeros, not NaN. */
+  double inv = var > 1e-12 ? 1.0 / sqrt(var) : 0;
+  for (int i = 0; i < n; i++)
+    if (out[i] != -INFINITY) out[i] = (float)((out[i] - mean) * inv);
+}
+
+void hybrid_score(const struct hybrid *h, const struct algo_ctx *c, int u,
+                  float *out, float *tmp) {
   int n = c->train->ncols;
   int cold = c->train->ptr[u + 1] - c->train->ptr[u] <= h->cold_max;
   const double *w = cold ? h->cold : h->warm;
@@ -16,7 +37,7 @@ void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
   for (int k = 0; k < h->n; k++) {
     if (w[k] == 0) continue;
     h->m[k]->score(h->state[k], c, u, tmp);
-    recs_zscore(tmp, c->train, u);
+    hybrid_zscore(tmp, c->train, u);
     for (int i = 0; i < n; i++)
       out[i] += (float)w[k] * tmp[i];
   }
@@ -24,15 +45,15 @@ void recs_hybrid_score(const struct recs_hybrid *h, const struct recs_ctx *c,
     out[c->train->idx[p]] = -INFINITY;
 }
 
-/* Candidates per user: the union of each model's top RECS_CAND items. A
+/* Candidates per user: the union of each model's top HYBRID_CANDS items. A
  * blend rarely ranks an item in its top 10 that no single model put in its
  * top 50, and this keeps the search to a few megabytes. */
-#define RECS_CAND 50
+#define HYBRID_CANDS 50
 
-static int build_cands(struct recs_cands *cd, const struct recs_hybrid *h,
-                       const struct recs_ctx *c, const struct recs_split *val,
+static int build_cands(struct hybrid_cands *cd, const struct hybrid *h,
+                       const struct algo_ctx *c, const struct split *val,
                        const int *users, int n_users) {
-  int n = c->train->ncols, M = h->n, cap = M * RECS_CAND;
+  int n = c->train->ncols, M = h->n, cap = M * HYBRID_CANDS;
   memset(cd, 0, sizeof *cd);
   cd->n_users = n_users;
   cd->n_models = M;
@@ -50,7 +71,7 @@ static int build_cands(struct recs_cands *cd, const struct recs_hybrid *h,
   {
     float *all = malloc((size_t)M * n * sizeof *all);
     int *mark = malloc((size_t)n * sizeof *mark);
-    int top[RECS_CAND];
+    int top[HYBRID_CANDS];
     if (mark)
       for (int i = 0; i < n; i++)
         mark[i] = -1;
@@ -63,8 +84,8 @@ static int build_cands(struct recs_cands *cd, const struct recs_hybrid *h,
       for (int m = 0; m < M; m++) {
         float *s = all + (size_t)m * n;
         h->m[m]->score(h->state[m], c, u, s);
-        recs_zscore(s, c->train, u);
-        int t = recs_topk(s, n, RECS_CAND, top);
+        hybrid_zscore(s, c->train, u);
+        int t = metrics_topk(s, n, HYBRID_CANDS, top);
         for (int j = 0; j < t; j++)
           if (mark[top[j]] != k) {
             mark[top[j]] = k;
@@ -94,7 +115,7 @@ static int build_cands(struct recs_cands *cd, const struct recs_hybrid *h,
   return 0;
 }
 
-void recs_cands_free(struct recs_cands *cd) {
+void hybrid_cands_free(struct hybrid_cands *cd) {
   free(cd->off);
   free(cd->item);
   free(cd->z);
@@ -102,7 +123,7 @@ void recs_cands_free(struct recs_cands *cd) {
 }
 
 /* Mean NDCG@10 of the blend w over the candidate tables. */
-static double cand_ndcg(const struct recs_cands *cd, const double *w) {
+static double cand_ndcg(const struct hybrid_cands *cd, const double *w) {
   int M = cd->n_models, cap = 1;
   for (int k = 0; k < cd->n_users; k++)
     if (cd->off[k + 1] - cd->off[k] > cap)
@@ -123,39 +144,38 @@ static double cand_ndcg(const struct recs_cands *cd, const double *w) {
           v += w[m] * z[(size_t)j * M + m];
         s[j] = (float)v;
       }
-      int t = recs_topk(s, nc, 10, top);
+      int t = metrics_topk(s, nc, 10, top);
       for (int j = 0; j < t; j++)
         rank[j] = it[top[j]];
       int u = cd->users[k];
-      const struct recs_csr *te = cd->test;
-      sum += recs_ndcg(rank, t, te->idx + te->ptr[u],
-                       (int)(te->ptr[u + 1] - te->ptr[u]), 10);
+      const struct csr *te = cd->test;
+      sum += metrics_ndcg(rank, t, te->idx + te->ptr[u],
+                          (int)(te->ptr[u + 1] - te->ptr[u]), 10);
     }
     free(s);
   }
   return cd->n_users ? sum / cd->n_users : 0;
 }
 
-double recs_hybrid_tune(double *w, const struct recs_hybrid *h,
-                        const struct recs_ctx *c, const struct recs_split *val,
-                        const int *users, int n_users) {
-  struct recs_cands cd;
+double hybrid_tune(double *w, const struct hybrid *h, const struct algo_ctx *c,
+                   const struct split *val, const int *users, int n_users) {
+  struct hybrid_cands cd;
   if (build_cands(&cd, h, c, val, users, n_users)) {
-    recs_cands_free(&cd);
+    hybrid_cands_free(&cd);
     return -1;
   }
-  double best = recs_blend_search(w, &cd);
-  recs_cands_free(&cd);
+  double best = hybrid_blend_search(w, &cd);
+  hybrid_cands_free(&cd);
   return best;
 }
 
-double recs_blend_search(double *w, const struct recs_cands *cd) {
+double hybrid_blend_search(double *w, const struct hybrid_cands *cd) {
   static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2, 4};
   int M = cd->n_models;
   /* Two starts, the best single model and the uniform blend, each improved
    * one weight at a time; the search is cheap and the surface has local
    * optima (a model can look useless until another one is in). */
-  double best = -1, w0[RECS_MAXMODELS];
+  double best = -1, w0[HYBRID_MAXMODELS];
   int bm = 0;
   for (int m = 0; m < M; m++) {
     for (int j = 0; j < M; j++)

@@ -13,6 +13,7 @@
 
 #include "batch/recs/batch.h"
 #include "batch/recs/eval.h"
+#include "batch/recs/timing.h"
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
@@ -79,7 +80,7 @@ static int parse_num(const char *s, long lo, long hi, long *out) {
 /* --- eval ----------------------------------------------------------------- */
 
 static int cmd_eval(int argc, char **argv) {
-  struct recs_eval_opts o = {.seeds = 0, .seed0 = 1};
+  struct eval_opts o = {.seeds = 0, .seed0 = 1};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     long v;
@@ -98,8 +99,8 @@ static int cmd_eval(int argc, char **argv) {
     } else if (!strcmp(a, "--cold-start")) {
       o.cold = 1;
     } else if (!strcmp(a, "--cold-known") && i + 1 < argc) {
-      if (parse_num(argv[++i], 1, RECS_EVAL_KNOWN_MAX, &v))
-        return usage_error("--cold-known takes 1..%d", RECS_EVAL_KNOWN_MAX);
+      if (parse_num(argv[++i], 1, EVAL_KNOWN_MAX, &v))
+        return usage_error("--cold-known takes 1..%d", EVAL_KNOWN_MAX);
       o.known = (int)v;
       o.cold = 1;
     } else if (!strcmp(a, "--small")) {
@@ -110,7 +111,7 @@ static int cmd_eval(int argc, char **argv) {
   }
   if (!o.dir) return usage_error("--hetrec DIR is required");
   if (!o.seeds) o.seeds = o.small ? 1 : 5;
-  return recs_eval_run(&o);
+  return eval_run(&o);
 }
 
 /* --- the database commands ------------------------------------------------ */
@@ -204,34 +205,33 @@ static void add_num(json_object *obj, const char *key, double v) {
   json_object_object_add(obj, key, json_object_new_double_s(v, text));
 }
 
-/* train_level: read, fit and store one level; its figures into stats. On
+/* run_level: read, fit and store one level; its figures into stats. On
  * failure *failed names the stage (for the version's record). */
-static int train_level(struct ctx *x, enum recs_level level, unsigned version,
-                       const struct recs_train_opts *o,
-                       const struct serving *prev, long long until,
-                       json_object *stats, const char **failed) {
-  const char *name = level == RECS_TRACK ? "track" : "artist";
-  struct recs_input in = {.data_until_ms = until};
-  struct recs_output out = {0};
+static int run_level(struct ctx *x, enum batch_level level, unsigned version,
+                     const struct train_opts *o, const struct serving *prev,
+                     long long until, json_object *stats, const char **failed) {
+  const char *name = level == BATCH_TRACK ? "track" : "artist";
+  struct batch_input in = {.data_until_ms = until};
+  struct batch_output out = {0};
   int rc = -1;
-  double t0 = recs_now();
-  *failed = level == RECS_TRACK ? "reading tracks" : "reading artists";
-  if (recs_db_read(&in, x->db, level, o->kind, prev->data_until_ms)) goto out;
-  double t1 = recs_now();
+  double t0 = timing_now();
+  *failed = level == BATCH_TRACK ? "reading tracks" : "reading artists";
+  if (dbread_input(&in, x->db, level, o->kind, prev->data_until_ms)) goto out;
+  double t1 = timing_now();
   printf("%s: read %d users, %d items, %lld interactions, %lld negatives in "
          "%.1f s (peak RSS %.0f MB)\n",
          name, in.d.n_users, in.d.n_items, (long long)in.d.ui.nnz,
          (long long)in.neg.nnz, t1 - t0, peak_rss_mb());
   fflush(stdout);
-  *failed = level == RECS_TRACK ? "training tracks" : "training artists";
-  if (recs_train(&out, &in, o)) goto out;
-  double t2 = recs_now();
+  *failed = level == BATCH_TRACK ? "training tracks" : "training artists";
+  if (train_run(&out, &in, o)) goto out;
+  double t2 = timing_now();
   printf("%s: trained in %.1f s (peak RSS %.0f MB)\n", name, t2 - t1,
          peak_rss_mb());
   fflush(stdout);
-  *failed = level == RECS_TRACK ? "storing tracks" : "storing artists";
-  if (recs_db_store(x->db, version, &in, &out, prev->version)) goto out;
-  double t3 = recs_now();
+  *failed = level == BATCH_TRACK ? "storing tracks" : "storing artists";
+  if (store_level(x->db, version, &in, &out, prev->version)) goto out;
+  double t3 = timing_now();
   printf("%s: stored in %.1f s\n", name, t3 - t2);
   fflush(stdout);
 
@@ -257,19 +257,19 @@ static int train_level(struct ctx *x, enum recs_level level, unsigned version,
   json_object_object_add(stats, name, l);
   rc = 0;
 out:
-  recs_output_free(&out);
-  recs_input_free(&in);
+  batch_output_free(&out);
+  batch_input_free(&in);
   return rc;
 }
 
 /* parse_train: the options of `train`. 0 or EXIT_USAGE. */
-static int parse_train(int argc, char **argv, struct recs_train_opts *o) {
-  *o = (struct recs_train_opts){.kind = RECS_FULL, .seed = 1};
+static int parse_train(int argc, char **argv, struct train_opts *o) {
+  *o = (struct train_opts){.kind = BATCH_FULL, .seed = 1};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     long v;
     if (!strcmp(a, "--light")) {
-      o->kind = RECS_LIGHT;
+      o->kind = BATCH_LIGHT;
     } else if (!strcmp(a, "--threads") && i + 1 < argc) {
       if (parse_num(argv[++i], 1, 256, &v))
         return usage_error("--threads takes 1..256");
@@ -288,14 +288,14 @@ static int parse_train(int argc, char **argv, struct recs_train_opts *o) {
 }
 
 /* parse_none: commands without options. */
-static int parse_none(int argc, char **argv, struct recs_train_opts *o) {
+static int parse_none(int argc, char **argv, struct train_opts *o) {
   (void)o;
   return argc ? usage_error("unexpected argument '%s'", argv[0]) : 0;
 }
 
-static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
-  struct recs_train_opts o = *opts;
-  double t0 = recs_now();
+static int cmd_train(struct ctx *x, const struct train_opts *opts) {
+  struct train_opts o = *opts;
+  double t0 = timing_now();
   struct db_res res;
   /* Long statements (a full scan of the listens, chunked deletes) need the
    * bulk timeout, and two runs must never interleave their versions. */
@@ -309,15 +309,15 @@ static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
   }
   struct serving prev;
   if (read_serving(x, &prev)) return EXIT_FAIL;
-  if (o.kind == RECS_LIGHT && (!prev.version || prev.data_until_ms < 0)) {
+  if (o.kind == BATCH_LIGHT && (!prev.version || prev.data_until_ms < 0)) {
     printf("no serving version: running a full retrain instead of a light "
            "one\n");
-    o.kind = RECS_FULL;
+    o.kind = BATCH_FULL;
   }
-  if (o.kind == RECS_FULL) prev.data_until_ms = -1;
-  long long until = recs_db_now(x->db);
+  if (o.kind == BATCH_FULL) prev.data_until_ms = -1;
+  long long until = dbread_now(x->db);
   unsigned version;
-  if (until < 0 || recs_version_begin(x->db, o.kind, until, &version)) {
+  if (until < 0 || store_version_begin(x->db, o.kind, until, &version)) {
     fprintf(stderr, "encore-recs: cannot start a run\n");
     return EXIT_FAIL;
   }
@@ -326,31 +326,31 @@ static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
   struct tm tm;
   strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
   printf("version %u: %s run on the data until %s.%03lld UTC\n", version,
-         o.kind == RECS_LIGHT ? "light" : "full", when, until % 1000);
+         o.kind == BATCH_LIGHT ? "light" : "full", when, until % 1000);
   json_object *stats = json_object_new_object();
   json_object_object_add(
       stats, "kind",
-      json_object_new_string(o.kind == RECS_LIGHT ? "light" : "full"));
-  if (o.kind == RECS_LIGHT)
+      json_object_new_string(o.kind == BATCH_LIGHT ? "light" : "full"));
+  if (o.kind == BATCH_LIGHT)
     json_object_object_add(stats, "refreshes",
                            json_object_new_int64(prev.version));
   const char *failed = "switching";
   int rc =
-      train_level(x, RECS_TRACK, version, &o, &prev, until, stats, &failed) ||
-      train_level(x, RECS_ARTIST, version, &o, &prev, until, stats, &failed);
-  double total = recs_now() - t0, rss = peak_rss_mb();
+      run_level(x, BATCH_TRACK, version, &o, &prev, until, stats, &failed) ||
+      run_level(x, BATCH_ARTIST, version, &o, &prev, until, stats, &failed);
+  double total = timing_now() - t0, rss = peak_rss_mb();
   add_num(stats, "total_s", total);
   add_num(stats, "peak_rss_mb", rss);
   if (!rc) {
     failed = "switching";
-    rc = recs_version_finish(
+    rc = store_version_finish(
         x->db, version,
         json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
   }
   if (rc) {
     char why[96];
     snprintf(why, sizeof why, "%s failed (see the run's log)", failed);
-    recs_version_fail(x->db, version, why);
+    store_version_fail(x->db, version, why);
     fprintf(stderr,
             "encore-recs: %s failed; version %u marked failed, the serving "
             "version is unchanged\n",
@@ -359,15 +359,15 @@ static int cmd_train(struct ctx *x, const struct recs_train_opts *opts) {
     forget_serving(x);
     printf("version %u serving: %.1f s, peak RSS %.0f MB; switched and older "
            "versions deleted in %.1f s\n",
-           version, total, rss, recs_now() - t0 - total);
+           version, total, rss, timing_now() - t0 - total);
   }
   json_object_put(stats);
   return rc ? EXIT_FAIL : 0;
 }
 
-static int cmd_rollback(struct ctx *x, const struct recs_train_opts *o) {
+static int cmd_rollback(struct ctx *x, const struct train_opts *o) {
   (void)o;
-  if (recs_rollback(x->db)) return EXIT_FAIL;
+  if (store_rollback(x->db)) return EXIT_FAIL;
   forget_serving(x);
   struct serving s;
   if (read_serving(x, &s)) return EXIT_FAIL;
@@ -403,7 +403,7 @@ static int print_version(struct ctx *x, const char *label, long long id) {
   return 0;
 }
 
-static int cmd_status(struct ctx *x, const struct recs_train_opts *o) {
+static int cmd_status(struct ctx *x, const struct train_opts *o) {
   (void)o;
   struct db_res res;
   if (db_exec(x->db, x->a,
@@ -432,8 +432,8 @@ static int cmd_status(struct ctx *x, const struct recs_train_opts *o) {
 /* The database commands: options are checked before connecting. */
 static const struct command {
   const char *name;
-  int (*parse)(int argc, char **argv, struct recs_train_opts *o);
-  int (*run)(struct ctx *x, const struct recs_train_opts *o);
+  int (*parse)(int argc, char **argv, struct train_opts *o);
+  int (*run)(struct ctx *x, const struct train_opts *o);
 } commands[] = {{"train", parse_train, cmd_train},
                 {"rollback", parse_none, cmd_rollback},
                 {"status", parse_none, cmd_status}};
@@ -470,7 +470,7 @@ int main(int argc, char **argv) {
       rest[n++] = argv[i];
     }
   }
-  struct recs_train_opts o;
+  struct train_opts o;
   int rc = cmd->parse(n, rest, &o);
   if (rc) return rc;
   struct ctx x = {0};

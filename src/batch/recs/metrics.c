@@ -1,13 +1,16 @@
 /* metrics.c: ranking metrics (precision, recall, NDCG at 10 and 20,
  * catalogue coverage, long-tail share) and the loop that ranks every unseen
  * item for each evaluated user. */
-#include "batch/recs/recs.h"
+#include "batch/recs/metrics.h"
+
+#include "batch/recs/csr.h"
+#include "batch/recs/split.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int recs_topk(const float *scores, int n, int k, int *top) {
+int metrics_topk(const float *scores, int n, int k, int *top) {
   /* A sorted insertion list: k is 20, so this beats a heap. */
   int m = 0;
   for (int i = 0; i < n; i++) {
@@ -37,40 +40,21 @@ static int in_sorted(const int *a, int n, int x) {
   return 0;
 }
 
-int recs_hits(const int *rank, int nrank, const int *rel, int nrel, int k) {
+int metrics_hits(const int *rank, int nrank, const int *rel, int nrel, int k) {
   int h = 0;
   for (int i = 0; i < nrank && i < k; i++)
     h += in_sorted(rel, nrel, rank[i]);
   return h;
 }
 
-double recs_ndcg(const int *rank, int nrank, const int *rel, int nrel, int k) {
+double metrics_ndcg(const int *rank, int nrank, const int *rel, int nrel,
+                    int k) {
   double dcg = 0, idcg = 0;
   for (int i = 0; i < nrank && i < k; i++)
     if (in_sorted(rel, nrel, rank[i])) dcg += 1.0 / log2(i + 2.0);
   for (int i = 0; i < nrel && i < k; i++)
     idcg += 1.0 / log2(i + 2.0);
   return idcg > 0 ? dcg / idcg : 0;
-}
-
-void recs_zscore(float *out, const struct recs_csr *train, int u) {
-  int n = train->ncols;
-  for (int64_t i = train->ptr[u]; i < train->ptr[u + 1]; i++)
-    out[train->idx[i]] = -INFINITY;
-  double sum = 0, sq = 0;
-  int cnt = 0;
-  for (int i = 0; i < n; i++)
-    if (out[i] != -INFINITY) {
-      sum += out[i];
-      sq += (double)out[i] * out[i];
-      cnt++;
-    }
-  if (cnt == 0) return;
-  double mean = sum / cnt, var = sq / cnt - mean * mean;
-  /* A model with no opinion (all equal) contributes zeros, not NaN. */
-  double inv = var > 1e-12 ? 1.0 / sqrt(var) : 0;
-  for (int i = 0; i < n; i++)
-    if (out[i] != -INFINITY) out[i] = (float)((out[i] - mean) * inv);
 }
 
 struct rank_item {
@@ -84,7 +68,7 @@ static int cmp_plays_desc(const void *a, const void *b) {
   return x->item - y->item;
 }
 
-void recs_head_items(unsigned char *head, const struct recs_csr *train) {
+void metrics_head_items(unsigned char *head, const struct csr *train) {
   int n = train->ncols;
   struct rank_item *r = calloc((size_t)n, sizeof *r);
   memset(head, 0, (size_t)n);
@@ -99,9 +83,9 @@ void recs_head_items(unsigned char *head, const struct recs_csr *train) {
   free(r);
 }
 
-void recs_evaluate(struct recs_metrics *out, const struct recs_split *s,
-                   const int *users, int n_users, const unsigned char *head,
-                   recs_score_fn fn, const void *arg) {
+void metrics_evaluate(struct metrics *out, const struct split *s,
+                      const int *users, int n_users, const unsigned char *head,
+                      metrics_score_fn fn, const void *arg) {
   int n = s->train.ncols;
   memset(out, 0, sizeof *out);
   int *tops = malloc((size_t)(n_users ? n_users : 1) * 10 * sizeof *tops);
@@ -114,7 +98,7 @@ void recs_evaluate(struct recs_metrics *out, const struct recs_split *s,
     float *tmp = malloc((size_t)n * sizeof *tmp);
 #pragma omp for schedule(dynamic, 16)
     for (int k = 0; k < n_users; k++) {
-      int u = users[k], top[RECS_TOPK];
+      int u = users[k], top[METRICS_TOPK];
       int *t10 = tops + (size_t)k * 10;
       for (int j = 0; j < 10; j++)
         t10[j] = -1;
@@ -122,16 +106,16 @@ void recs_evaluate(struct recs_metrics *out, const struct recs_split *s,
       fn(arg, u, sc, tmp);
       for (int64_t i = s->train.ptr[u]; i < s->train.ptr[u + 1]; i++)
         sc[s->train.idx[i]] = -INFINITY;
-      int m = recs_topk(sc, n, RECS_TOPK, top);
+      int m = metrics_topk(sc, n, METRICS_TOPK, top);
       const int *rel = s->test.idx + s->test.ptr[u];
       int nrel = (int)(s->test.ptr[u + 1] - s->test.ptr[u]);
-      int h10 = recs_hits(top, m, rel, nrel, 10);
-      int h20 = recs_hits(top, m, rel, nrel, 20);
+      int h10 = metrics_hits(top, m, rel, nrel, 10);
+      int h20 = metrics_hits(top, m, rel, nrel, 20);
       p10 += h10 / 10.0;
       r10 += nrel ? (double)h10 / nrel : 0;
       r20 += nrel ? (double)h20 / nrel : 0;
-      n10 += recs_ndcg(top, m, rel, nrel, 10);
-      n20 += recs_ndcg(top, m, rel, nrel, 20);
+      n10 += metrics_ndcg(top, m, rel, nrel, 10);
+      n20 += metrics_ndcg(top, m, rel, nrel, 20);
       for (int j = 0; j < m && j < 10; j++) {
         t10[j] = top[j];
         tail += !head[top[j]];

@@ -1,6 +1,7 @@
 /* neigh.c: top-K item-item graphs from a sparse product, and scoring
  * through them (see neigh.h). */
 #include "batch/recs/neigh.h"
+#include "batch/recs/algo.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,9 +61,8 @@ static void select_best(struct cand *c, int n, int k) {
   }
 }
 
-int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
-                     const struct recs_csr *b, int k, recs_sim_fn f,
-                     const void *arg, int normalize) {
+int neigh_build(struct csr *out, const struct csr *a, const struct csr *b,
+                int k, neigh_sim_fn f, const void *arg, int normalize) {
   int n = a->nrows, m = b->ncols;
   memset(out, 0, sizeof *out);
   out->nrows = n;
@@ -125,7 +125,7 @@ int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
   }
   if (fail) {
     free(cnt);
-    recs_csr_free(out);
+    csr_free(out);
     return -1;
   }
   /* Compact the fixed-size slots into CSR (order within a row: by score). */
@@ -144,12 +144,12 @@ int recs_neigh_build(struct recs_csr *out, const struct recs_csr *a,
   return 0;
 }
 
-void recs_neigh_score(const struct recs_csr *s, const struct recs_csr *train,
-                      int u, int logw, float *out) {
+void neigh_score(const struct csr *s, const struct csr *train, int u, int logw,
+                 float *out) {
   memset(out, 0, (size_t)s->ncols * sizeof *out);
   for (int64_t p = train->ptr[u]; p < train->ptr[u + 1]; p++) {
     int i = train->idx[p];
-    float w = logw ? recs_logc(train->val[p]) : 1.0f;
+    float w = logw ? algo_logc(train->val[p]) : 1.0f;
     for (int64_t q = s->ptr[i]; q < s->ptr[i + 1]; q++)
       out[s->idx[q]] += w * s->val[q];
   }

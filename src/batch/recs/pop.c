@@ -1,11 +1,11 @@
 /* pop.c: the popularity baseline: artists ranked by how many users played
  * them in training. */
-#include "batch/recs/recs.h"
+#include "batch/recs/algo.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void *pop_fit(const struct recs_ctx *c, const double *p) {
+static void *pop_fit(const struct algo_ctx *c, const double *p) {
   (void)p;
   float *cnt = calloc((size_t)c->train->ncols + 1, sizeof *cnt);
   if (!cnt) return NULL;
@@ -14,13 +14,19 @@ static void *pop_fit(const struct recs_ctx *c, const double *p) {
   return cnt;
 }
 
-static void pop_score(const void *st, const struct recs_ctx *c, int u,
+static void pop_score(const void *st, const struct algo_ctx *c, int u,
                       float *out) {
   (void)u;
   memcpy(out, st, (size_t)c->train->ncols * sizeof *out);
 }
 
-static const double pop_grid[][RECS_NPARAM] = {{0}};
+static const double pop_grid[][ALGO_NPARAM] = {{0}};
 
-const struct recs_model recs_model_pop = {"pop",   {0},       1,   pop_grid,
-                                          pop_fit, pop_score, free};
+const struct algo algo_pop = {
+    .name = "pop",
+    .n_grid = 1,
+    .grid = pop_grid,
+    .fit = pop_fit,
+    .score = pop_score,
+    .release = free,
+};

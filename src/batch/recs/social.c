@@ -1,7 +1,8 @@
 /* social.c: what a user's friends play: each friend's log-scaled play
  * counts, normalized per friend so one heavy listener does not speak for
  * the whole circle. */
-#include "batch/recs/recs.h"
+#include "batch/recs/algo.h"
+#include "batch/recs/csr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@ struct social {
   float *wsum; /* per user: sum of log-scaled counts */
 };
 
-static void *social_fit(const struct recs_ctx *c, const double *p) {
+static void *social_fit(const struct algo_ctx *c, const double *p) {
   (void)p;
   struct social *m = calloc(1, sizeof *m);
   if (!m || !(m->wsum = calloc((size_t)c->train->nrows + 1, sizeof(float)))) {
@@ -19,14 +20,14 @@ static void *social_fit(const struct recs_ctx *c, const double *p) {
   }
   for (int u = 0; u < c->train->nrows; u++)
     for (int64_t k = c->train->ptr[u]; k < c->train->ptr[u + 1]; k++)
-      m->wsum[u] += recs_logc(c->train->val[k]);
+      m->wsum[u] += algo_logc(c->train->val[k]);
   return m;
 }
 
-static void social_score(const void *st, const struct recs_ctx *c, int u,
+static void social_score(const void *st, const struct algo_ctx *c, int u,
                          float *out) {
   const struct social *m = st;
-  const struct recs_csr *t = c->train, *g = c->social;
+  const struct csr *t = c->train, *g = c->social;
   memset(out, 0, (size_t)t->ncols * sizeof *out);
   if (!g->ptr || u >= g->nrows) return;
   for (int64_t e = g->ptr[u]; e < g->ptr[u + 1]; e++) {
@@ -34,7 +35,7 @@ static void social_score(const void *st, const struct recs_ctx *c, int u,
     if (m->wsum[f] <= 0) continue;
     float inv = 1.0f / m->wsum[f];
     for (int64_t k = t->ptr[f]; k < t->ptr[f + 1]; k++)
-      out[t->idx[k]] += recs_logc(t->val[k]) * inv;
+      out[t->idx[k]] += algo_logc(t->val[k]) * inv;
   }
 }
 
@@ -45,7 +46,13 @@ static void social_release(void *st) {
   free(m);
 }
 
-static const double social_grid[][RECS_NPARAM] = {{0}};
+static const double social_grid[][ALGO_NPARAM] = {{0}};
 
-const struct recs_model recs_model_social = {
-    "social", {0}, 1, social_grid, social_fit, social_score, social_release};
+const struct algo algo_social = {
+    .name = "social",
+    .n_grid = 1,
+    .grid = social_grid,
+    .fit = social_fit,
+    .score = social_score,
+    .release = social_release,
+};

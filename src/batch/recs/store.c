@@ -56,8 +56,8 @@ static const struct table t_pop = {
     "INSERT INTO rec_popular (version, item_type, genre_id, items) "
     "VALUES " ROW};
 
-static const char *type_name(enum recs_level level) {
-  return level == RECS_TRACK ? "track" : "artist";
+static const char *type_name(enum batch_level level) {
+  return level == BATCH_TRACK ? "track" : "artist";
 }
 
 /* --- batched inserts ------------------------------------------------------ */
@@ -177,17 +177,17 @@ static int ins_end(struct ins *s, int rc) {
 /* A table's rows from the training output: the number of entries of row
  * r and, when e is given, the entries (items as dense indices, checked and
  * mapped by store_table) and the row's id. */
-typedef size_t (*row_fn)(const struct recs_input *in,
-                         const struct recs_output *out, int r,
+typedef size_t (*row_fn)(const struct batch_input *in,
+                         const struct batch_output *out, int r,
                          struct recfmt_entry *e, int64_t *id);
 
-static size_t list_row(const struct recs_input *in,
-                       const struct recs_output *out, int u,
+static size_t list_row(const struct batch_input *in,
+                       const struct batch_output *out, int u,
                        struct recfmt_entry *e, int64_t *id) {
   int64_t b = out->list_ptr[u], n = out->list_ptr[u + 1] - b;
   if (n <= 0) return 0;
   for (int64_t k = 0; e && k < n; k++) {
-    const struct recs_out_entry *o = &out->list[b + k];
+    const struct batch_entry *o = &out->list[b + k];
     e[k] = (struct recfmt_entry){.item = (uint64_t)(int64_t)o->item,
                                  .reason_id = (uint64_t)o->reason_id,
                                  .score = o->score,
@@ -197,8 +197,8 @@ static size_t list_row(const struct recs_input *in,
   return (size_t)n;
 }
 
-static size_t neighbour_row(const struct recs_input *in,
-                            const struct recs_output *out, int i,
+static size_t neighbour_row(const struct batch_input *in,
+                            const struct batch_output *out, int i,
                             struct recfmt_entry *e, int64_t *id) {
   int64_t b = out->nb_ptr[i], n = out->nb_ptr[i + 1] - b;
   if (n <= 0) return 0;
@@ -210,8 +210,8 @@ static size_t neighbour_row(const struct recs_input *in,
 }
 
 /* popular_row: list g is overall (genre 0) or genre column g - 1. */
-static size_t popular_row(const struct recs_input *in,
-                          const struct recs_output *out, int g,
+static size_t popular_row(const struct batch_input *in,
+                          const struct batch_output *out, int g,
                           struct recfmt_entry *e, int64_t *id) {
   int n = out->pop_n[g];
   int64_t genre = g ? in->genre_ext[g - 1] : 0;
@@ -228,8 +228,8 @@ static size_t popular_row(const struct recs_input *in,
 /* store_table: every non-empty row of one table. An item outside the
  * catalogue (a training bug) fails the run: nothing of it is served. */
 static int store_table(struct db *d, unsigned version,
-                       const struct recs_input *in,
-                       const struct recs_output *out, const struct table *t,
+                       const struct batch_input *in,
+                       const struct batch_output *out, const struct table *t,
                        enum recfmt_kind kind, int nrows, row_fn row) {
   struct ins s = {.d = d, .t = t};
   const char *type = type_name(in->level);
@@ -261,7 +261,7 @@ static int store_table(struct db *d, unsigned version,
 
 /* find_user: the dense index of external user id among in's users
  * [lo, hi) (sorted: read in id order), or -1. */
-static int find_user(const struct recs_input *in, int lo, int hi, int64_t id) {
+static int find_user(const struct batch_input *in, int lo, int hi, int64_t id) {
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
     if (in->d.user_id[mid] == id) return mid;
@@ -280,8 +280,8 @@ static int find_user(const struct recs_input *in, int lo, int hi, int64_t id) {
  * through an on-disk temporary table per statement (blobs), slower and one
  * more thing to fail. */
 static int copy_lists(struct db *d, unsigned version,
-                      const struct recs_input *in,
-                      const struct recs_output *out, unsigned prev) {
+                      const struct batch_input *in,
+                      const struct batch_output *out, unsigned prev) {
   struct ins s = {.d = d, .t = &t_lists};
   struct arena *a = arena_new(0);
   const char *type = type_name(in->level);
@@ -323,8 +323,8 @@ static int copy_lists(struct db *d, unsigned version,
   return rc;
 }
 
-int recs_db_store(struct db *d, unsigned version, const struct recs_input *in,
-                  const struct recs_output *out, unsigned prev_version) {
+int store_level(struct db *d, unsigned version, const struct batch_input *in,
+                const struct batch_output *out, unsigned prev_version) {
   if (out->level != in->level || out->n_users != in->d.n_users ||
       out->n_items != in->d.n_items) {
     fprintf(stderr,
@@ -348,7 +348,7 @@ int recs_db_store(struct db *d, unsigned version, const struct recs_input *in,
                   popular_row))
     return -1;
   struct db_val p[] = {DB_I(in->d.n_users), DB_I(in->d.n_items), DB_I(version)};
-  int rc = in->level == RECS_TRACK
+  int rc = in->level == BATCH_TRACK
                ? db_exec(d, NULL,
                          "UPDATE rec_versions SET n_users = "
                          "GREATEST(n_users, ?), n_tracks = ? WHERE id = ?",
@@ -380,9 +380,9 @@ static int delete_rows(struct db *d, unsigned version) {
   return 0;
 }
 
-int recs_version_begin(struct db *d, enum recs_kind kind,
-                       long long data_until_ms, unsigned *version) {
-  struct db_val p[] = {DB_S(kind == RECS_LIGHT ? "light" : "full"),
+int store_version_begin(struct db *d, enum batch_kind kind,
+                        long long data_until_ms, unsigned *version) {
+  struct db_val p[] = {DB_S(kind == BATCH_LIGHT ? "light" : "full"),
                        DB_I(data_until_ms)};
   struct db_res res;
   if (db_exec(d, NULL,
@@ -439,7 +439,7 @@ static void prune(struct db *d, struct arena *a, unsigned cur, unsigned prev) {
   }
 }
 
-int recs_version_finish(struct db *d, unsigned version, const char *stats) {
+int store_version_finish(struct db *d, unsigned version, const char *stats) {
   struct arena *a = arena_new(0);
   unsigned cur = 0, prev = 0;
   int rc = -1;
@@ -479,7 +479,7 @@ out:
   return rc;
 }
 
-void recs_version_fail(struct db *d, unsigned version, const char *why) {
+void store_version_fail(struct db *d, unsigned version, const char *why) {
   struct db_val p[] = {DB_S(why), DB_I(version)};
   if (db_exec(d, NULL,
               "UPDATE rec_versions SET state = 'failed', finished_at = NOW(3), "
@@ -493,7 +493,7 @@ void recs_version_fail(struct db *d, unsigned version, const char *why) {
             version);
 }
 
-int recs_rollback(struct db *d) {
+int store_rollback(struct db *d) {
   struct arena *a = arena_new(0);
   unsigned cur = 0, prev = 0;
   int rc = -1;

@@ -1,10 +1,12 @@
-/* train.c: recs_train, the production training stage of encore-recs (see
+/* train.c: train_run, the production training stage of encore-recs (see
  * batch.h): the weights tuned on a validation split (train_tune.c), the
  * models fitted on the whole input (train_fit.c), then every user's top-N
  * list with a reason per item (train_score.c, train_reasons.c), the
  * neighbour and popularity lists, and the run's stats. How the files
  * divide the work: train_internal.h; every tuning constant and the
  * hybrid's fixed weights: train_params.h. */
+#include "batch/recs/metrics.h"
+#include "batch/recs/timing.h"
 #include "batch/recs/train_internal.h"
 
 #include <math.h>
@@ -28,14 +30,14 @@ static const double *weights_for(const struct train_fit *f, int u,
                                         : warm;
 }
 
-/* user_list: user u's top-N under fit f into e (RECS_TOP_N slots). */
+/* user_list: user u's top-N under fit f into e (BATCH_TOP_N slots). */
 static int user_list(const struct train_fit *f, struct train_ws *w, int u,
                      const double *warm, const double *cold,
-                     struct recs_out_entry *e) {
+                     struct batch_entry *e) {
   const double *wt = weights_for(f, u, warm, cold);
   train_score_user(f, w, u);
   train_blend(w, wt);
-  int t = recs_topk(w->bl, w->nc, RECS_TOP_N, w->top);
+  int t = metrics_topk(w->bl, w->nc, BATCH_TOP_N, w->top);
   if (w->arts) train_user_artists(f, w, u);
   for (int k = 0; k < t; k++) {
     int c = w->top[k];
@@ -47,14 +49,16 @@ static int user_list(const struct train_fit *f, struct train_ws *w, int u,
   return t;
 }
 
-/* Output neighbours: the first RECS_TOP_M of each item's graph row. */
-static int take_neighbours(struct recs_output *out, const struct train_fit *f) {
+/* Output neighbours: the first BATCH_TOP_M of each item's graph row. */
+static int take_neighbours(struct batch_output *out,
+                           const struct train_fit *f) {
   int n = out->n_items;
   out->nb_ptr = calloc((size_t)n + 1, sizeof *out->nb_ptr);
   if (!out->nb_ptr) return -1;
   for (int i = 0; i < n && f->sim; i++) {
     int64_t len = f->sim->ptr[i + 1] - f->sim->ptr[i];
-    out->nb_ptr[i + 1] = out->nb_ptr[i] + (len < RECS_TOP_M ? len : RECS_TOP_M);
+    out->nb_ptr[i + 1] =
+        out->nb_ptr[i] + (len < BATCH_TOP_M ? len : BATCH_TOP_M);
   }
   if (!f->sim)
     for (int i = 0; i < n; i++)
@@ -73,9 +77,9 @@ static int take_neighbours(struct recs_output *out, const struct train_fit *f) {
   return 0;
 }
 
-/* The lists of each_user, in fixed slots of RECS_TOP_N per user. */
+/* The lists of each_user, in fixed slots of BATCH_TOP_N per user. */
 struct list_rows {
-  struct recs_output *out;
+  struct batch_output *out;
   const unsigned char *changed;
   const double *warm, *cold;
   int *cnt;
@@ -86,17 +90,17 @@ static void list_row(const struct train_fit *f, struct train_ws *w, int u,
   struct list_rows *r = arg;
   if (r->changed && !r->changed[u]) return;
   r->cnt[u] = user_list(f, w, u, r->warm, r->cold,
-                        r->out->list + (size_t)u * RECS_TOP_N);
+                        r->out->list + (size_t)u * BATCH_TOP_N);
 }
 
 /* All users' lists (light runs: changed users only). */
-static int all_lists(struct recs_output *out, const struct train_fit *f,
+static int all_lists(struct batch_output *out, const struct train_fit *f,
                      const unsigned char *changed, const double *warm,
                      const double *cold) {
   int nu = out->n_users;
   int *cnt = calloc((size_t)nu + 1, sizeof *cnt);
   out->list_ptr = calloc((size_t)nu + 1, sizeof *out->list_ptr);
-  out->list = malloc(((size_t)nu * RECS_TOP_N + 1) * sizeof *out->list);
+  out->list = malloc(((size_t)nu * BATCH_TOP_N + 1) * sizeof *out->list);
   if (!cnt || !out->list_ptr || !out->list) {
     free(cnt);
     return -1;
@@ -107,14 +111,14 @@ static int all_lists(struct recs_output *out, const struct train_fit *f,
   int64_t o = 0;
   for (int u = 0; u < nu && !fail; u++) {
     out->list_ptr[u] = o;
-    memmove(out->list + o, out->list + (size_t)u * RECS_TOP_N,
+    memmove(out->list + o, out->list + (size_t)u * BATCH_TOP_N,
             (size_t)cnt[u] * sizeof *out->list);
     o += cnt[u];
   }
   out->list_ptr[nu] = fail ? 0 : o;
   free(cnt);
   if (fail) return -1;
-  struct recs_out_entry *sh = realloc(out->list, (size_t)(o + 1) * sizeof *sh);
+  struct batch_entry *sh = realloc(out->list, (size_t)(o + 1) * sizeof *sh);
   if (sh) out->list = sh;
   return 0;
 }
@@ -156,8 +160,8 @@ static void usage_now(double *rss_mb, double *cpu_s) {
 }
 
 /* check_input: dimensions agree and the id maps reasons need are there. */
-static int check_input(const struct recs_input *in) {
-  const struct recs_csr *ui = &in->d.ui;
+static int check_input(const struct batch_input *in) {
+  const struct csr *ui = &in->d.ui;
   if (in->d.n_users < 0 || in->d.n_items < 0 || in->n_genres < 0) return -1;
   if (ui->ptr && (ui->nrows != in->d.n_users || ui->ncols != in->d.n_items))
     return -1;
@@ -168,9 +172,9 @@ static int check_input(const struct recs_input *in) {
   return 0;
 }
 
-int recs_train(struct recs_output *out, const struct recs_input *in,
-               const struct recs_train_opts *o) {
-  struct recs_train_opts def = {0};
+int train_run(struct batch_output *out, const struct batch_input *in,
+              const struct train_opts *o) {
+  struct train_opts def = {0};
   if (!o) o = &def;
   memset(out, 0, sizeof *out);
   if (check_input(in)) {
@@ -180,17 +184,17 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
 #ifdef _OPENMP
   if (o->threads > 0) omp_set_num_threads(o->threads);
 #endif
-  double t_start = recs_now();
-  int light = o->kind == RECS_LIGHT || in->changed;
+  double t_start = timing_now();
+  int light = o->kind == BATCH_LIGHT || in->changed;
   uint64_t seed = o->seed ? o->seed : 1;
   out->level = in->level;
   out->n_users = in->d.n_users;
   out->n_items = in->d.n_items;
 
   /* An empty level still gets a well-formed, empty output. */
-  struct recs_csr empty = {0};
-  const struct recs_input *src = in;
-  struct recs_input shaped;
+  struct csr empty = {0};
+  const struct batch_input *src = in;
+  struct batch_input shaped;
   if (!in->d.ui.ptr) {
     empty.nrows = in->d.n_users;
     empty.ncols = in->d.n_items;
@@ -208,23 +212,23 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
   struct train_fit f = {.verbose = o->verbose};
   int rc = -1;
   if (!light) {
-    double t0 = recs_now();
+    double t0 = timing_now();
     if (train_tune(src, o, seed, warm, cold, &v, &t_val_fit)) {
       fprintf(stderr, "encore-recs: train: validation failed (memory)\n");
       goto out;
     }
-    t_val = recs_now() - t0;
+    t_val = timing_now() - t0;
   }
   if (train_fit_models(&f, src, &src->d.ui, light, o, seed)) {
     fprintf(stderr, "encore-recs: train: fitting failed (memory)\n");
     goto out;
   }
-  double t0 = recs_now();
+  double t0 = timing_now();
   if (all_lists(out, &f, in->changed, warm, cold)) {
     fprintf(stderr, "encore-recs: train: lists failed (memory)\n");
     goto out;
   }
-  double t_lists = recs_now() - t0;
+  double t_lists = timing_now() - t0;
   train_stage(&f, "lists", t0);
   if (take_neighbours(out, &f)) goto out;
   out->n_pop = f.n_pop;
@@ -246,7 +250,7 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
       "\"interactions\":%lld,\"taggings\":%lld,\"items_collaborative\":%d,"
       "\"items_ease\":%d,\"dense\":%s,"
       "\"lists\":%lld,\"list_entries\":%lld,\"neighbours\":%lld,",
-      in->level == RECS_TRACK ? "track" : "artist", light ? "light" : "full",
+      in->level == BATCH_TRACK ? "track" : "artist", light ? "light" : "full",
       out->n_users, out->n_items, (long long)src->d.ui.nnz,
       (long long)src->d.n_tagged, f.n_kept, f.use[TRAIN_EASE] ? f.n_ease : 0,
       f.dense ? "true" : "false", (long long)lists,
@@ -261,7 +265,7 @@ int recs_train(struct recs_output *out, const struct recs_input *in,
             "\"pop\":%.2f,\"itemknn\":%.2f,\"als\":%.2f,\"ease\":%.2f,"
             "\"lists\":%.2f,\"total\":%.2f},",
             t_val, t_val_fit, f.t_pop, f.t_knn, f.t_als, f.t_ease, t_lists,
-            recs_now() - t_start);
+            timing_now() - t_start);
   stats_add(&b,
             "\"validation\":{\"users\":%d,\"warm_users\":%d,\"cold_users\":%d,"
             "\"taggings_held_out\":%lld,"
@@ -284,17 +288,6 @@ out:
   train_val_free(&v);
   train_fit_free(&f);
   free(empty.ptr);
-  if (rc) recs_output_free(out);
+  if (rc) batch_output_free(out);
   return rc;
-}
-
-void recs_output_free(struct recs_output *out) {
-  free(out->list_ptr);
-  free(out->list);
-  free(out->nb_ptr);
-  free(out->nb_item);
-  free(out->nb_score);
-  train_pop_free(out->n_pop, out->pop, out->pop_score, out->pop_n);
-  free(out->stats);
-  memset(out, 0, sizeof *out);
 }

@@ -1,7 +1,7 @@
 /* train_internal.h: what the files of the production training share, and
- * nothing outside them uses (its API is recs_train in batch.h):
+ * nothing outside them uses (its API is train_run in batch.h):
  *
- *   train.c          recs_train: the stages in order (tune, fit, lists),
+ *   train.c          train_run: the stages in order (tune, fit, lists),
  *                    each user's list and the run's stats
  *   train_params.h   every tuning constant, the hybrid's fixed weights
  *   train_fit.c      fit: popularity, item-KNN, ALS and EASE learned from
@@ -17,8 +17,8 @@
  * followees' items, the popular items of their genres and overall (a few
  * thousand); small catalogues (users x items up to dense_cells) rank every
  * item, exactly as the offline evaluation does. */
-#ifndef ENCORE_RECS_TRAIN_INTERNAL_H
-#define ENCORE_RECS_TRAIN_INTERNAL_H
+#ifndef ENCORE_BATCH_RECS_TRAIN_INTERNAL_H
+#define ENCORE_BATCH_RECS_TRAIN_INTERNAL_H
 
 #include "batch/recs/batch.h"
 #include "batch/recs/hybrid.h"
@@ -30,21 +30,21 @@
 
 /* What the models learned from one users x items matrix. */
 struct train_fit {
-  const struct recs_input *in;
-  const struct recs_csr *ui; /* borrowed: in->d.ui or the validation part */
+  const struct batch_input *in;
+  const struct csr *ui; /* borrowed: in->d.ui or the validation part */
   /* The content of ui's fit (borrowed; in's when NULL at train_fit_models):
    * items x content columns and items x genres, from ui's taggings only. */
-  const struct recs_csr *tags, *genres;
-  struct recs_csr cf, cf_t; /* ui without items of fewer than 2 users */
-  struct recs_ctx ctx;
+  const struct csr *tags, *genres;
+  struct csr cf, cf_t; /* ui without items of fewer than 2 users */
+  struct algo_ctx ctx;
   int use[TRAIN_NCOMP], dense, knn_k, als_k, als_iters;
   int n_kept, n_ease; /* items of 2+ users, of ease_min_users+ users */
   void *knn, *als, *ease;
-  const struct recs_csr *sim;
+  const struct csr *sim;
   const float *ax, *ay;
   float *listeners; /* per item: users of ui */
   float *wsum;      /* per user: sum of log-scaled counts (social) */
-  /* Popularity lists, the layout of struct recs_output. */
+  /* Popularity lists, the layout of struct batch_output. */
   int n_pop, *pop_n;
   int **pop;
   float **pop_score;
@@ -55,14 +55,11 @@ struct train_fit {
 /* train_fit_models: everything learned from ui, with the content f->tags
  * and f->genres (in's when not set); f->verbose set before. light: no ALS,
  * no EASE. 0 or -1 (memory); f is freed by train_fit_free either way. */
-int train_fit_models(struct train_fit *f, const struct recs_input *in,
-                     const struct recs_csr *ui, int light,
-                     const struct recs_train_opts *o, uint64_t seed);
+int train_fit_models(struct train_fit *f, const struct batch_input *in,
+                     const struct csr *ui, int light,
+                     const struct train_opts *o, uint64_t seed);
 /* train_fit_free: release what f owns (zeroed after). */
 void train_fit_free(struct train_fit *f);
-/* train_pop_free: release popularity lists in struct recs_output's layout
- * (n_pop lists; pop and pop_score may be NULL when n_pop is 0). */
-void train_pop_free(int n_pop, int **pop, float **pop_score, int *pop_n);
 /* train_stage: report a stage's end on stderr when f->verbose. */
 void train_stage(const struct train_fit *f, const char *what, double t0);
 
@@ -91,7 +88,7 @@ struct train_ws {
 
 /* train_score_user: user u's candidates (w->cand, w->nc) and each active
  * component's z-scores over them (w->z[m][0..nc)), standardized over the
- * candidates (recs_zscore's over the unseen items when every item is one).
+ * candidates (hybrid_zscore's over the unseen items when every item is one).
  * train_reset_user clears the scratch after. */
 void train_score_user(const struct train_fit *f, struct train_ws *w, int u);
 /* train_reset_user: clear the per-item scratch the last user touched. */
@@ -117,16 +114,16 @@ void train_user_artists(const struct train_fit *f, struct train_ws *w, int u);
 /* train_reason: why candidate c of the user just scored (and blended with
  * wt) is recommended, into e->reason and e->reason_id. */
 void train_reason(const struct train_fit *f, const struct train_ws *w,
-                  const double *wt, int c, struct recs_out_entry *e);
+                  const double *wt, int c, struct batch_entry *e);
 
 /* --- tune (train_tune.c) ------------------------------------------------- */
 
 /* Validation: the split, and the table the weight search runs on. */
 struct train_val {
-  struct recs_csr train, test;
+  struct csr train, test;
   int *users, n_users;
-  int *cold;                /* per validated user: held to cold_max */
-  struct recs_cands tab[2]; /* [0] warm, [1] cold */
+  int *cold;                  /* per validated user: held to cold_max */
+  struct hybrid_cands tab[2]; /* [0] warm, [1] cold */
   int *tab_users[2];
   double ndcg[2];
   int64_t tags_held; /* taggings held out with the validation pairs */
@@ -137,7 +134,7 @@ struct train_val {
  * cold weights (a table without users keeps the defaults given); *t_fit
  * the seconds of the fit. 0 or -1 (memory); v is freed by train_val_free
  * either way. */
-int train_tune(const struct recs_input *in, const struct recs_train_opts *o,
+int train_tune(const struct batch_input *in, const struct train_opts *o,
                uint64_t seed, double *warm, double *cold, struct train_val *v,
                double *t_fit);
 /* train_val_free: release v (zeroed after). */

@@ -6,8 +6,8 @@
  * themselves are chosen per run (train_tune.c, through hybrid.h's search)
  * and recorded in the version's stats. Nothing reads these but train*.c;
  * changing one changes the lists every user is served. */
-#ifndef ENCORE_RECS_TRAIN_PARAMS_H
-#define ENCORE_RECS_TRAIN_PARAMS_H
+#ifndef ENCORE_BATCH_RECS_TRAIN_PARAMS_H
+#define ENCORE_BATCH_RECS_TRAIN_PARAMS_H
 
 #include <stdint.h>
 

@@ -14,7 +14,7 @@ static int cmp_i64(const void *a, const void *b) {
 }
 
 void train_user_artists(const struct train_fit *f, struct train_ws *w, int u) {
-  const struct recs_csr *ui = f->ui;
+  const struct csr *ui = f->ui;
   w->n_arts = 0;
   if (!w->arts) return;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++)
@@ -39,8 +39,8 @@ static int artist_plays(const struct train_ws *w, int64_t a) {
 }
 
 void train_reason(const struct train_fit *f, const struct train_ws *w,
-                  const double *wt, int c, struct recs_out_entry *e) {
-  const struct recs_input *in = f->in;
+                  const double *wt, int c, struct batch_entry *e) {
+  const struct batch_input *in = f->in;
   int j = w->cand[c], best = TRAIN_POP;
   double bv = -INFINITY;
   for (int m = 0; m < TRAIN_NCOMP; m++)
@@ -63,7 +63,7 @@ void train_reason(const struct train_fit *f, const struct train_ws *w,
   e->reason_id = 0;
   if (kind == RECFMT_R_ITEM) {
     e->reason_id = in->d.item_id[w->s[j].besti];
-    if (in->level == RECS_TRACK && w->arts &&
+    if (in->level == BATCH_TRACK && w->arts &&
         w->s[j].bestv < train_params.artist_share * w->s[j].acc &&
         artist_plays(w, in->item_artist_ext[j]) >= train_params.artist_min) {
       e->reason = RECFMT_R_ARTIST;

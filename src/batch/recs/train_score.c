@@ -34,7 +34,7 @@ static int ws_init(struct train_ws *w, const struct train_fit *f) {
       (w->prof = calloc((size_t)f->tags->ncols + 1, sizeof(float))) &&
       (w->bl = malloc(n * sizeof(float))) &&
       (w->cand = malloc(n * sizeof(int))) &&
-      (w->top = malloc((RECS_TOP_N + TRAIN_NCOMP * train_params.val_cands) *
+      (w->top = malloc((BATCH_TOP_N + TRAIN_NCOMP * train_params.val_cands) *
                        sizeof(int)));
   for (int m = 0; ok && m < TRAIN_NCOMP; m++)
     ok = (w->z[m] = malloc(n * sizeof(float))) != NULL;
@@ -64,7 +64,7 @@ static void add_cand(struct train_ws *w, int u, int j) {
 }
 
 int train_genre_of(const struct train_fit *f, const struct train_ws *w, int j) {
-  const struct recs_csr *ig = f->genres;
+  const struct csr *ig = f->genres;
   int best = -1;
   if (!ig->ptr || j >= ig->nrows) return -1;
   for (int64_t q = ig->ptr[j]; q < ig->ptr[j + 1]; q++) {
@@ -79,7 +79,7 @@ int train_genre_of(const struct train_fit *f, const struct train_ws *w, int j) {
 /* exclude: stamp the items user u has or disliked; in dense mode, every
  * other item becomes a candidate. */
 static void exclude(const struct train_fit *f, struct train_ws *w, int u) {
-  const struct recs_csr *ui = f->ui, *neg = &f->in->neg;
+  const struct csr *ui = f->ui, *neg = &f->in->neg;
   int n = ui->ncols;
   w->nc = 0;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++)
@@ -96,7 +96,7 @@ static void exclude(const struct train_fit *f, struct train_ws *w, int u) {
  * genre, plus one per stated favourite. */
 static void genre_weights(const struct train_fit *f, struct train_ws *w,
                           int u) {
-  const struct recs_csr *ui = f->ui, *ig = f->genres, *pg = &f->in->pref_genres;
+  const struct csr *ui = f->ui, *ig = f->genres, *pg = &f->in->pref_genres;
   int G = f->in->n_genres;
   double tot = 0;
   if (G <= 0) return;
@@ -104,7 +104,7 @@ static void genre_weights(const struct train_fit *f, struct train_ws *w,
   if (ig->ptr)
     for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
       int i = ui->idx[k];
-      float lw = recs_logc(ui->val[k]);
+      float lw = algo_logc(ui->val[k]);
       if (i < ig->nrows)
         for (int64_t q = ig->ptr[i]; q < ig->ptr[i + 1]; q++)
           if (ig->idx[q] < G) {
@@ -130,7 +130,7 @@ static void gather(struct train_ws *w, int u, const int *idx, const float *val,
     struct train_slot *s = &w->s[j];
     if (s->mark == excluded(u)) continue;
     if (social) {
-      float c = scale * recs_logc(val[q]);
+      float c = scale * algo_logc(val[q]);
       s->soc += c;
       if (c > s->socv) {
         s->socv = c;
@@ -151,11 +151,11 @@ static void gather(struct train_ws *w, int u, const int *idx, const float *val,
 /* knn_gather: w->s[j].acc = sum over u's items i of w(x_ui) * sim(i, j),
  * the item of the largest term in slot.besti. */
 static void knn_gather(const struct train_fit *f, struct train_ws *w, int u) {
-  const struct recs_csr *ui = f->ui, *sim = f->sim;
+  const struct csr *ui = f->ui, *sim = f->sim;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
     int i = ui->idx[k];
     gather(w, u, sim->idx + sim->ptr[i], sim->val + sim->ptr[i],
-           sim->ptr[i + 1] - sim->ptr[i], recs_logc(ui->val[k]), 0, i);
+           sim->ptr[i + 1] - sim->ptr[i], algo_logc(ui->val[k]), 0, i);
   }
 }
 
@@ -164,7 +164,7 @@ static void knn_gather(const struct train_fit *f, struct train_ws *w, int u) {
  * slot.socf. */
 static void social_gather(const struct train_fit *f, struct train_ws *w,
                           int u) {
-  const struct recs_csr *ui = f->ui, *so = &f->in->d.social;
+  const struct csr *ui = f->ui, *so = &f->in->d.social;
   if (u >= so->nrows) return;
   for (int64_t e = so->ptr[u]; e < so->ptr[u + 1]; e++) {
     int fo = so->idx[e];
@@ -201,10 +201,10 @@ static void pop_gather(const struct train_fit *f, struct train_ws *w, int u) {
  * counts) to w->prof, or with add 0 clear what it touches. */
 static void profile(const struct train_fit *f, struct train_ws *w, int u,
                     int add) {
-  const struct recs_csr *ui = f->ui, *tg = f->tags;
+  const struct csr *ui = f->ui, *tg = f->tags;
   for (int64_t k = ui->ptr[u]; k < ui->ptr[u + 1]; k++) {
     int i = ui->idx[k];
-    float lw = recs_logc(ui->val[k]);
+    float lw = algo_logc(ui->val[k]);
     if (i < tg->nrows)
       for (int64_t q = tg->ptr[i]; q < tg->ptr[i + 1]; q++)
         w->prof[tg->idx[q]] = add ? w->prof[tg->idx[q]] + lw * tg->val[q] : 0;
@@ -232,8 +232,8 @@ als_dots(const float *y, const float *x, int k, const int *cand, int nc,
 
 /* raw_scores: w->z[m][c] = component m's score of candidate c. */
 static void raw_scores(const struct train_fit *f, struct train_ws *w, int u) {
-  const struct recs_csr *tg = f->tags;
-  if (f->use[TRAIN_EASE]) recs_model_ease.score(f->ease, &f->ctx, u, w->dense);
+  const struct csr *tg = f->tags;
+  if (f->use[TRAIN_EASE]) algo_ease.score(f->ease, &f->ctx, u, w->dense);
   if (f->use[TRAIN_ALS])
     als_dots(f->ay, f->ax + (size_t)u * f->als_k, f->als_k, w->cand, w->nc,
              w->z[TRAIN_ALS]);
@@ -254,7 +254,7 @@ static void raw_scores(const struct train_fit *f, struct train_ws *w, int u) {
     s = 0;
     if (f->use[TRAIN_GENRE]) {
       int g = train_genre_of(f, w, j);
-      if (g >= 0) s = w->gw[g] * recs_logc(f->listeners[j]);
+      if (g >= 0) s = w->gw[g] * algo_logc(f->listeners[j]);
     }
     w->z[TRAIN_GENRE][c] = s;
   }

@@ -4,18 +4,21 @@
  * items are held out with them), the models fitted on its training part,
  * each validated user's candidates scored into a table, and the weight
  * search of hybrid.h on it. */
+#include "batch/recs/metrics.h"
+#include "batch/recs/rng.h"
+#include "batch/recs/timing.h"
 #include "batch/recs/train_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 void train_val_free(struct train_val *v) {
-  recs_csr_free(&v->train);
-  recs_csr_free(&v->test);
+  csr_free(&v->train);
+  csr_free(&v->test);
   free(v->users);
   free(v->cold);
   for (int k = 0; k < 2; k++) {
-    recs_cands_free(&v->tab[k]);
+    hybrid_cands_free(&v->tab[k]);
     free(v->tab_users[k]);
   }
   memset(v, 0, sizeof *v);
@@ -24,8 +27,7 @@ void train_val_free(struct train_val *v) {
 /* val_split: pick up to val_users users with val_min or more items, hold
  * out val_frac of each one's items; every other user stays whole (or, on
  * big inputs, out of the sample). */
-static int val_split(struct train_val *v, const struct recs_csr *ui,
-                     uint64_t seed) {
+static int val_split(struct train_val *v, const struct csr *ui, uint64_t seed) {
   int nu = ui->nrows, elig = 0;
   memset(v, 0, sizeof *v);
   for (int u = 0; u < nu; u++)
@@ -35,8 +37,8 @@ static int val_split(struct train_val *v, const struct recs_csr *ui,
   double q = ui->nnz > train_params.val_fit_nnz
                  ? (double)train_params.val_fit_nnz / ui->nnz
                  : 1;
-  struct recs_triplet *tr = malloc((size_t)(ui->nnz + 1) * sizeof *tr);
-  struct recs_triplet *te = malloc((size_t)(ui->nnz + 1) * sizeof *te);
+  struct csr_triplet *tr = malloc((size_t)(ui->nnz + 1) * sizeof *tr);
+  struct csr_triplet *te = malloc((size_t)(ui->nnz + 1) * sizeof *te);
   int64_t most = 1, ntr = 0, nte = 0;
   for (int u = 0; u < nu; u++)
     if (ui->ptr[u + 1] - ui->ptr[u] > most) most = ui->ptr[u + 1] - ui->ptr[u];
@@ -48,32 +50,32 @@ static int val_split(struct train_val *v, const struct recs_csr *ui,
   for (int u = 0; u < nu; u++) {
     int64_t b = ui->ptr[u];
     int len = (int)(ui->ptr[u + 1] - b), nt = 0, keep = len;
-    /* One stream per user, as in recs_split_holdout. */
+    /* One stream per user, as in split_holdout. */
     uint64_t st = seed * 0x100000001b3ULL + (uint64_t)u * 0x9e3779b97f4a7c15ULL;
-    recs_rng_next(&st);
-    if (len >= train_params.val_min && recs_rng_unit(&st) < p) {
+    rng_next(&st);
+    if (len >= train_params.val_min && rng_unit(&st) < p) {
       nt = (int)(train_params.val_frac * len);
       if (nt < 1) nt = 1;
       keep = len - nt;
-      int cold = recs_rng_unit(&st) < train_params.val_cold;
+      int cold = rng_unit(&st) < train_params.val_cold;
       if (cold) keep = train_params.cold_max;
       v->cold[v->n_users] = cold;
       v->users[v->n_users++] = u;
-    } else if (q < 1 && recs_rng_unit(&st) >= q) {
+    } else if (q < 1 && rng_unit(&st) >= q) {
       keep = 0; /* not in the validation models' sample */
     }
-    if (nt > 0) recs_rng_perm(perm, len, &st);
+    if (nt > 0) rng_perm(perm, len, &st);
     for (int i = 0; i < len; i++) {
       int64_t k = b + (nt > 0 ? perm[i] : i);
-      struct recs_triplet t = {u, ui->idx[k], ui->val[k]};
+      struct csr_triplet t = {u, ui->idx[k], ui->val[k]};
       if (i < nt)
         te[nte++] = t;
       else if (i < nt + keep)
         tr[ntr++] = t;
     }
   }
-  if (!recs_csr_build(&v->train, nu, ui->ncols, tr, ntr) &&
-      !recs_csr_build(&v->test, nu, ui->ncols, te, nte))
+  if (!csr_build(&v->train, nu, ui->ncols, tr, ntr) &&
+      !csr_build(&v->test, nu, ui->ncols, te, nte))
     rc = 0;
 out:
   free(tr);
@@ -102,7 +104,8 @@ static void val_row(const struct train_fit *f, struct train_ws *w, int k,
   float *zz = r->z + (size_t)k * r->cap * na;
   train_score_user(f, w, u);
   for (int a = 0; a < na; a++) {
-    int t = recs_topk(w->z[r->act[a]], w->nc, train_params.val_cands, w->top);
+    int t =
+        metrics_topk(w->z[r->act[a]], w->nc, train_params.val_cands, w->top);
     for (int q = 0; q < t; q++)
       if (!w->s[w->top[q]].sel) {
         w->s[w->top[q]].sel = 1;
@@ -136,7 +139,7 @@ static int val_tables(struct train_val *v, const struct train_fit *f,
   float *z = r.z;
   /* Split into the two tables, rows in user order. */
   for (int t = 0; t < 2 && !fail; t++) {
-    struct recs_cands *cd = &v->tab[t];
+    struct hybrid_cands *cd = &v->tab[t];
     int64_t tot = 0;
     int nu = 0;
     for (int k = 0; k < v->n_users; k++)
@@ -174,30 +177,29 @@ static int val_tables(struct train_val *v, const struct train_fit *f,
   return fail ? -1 : 0;
 }
 
-int train_tune(const struct recs_input *in, const struct recs_train_opts *o,
+int train_tune(const struct batch_input *in, const struct train_opts *o,
                uint64_t seed, double *warm, double *cold, struct train_val *v,
                double *t_fit) {
-  struct recs_input_features vf = {0};
+  struct features_input vf = {0};
   struct train_fit f = {.verbose = o->verbose};
   int act[TRAIN_NCOMP], na = 0, rc = -1;
-  if (val_split(v, &in->d.ui, seed) ||
-      recs_input_features_init(&vf, in, &v->train))
+  if (val_split(v, &in->d.ui, seed) || features_input_init(&vf, in, &v->train))
     goto out;
   f.tags = vf.tags.tags;
   f.genres = vf.genres;
   v->tags_held = vf.tags.held;
-  double t0 = recs_now();
+  double t0 = timing_now();
   if (train_fit_models(&f, in, &v->train, 0, o, seed)) goto out;
-  *t_fit = recs_now() - t0;
+  *t_fit = timing_now() - t0;
   for (int m = 0; m < TRAIN_NCOMP; m++)
     if (f.use[m]) act[na++] = m;
-  t0 = recs_now();
+  t0 = timing_now();
   if (val_tables(v, &f, act, na)) goto out;
   train_stage(&f, "validation scoring", t0);
   for (int t = 0; t < 2; t++) {
     double wa[TRAIN_NCOMP] = {0}, *dst = t ? cold : warm;
     if (v->tab[t].n_users == 0) continue; /* keep the defaults */
-    v->ndcg[t] = recs_blend_search(wa, &v->tab[t]);
+    v->ndcg[t] = hybrid_blend_search(wa, &v->tab[t]);
     memset(dst, 0, TRAIN_NCOMP * sizeof *dst);
     for (int a = 0; a < na; a++)
       dst[act[a]] = wa[a];
@@ -205,6 +207,6 @@ int train_tune(const struct recs_input *in, const struct recs_train_opts *o,
   rc = 0;
 out:
   train_fit_free(&f);
-  recs_input_features_free(&vf);
+  features_input_free(&vf);
   return rc;
 }

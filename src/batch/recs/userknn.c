@@ -2,7 +2,8 @@
  * on log-scaled play counts, shrunk) vote for what they played. With only a
  * few known artists this leans on whole listening profiles of people who
  * share them, which item neighbours (one row per known artist) cannot. */
-#include "batch/recs/recs.h"
+#include "batch/recs/algo.h"
+#include "batch/recs/csr.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 struct uknn {
   float *norm; /* per user: L2 norm of the log-scaled row */
-  double p[RECS_NPARAM];
+  double p[ALGO_NPARAM];
 };
 
 struct nb {
@@ -25,8 +26,8 @@ static int cmp_nb(const void *x, const void *y) {
 }
 
 /* p: [0] shrinkage, [1] neighbours */
-static void *uknn_fit(const struct recs_ctx *c, const double *p) {
-  const struct recs_csr *t = c->train;
+static void *uknn_fit(const struct algo_ctx *c, const double *p) {
+  const struct csr *t = c->train;
   struct uknn *m = calloc(1, sizeof *m);
   if (!m || !(m->norm = calloc((size_t)t->nrows + 1, sizeof(float)))) {
     free(m);
@@ -36,7 +37,7 @@ static void *uknn_fit(const struct recs_ctx *c, const double *p) {
   for (int u = 0; u < t->nrows; u++) {
     double s = 0;
     for (int64_t k = t->ptr[u]; k < t->ptr[u + 1]; k++) {
-      double w = recs_logc(t->val[k]);
+      double w = algo_logc(t->val[k]);
       s += w * w;
     }
     m->norm[u] = (float)sqrt(s);
@@ -44,10 +45,10 @@ static void *uknn_fit(const struct recs_ctx *c, const double *p) {
   return m;
 }
 
-static void uknn_score(const void *st, const struct recs_ctx *c, int u,
+static void uknn_score(const void *st, const struct algo_ctx *c, int u,
                        float *out) {
   const struct uknn *m = st;
-  const struct recs_csr *t = c->train, *tt = c->train_t;
+  const struct csr *t = c->train, *tt = c->train_t;
   int nu = t->nrows, k = (int)m->p[1];
   memset(out, 0, (size_t)t->ncols * sizeof *out);
   float *acc = calloc((size_t)nu, sizeof *acc);
@@ -55,9 +56,9 @@ static void uknn_score(const void *st, const struct recs_ctx *c, int u,
   if (!acc || !nb) goto out;
   for (int64_t q = t->ptr[u]; q < t->ptr[u + 1]; q++) {
     int i = t->idx[q];
-    float w = recs_logc(t->val[q]);
+    float w = algo_logc(t->val[q]);
     for (int64_t r = tt->ptr[i]; r < tt->ptr[i + 1]; r++)
-      acc[tt->idx[r]] += w * recs_logc(tt->val[r]);
+      acc[tt->idx[r]] += w * algo_logc(tt->val[r]);
   }
   int n = 0;
   for (int v = 0; v < nu; v++)
@@ -69,7 +70,7 @@ static void uknn_score(const void *st, const struct recs_ctx *c, int u,
   for (int j = 0; j < n; j++) {
     int v = nb[j].v;
     for (int64_t q = t->ptr[v]; q < t->ptr[v + 1]; q++)
-      out[t->idx[q]] += nb[j].s * recs_logc(t->val[q]);
+      out[t->idx[q]] += nb[j].s * algo_logc(t->val[q]);
   }
 out:
   free(acc);
@@ -83,9 +84,15 @@ static void uknn_release(void *st) {
   free(m);
 }
 
-static const double uknn_grid[][RECS_NPARAM] = {
+static const double uknn_grid[][ALGO_NPARAM] = {
     {10, 100}, {10, 50}, {10, 200}, {50, 100}};
 
-const struct recs_model recs_model_userknn = {
-    "userknn", {"shrink", "k"}, 4,           uknn_grid,
-    uknn_fit,  uknn_score,      uknn_release};
+const struct algo algo_userknn = {
+    .name = "userknn",
+    .param_names = {"shrink", "k"},
+    .n_grid = 4,
+    .grid = uknn_grid,
+    .fit = uknn_fit,
+    .score = uknn_score,
+    .release = uknn_release,
+};
