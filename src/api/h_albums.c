@@ -25,42 +25,33 @@
 #include "model/track.h"
 
 int h_albums_list(struct req *r) {
-  struct page pg;
-  long long genre, after;
+  struct h_catalogue_page pg;
   struct album *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  page_get(r, &pg);
-  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
-  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
-  if (st == 0) {
-    int rc = album_list(app.db, a, genre, after, pg.limit, &items, &n);
+  if ((st = h_catalogue_page(r, &pg))) return st;
+  if (!pg.empty) {
+    int rc = album_list(app.db, a, pg.genre, pg.after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
   }
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
     json_object_array_add(arr, album_json(a, &items[i], app.cfg.media_url));
-  const char *next =
-      n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return h_catalogue_reply_list(r, arr, next);
+  return h_catalogue_reply_ids(r, arr, n, pg.limit, n ? items[n - 1].id : 0);
 }
 
+/* reply_album: the album as stored now (through the cache). */
 static int reply_album(struct req *r, long long id, int status) {
   const char *text;
   size_t len;
   int rc = album_text(app.db, app.kv, req_arena(r), id, app.cfg.media_url,
                       &text, &len);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-  if (rc) return req_problem(r, rc, NULL);
-  if (status == 200) return req_reply_etag(r, text, len);
-  req_set_header(r, "Location",
-                 arena_printf(req_arena(r), "/api/v1/albums/%lld", id));
-  return req_reply_text(r, status, "application/json", text, len);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
+  return h_catalogue_reply_text(r, status, "/api/v1/albums", id, text, len);
 }
 
 int h_albums_get(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return reply_album(r, id, 200);
 }
 
@@ -100,8 +91,7 @@ static int write_album_once(struct req *r, long long id) {
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = album_get(app.db, a, id, &x);
-    if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-    if (rc) return req_problem(r, rc, NULL);
+    if (rc) return h_catalogue_fail(r, rc, "no such album");
   } else {
     if (!jx_has(body, "title")) jx_error_add(&e, "title", "is required");
     if (!jx_has(body, "artist_id"))
@@ -141,8 +131,7 @@ int h_albums_create(struct req *r) {
 }
 
 int h_albums_patch(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return h_catalogue_write(r, id, write_album_once, "album");
 }
 
@@ -156,11 +145,10 @@ int h_albums_delete(struct req *r) {
   rc = album_delete(app.db, app.kv, a, id, &orphan);
   if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
   if (rc == RC_CONFLICT)
     return req_problem(r, rc,
                        "the album still has tracks; delete or move them first");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
   return req_reply_empty(r, 204);
 }
 
@@ -181,10 +169,8 @@ int h_albums_tracks(struct req *r) {
       return page_bad_cursor(r);
   }
   int rc = album_get(app.db, a, id, &al);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-  if (!rc)
-    rc = track_by_album(app.db, a, id, disc, num, after_id, pg.limit, &items,
-                        &n);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
+  rc = track_by_album(app.db, a, id, disc, num, after_id, pg.limit, &items, &n);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
@@ -221,8 +207,7 @@ int h_albums_art_put(struct req *r) {
   }
   struct album al;
   rc = album_get(app.db, a, id, &al);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
   if ((rc = media_lock(app.db, a))) return req_problem(r, rc, NULL);
   rc = media_store(a, app.cfg.media_dir, (const char *)im.data, im.len,
                    img_ext(im.type), &path);
@@ -231,8 +216,7 @@ int h_albums_art_put(struct req *r) {
                        (int)im.height, &orphan);
   if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
   return reply_album(r, id, 200);
 }
 
@@ -246,7 +230,6 @@ int h_albums_art_delete(struct req *r) {
   rc = album_set_art(app.db, app.kv, a, id, NULL, 0, 0, &orphan);
   if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such album");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such album");
   return req_reply_empty(r, 204);
 }

@@ -19,24 +19,19 @@
 #include "model/track.h"
 
 int h_artists_list(struct req *r) {
-  struct page pg;
-  long long genre, after;
+  struct h_catalogue_page pg;
   struct artist *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  page_get(r, &pg);
-  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
-  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
-  if (st == 0) {
-    int rc = artist_list(app.db, a, genre, after, pg.limit, &items, &n);
+  if ((st = h_catalogue_page(r, &pg))) return st;
+  if (!pg.empty) {
+    int rc = artist_list(app.db, a, pg.genre, pg.after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
   }
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
     json_object_array_add(arr, artist_json(a, &items[i]));
-  const char *next =
-      n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return h_catalogue_reply_list(r, arr, next);
+  return h_catalogue_reply_ids(r, arr, n, pg.limit, n ? items[n - 1].id : 0);
 }
 
 /* reply_artist: the artist as stored now (through the cache). */
@@ -44,17 +39,12 @@ static int reply_artist(struct req *r, long long id, int status) {
   const char *text;
   size_t len;
   int rc = artist_text(app.db, app.kv, req_arena(r), id, &text, &len);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
-  if (rc) return req_problem(r, rc, NULL);
-  if (status == 200) return req_reply_etag(r, text, len);
-  req_set_header(r, "Location",
-                 arena_printf(req_arena(r), "/api/v1/artists/%lld", id));
-  return req_reply_text(r, status, "application/json", text, len);
+  if (rc) return h_catalogue_fail(r, rc, "no such artist");
+  return h_catalogue_reply_text(r, status, "/api/v1/artists", id, text, len);
 }
 
 int h_artists_get(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return reply_artist(r, id, 200);
 }
 
@@ -113,8 +103,7 @@ static int write_artist_once(struct req *r, long long id) {
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = artist_get(app.db, a, id, &x);
-    if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
-    if (rc) return req_problem(r, rc, NULL);
+    if (rc) return h_catalogue_fail(r, rc, "no such artist");
   } else if (!jx_has(body, "name")) {
     jx_error_add(&e, "name", "is required");
   }
@@ -134,21 +123,18 @@ int h_artists_create(struct req *r) {
 }
 
 int h_artists_patch(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return h_catalogue_write(r, id, write_artist_once, "artist");
 }
 
 int h_artists_delete(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   int rc = artist_delete(app.db, app.kv, req_arena(r), id);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
   if (rc == RC_CONFLICT)
     return req_problem(r, rc,
                        "the artist still has albums or tracks; delete or "
                        "reassign them first");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such artist");
   return req_reply_empty(r, 204);
 }
 
@@ -169,10 +155,9 @@ int h_artists_albums(struct req *r) {
     if ((st = h_catalogue_id_cursor(r, bar + 1, &after_id))) return st;
   }
   int rc = artist_exists(app.db, a, id);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
-  if (!rc)
-    rc = album_by_artist(app.db, a, id, pg.after ? date : NULL, after_id,
-                         pg.limit, &items, &n);
+  if (rc) return h_catalogue_fail(r, rc, "no such artist");
+  rc = album_by_artist(app.db, a, id, pg.after ? date : NULL, after_id,
+                       pg.limit, &items, &n);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
@@ -188,22 +173,18 @@ int h_artists_albums(struct req *r) {
 }
 
 int h_artists_tracks(struct req *r) {
-  long long id, after;
-  struct page pg;
+  struct h_catalogue_page pg;
   struct track *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  id = req_id(r, "id");
-  page_get(r, &pg);
-  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
+  long long id = req_id(r, "id");
+  if ((st = h_catalogue_page(r, &pg))) return st;
   int rc = artist_exists(app.db, a, id);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such artist");
-  if (!rc) rc = track_by_artist(app.db, a, id, after, pg.limit, &items, &n);
+  if (rc) return h_catalogue_fail(r, rc, "no such artist");
+  rc = track_by_artist(app.db, a, id, pg.after, pg.limit, &items, &n);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
     json_object_array_add(arr, track_json(a, &items[i]));
-  const char *next =
-      n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return h_catalogue_reply_list(r, arr, next);
+  return h_catalogue_reply_ids(r, arr, n, pg.limit, n ? items[n - 1].id : 0);
 }

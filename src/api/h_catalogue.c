@@ -144,12 +144,21 @@ const struct qparam h_catalogue_list_query[] = {
     Q_END,
 };
 
-int h_catalogue_genre_filter(struct req *r, long long *id) {
+int h_catalogue_page(struct req *r, struct h_catalogue_page *pg) {
+  struct page p;
+  int st;
+  page_get(r, &p);
+  pg->limit = p.limit;
+  pg->genre = 0;
+  pg->empty = false;
+  if ((st = h_catalogue_id_cursor(r, p.after, &pg->after))) return st;
   const char *g = req_qtext(r, "genre");
-  *id = 0;
   if (!g) return 0;
-  int rc = genre_id_by_name(app.db, req_arena(r), g, id);
-  if (rc == RC_NOT_FOUND) return 1;
+  int rc = genre_id_by_name(app.db, req_arena(r), g, &pg->genre);
+  if (rc == RC_NOT_FOUND) {
+    pg->empty = true;
+    return 0;
+  }
   if (rc) return req_problem(r, rc, NULL);
   return 0;
 }
@@ -169,6 +178,25 @@ int h_catalogue_reply_list(struct req *r, json_object *items,
   json_object_object_add(o, "items", items);
   jx_add_str(o, "next_cursor", page_cursor(a, next_text));
   return req_reply_json(r, 200, o);
+}
+
+int h_catalogue_reply_ids(struct req *r, json_object *items, int n, int limit,
+                          long long last) {
+  const char *next =
+      n == limit ? arena_printf(req_arena(r), "%lld", last) : NULL;
+  return h_catalogue_reply_list(r, items, next);
+}
+
+int h_catalogue_fail(struct req *r, int rc, const char *missing) {
+  return req_problem(r, rc, rc == RC_NOT_FOUND ? missing : NULL);
+}
+
+int h_catalogue_reply_text(struct req *r, int status, const char *base,
+                           long long id, const char *text, size_t len) {
+  if (status == 200) return req_reply_etag(r, text, len);
+  req_set_header(r, "Location",
+                 arena_printf(req_arena(r), "%s/%lld", base, id));
+  return req_reply_text(r, status, "application/json", text, len);
 }
 
 int h_catalogue_write(struct req *r, long long id,

@@ -13,14 +13,12 @@
 #include "model/genre.h"
 
 int h_genres_list(struct req *r) {
-  struct page pg;
+  struct h_catalogue_page pg;
   struct db_res res;
-  long long after;
   int st;
   struct arena *a = req_arena(r);
-  page_get(r, &pg);
-  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
-  int rc = genre_list(app.db, a, after, pg.limit, &res);
+  if ((st = h_catalogue_page(r, &pg))) return st;
+  int rc = genre_list(app.db, a, pg.after, pg.limit, &res);
   if (rc) return req_problem(r, rc, NULL);
   json_object *arr = json_object_new_array();
   for (int i = 0; i < res.nrows; i++) {
@@ -29,9 +27,7 @@ int h_genres_list(struct req *r) {
     jx_add_str(g, "name", db_s(&res.rows[i], 1));
     json_object_array_add(arr, g);
   }
-  const char *next =
-      res.nrows == pg.limit
-          ? arena_printf(a, "%lld", db_i64(&res.rows[res.nrows - 1], 0, 0))
-          : NULL;
-  return h_catalogue_reply_list(r, arr, next);
+  int n = res.nrows;
+  return h_catalogue_reply_ids(r, arr, n, pg.limit,
+                               n ? db_i64(&res.rows[n - 1], 0, 0) : 0);
 }

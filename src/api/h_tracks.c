@@ -23,41 +23,32 @@
 #define LYRICS_MAX 100000 /* code points */
 
 int h_tracks_list(struct req *r) {
-  struct page pg;
-  long long genre, after;
+  struct h_catalogue_page pg;
   struct track *items = NULL;
   int n = 0, st;
   struct arena *a = req_arena(r);
-  page_get(r, &pg);
-  if ((st = h_catalogue_id_cursor(r, pg.after, &after))) return st;
-  if ((st = h_catalogue_genre_filter(r, &genre)) > 1) return st;
-  if (st == 0) {
-    int rc = track_list(app.db, a, genre, after, pg.limit, &items, &n);
+  if ((st = h_catalogue_page(r, &pg))) return st;
+  if (!pg.empty) {
+    int rc = track_list(app.db, a, pg.genre, pg.after, pg.limit, &items, &n);
     if (rc) return req_problem(r, rc, NULL);
   }
   json_object *arr = json_object_new_array();
   for (int i = 0; i < n; i++)
     json_object_array_add(arr, track_json(a, &items[i]));
-  const char *next =
-      n == pg.limit ? arena_printf(a, "%lld", items[n - 1].id) : NULL;
-  return h_catalogue_reply_list(r, arr, next);
+  return h_catalogue_reply_ids(r, arr, n, pg.limit, n ? items[n - 1].id : 0);
 }
 
+/* reply_track: the track as stored now (through the cache). */
 static int reply_track(struct req *r, long long id, int status) {
   const char *text;
   size_t len;
   int rc = track_text(app.db, app.kv, req_arena(r), id, &text, &len);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
-  if (rc) return req_problem(r, rc, NULL);
-  if (status == 200) return req_reply_etag(r, text, len);
-  req_set_header(r, "Location",
-                 arena_printf(req_arena(r), "/api/v1/tracks/%lld", id));
-  return req_reply_text(r, status, "application/json", text, len);
+  if (rc) return h_catalogue_fail(r, rc, "no such track");
+  return h_catalogue_reply_text(r, status, "/api/v1/tracks", id, text, len);
 }
 
 int h_tracks_get(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return reply_track(r, id, 200);
 }
 
@@ -228,8 +219,7 @@ static int write_track_once(struct req *r, long long id) {
   if (e.n) return req_problem_fields(r, &e);
   if (id) {
     rc = track_get(app.db, a, id, &x);
-    if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
-    if (rc) return req_problem(r, rc, NULL);
+    if (rc) return h_catalogue_fail(r, rc, "no such track");
   } else {
     if (!jx_has(body, "title")) jx_error_add(&e, "title", "is required");
     if (!jx_has(body, "duration_ms"))
@@ -285,17 +275,14 @@ int h_tracks_create(struct req *r) {
 }
 
 int h_tracks_patch(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   return h_catalogue_write(r, id, write_track_once, "track");
 }
 
 int h_tracks_delete(struct req *r) {
-  long long id;
-  id = req_id(r, "id");
+  long long id = req_id(r, "id");
   int rc = track_delete(app.db, app.kv, req_arena(r), id);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such track");
   return req_reply_empty(r, 204);
 }
 
@@ -304,8 +291,7 @@ int h_tracks_lyrics_get(struct req *r) {
   const char *plain, *lrc;
   id = req_id(r, "id");
   int rc = track_lyrics(app.db, req_arena(r), id, &plain, &lrc);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such track");
   json_object *o = jx_own(req_arena(r), json_object_new_object());
   jx_add_str(o, "plain", plain);
   jx_add_str(o, "lrc", lrc);
@@ -386,8 +372,7 @@ int h_tracks_lyrics_put(struct req *r) {
   }
   if (e.n) return req_problem_fields(r, &e);
   int rc = track_set_lyrics(app.db, app.kv, a, id, plain, lrc);
-  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such track");
-  if (rc) return req_problem(r, rc, NULL);
+  if (rc) return h_catalogue_fail(r, rc, "no such track");
   json_object *o = jx_own(a, json_object_new_object());
   jx_add_str(o, "plain", plain);
   jx_add_str(o, "lrc", lrc);

@@ -59,13 +59,37 @@ static int rows_albums(struct arena *a, const struct db_res *res,
   return 0;
 }
 
+/* row_json: the album of an ALBUM_COLS row as JSON (cat_kind); ctx is the
+ * media URL prefix. */
+static json_object *row_json(struct arena *a, const struct db_row *row,
+                             const void *ctx, long long *id) {
+  struct album x;
+  row_album(row, &x);
+  *id = x.id;
+  return album_json(a, &x, ctx);
+}
+
+/* Albums as catalogue.c reads them (one at a time: their JSON needs the
+ * media URL). */
+static const struct cat_kind kind = {
+    .name = "album",
+    .by_id = "SELECT " ALBUM_COLS " FROM albums al "
+             "JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?",
+    .list = "SELECT " ALBUM_COLS " FROM albums al "
+            "JOIN artists ar ON ar.id = al.artist_id WHERE al.id > ? "
+            "ORDER BY al.id LIMIT ?",
+    .list_genre = "SELECT " ALBUM_COLS " FROM album_genres fg "
+                  "JOIN albums al ON al.id = fg.album_id "
+                  "JOIN artists ar ON ar.id = al.artist_id "
+                  "WHERE fg.genre_id = ? AND fg.album_id > ? "
+                  "ORDER BY fg.album_id LIMIT ?",
+    .row_json = row_json,
+};
+
 int album_get(struct db *d, struct arena *a, long long id, struct album *x) {
   struct db_res res;
   struct db_val p = DB_I(id);
-  int rc = db_exec(d, a,
-                   "SELECT " ALBUM_COLS " FROM albums al "
-                   "JOIN artists ar ON ar.id = al.artist_id WHERE al.id = ?",
-                   &p, 1, DB_IDEMPOTENT, &res);
+  int rc = db_exec(d, a, kind.by_id, &p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_album(&res.rows[0], x);
@@ -104,39 +128,13 @@ json_object *album_json(struct arena *a, const struct album *x,
 
 int album_text(struct db *d, struct kv *k, struct arena *a, long long id,
                const char *media_url, const char **text, size_t *len) {
-  char *key;
-  cat_cache_get(k, a, "album", id, text, len, &key);
-  if (*text) return 0;
-  struct album x;
-  int rc = album_get(d, a, id, &x);
-  if (rc) return rc;
-  *text = jx_text(a, jx_own(a, album_json(a, &x, media_url)), len);
-  if (!*text) return RC_NOMEM;
-  cat_cache_put(k, a, "album", id, key, *text, *len);
-  return 0;
+  return cat_text(d, k, a, &kind, id, media_url, text, len);
 }
 
 int album_list(struct db *d, struct arena *a, long long genre_id,
                long long after, int limit, struct album **items, int *n) {
   struct db_res res;
-  int rc;
-  if (genre_id) {
-    struct db_val p[] = {DB_I(genre_id), DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " ALBUM_COLS " FROM album_genres fg "
-                 "JOIN albums al ON al.id = fg.album_id "
-                 "JOIN artists ar ON ar.id = al.artist_id "
-                 "WHERE fg.genre_id = ? AND fg.album_id > ? "
-                 "ORDER BY fg.album_id LIMIT ?",
-                 p, 3, DB_IDEMPOTENT, &res);
-  } else {
-    struct db_val p[] = {DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " ALBUM_COLS " FROM albums al "
-                 "JOIN artists ar ON ar.id = al.artist_id WHERE al.id > ? "
-                 "ORDER BY al.id LIMIT ?",
-                 p, 2, DB_IDEMPOTENT, &res);
-  }
+  int rc = cat_list(d, a, &kind, genre_id, after, limit, &res);
   if (rc) return rc;
   return rows_albums(a, &res, items, n);
 }

@@ -36,12 +36,34 @@ static void row_artist(const struct db_row *row, struct artist *x) {
   x->stamp = db_s(row, 12);
 }
 
+/* row_json: the artist of an ARTIST_COLS row as JSON (cat_kind). */
+static json_object *row_json(struct arena *a, const struct db_row *row,
+                             const void *ctx, long long *id) {
+  struct artist x;
+  (void)ctx;
+  row_artist(row, &x);
+  *id = x.id;
+  return artist_json(a, &x);
+}
+
+/* Artists as catalogue.c reads them. */
+static const struct cat_kind kind = {
+    .name = "artist",
+    .by_id = "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id = ?",
+    .by_ids = "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id IN " CAT_IN,
+    .list = "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id > ? "
+            "ORDER BY ar.id LIMIT ?",
+    .list_genre = "SELECT " ARTIST_COLS " FROM artist_genres fg "
+                  "JOIN artists ar ON ar.id = fg.artist_id "
+                  "WHERE fg.genre_id = ? AND fg.artist_id > ? "
+                  "ORDER BY fg.artist_id LIMIT ?",
+    .row_json = row_json,
+};
+
 int artist_get(struct db *d, struct arena *a, long long id, struct artist *x) {
   struct db_res res;
   struct db_val p = DB_I(id);
-  int rc =
-      db_exec(d, a, "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id = ?",
-              &p, 1, DB_IDEMPOTENT, &res);
+  int rc = db_exec(d, a, kind.by_id, &p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_artist(&res.rows[0], x);
@@ -74,65 +96,19 @@ json_object *artist_json(struct arena *a, const struct artist *x) {
 
 int artist_text(struct db *d, struct kv *k, struct arena *a, long long id,
                 const char **text, size_t *len) {
-  char *key;
-  cat_cache_get(k, a, "artist", id, text, len, &key);
-  if (*text) return 0;
-  struct artist x;
-  int rc = artist_get(d, a, id, &x);
-  if (rc) return rc;
-  *text = jx_text(a, jx_own(a, artist_json(a, &x)), len);
-  if (!*text) return RC_NOMEM;
-  cat_cache_put(k, a, "artist", id, key, *text, *len);
-  return 0;
-}
-
-/* read_batch: a cat_read_fn, one statement for CAT_BATCH artists. */
-static int read_batch(struct db *d, struct arena *a,
-                      const long long ids[CAT_BATCH], const char **texts,
-                      size_t *lens) {
-  struct db_val p[CAT_BATCH];
-  struct db_res res;
-  cat_batch_params(ids, p, texts);
-  int rc = db_exec(d, a,
-                   "SELECT " ARTIST_COLS " FROM artists ar "
-                   "WHERE ar.id IN " CAT_IN,
-                   p, CAT_BATCH, DB_IDEMPOTENT, &res);
-  for (int r = 0; !rc && r < res.nrows; r++) {
-    struct artist x;
-    size_t len;
-    row_artist(&res.rows[r], &x);
-    const char *text = jx_text(a, jx_own(a, artist_json(a, &x)), &len);
-    if (!text) return RC_NOMEM;
-    cat_batch_found(ids, x.id, text, len, texts, lens);
-  }
-  return rc;
+  return cat_text(d, k, a, &kind, id, NULL, text, len);
 }
 
 int artist_texts(struct db *d, struct kv *k, struct arena *a,
                  const long long *ids, int n, const char **texts,
                  size_t *lens) {
-  return cat_texts(d, k, a, "artist", read_batch, ids, n, texts, lens);
+  return cat_texts(d, k, a, &kind, ids, n, texts, lens);
 }
 
 int artist_list(struct db *d, struct arena *a, long long genre_id,
                 long long after, int limit, struct artist **items, int *n) {
   struct db_res res;
-  int rc;
-  if (genre_id) {
-    struct db_val p[] = {DB_I(genre_id), DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " ARTIST_COLS " FROM artist_genres fg "
-                 "JOIN artists ar ON ar.id = fg.artist_id "
-                 "WHERE fg.genre_id = ? AND fg.artist_id > ? "
-                 "ORDER BY fg.artist_id LIMIT ?",
-                 p, 3, DB_IDEMPOTENT, &res);
-  } else {
-    struct db_val p[] = {DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " ARTIST_COLS " FROM artists ar WHERE ar.id > ? "
-                 "ORDER BY ar.id LIMIT ?",
-                 p, 2, DB_IDEMPOTENT, &res);
-  }
+  int rc = cat_list(d, a, &kind, genre_id, after, limit, &res);
   if (rc) return rc;
   *items = arena_alloc(a, sizeof **items * (size_t)(res.nrows + 1));
   if (!*items) return RC_NOMEM;

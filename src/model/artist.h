@@ -33,11 +33,10 @@ int artist_exists(struct db *d, struct arena *a, long long id);
 int artist_text(struct db *d, struct kv *k, struct arena *a, long long id,
                 const char **text, size_t *len);
 /* artist_texts: artist_text of n artists (texts[i] NULL for one that does
- * not exist): one memcached round trip, MariaDB 16 at a time for the
+ * not exist): one memcached round trip, MariaDB CAT_BATCH at a time for the
  * misses. */
 int artist_texts(struct db *d, struct kv *k, struct arena *a,
-                 const long long *ids, int n, const char **texts,
-                 size_t *lens);
+                 const long long *ids, int n, const char **texts, size_t *lens);
 /* artist_list: up to limit artists with id > after in id order, only those
  * of genre_id when it is not 0. *items is an arena array. */
 int artist_list(struct db *d, struct arena *a, long long genre_id,

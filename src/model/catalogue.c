@@ -1,4 +1,5 @@
-/* catalogue: shared pieces of the artist, album and track models. */
+/* catalogue: shared pieces of the artist, album and track models; see
+ * catalogue.h. */
 #include "model/catalogue.h"
 
 #include <stdbool.h>
@@ -45,8 +46,9 @@ static char *new_stamp(struct kv *k, struct arena *a, const char *ns) {
  * keeps it at "ns:<namespace>") and the entry with one kv_mget makes a hit
  * one round trip instead of the two of kv_ns_key + kv_get; every writer
  * still invalidates with kv_ns_bump alone. */
-void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char **text, size_t *len, char **stamp) {
+static void cache_get(struct kv *k, struct arena *a, const char *kind,
+                      long long id, const char **text, size_t *len,
+                      char **stamp) {
   char ns[64], nskey[80], key[80];
   char *vals[2];
   size_t lens[2];
@@ -62,7 +64,25 @@ void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
   *stamp = vals[0] ? vals[0] : new_stamp(k, a, ns);
 }
 
-/* cache_mget: cat_cache_get of n objects in one round trip; stamps[i] is
+/* cache_put: store the JSON read under the namespace version of `stamp`
+ * (read before MariaDB was, so a write in between leaves it unreachable);
+ * no stamp: the cache was down, nothing is stored. */
+static void cache_put(struct kv *k, struct arena *a, const char *kind,
+                      long long id, const char *stamp, const char *text,
+                      size_t len) {
+  char key[80];
+  if (!k || !stamp) return;
+  snprintf(key, sizeof key, "%s:%lld:json", kind, id);
+  size_t sl = strlen(stamp);
+  char *val = arena_alloc(a, sl + 1 + len);
+  if (!val) return;
+  memcpy(val, stamp, sl);
+  val[sl] = '\n';
+  memcpy(val + sl + 1, text, len);
+  kv_set_quiet(k, key, val, sl + 1 + len, CAT_TTL);
+}
+
+/* cache_mget: cache_get of n objects in one round trip; stamps[i] is
  * the namespace version of each miss (NULL when it has none yet). False
  * when the cache is unreachable. */
 static bool cache_mget(struct kv *k, struct arena *a, const char *kind,
@@ -91,17 +111,20 @@ static bool cache_mget(struct kv *k, struct arena *a, const char *kind,
   return true;
 }
 
-void cat_batch_params(const long long ids[CAT_BATCH], struct db_val *params,
-                      const char **texts) {
+/* batch_params: the parameters of a by_ids statement (ids as they are),
+ * every text NULL. */
+static void batch_params(const long long ids[CAT_BATCH], struct db_val *params,
+                         const char **texts) {
   for (int i = 0; i < CAT_BATCH; i++) {
     params[i] = DB_I(ids[i]);
     texts[i] = NULL;
   }
 }
 
-void cat_batch_found(const long long ids[CAT_BATCH], long long id,
-                     const char *text, size_t len, const char **texts,
-                     size_t *lens) {
+/* batch_found: give the JSON read for object id to the slots naming it. */
+static void batch_found(const long long ids[CAT_BATCH], long long id,
+                        const char *text, size_t len, const char **texts,
+                        size_t *lens) {
   for (int i = 0; i < CAT_BATCH; i++)
     if (ids[i] == id) {
       texts[i] = text;
@@ -109,8 +132,30 @@ void cat_batch_found(const long long ids[CAT_BATCH], long long id,
     }
 }
 
-int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
-              cat_read_fn fetch, const long long *ids, int n,
+/* read_batch: the API JSON of the objects ids[0..CAT_BATCH) (0: an unused
+ * slot) in texts[i], NULL for one that does not exist, with one statement
+ * (kind->by_ids). */
+static int read_batch(struct db *d, struct arena *a,
+                      const struct cat_kind *kind,
+                      const long long ids[CAT_BATCH], const char **texts,
+                      size_t *lens) {
+  struct db_val p[CAT_BATCH];
+  struct db_res res;
+  batch_params(ids, p, texts);
+  int rc = db_exec(d, a, kind->by_ids, p, CAT_BATCH, DB_IDEMPOTENT, &res);
+  for (int r = 0; !rc && r < res.nrows; r++) {
+    long long id;
+    size_t len;
+    json_object *o = kind->row_json(a, &res.rows[r], NULL, &id);
+    const char *text = jx_text(a, jx_own(a, o), &len);
+    if (!text) return RC_NOMEM;
+    batch_found(ids, id, text, len, texts, lens);
+  }
+  return rc;
+}
+
+int cat_texts(struct db *d, struct kv *k, struct arena *a,
+              const struct cat_kind *kind, const long long *ids, int n,
               const char **texts, size_t *lens) {
   char **stamps = arena_alloc(a, sizeof *stamps * (size_t)(n + 1));
   int *miss = arena_alloc(a, sizeof *miss * (size_t)(n + 1));
@@ -118,18 +163,18 @@ int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
   int *fi = arena_alloc(a, sizeof *fi * (size_t)(n + 1));
   char **vers = arena_alloc(a, sizeof *vers * (size_t)(n + 1));
   if (!stamps || !miss || !fresh || !fi || !vers) return RC_NOMEM;
-  bool up = cache_mget(k, a, kind, ids, n, texts, lens, stamps);
+  bool up = cache_mget(k, a, kind->name, ids, n, texts, lens, stamps);
   int nm = 0, nf = 0;
   for (int i = 0; i < n; i++) {
     if (texts[i]) continue;
     miss[nm++] = i;
     if (!stamps[i] && up) {
-      fresh[nf] = arena_printf(a, "%s:%lld", kind, ids[i]);
+      fresh[nf] = arena_printf(a, "%s:%lld", kind->name, ids[i]);
       if (!fresh[nf]) return RC_NOMEM;
       fi[nf++] = i;
     }
   }
-  /* the versions are made before MariaDB is read, as cat_cache_get does,
+  /* the versions are made before MariaDB is read, as cat_text does,
    * all in one write; without one an object is read but not stored */
   if (nf && kv_ns_renew(k, a, fresh, nf, vers) == 0)
     for (int j = 0; j < nf; j++)
@@ -141,31 +186,46 @@ int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
     int m = nm - base < CAT_BATCH ? nm - base : CAT_BATCH;
     for (int j = 0; j < CAT_BATCH; j++)
       batch[j] = j < m ? ids[miss[base + j]] : 0;
-    int rc = fetch(d, a, batch, t, l);
+    int rc = read_batch(d, a, kind, batch, t, l);
     if (rc) return rc;
     for (int j = 0; j < m; j++) {
       int i = miss[base + j];
       texts[i] = t[j];
       lens[i] = l[j];
-      if (t[j]) cat_cache_put(k, a, kind, batch[j], stamps[i], t[j], l[j]);
+      if (t[j]) cache_put(k, a, kind->name, batch[j], stamps[i], t[j], l[j]);
     }
   }
   return 0;
 }
 
-void cat_cache_put(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char *stamp, const char *text,
-                   size_t len) {
-  char key[80];
-  if (!k || !stamp) return;
-  snprintf(key, sizeof key, "%s:%lld:json", kind, id);
-  size_t sl = strlen(stamp);
-  char *val = arena_alloc(a, sl + 1 + len);
-  if (!val) return;
-  memcpy(val, stamp, sl);
-  val[sl] = '\n';
-  memcpy(val + sl + 1, text, len);
-  kv_set_quiet(k, key, val, sl + 1 + len, CAT_TTL);
+int cat_text(struct db *d, struct kv *k, struct arena *a,
+             const struct cat_kind *kind, long long id, const void *ctx,
+             const char **text, size_t *len) {
+  char *stamp;
+  struct db_res res;
+  struct db_val p = DB_I(id);
+  cache_get(k, a, kind->name, id, text, len, &stamp);
+  if (*text) return 0;
+  int rc = db_exec(d, a, kind->by_id, &p, 1, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  if (res.nrows == 0) return RC_NOT_FOUND;
+  long long got;
+  json_object *o = kind->row_json(a, &res.rows[0], ctx, &got);
+  *text = jx_text(a, jx_own(a, o), len);
+  if (!*text) return RC_NOMEM;
+  cache_put(k, a, kind->name, id, stamp, *text, *len);
+  return 0;
+}
+
+int cat_list(struct db *d, struct arena *a, const struct cat_kind *kind,
+             long long genre_id, long long after, int limit,
+             struct db_res *res) {
+  if (genre_id) {
+    struct db_val p[] = {DB_I(genre_id), DB_I(after), DB_I(limit)};
+    return db_exec(d, a, kind->list_genre, p, 3, DB_IDEMPOTENT, res);
+  }
+  struct db_val p[] = {DB_I(after), DB_I(limit)};
+  return db_exec(d, a, kind->list, p, 2, DB_IDEMPOTENT, res);
 }
 
 void cat_bump(struct kv *k, const char *kind, long long id) {

@@ -1,6 +1,7 @@
-/* catalogue: what artists, albums and tracks share: external ids, the
- * memcached copy of an object's JSON under its versioned namespace, and the
- * bumps that invalidate it. */
+/* catalogue: what artists, albums and tracks share: external ids, the read
+ * of an object's JSON through its memcached copy under a versioned
+ * namespace, the bumps that invalidate that copy, and the id-ordered
+ * lists. */
 #ifndef ENCORE_CATALOGUE_H
 #define ENCORE_CATALOGUE_H
 
@@ -9,7 +10,8 @@
 
 struct arena;
 struct db;
-struct db_val;
+struct db_res;
+struct db_row;
 struct kv;
 
 /* External ids of a catalogue object (NULL when unknown). */
@@ -23,48 +25,57 @@ struct cat_ext {
 
 /* cat_ext_json: {musicbrainz, spotify, apple_music}, a new object. */
 json_object *cat_ext_json(const struct cat_ext *e);
-/* cat_cache_get: the cached JSON of namespace "<kind>:<id>" in *text, in
- * one memcached round trip; or *text NULL and *stamp set to what
- * cat_cache_put needs after a MariaDB read (*stamp NULL when the cache is
- * down: then nothing is stored). */
-void cat_cache_get(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char **text, size_t *len, char **stamp);
-/* Objects a cat_read_fn reads from MariaDB at once: a whole page, since
- * a statement's fixed cost (about 0.3 ms on the generated world) is that of
+
+/* Objects cat_texts reads from MariaDB at once: a whole page, since a
+ * statement's fixed cost (about 0.3 ms on the generated world) is that of
  * ten rows; unused slots are 0, which costs next to nothing. CAT_IN is the
  * IN list of its statement, CAT_BATCH placeholders. */
 #define CAT_BATCH 100
 #define CAT_Q10 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 #define CAT_IN                                                                 \
-  "(" CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 \
+  "(" CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10 CAT_Q10  \
   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-/* cat_read_fn: the API JSON (in the arena) of the objects ids[0..CAT_BATCH)
- * (0: an unused slot) in texts[i], NULL for one that does not exist, with
- * one statement. Returns 0 or a db code. */
-typedef int (*cat_read_fn)(struct db *d, struct arena *a,
-                           const long long ids[CAT_BATCH], const char **texts,
-                           size_t *lens);
-/* cat_batch_params: the parameters of a cat_read_fn's statement (ids as
- * they are), every text NULL. */
-void cat_batch_params(const long long ids[CAT_BATCH], struct db_val *params,
-                      const char **texts);
-/* cat_batch_found: give the JSON read for object id to the slots naming it. */
-void cat_batch_found(const long long ids[CAT_BATCH], long long id,
-                     const char *text, size_t len, const char **texts,
-                     size_t *lens);
-/* cat_texts: the API JSON of n objects of one kind (texts[i] NULL for one
- * that does not exist): the cached ones in one memcached round trip, the
- * others through `fetch`, CAT_BATCH at a time, then cached (versions for
+
+/* One kind of catalogue object (artist, album, track): its namespace, the
+ * statements that read it, each selecting the columns row_json reads, and
+ * how a row becomes its API JSON. Each model defines one, with designated
+ * initializers; the reads, the cache and the id-ordered lists below are the
+ * same for all three. */
+struct cat_kind {
+  const char *name;       /* "artist": its JSON is cached under "artist:<id>" */
+  const char *by_id;      /* one object; parameter: its id */
+  const char *by_ids;     /* CAT_BATCH objects, "... IN " CAT_IN; NULL when the
+                           * kind is never read in batches */
+  const char *list;       /* id order; parameters: after, limit */
+  const char *list_genre; /* id order, of one genre; parameters: the genre's
+                           * id, after, limit */
+  /* row_json: the API JSON of the object in `row` (a new object) and its
+   * id in *id; ctx is what the caller of cat_text passed (NULL from
+   * cat_texts). */
+  json_object *(*row_json)(struct arena *a, const struct db_row *row,
+                           const void *ctx, long long *id);
+};
+
+/* cat_text: the API JSON of object `id` of a kind, from memcached when
+ * cached (one round trip), else read by kind->by_id and cached under the
+ * namespace version taken before MariaDB was read, so a write in between
+ * leaves it unreachable. RC_NOT_FOUND when absent. */
+int cat_text(struct db *d, struct kv *k, struct arena *a,
+             const struct cat_kind *kind, long long id, const void *ctx,
+             const char **text, size_t *len);
+/* cat_texts: cat_text of n objects of one kind (texts[i] NULL for one that
+ * does not exist): the cached ones in one memcached round trip, the others
+ * by kind->by_ids, CAT_BATCH at a time, then cached (versions for
  * namespaces without one and the entries sent unanswered). */
-int cat_texts(struct db *d, struct kv *k, struct arena *a, const char *kind,
-              cat_read_fn fetch, const long long *ids, int n,
+int cat_texts(struct db *d, struct kv *k, struct arena *a,
+              const struct cat_kind *kind, const long long *ids, int n,
               const char **texts, size_t *lens);
-/* cat_cache_put: store the JSON read under the namespace version of
- * `stamp` (read before MariaDB was, so a write in between leaves it
- * unreachable). */
-void cat_cache_put(struct kv *k, struct arena *a, const char *kind,
-                   long long id, const char *stamp, const char *text,
-                   size_t len);
+/* cat_list: the rows of up to `limit` objects of a kind with id > after, in
+ * id order, only those of genre_id when it is not 0 (kind->list or
+ * kind->list_genre). 0 or a db code. */
+int cat_list(struct db *d, struct arena *a, const struct cat_kind *kind,
+             long long genre_id, long long after, int limit,
+             struct db_res *res);
 /* cat_bump: new version of namespace "<kind>:<id>" (every write of what that
  * object's JSON shows). */
 void cat_bump(struct kv *k, const char *kind, long long id);

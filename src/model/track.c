@@ -73,13 +73,38 @@ static int rows_tracks(struct arena *a, const struct db_res *res,
   return 0;
 }
 
+/* row_json: the track of a TRACK_COLS row as JSON (cat_kind). */
+static json_object *row_json(struct arena *a, const struct db_row *row,
+                             const void *ctx, long long *id) {
+  struct track x;
+  (void)ctx;
+  row_track(row, &x);
+  *id = x.id;
+  return track_json(a, &x);
+}
+
+/* Tracks as catalogue.c reads them. */
+static const struct cat_kind kind = {
+    .name = "track",
+    .by_id = "SELECT " TRACK_COLS " FROM tracks t "
+             "LEFT JOIN albums al ON al.id = t.album_id WHERE t.id = ?",
+    .by_ids = "SELECT " TRACK_COLS " FROM tracks t LEFT JOIN albums al "
+              "ON al.id = t.album_id WHERE t.id IN " CAT_IN,
+    .list = "SELECT " TRACK_COLS " FROM tracks t "
+            "LEFT JOIN albums al ON al.id = t.album_id WHERE t.id > ? "
+            "ORDER BY t.id LIMIT ?",
+    .list_genre = "SELECT " TRACK_COLS " FROM track_genres fg "
+                  "JOIN tracks t ON t.id = fg.track_id "
+                  "LEFT JOIN albums al ON al.id = t.album_id "
+                  "WHERE fg.genre_id = ? AND fg.track_id > ? "
+                  "ORDER BY fg.track_id LIMIT ?",
+    .row_json = row_json,
+};
+
 int track_get(struct db *d, struct arena *a, long long id, struct track *x) {
   struct db_res res;
   struct db_val p = DB_I(id);
-  int rc = db_exec(d, a,
-                   "SELECT " TRACK_COLS " FROM tracks t "
-                   "LEFT JOIN albums al ON al.id = t.album_id WHERE t.id = ?",
-                   &p, 1, DB_IDEMPOTENT, &res);
+  int rc = db_exec(d, a, kind.by_id, &p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   row_track(&res.rows[0], x);
@@ -146,66 +171,18 @@ json_object *track_json(struct arena *a, const struct track *x) {
  * version lookup and one get. */
 int track_text(struct db *d, struct kv *k, struct arena *a, long long id,
                const char **text, size_t *len) {
-  char *key;
-  cat_cache_get(k, a, "track", id, text, len, &key);
-  if (*text) return 0;
-  struct track x;
-  int rc = track_get(d, a, id, &x);
-  if (rc) return rc;
-  *text = jx_text(a, jx_own(a, track_json(a, &x)), len);
-  if (!*text) return RC_NOMEM;
-  cat_cache_put(k, a, "track", id, key, *text, *len);
-  return 0;
-}
-
-/* read_batch: a cat_read_fn, one statement for CAT_BATCH tracks. */
-static int read_batch(struct db *d, struct arena *a,
-                      const long long ids[CAT_BATCH], const char **texts,
-                      size_t *lens) {
-  struct db_val p[CAT_BATCH];
-  struct db_res res;
-  cat_batch_params(ids, p, texts);
-  int rc = db_exec(d, a,
-                   "SELECT " TRACK_COLS " FROM tracks t LEFT JOIN albums al "
-                   "ON al.id = t.album_id WHERE t.id IN " CAT_IN,
-                   p, CAT_BATCH, DB_IDEMPOTENT, &res);
-  for (int r = 0; !rc && r < res.nrows; r++) {
-    struct track x;
-    size_t len;
-    row_track(&res.rows[r], &x);
-    const char *text = jx_text(a, jx_own(a, track_json(a, &x)), &len);
-    if (!text) return RC_NOMEM;
-    cat_batch_found(ids, x.id, text, len, texts, lens);
-  }
-  return rc;
+  return cat_text(d, k, a, &kind, id, NULL, text, len);
 }
 
 int track_texts(struct db *d, struct kv *k, struct arena *a,
                 const long long *ids, int n, const char **texts, size_t *lens) {
-  return cat_texts(d, k, a, "track", read_batch, ids, n, texts, lens);
+  return cat_texts(d, k, a, &kind, ids, n, texts, lens);
 }
 
 int track_list(struct db *d, struct arena *a, long long genre_id,
                long long after, int limit, struct track **items, int *n) {
   struct db_res res;
-  int rc;
-  if (genre_id) {
-    struct db_val p[] = {DB_I(genre_id), DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " TRACK_COLS " FROM track_genres fg "
-                 "JOIN tracks t ON t.id = fg.track_id "
-                 "LEFT JOIN albums al ON al.id = t.album_id "
-                 "WHERE fg.genre_id = ? AND fg.track_id > ? "
-                 "ORDER BY fg.track_id LIMIT ?",
-                 p, 3, DB_IDEMPOTENT, &res);
-  } else {
-    struct db_val p[] = {DB_I(after), DB_I(limit)};
-    rc = db_exec(d, a,
-                 "SELECT " TRACK_COLS " FROM tracks t "
-                 "LEFT JOIN albums al ON al.id = t.album_id WHERE t.id > ? "
-                 "ORDER BY t.id LIMIT ?",
-                 p, 2, DB_IDEMPOTENT, &res);
-  }
+  int rc = cat_list(d, a, &kind, genre_id, after, limit, &res);
   if (rc) return rc;
   return rows_tracks(a, &res, items, n);
 }

@@ -46,10 +46,10 @@ int track_get(struct db *d, struct arena *a, long long id, struct track *x);
 int track_text(struct db *d, struct kv *k, struct arena *a, long long id,
                const char **text, size_t *len);
 /* track_texts: track_text of n tracks (texts[i] NULL for one that does not
- * exist): one memcached round trip, MariaDB 16 at a time for the misses. */
+ * exist): one memcached round trip, MariaDB CAT_BATCH at a time for the
+ * misses. */
 int track_texts(struct db *d, struct kv *k, struct arena *a,
-                const long long *ids, int n, const char **texts,
-                size_t *lens);
+                const long long *ids, int n, const char **texts, size_t *lens);
 /* track_list: up to limit tracks with id > after in id order; only those of
  * genre_id when not 0. */
 int track_list(struct db *d, struct arena *a, long long genre_id,
