@@ -21,7 +21,9 @@
 
 #define RECFMT_HEAD 8
 #define RECFMT_ENTRY 24
-/* Longest list a reader accepts (a user's top-N is 200, popularity 1000). */
+/* Longest list a reader accepts (encore-recs writes at most 200 a user, 50
+ * neighbours an item and 500 a popularity list: BATCH_TOP_N, BATCH_TOP_M
+ * and BATCH_TOP_POP in src/batch/recs/batch.h). */
 #define RECFMT_MAX 4096
 
 enum recfmt_kind { RECFMT_LIST = 'L', RECFMT_NEIGH = 'N', RECFMT_POP = 'P' };

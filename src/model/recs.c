@@ -10,6 +10,7 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/rc.h"
+#include "model/genre.h"
 #include "model/recs_internal.h"
 #include "model/user.h"
 
@@ -39,16 +40,13 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
       .type = q->type, .limit = q->limit, .diversity = q->diversity};
   long long genre_id = 0;
   if (q->genre) {
-    struct db_val g = DB_S(q->genre);
-    struct db_res res;
-    if ((rc = db_exec(d, a, "SELECT id, name FROM genres WHERE name = ?", &g, 1,
-                      DB_IDEMPOTENT, &res)))
-      return rc;
-    if (res.nrows == 0) { /* no such genre: nothing is of it */
+    rc = genre_id_by_name(d, a, q->genre, &genre_id);
+    if (rc == RC_NOT_FOUND) { /* no such genre: nothing is of it */
       struct recs_cand *none = NULL;
       return recs_answer(d, a, q->type, &none, 0, &mi, text, len);
     }
-    genre_id = pk.genre = db_i64(&res.rows[0], 0, 0);
+    if (rc) return rc;
+    pk.genre = genre_id;
   }
 
   struct recs_srcs *ss = recs_srcs_new(a);
@@ -63,7 +61,8 @@ int recs_for_user(struct db *d, struct kv *k, struct arena *a,
     bool listed;
     if ((rc = recs_read_list(d, a, v, q->user_id, q->type, &e, &n, &listed)))
       return rc;
-    recs_src_add(ss, e, n, 1.0, RECS_SCALE_MINMAX, RECS_REASON_OWN, 0);
+    recs_src_add(ss, e, n, recs_weights.list, RECS_SCALE_MINMAX,
+                 RECS_REASON_OWN, 0);
     long long fresh[RECS_FRESH_MAX];
     int nfresh;
     if ((rc = recs_fresh_items(d, a, q->user_id, q->type, mi.sv.until, fresh,
@@ -150,7 +149,8 @@ int recs_similar(struct db *d, struct kv *k, struct arena *a,
     long n;
     if ((rc = recs_read_neighbours(d, a, mi.sv.version, type, id, &e, &n)))
       return rc;
-    recs_src_add(ss, e, n, 1.0, RECS_SCALE_RAW, RECS_REASON_OWN, 0);
+    recs_src_add(ss, e, n, recs_weights.similar, RECS_SCALE_RAW,
+                 RECS_REASON_OWN, 0);
     if (n <= 0) {
       mi.fallback = "popularity";
       mi.why = n < 0 ? "corrupt_model" : "no_neighbours";

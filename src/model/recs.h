@@ -18,18 +18,20 @@ enum recs_type { RECS_TRACK, RECS_ARTIST };
 
 /* Listens this recent are "known" and excluded unless asked otherwise. */
 #define RECS_KNOWN_DAYS 30
-/* At most this many listens since the run are blended in, newest first;
- * plays shorter than RECS_FRESH_MIN_MS are skips and do not count. */
+/* At most this many listens since the run are blended in, newest first. */
 #define RECS_FRESH_MAX 50
-#define RECS_FRESH_MIN_MS 30000
+/* A play shorter than this is a skip: never a fresh listen here, and a weak
+ * negative rather than a positive in encore-recs (src/batch/recs/dbread.c),
+ * which reads this same constant. */
+#define RECS_SKIP_MS 30000
 /* Seconds a serving-version lookup and a response stay cached. The serving
  * version is re-read this often (the batch also deletes its key after a
  * switch); responses are exact through the user's namespace and the
  * version in their key, the TTL only returns memory. */
 #define RECS_SERVING_TTL 5
 #define RECS_TTL 600
-/* The memcached key of the serving version (deleted by encore-recs after a
- * switch). */
+/* The memcached key of the serving version (deleted by encore-recs, from
+ * this same constant, after a switch). */
 #define RECS_SERVING_KEY "recs:serving"
 
 /* One request for a user's recommendations. */

@@ -11,17 +11,23 @@
 #include "model/recs.h"
 #include "model/recs_internal.h"
 
-/* The weights of the sources. The user's list is scaled into [0.5, 1] (its
- * worst entry still outranks the filler); the newest fresh listen's
- * closest neighbour gains `fresh`, more than the list's best entry, so one
- * listen visibly changes the answer; older fresh listens a little less
- * each. Preferences stand in for a list a new user lacks. */
+/* The weights of the sources, the one place the API's blend is decided.
+ * The user's list (its weight 1) is already the hybrid's blend of its
+ * models, made by encore-recs with weights of its own (where each is
+ * decided: src/batch/recs/hybrid.h); here it is one source among others.
+ * The list is scaled into [0.5, 1] (its worst entry still outranks the
+ * filler); the newest fresh listen's closest neighbour gains `fresh`, more
+ * than the list's best entry, so one listen visibly changes the answer;
+ * older fresh listens a little less each. Preferences stand in for a list
+ * a new user lacks. */
 const struct recs_weights recs_weights = {
+    .list = 1.0,
     .fresh = 1.25,
     .fresh_decay = 0.95,
     .pref_artist = 0.8,
     .pref_genre = 0.6,
     .popular = 0.2,
+    .similar = 1.0,
     .similar_artist = 1.0,
     .similar_genre = 0.5,
 };

@@ -73,11 +73,13 @@ int *recs_map_slot(struct recs_idmap *m, long long key, bool insert);
 
 /* The weights of the sources an answer blends (recs_blend.c). */
 struct recs_weights {
+  double list;           /* the user's list in the serving version */
   double fresh;          /* the newest fresh listen's neighbours */
   double fresh_decay;    /* each older fresh listen: this times the newer */
   double pref_artist;    /* a favourite artist's neighbours or top tracks */
   double pref_genre;     /* a favourite genre's popularity list */
   double popular;        /* the popularity filler */
+  double similar;        /* /similar: the item's neighbours (as stored) */
   double similar_artist; /* /similar: the same artist's popular tracks */
   double similar_genre;  /* /similar: the genre's popular items */
 };

@@ -13,6 +13,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "model/genre.h"
 #include "model/recs.h"
 #include "model/recs_internal.h"
 
@@ -187,8 +188,8 @@ int recs_fresh_items(struct db *d, struct arena *a, long long user,
                  "SELECT l.track_id FROM listens l WHERE l.user_id = ? AND "
                  "l.listened_at > ? AND (l.ms_played IS NULL OR l.ms_played "
                  ">= " RECS_STRINGIFY(
-                     RECS_FRESH_MIN_MS) ") ORDER BY l.listened_at DESC "
-                                        "LIMIT " RECS_STRINGIFY(RECS_FRESH_MAX),
+                     RECS_SKIP_MS) ") ORDER BY l.listened_at DESC "
+                                   "LIMIT " RECS_STRINGIFY(RECS_FRESH_MAX),
                  p, 2, DB_IDEMPOTENT, &res);
   else
     rc = db_exec(d, a,
@@ -197,8 +198,8 @@ int recs_fresh_items(struct db *d, struct arena *a, long long user,
                  "ta.position LIMIT 1) FROM listens l WHERE l.user_id = ? AND "
                  "l.listened_at > ? AND (l.ms_played IS NULL OR l.ms_played "
                  ">= " RECS_STRINGIFY(
-                     RECS_FRESH_MIN_MS) ") ORDER BY l.listened_at DESC "
-                                        "LIMIT " RECS_STRINGIFY(RECS_FRESH_MAX),
+                     RECS_SKIP_MS) ") ORDER BY l.listened_at DESC "
+                                   "LIMIT " RECS_STRINGIFY(RECS_FRESH_MAX),
                  p, 2, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   for (int i = 0; i < res.nrows; i++) {
@@ -249,23 +250,22 @@ int recs_add_preferences(struct db *d, struct arena *a, long long version,
     for (size_t i = 0; i < len && i < PREF_MAX; i++) {
       json_object *it = json_object_array_get_idx(arr, i);
       if (!json_object_is_type(it, json_type_string)) continue;
-      struct db_val name = DB_S(json_object_get_string(it));
-      struct db_res r;
-      if (col == 0)
-        rc = db_exec(d, a, "SELECT id FROM genres WHERE name = ?", &name, 1,
-                     DB_IDEMPOTENT, &r);
-      else
+      const char *name = json_object_get_string(it);
+      long long id;
+      if (col == 1) {
+        struct db_val p = DB_S(name);
+        struct db_res r;
         rc = db_exec(d, a,
                      "SELECT id FROM artists WHERE name = ? "
                      "ORDER BY popularity DESC, id LIMIT 1",
-                     &name, 1, DB_IDEMPOTENT, &r);
-      if (rc) return rc;
-      if (r.nrows == 0) continue;
-      long long id = db_i64(&r.rows[0], 0, 0);
-      if (col == 1) {
-        artists[nartists++] = id;
+                     &p, 1, DB_IDEMPOTENT, &r);
+        if (rc) return rc;
+        if (r.nrows) artists[nartists++] = db_i64(&r.rows[0], 0, 0);
         continue;
       }
+      rc = genre_id_by_name(d, a, name, &id);
+      if (rc == RC_NOT_FOUND) continue;
+      if (rc) return rc;
       struct recfmt_entry *e;
       long n;
       if ((rc = recs_read_pop(d, a, version, q->type, id, &e, &n))) return rc;

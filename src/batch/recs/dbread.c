@@ -18,14 +18,16 @@
 
 #include "core/arena.h"
 #include "core/db.h"
+#include "model/recs.h"
 
 /* Interaction weights, in units of one full play heard today (a listen
  * weighs 0.5^(age / BATCH_HALF_LIFE_DAYS)):
  * - a like is a deliberate, lasting statement: worth a few recent plays,
  *   and not decayed (it stands until it is taken back);
  * - adding a track to a playlist is a milder, also lasting, endorsement;
- * - an early skip (under FULL_PLAY_MS) counts against the pair with
- *   W_SKIP per decayed skip once skips outweigh the positives;
+ * - an early skip (under RECS_SKIP_MS, the API's skip too) counts against
+ *   the pair with W_SKIP per decayed skip once skips outweigh the
+ *   positives;
  * - HetRec play counts (artist level) span 1 to several 100,000 plays per
  *   pair with no dates: log(1 + plays) * W_HETREC brings them to 0.7..13,
  *   the range a decayed listening history of a few months reaches, so that
@@ -34,7 +36,6 @@
 #define W_PLAYLIST 2.0f
 #define W_SKIP 0.5f
 #define W_HETREC 1.0f
-#define FULL_PLAY_MS 30000
 
 /* Track content columns after the genres: release decades (before 1950,
  * the 1950s ... the 2020s and later) and three levels of each audio
@@ -357,7 +358,7 @@ static int on_listen(void *ctx, const struct db_row *r, int n) {
   int u = user(x, r, 0, t), i = item_of_track(x, num(r, 1));
   if (u < 0 || i < 0) return 0;
   int64_t played = num(r, 3);
-  struct tvec *v = played < 0 || played >= FULL_PLAY_MS ? &x->pos : &x->skip;
+  struct tvec *v = played < 0 || played >= RECS_SKIP_MS ? &x->pos : &x->skip;
   return tpush(v, u, i, decay(x, t)) ? (x->oom = 1) : 0;
 }
 

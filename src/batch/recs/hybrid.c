@@ -45,11 +45,6 @@ void hybrid_score(const struct hybrid *h, const struct algo_ctx *c, int u,
     out[c->train->idx[p]] = -INFINITY;
 }
 
-/* Candidates per user: the union of each model's top HYBRID_CANDS items. A
- * blend rarely ranks an item in its top 10 that no single model put in its
- * top 50, and this keeps the search to a few megabytes. */
-#define HYBRID_CANDS 50
-
 static int build_cands(struct hybrid_cands *cd, const struct hybrid *h,
                        const struct algo_ctx *c, const struct split *val,
                        const int *users, int n_users) {
@@ -170,6 +165,7 @@ double hybrid_tune(double *w, const struct hybrid *h, const struct algo_ctx *c,
 }
 
 double hybrid_blend_search(double *w, const struct hybrid_cands *cd) {
+  /* The values each weight may take. */
   static const double steps[] = {0, 0.1, 0.25, 0.5, 1, 2, 4};
   int M = cd->n_models;
   /* Two starts, the best single model and the uniform blend, each improved

@@ -1,6 +1,22 @@
 /* hybrid.h: the hybrid: per-user z-scored scores of fitted models blended
  * with weights, and the search that chooses those weights on a validation
- * split. */
+ * split.
+ *
+ * The hybrid's weights, and where each is decided:
+ * - tuned: hybrid_blend_search (hybrid.c: its steps and its two starts)
+ *   chooses them on a validation split, per protocol in the offline
+ *   evaluation (eval.c, through hybrid_tune) and per run and level in the
+ *   production training (train_tune.c), which records the chosen warm and
+ *   cold weights in the model version's stats (rec_versions.stats: each
+ *   level's train.weights, with the fixed ones);
+ * - fixed: the weights of users without history and of light runs, which
+ *   tune nothing, are train_params.h's weights_empty, weights_light_warm
+ *   and weights_light_cold;
+ * - served: the API blends a user's stored list (the hybrid's output, its
+ *   weights already applied) with the neighbours of listens made since
+ *   the run, stated preferences and popularity, with weights of its own
+ *   (struct recs_weights, src/model/recs_blend.c); it never reads the
+ *   hybrid's. */
 #ifndef ENCORE_BATCH_RECS_HYBRID_H
 #define ENCORE_BATCH_RECS_HYBRID_H
 
@@ -35,6 +51,13 @@ void hybrid_zscore(float *out, const struct csr *train, int u);
  * of memory. */
 double hybrid_tune(double *w, const struct hybrid *h, const struct algo_ctx *c,
                    const struct split *val, const int *users, int n_users);
+
+/* Per user, the union of each model's best HYBRID_CANDS items enters the
+ * weight search, in the offline evaluation's table (hybrid_tune) and the
+ * production training's (train_tune.c) alike: a blend rarely ranks an item
+ * in its top 10 that no single model put in its top 50, and this keeps the
+ * search to a few megabytes. */
+#define HYBRID_CANDS 50
 
 /* A validation table: per user, candidate items with one standardized score
  * per model, and the user's relevant (held-out) items. Owns off, item, z. */

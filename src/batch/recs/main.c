@@ -19,12 +19,10 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "model/recs.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
-/* The API caches the serving version under this key for a few seconds; a
- * switch deletes it so the new version is served at once. */
-#define SERVING_KEY "recs:serving"
 
 static const char usage_text[] =
     "usage: encore-recs COMMAND [OPTIONS]\n"
@@ -161,7 +159,7 @@ static void close_ctx(struct ctx *x) {
 static void forget_serving(const struct ctx *x) {
   struct kv *k = NULL;
   if (!x->cfg.kv_servers || !x->cfg.kv_servers[0]) return;
-  if (kv_open(&k, x->cfg.kv_servers) == 0) kv_del(k, SERVING_KEY);
+  if (kv_open(&k, x->cfg.kv_servers) == 0) kv_del(k, RECS_SERVING_KEY);
   kv_close(k);
 }
 

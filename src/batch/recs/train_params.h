@@ -3,9 +3,11 @@
  * weights, the sizes that decide between ranking every item and scoring
  * candidates, the candidates themselves, the validation split the blend
  * weights are tuned on, and the models' settings. The tuned weights
- * themselves are chosen per run (train_tune.c, through hybrid.h's search)
- * and recorded in the version's stats. Nothing reads these but train*.c;
- * changing one changes the lists every user is served. */
+ * themselves are chosen per run (train_tune.c, through hybrid.h's search,
+ * its HYBRID_CANDS candidates per component) and recorded in the version's
+ * stats; hybrid.h says where every weight of the hybrid is decided. Nothing
+ * reads these but train*.c; changing one changes the lists every user is
+ * served. */
 #ifndef ENCORE_BATCH_RECS_TRAIN_PARAMS_H
 #define ENCORE_BATCH_RECS_TRAIN_PARAMS_H
 
@@ -79,9 +81,6 @@ struct train_params {
   /* On bigger inputs the validation models learn from a sample of about
    * this many interactions. */
   int64_t val_fit_nnz;
-  /* Per validated user, each component's best val_cands candidates enter
-   * the weight search. */
-  int val_cands;
 
   /* Track level: "because you listen to artist X" replaces a weak item
    * reason (the best single item explains under artist_share of the
@@ -155,7 +154,6 @@ static const struct train_params train_params = {
      * final ones, but fitting the full models twice would take most of the
      * time budget. */
     .val_fit_nnz = 2000000,
-    .val_cands = 50, /* as the offline evaluation's blend search */
 
     .artist_min = 3,
     .artist_share = 0.5f,

@@ -27,15 +27,14 @@ static void ws_free(struct train_ws *w) {
 static int ws_init(struct train_ws *w, const struct train_fit *f) {
   size_t n = (size_t)f->ui->ncols + 1;
   memset(w, 0, sizeof *w);
-  int ok =
-      (w->s = calloc(n, sizeof *w->s)) &&
-      (w->dense = calloc(n, sizeof(float))) &&
-      (w->gw = calloc((size_t)f->in->n_genres + 1, sizeof(float))) &&
-      (w->prof = calloc((size_t)f->tags->ncols + 1, sizeof(float))) &&
-      (w->bl = malloc(n * sizeof(float))) &&
-      (w->cand = malloc(n * sizeof(int))) &&
-      (w->top = malloc((BATCH_TOP_N + TRAIN_NCOMP * train_params.val_cands) *
-                       sizeof(int)));
+  int ok = (w->s = calloc(n, sizeof *w->s)) &&
+           (w->dense = calloc(n, sizeof(float))) &&
+           (w->gw = calloc((size_t)f->in->n_genres + 1, sizeof(float))) &&
+           (w->prof = calloc((size_t)f->tags->ncols + 1, sizeof(float))) &&
+           (w->bl = malloc(n * sizeof(float))) &&
+           (w->cand = malloc(n * sizeof(int))) &&
+           (w->top = malloc((BATCH_TOP_N + TRAIN_NCOMP * HYBRID_CANDS) *
+                            sizeof(int)));
   for (int m = 0; ok && m < TRAIN_NCOMP; m++)
     ok = (w->z[m] = malloc(n * sizeof(float))) != NULL;
   if (ok && f->in->item_artist_ext) {

@@ -94,8 +94,9 @@ struct val_rows {
   float *z;
 };
 
-/* val_row: validated user k's candidates that enter the weight search: the
- * union of each active component's top val_cands, with their z-scores. */
+/* val_row: validated user k's candidates that enter the weight search:
+ * the union of each active component's top HYBRID_CANDS, with their
+ * z-scores. */
 static void val_row(const struct train_fit *f, struct train_ws *w, int k,
                     void *arg) {
   struct val_rows *r = arg;
@@ -104,8 +105,7 @@ static void val_row(const struct train_fit *f, struct train_ws *w, int k,
   float *zz = r->z + (size_t)k * r->cap * na;
   train_score_user(f, w, u);
   for (int a = 0; a < na; a++) {
-    int t =
-        metrics_topk(w->z[r->act[a]], w->nc, train_params.val_cands, w->top);
+    int t = metrics_topk(w->z[r->act[a]], w->nc, HYBRID_CANDS, w->top);
     for (int q = 0; q < t; q++)
       if (!w->s[w->top[q]].sel) {
         w->s[w->top[q]].sel = 1;
@@ -127,8 +127,7 @@ static void val_row(const struct train_fit *f, struct train_ws *w, int k,
  * the warm and the cold table. */
 static int val_tables(struct train_val *v, const struct train_fit *f,
                       const int *act, int na) {
-  struct val_rows r = {
-      .v = v, .act = act, .na = na, .cap = na * train_params.val_cands};
+  struct val_rows r = {.v = v, .act = act, .na = na, .cap = na * HYBRID_CANDS};
   r.cnt = calloc((size_t)v->n_users + 1, sizeof *r.cnt);
   r.item = malloc((size_t)v->n_users * r.cap * sizeof *r.item + 1);
   r.z = malloc((size_t)v->n_users * r.cap * na * sizeof *r.z + 1);
