@@ -35,6 +35,9 @@ static const struct throttle_rule register_address = {
     .scope = "register_a", .base = 60, .cap = 3600, .quiet = 7200};
 static const struct throttle_rule forgot_address = {
     .scope = "forgot_a", .free = 10, .base = 60, .cap = 3600, .quiet = 7200};
+/* At most 10 comments a minute (a window, not a doubling wait). */
+static const struct throttle_rule comment_account = {
+    .scope = "comment_u", .free = 10, .window = 60};
 static const struct throttle_rule mail_account = {
     .scope = "mail_u", .free = 3, .base = 3600, .cap = 3600, .quiet = 7200};
 
@@ -115,6 +118,10 @@ int guard_event(struct req *r, enum guard_event ev, long long user_id,
     break;
   case GUARD_FORGOT:
     k = (struct throttle_key){&forgot_address, req_client_ip(r)};
+    break;
+  case GUARD_COMMENT:
+    k = (struct throttle_key){&comment_account,
+                              arena_printf(a, "u:%lld", user_id)};
     break;
   default:
     k = (struct throttle_key){&mail_account,

@@ -29,10 +29,12 @@ enum guard_event {
   GUARD_FORGOT,   /* a reset request, per address */
   GUARD_MAIL,     /* a mail to an account's address (reset, notice), per
                      account */
+  GUARD_COMMENT,  /* a comment or reply, per account */
 };
 /* guard_event: count one event of the kind for the client (or for the
- * account `user_id` for GUARD_MAIL) unless it must wait. 0 when it may go
- * ahead (and was counted); RC_THROTTLED with *retry; or a server code. */
+ * account `user_id` for GUARD_MAIL and GUARD_COMMENT) unless it must wait. 0
+ * when it may go ahead (and was counted); RC_THROTTLED with *retry; or a server
+ * code. */
 int guard_event(struct req *r, enum guard_event ev, long long user_id,
                 int *retry);
 

@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/page.h"
 #include "api/req.h"
+#include "api/social.h"
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
@@ -91,11 +92,18 @@ static int listed(struct req *r, int rc, json_object *items, const char *next) {
 int h_likes_put(struct req *r) {
   enum like_type t;
   long long id;
+  bool added;
   const char *type = path_type(r, &id);
   if (!type || like_type_parse(type, 1, &t)) return no_object(r);
-  return written(r,
-                 like_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id),
-                 "likes", CAP_USER_LIKES);
+  int rc = like_put(app.db, app.kv, req_arena(r), req_user_id(r), t, id,
+                    &added);
+  if (!rc && added)
+    social_after(r,
+                 t == LIKE_TRACK   ? SOCIAL_LIKED_TRACK
+                 : t == LIKE_ALBUM ? SOCIAL_LIKED_ALBUM
+                                   : SOCIAL_LIKED_PLAYLIST,
+                 req_user_id(r), id, 0);
+  return written(r, rc, "likes", CAP_USER_LIKES);
 }
 
 int h_likes_delete(struct req *r) {

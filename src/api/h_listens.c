@@ -10,6 +10,7 @@
 #include "api/app.h"
 #include "api/page.h"
 #include "api/req.h"
+#include "api/social.h"
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
@@ -163,6 +164,13 @@ int h_listens_post(struct req *r) {
   int rc = listen_resolve(app.db, a, items, n);
   if (!rc) rc = listen_store(app.db, app.kv, a, req_user_id(r), items, n);
   if (rc) return req_problem(r, rc, NULL);
+  /* The listens stored become (or grow) listening sessions, once the
+   * answer is sent. */
+  long long *at = arena_alloc(a, sizeof *at * (size_t)n);
+  int nat = 0;
+  for (int i = 0; at && i < n; i++)
+    if (items[i].status == LISTEN_STORED) at[nat++] = items[i].at_ms;
+  if (nat) social_listened(r, req_user_id(r), at, nat);
 
   json_object *out = jx_own(a, json_object_new_object());
   json_object *results = json_object_new_array_ext(n);
@@ -254,19 +262,12 @@ int h_listens_history(struct req *r) {
 }
 
 int h_listens_user_history(struct req *r) {
-  const char *name = req_param(r, "username");
-  struct user u;
-  bool visible = false;
-  if (!name || !user_name_valid(name))
-    return req_problem(r, RC_NOT_FOUND, "no such user");
-  int rc = user_by_username(app.db, req_arena(r), name, &u);
-  if (!rc)
-    rc = listen_history_visible(app.db, req_arena(r), u.id, req_user_id(r),
-                                &visible);
-  if (rc == RC_NOT_FOUND || (!rc && !visible))
-    return req_problem(r, RC_NOT_FOUND, "no such user");
+  long long owner;
+  int rc = listen_history_owner(app.db, req_arena(r), req_param(r, "username"),
+                                req_user_id(r), &owner);
+  if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such user");
   if (rc) return req_problem(r, rc, NULL);
-  return reply_history(r, u.id);
+  return reply_history(r, owner);
 }
 
 static int reply_deleted(struct req *r, long long n) {

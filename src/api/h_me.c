@@ -132,6 +132,7 @@ int h_me_prefs_get(struct req *r) {
 
 static const char *const visibilities[] = {"public", "followers", "private",
                                            NULL};
+static const char *const follow_policies[] = {"open", "approval", NULL};
 
 static const struct jx_field prefs_fields[] = {
     {.name = "favourite_genres",
@@ -147,6 +148,7 @@ static const struct jx_field prefs_fields[] = {
     {.name = "explicit_content", .kind = JX_BOOL},
     {.name = "language", .kind = JX_STRING, .min = 2, .max = 35},
     {.name = "history_visibility", .kind = JX_ENUM, .enums = visibilities},
+    {.name = "follow_policy", .kind = JX_ENUM, .enums = follow_policies},
 };
 
 /* language_ok: a BCP 47 shaped tag: 2-3 letters, then -subtags of 1-8
@@ -173,14 +175,16 @@ int h_me_prefs_put(struct req *r) {
   int st;
   struct arena *a = req_arena(r);
   if ((st = req_body_json(r, &body))) return st;
-  if ((st = req_validate(r, body, prefs_fields, 5))) return st;
+  if ((st = req_validate(r, body, prefs_fields, 6))) return st;
   struct user_prefs p = {
       .explicit_content = jx_bool(body, "explicit_content", true),
       .language = jx_str(body, "language"),
       .history_visibility = jx_str(body, "history_visibility"),
+      .follow_policy = jx_str(body, "follow_policy"),
   };
   if (!p.language) p.language = "en";
   if (!p.history_visibility) p.history_visibility = "followers";
+  if (!p.follow_policy) p.follow_policy = "open";
   if (!language_ok(p.language)) {
     struct jx_errors errs = {
         .n = 1,

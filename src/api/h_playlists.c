@@ -10,6 +10,7 @@
 #include "api/app.h"
 #include "api/page.h"
 #include "api/req.h"
+#include "api/social.h"
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/img.h"
@@ -17,6 +18,7 @@
 #include "core/jx.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/block.h"
 #include "model/cap.h"
 #include "model/media.h"
 #include "model/playlist.h"
@@ -225,6 +227,8 @@ int h_playlists_create(struct req *r) {
                                     "delete one first",
                                     CAP_USER_PLAYLISTS));
   if (rc) return req_problem(r, rc, NULL);
+  /* In the owner's activity; feeds show it while the playlist is public. */
+  social_after(r, SOCIAL_PLAYLIST_CREATED, req_user_id(r), id, 0);
   req_set_header(r, "Location",
                  arena_printf(req_arena(r), "/api/v1/playlists/%lld", id));
   return reply_playlist(r, 201, id);
@@ -294,6 +298,7 @@ int h_playlists_delete(struct req *r) {
   if (!rc) media_unlink(a, app.cfg.media_dir, orphan);
   media_unlock(app.db, a);
   if (rc) return edit_done(r, rc, snap, NULL);
+  social_after(r, SOCIAL_PLAYLIST_GONE, req_user_id(r), id, 0);
   return req_reply_empty(r, 204);
 }
 
@@ -401,7 +406,11 @@ int h_playlists_of_user(struct req *r) {
   if (!user_name_valid(name))
     return req_problem(r, RC_NOT_FOUND, "no such user");
   if ((st = page_id(r, &pg, &before))) return st;
+  bool hidden = false;
   int rc = user_by_username(app.db, req_arena(r), name, &u);
+  if (!rc)
+    rc = block_hides(app.db, req_arena(r), u.id, req_user_id(r), &hidden);
+  if (!rc && hidden) rc = RC_NOT_FOUND;
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such user");
   if (rc) return req_problem(r, rc, NULL);
   json_object *items = json_object_new_array();
@@ -483,6 +492,7 @@ int h_playlists_tracks_add(struct req *r) {
   int rc = playlist_add(app.db, app.kv, req_arena(r), id, req_user_id(r), ids,
                         n, jx_int(body, "position", -1), precondition(r, body),
                         &snap, &err);
+  if (!rc) social_after(r, SOCIAL_PLAYLIST_ADDED, req_user_id(r), id, n);
   return edit_done(r, rc, snap, &err);
 }
 

@@ -18,6 +18,8 @@ extern const struct qparam h_listens_delete_query[];
 extern const struct qparam h_likes_list_query[];
 extern const struct qparam h_dislikes_list_query[];
 extern const struct qparam h_recs_me_query[];
+extern const struct qparam h_notifications_query[];
+extern const struct qparam h_comments_list_query[];
 
 int h_health_live(struct req *r);
 int h_health_ready(struct req *r);
@@ -105,5 +107,40 @@ int h_playlists_link_create(struct req *r);
 int h_playlists_links(struct req *r);
 int h_playlists_link_revoke(struct req *r);
 int h_playlists_shared(struct req *r);
+/* Social (h_follows.c, h_feed.c, h_comments.c). */
+int h_follows_put(struct req *r);
+int h_follows_delete(struct req *r);
+int h_follows_remove_follower(struct req *r);
+int h_follows_requests(struct req *r);
+int h_follows_accept(struct req *r);
+int h_follows_decline(struct req *r);
+int h_follows_followers(struct req *r);
+int h_follows_following(struct req *r);
+int h_blocks_list(struct req *r);
+int h_blocks_put(struct req *r);
+int h_blocks_delete(struct req *r);
+int h_mutes_list(struct req *r);
+int h_mutes_put(struct req *r);
+int h_mutes_delete(struct req *r);
+int h_feed_me(struct req *r);
+int h_feed_user(struct req *r);
+int h_notifications_list(struct req *r);
+int h_notifications_read(struct req *r);
+int h_notifications_read_all(struct req *r);
+int h_comments_tracks_list(struct req *r);
+int h_comments_tracks_create(struct req *r);
+int h_comments_albums_list(struct req *r);
+int h_comments_albums_create(struct req *r);
+int h_comments_playlists_list(struct req *r);
+int h_comments_playlists_create(struct req *r);
+int h_comments_get(struct req *r);
+int h_comments_edit(struct req *r);
+int h_comments_delete(struct req *r);
+int h_comments_replies(struct req *r);
+int h_comments_reply(struct req *r);
+int h_comments_like(struct req *r);
+int h_comments_unlike(struct req *r);
+int h_comments_report(struct req *r);
+
 
 #endif

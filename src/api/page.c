@@ -1,6 +1,7 @@
 /* page: limit and cursor handling for list routes; see page.h. */
 #include "api/page.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "api/handlers.h"
@@ -63,4 +64,40 @@ const char *page_cursor(struct arena *a, const char *text) {
 
 int page_bad_cursor(struct req *r) {
   return req_problem(r, RC_BAD_REQUEST, "the cursor is malformed");
+}
+
+int page_after_id(struct req *r, const struct page *p, long long *after) {
+  *after = 0;
+  if (!p->after) return 0;
+  if (str_parse_i64(p->after, 1, INT64_MAX, after) || p->after[0] == '0')
+    return page_bad_cursor(r);
+  return 0;
+}
+
+int page_after_tagged(struct req *r, const struct page *p, const char *tag,
+                      long long *after) {
+  size_t n = strlen(tag);
+  *after = 0;
+  if (!p->after) return 0;
+  /* The tag compared first: p->after[n] exists when it matched. */
+  if (strncmp(p->after, tag, n) || p->after[n] != ':' ||
+      str_parse_i64(p->after + n + 1, 1, INT64_MAX, after) ||
+      p->after[n + 1] == '0')
+    return page_bad_cursor(r);
+  return 0;
+}
+
+int page_reply(struct req *r, json_object *items, const char *next_text) {
+  struct arena *a = req_arena(r);
+  json_object *o = jx_own(a, json_object_new_object());
+  json_object_object_add(
+      o, "items", items ? json_object_get(items) : json_object_new_array());
+  jx_add_str(o, "next_cursor", page_cursor(a, next_text));
+  return req_reply_json(r, 200, o);
+}
+
+int page_reply_tagged(struct req *r, json_object *items, const char *tag,
+                      long long next) {
+  return page_reply(
+      r, items, next ? arena_printf(req_arena(r), "%s:%lld", tag, next) : NULL);
 }

@@ -5,6 +5,8 @@
 #ifndef ENCORE_PAGE_H
 #define ENCORE_PAGE_H
 
+#include <json-c/json.h>
+
 #include "api/router.h"
 
 struct arena;
@@ -43,6 +45,22 @@ const char *page_decode(struct arena *a, const char *cursor);
 /* page_cursor: the opaque cursor for `text` (printable ASCII), in the
  * arena; NULL when text is NULL. */
 const char *page_cursor(struct arena *a, const char *text);
+/* page_after_id: the id an id-ordered page continues after: 0 on the first
+ * page; replies 400 itself (returning the status) for a cursor that is no
+ * id. */
+int page_after_id(struct req *r, const struct page *p, long long *after);
+/* page_after_tagged: as page_after_id for a cursor that names the list it
+ * continues ("<tag>:<id>", the tag saying which list and whose:
+ * "followers:42"), so that a cursor of any other list is a 400. */
+int page_after_tagged(struct req *r, const struct page *p, const char *tag,
+                      long long *after);
+/* page_reply: 200 {items, next_cursor}; items (owned by the arena, or
+ * NULL: none) gets a reference taken; next_text NULL on the last page. */
+int page_reply(struct req *r, json_object *items, const char *next_text);
+/* page_reply_tagged: page_reply with the cursor of page_after_tagged for
+ * `tag`, continuing after the id `next` (0: the last page). */
+int page_reply_tagged(struct req *r, json_object *items, const char *tag,
+                      long long next);
 /* page_bad_cursor: reply 400 for a cursor whose text the route cannot read
  * (its own format check failed). */
 int page_bad_cursor(struct req *r);

@@ -31,6 +31,12 @@ struct db_val;
 #define CAP_USER_LIKES 100000
 /* Dislikes per user: every recommendation request reads them all. */
 #define CAP_USER_DISLIKES 10000
+/* Users one user follows or asks to follow. */
+#define CAP_USER_FOLLOWING 10000
+/* Users one user blocks, and mutes: every feed and comment read applies
+ * them. */
+#define CAP_USER_BLOCKS 10000
+#define CAP_USER_MUTES 10000
 
 /* cap_lock_user: lock the row of `user` until the transaction ends (call
  * it first in the transaction); RC_NOT_FOUND when there is no such user. */

@@ -126,10 +126,12 @@ static const struct like_table likes = {
 };
 
 int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
-             enum like_type t, long long id) {
+             enum like_type t, long long id, bool *added) {
   bool changed, undisliked = false;
+  *added = false;
   int rc = like_mark(d, a, &likes, user_id, t, type_names[t], id, &changed);
   if (rc) return rc;
+  *added = changed;
   if (changed) bump(k, t, id);
   if (t == LIKE_TRACK &&
       (rc = dislike_drop(d, user_id, DISLIKE_TRACK, id, &undisliked)))

@@ -33,12 +33,13 @@ int like_type_parse(const char *s, int plural, enum like_type *t);
  * matches. RC_INVALID when none does. Dislikes parse their types with it. */
 int like_name_parse(const char *const *names, int n, const char *s, int plural);
 
-/* like_put: user likes object id of type t (already liked: no change).
+/* like_put: user likes object id of type t (already liked: no change;
+ * *added says whether the like is new).
  * RC_NOT_FOUND when the object does not exist or is a playlist the user
  * may not open by id (public, owned or granted); RC_LIMIT when a new like
  * would pass CAP_USER_LIKES (cap.h). */
 int like_put(struct db *d, struct kv *k, struct arena *a, long long user_id,
-             enum like_type t, long long id);
+             enum like_type t, long long id, bool *added);
 /* A table of marks users put on objects (likes, dislikes): what like_mark
  * needs to add one. */
 struct like_table {

@@ -443,21 +443,37 @@ int listen_history_visible(struct db *d, struct arena *a, long long owner,
     *visible = true;
     return 0;
   }
-  struct db_val p[] = {DB_I(viewer), DB_I(owner)};
+  struct db_val p[] = {DB_I(viewer), DB_I(viewer), DB_I(owner)};
   struct db_res res;
   int rc = db_exec(d, a,
                    "SELECT COALESCE(pr.history_visibility, 'followers'), "
                    "EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? "
-                   "AND f.followee_id = u.id) "
+                   "AND f.followee_id = u.id AND f.state = 'accepted'), "
+                   "EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id "
+                   "AND b.blocked_id = ?) "
                    "FROM users u LEFT JOIN user_preferences pr "
                    "ON pr.user_id = u.id WHERE u.id = ?",
-                   p, 2, DB_IDEMPOTENT, &res);
+                   p, 3, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   const char *vis = db_s(&res.rows[0], 0);
+  if (db_i64(&res.rows[0], 2, 0)) /* the owner blocked the viewer */
+    return 0;
   if (strcmp(vis, "public") == 0)
     *visible = true;
   else if (strcmp(vis, "followers") == 0)
     *visible = viewer && db_i64(&res.rows[0], 1, 0) == 1;
   return 0;
+}
+
+int listen_history_owner(struct db *d, struct arena *a, const char *username,
+                         long long viewer, long long *owner) {
+  struct user u;
+  bool visible = false;
+  if (!username || !user_name_valid(username)) return RC_NOT_FOUND;
+  int rc = user_by_username(d, a, username, &u);
+  if (!rc) rc = listen_history_visible(d, a, u.id, viewer, &visible);
+  if (!rc && !visible) rc = RC_NOT_FOUND;
+  if (!rc) *owner = u.id;
+  return rc;
 }

@@ -79,9 +79,15 @@ int listen_delete_range(struct db *d, struct kv *k, long long user_id,
 
 /* listen_history_visible: whether `viewer` (0: anonymous) may read the
  * history of `owner` under the owner's history_visibility preference
- * (public: anyone; followers: the owner and users following the owner;
- * private: only the owner). */
+ * (public: anyone; followers: the owner and users following the owner,
+ * accepted; private: only the owner), never when the owner blocked the
+ * viewer. */
 int listen_history_visible(struct db *d, struct arena *a, long long owner,
                            long long viewer, bool *visible);
+/* listen_history_owner: the id of the user named `username` whose history
+ * `viewer` (0: anonymous) may read (listen_history_visible); RC_NOT_FOUND
+ * alike for no such user and one whose history is not for the viewer. */
+int listen_history_owner(struct db *d, struct arena *a, const char *username,
+                         long long viewer, long long *owner);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/kv.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/block.h"
 #include "model/cap.h"
 #include "model/media.h"
 #include "model/playlist_internal.h"
@@ -57,12 +58,14 @@ void playlist_show_key(const struct db_row *r, struct playlist *p) {
 int playlist_get(struct db *d, struct arena *a, long long id, long long viewer,
                  struct playlist *p) {
   struct db_res res;
-  struct db_val v[] = {DB_I(viewer), DB_I(viewer), DB_I(id), DB_I(viewer),
-                       DB_I(viewer)};
+  struct db_val v[] = {DB_I(viewer), DB_I(viewer), DB_I(id),
+                       DB_I(viewer), DB_I(viewer), DB_I(viewer)};
+  /* To one its owner has blocked, a playlist does not exist. */
   int rc = db_exec(d, a,
                    "SELECT " PLAYLIST_COLS ", " PLAYLIST_ACCESS PLAYLIST_FROM
-                   " WHERE p.id = ? AND " PLAYLIST_VISIBLE,
-                   v, 5, DB_IDEMPOTENT, &res);
+                   " WHERE p.id = ? AND " PLAYLIST_VISIBLE
+                   " AND NOT " BLOCK_HIDES("p.owner_id"),
+                   v, 6, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) return RC_NOT_FOUND;
   playlist_from_row(&res.rows[0], p);
@@ -108,15 +111,17 @@ json_object *playlist_json(const struct playlist *p) {
   return o;
 }
 
-/* still_public: whether playlist id is public at `snapshot` now. */
+/* still_public: whether playlist id is public at `snapshot` now, and its
+ * owner has not blocked the viewer. */
 static int still_public(struct db *d, struct arena *a, long long id,
-                        long long snapshot, bool *yes) {
-  struct db_val v = DB_I(id);
+                        long long viewer, long long snapshot, bool *yes) {
+  struct db_val v[] = {DB_I(id), DB_I(viewer)};
   struct db_res res;
-  int rc = db_exec(d, a,
-                   "SELECT snapshot FROM playlists WHERE id = ? "
-                   "AND visibility = 'public'",
-                   &v, 1, DB_IDEMPOTENT, &res);
+  int rc =
+      db_exec(d, a,
+              "SELECT p.snapshot FROM playlists p WHERE p.id = ? "
+              "AND p.visibility = 'public' AND NOT " BLOCK_HIDES("p.owner_id"),
+              v, 2, DB_IDEMPOTENT, &res);
   *yes = !rc && res.nrows && db_i64(&res.rows[0], 0, 0) == snapshot;
   return rc;
 }
@@ -141,7 +146,7 @@ int playlist_text(struct db *d, struct kv *k, struct arena *a, long long id,
     if (sp &&
         str_parse_i64(arena_strndup(a, val, (size_t)(sp - val)), 1,
                       (long long)1 << 62, &snap) == 0 &&
-        still_public(d, a, id, snap, &yes) == 0 && yes) {
+        still_public(d, a, id, viewer, snap, &yes) == 0 && yes) {
       *snapshot = snap;
       *text = sp + 1;
       *len = vlen - (size_t)(sp + 1 - val);
@@ -452,13 +457,14 @@ int playlist_list_user(struct db *d, struct arena *a, long long owner,
                        long long viewer, long long before, int limit,
                        json_object *items, long long *next) {
   struct db_res res;
-  struct db_val v[] = {DB_I(owner), DB_I(BEFORE(before)), DB_I(viewer),
-                       DB_I(viewer), DB_I(limit + 1)};
-  int rc = db_exec(d, a,
-                   "SELECT " PLAYLIST_COLS PLAYLIST_FROM
-                   " WHERE p.owner_id = ? AND p.id < ? AND " PLAYLIST_VISIBLE
-                   " ORDER BY p.id DESC LIMIT ?",
-                   v, 5, DB_IDEMPOTENT, &res);
+  struct db_val v[] = {DB_I(owner),  DB_I(BEFORE(before)), DB_I(viewer),
+                       DB_I(viewer), DB_I(viewer),         DB_I(limit + 1)};
+  int rc = db_exec(
+      d, a,
+      "SELECT " PLAYLIST_COLS PLAYLIST_FROM
+      " WHERE p.owner_id = ? AND p.id < ? AND " PLAYLIST_VISIBLE
+      " AND NOT " BLOCK_HIDES("p.owner_id") " ORDER BY p.id DESC LIMIT ?",
+      v, 6, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   add_rows(&res, limit, items, next);
   return 0;

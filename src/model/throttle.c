@@ -15,18 +15,24 @@
 
 /* The reads of one, two and three keys: literal texts, the statement
  * cache's keys. */
+#define WAIT_COLS                                                              \
+  "SELECT scope, subject, hits, UNIX_TIMESTAMP(last_at), "                     \
+  "UNIX_TIMESTAMP(first_at) FROM throttles WHERE (scope, subject) IN "
 static const char *const wait_sql[THROTTLE_KEYS_MAX] = {
-    "SELECT scope, subject, hits, UNIX_TIMESTAMP(last_at) FROM throttles "
-    "WHERE (scope, subject) IN ((?, ?))",
-    "SELECT scope, subject, hits, UNIX_TIMESTAMP(last_at) FROM throttles "
-    "WHERE (scope, subject) IN ((?, ?), (?, ?))",
-    "SELECT scope, subject, hits, UNIX_TIMESTAMP(last_at) FROM throttles "
-    "WHERE (scope, subject) IN ((?, ?), (?, ?), (?, ?))",
+    WAIT_COLS "((?, ?))",
+    WAIT_COLS "((?, ?), (?, ?))",
+    WAIT_COLS "((?, ?), (?, ?), (?, ?))",
 };
 
-/* delay: the wait that `hits` events, the last at `last`, impose at `now`. */
-static int delay(const struct throttle_rule *r, long long hits, long long last,
-                 long long now) {
+/* delay: the wait that `hits` events, the first at `first` and the last at
+ * `last`, impose at `now`. */
+static int delay(const struct throttle_rule *r, long long hits, long long first,
+                 long long last, long long now) {
+  if (r->window > 0) {
+    if (now - first >= r->window || hits < r->free) return 0;
+    long long left = first + r->window - now;
+    return left > 0 ? (int)left : 1;
+  }
   if (now - last >= r->quiet || hits < r->free) return 0;
   long long over = hits - r->free, d = r->base;
   while (over-- > 0 && d < r->cap)
@@ -58,7 +64,8 @@ int throttle_wait(struct db *d, struct arena *a, const struct throttle_key *k,
       if (strcmp(db_s(row, 0), k[i].rule->scope) != 0 || row->len[1] != 32 ||
           memcmp(row->v[1], h[i], 32) != 0)
         continue;
-      int w = delay(k[i].rule, db_i64(row, 2, 0), db_i64(row, 3, 0), now);
+      int w = delay(k[i].rule, db_i64(row, 2, 0), db_i64(row, 4, 0),
+                    db_i64(row, 3, 0), now);
       if (waits) waits[i] = w;
       if (w > *wait) *wait = w;
     }
@@ -78,27 +85,31 @@ static void prune(struct db *d) {
           &keep, 1, DB_IDEMPOTENT, NULL);
 }
 
+/* The count of an event: a new row, or one more hit unless the count
+ * starts again (after a quiet spell, or past a window). Assignments run
+ * left to right: hits and first_at still see the old values. */
+#define HIT_SQL(reset)                                                         \
+  "INSERT INTO throttles (scope, subject, hits, first_at, last_at) "           \
+  "VALUES (?, ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)) "                      \
+  "ON DUPLICATE KEY UPDATE hits = IF(" reset ", 1, hits + 1), "                \
+  "first_at = IF(" reset ", UTC_TIMESTAMP(3), first_at), "                     \
+  "last_at = UTC_TIMESTAMP(3)"
+static const char hit_quiet[] =
+    HIT_SQL("last_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND");
+static const char hit_window[] =
+    HIT_SQL("first_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND");
+
 int throttle_hit(struct db *d, const struct throttle_key *k, int n) {
   for (int i = 0; i < n; i++) {
+    const struct throttle_rule *r = k[i].rule;
     unsigned char h[32];
     sha256(k[i].subject, strlen(k[i].subject), h);
-    struct db_val p[] = {DB_S(k[i].rule->scope), DB_B(h, 32),
-                         DB_I(k[i].rule->quiet), DB_I(k[i].rule->quiet)};
-    /* Assignments run left to right: hits and first_at still see the old
-     * last_at. */
+    long long span = r->window > 0 ? r->window : r->quiet;
+    struct db_val p[] = {DB_S(r->scope), DB_B(h, 32), DB_I(span), DB_I(span)};
     int rc, tries = 0;
     do
-      rc = db_exec(
-          d, NULL,
-          "INSERT INTO throttles (scope, subject, hits, first_at, last_at) "
-          "VALUES (?, ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)) "
-          "ON DUPLICATE KEY UPDATE "
-          "hits = IF(last_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND, 1, "
-          "hits + 1), "
-          "first_at = IF(last_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND, "
-          "UTC_TIMESTAMP(3), first_at), "
-          "last_at = UTC_TIMESTAMP(3)",
-          p, 4, 0, NULL);
+      rc = db_exec(d, NULL, r->window > 0 ? hit_window : hit_quiet, p, 4, 0,
+                   NULL);
     while (db_retry(rc, &tries));
     if (rc) return rc;
   }

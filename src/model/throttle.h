@@ -18,6 +18,9 @@ struct throttle_rule {
   int base;          /* wait after the first event past `free`, seconds */
   int cap;           /* the longest wait, seconds */
   int quiet;         /* seconds without events that reset the count (> cap) */
+  int window;        /* instead of the above, when > 0: at most `free`
+                        events in `window` seconds from the first of them
+                        (then wait for the window's end) */
 };
 
 /* One counter: a rule and the subject it counts for (any text: an address,

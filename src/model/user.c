@@ -18,7 +18,7 @@
 #define USER_COLS                                                              \
   "id, username, email, display_name, bio, avatar_url, role, password_hash, "  \
   "FLOOR(UNIX_TIMESTAMP(created_at)), FLOOR(UNIX_TIMESTAMP(updated_at)), "     \
-  "confirm_by IS NULL"
+  "confirm_by IS NULL, follower_count, following_count"
 
 void user_me_key(char *buf, size_t n, long long id) {
   snprintf(buf, n, "u:%lld:me", id);
@@ -34,7 +34,7 @@ void user_taste_changed(struct kv *k, long long id) {
   if (k) kv_ns_bump(k, ns);
 }
 
-static void drop_cached_me(struct kv *k, long long id) {
+void user_me_drop(struct kv *k, long long id) {
   char key[48];
   user_me_key(key, sizeof key, id);
   if (k) kv_del(k, key);
@@ -75,6 +75,8 @@ static void row_user(const struct db_row *row, struct user *u) {
   u->created_at = db_i64(row, 8, 0);
   u->updated_at = db_i64(row, 9, 0);
   u->confirmed = db_i64(row, 10, 1) != 0;
+  u->follower_count = db_i64(row, 11, 0);
+  u->following_count = db_i64(row, 12, 0);
 }
 
 /* one_user: run a query selecting USER_COLS by one key. */
@@ -171,7 +173,7 @@ int user_confirm(struct db *d, struct kv *k, long long id) {
                    "UPDATE users SET confirm_by = NULL WHERE id = ? "
                    "AND confirm_by IS NOT NULL",
                    &p, 1, DB_IDEMPOTENT, NULL);
-  if (!rc) drop_cached_me(k, id);
+  if (!rc) user_me_drop(k, id);
   return rc;
 }
 
@@ -188,7 +190,7 @@ int user_update_profile(struct db *d, struct kv *k, long long id,
                    " avatar_url = IF(?, NULL, COALESCE(?, avatar_url))"
                    " WHERE id = ?",
                    p, 5, 0, NULL);
-  drop_cached_me(k, id);
+  user_me_drop(k, id);
   return rc;
 }
 
@@ -197,7 +199,7 @@ int user_set_email(struct db *d, struct kv *k, long long id,
   struct db_val p[] = {DB_S(email), DB_I(id)};
   int rc = db_exec(d, NULL, "UPDATE users SET email = ? WHERE id = ?", p, 2,
                    DB_IDEMPOTENT, NULL);
-  if (!rc) drop_cached_me(k, id);
+  if (!rc) user_me_drop(k, id);
   return rc;
 }
 
@@ -206,7 +208,7 @@ int user_set_password(struct db *d, struct kv *k, long long id,
   struct db_val p[] = {DB_S(pw_hash), DB_I(id)};
   int rc = db_exec(d, NULL, "UPDATE users SET password_hash = ? WHERE id = ?",
                    p, 2, 0, NULL);
-  drop_cached_me(k, id);
+  user_me_drop(k, id);
   return rc;
 }
 
@@ -214,14 +216,14 @@ int user_set_role(struct db *d, struct kv *k, long long id, const char *role) {
   struct db_val p[] = {DB_S(role), DB_I(id)};
   int rc =
       db_exec(d, NULL, "UPDATE users SET role = ? WHERE id = ?", p, 2, 0, NULL);
-  drop_cached_me(k, id);
+  user_me_drop(k, id);
   return rc;
 }
 
 int user_delete(struct db *d, struct kv *k, long long id) {
   struct db_val p = DB_I(id);
   int rc = db_exec(d, NULL, "DELETE FROM users WHERE id = ?", &p, 1, 0, NULL);
-  drop_cached_me(k, id);
+  user_me_drop(k, id);
   return rc;
 }
 
@@ -236,7 +238,18 @@ json_object *user_json_public(const struct user *u) {
   jx_add_str(o, "display_name", u->display_name);
   jx_add_str(o, "bio", u->bio ? u->bio : "");
   jx_add_str(o, "avatar_url", u->avatar_url);
+  jx_add_int(o, "follower_count", u->follower_count);
+  jx_add_int(o, "following_count", u->following_count);
   jx_add_time(o, "created_at", u->created_at);
+  return o;
+}
+
+json_object *user_brief_json(const struct db_row *row, int col) {
+  json_object *o = json_object_new_object();
+  jx_add_int(o, "id", db_i64(row, col, 0));
+  jx_add_str(o, "username", db_s(row, col + 1));
+  jx_add_str(o, "display_name", db_s(row, col + 2));
+  jx_add_str(o, "avatar_url", db_s(row, col + 3));
   return o;
 }
 
@@ -248,6 +261,8 @@ json_object *user_json_private(const struct user *u) {
   jx_add_str(o, "bio", u->bio ? u->bio : "");
   jx_add_str(o, "avatar_url", u->avatar_url);
   jx_add_str(o, "role", u->role);
+  jx_add_int(o, "follower_count", u->follower_count);
+  jx_add_int(o, "following_count", u->following_count);
   jx_add_time(o, "created_at", u->created_at);
   jx_add_time(o, "updated_at", u->updated_at);
   return o;
@@ -287,8 +302,8 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
   struct db_val key = DB_I(user_id);
   int rc = db_exec(d, a,
                    "SELECT favourite_genres, favourite_artists, "
-                   "explicit_content, language, history_visibility "
-                   "FROM user_preferences WHERE user_id = ?",
+                   "explicit_content, language, history_visibility, "
+                   "follow_policy FROM user_preferences WHERE user_id = ?",
                    &key, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) {
@@ -297,6 +312,7 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
     p->explicit_content = true;
     p->language = "en";
     p->history_visibility = "followers";
+    p->follow_policy = "open";
     return 0;
   }
   const struct db_row *row = &res.rows[0];
@@ -305,6 +321,7 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
   p->explicit_content = db_i64(row, 2, 1) != 0;
   p->language = db_s(row, 3) ? db_s(row, 3) : "en";
   p->history_visibility = db_s(row, 4) ? db_s(row, 4) : "followers";
+  p->follow_policy = db_s(row, 5) ? db_s(row, 5) : "open";
   return 0;
 }
 
@@ -316,18 +333,21 @@ int user_prefs_put(struct db *d, struct kv *k, struct arena *a,
   if (!g || !ar) return RC_NOMEM;
   struct db_val v[] = {DB_I(user_id),     DB_S(g),
                        DB_S(ar),          DB_I(p->explicit_content),
-                       DB_S(p->language), DB_S(p->history_visibility)};
+                       DB_S(p->language), DB_S(p->history_visibility),
+                       DB_S(p->follow_policy)};
   int rc = db_exec(d, a,
                    "INSERT INTO user_preferences (user_id, favourite_genres, "
                    "favourite_artists, explicit_content, language, "
-                   "history_visibility) VALUES (?, ?, ?, ?, ?, ?) "
+                   "history_visibility, follow_policy) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) "
                    "ON DUPLICATE KEY UPDATE "
                    "favourite_genres = VALUES(favourite_genres), "
                    "favourite_artists = VALUES(favourite_artists), "
                    "explicit_content = VALUES(explicit_content), "
                    "language = VALUES(language), "
-                   "history_visibility = VALUES(history_visibility)",
-                   v, 6, DB_IDEMPOTENT, NULL);
+                   "history_visibility = VALUES(history_visibility), "
+                   "follow_policy = VALUES(follow_policy)",
+                   v, 7, DB_IDEMPOTENT, NULL);
   /* Favourite genres and artists seed the recommendations of a user with
    * little history. */
   if (!rc) user_taste_changed(k, user_id);
@@ -341,5 +361,6 @@ json_object *user_prefs_json(const struct user_prefs *p) {
   jx_add_bool(o, "explicit_content", p->explicit_content);
   jx_add_str(o, "language", p->language);
   jx_add_str(o, "history_visibility", p->history_visibility);
+  jx_add_str(o, "follow_policy", p->follow_policy);
   return o;
 }

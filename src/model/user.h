@@ -18,6 +18,7 @@ struct user {
   const char *password_hash;
   long long created_at, updated_at;
   bool confirmed; /* false while a registration waits for its address */
+  long long follower_count, following_count; /* accepted follows */
 };
 
 /* A new account. */
@@ -33,6 +34,7 @@ struct user_prefs {
   json_object *genres, *artists; /* arrays of strings; owned by the arena */
   bool explicit_content;
   const char *language, *history_visibility;
+  const char *follow_policy; /* "open", or "approval": follows are requests */
 };
 
 /* user_create: insert a user (and default preferences). RC_CONFLICT with
@@ -76,11 +78,23 @@ int user_delete(struct db *d, struct kv *k, long long id);
  * caller owns). */
 json_object *user_json_private(const struct user *u);
 json_object *user_json_public(const struct user *u);
+/* USER_BRIEF(alias): the four columns of a user as lists show one (id,
+ * username, display_name, avatar_url), for user_brief_json. */
+#define USER_BRIEF(u)                                                          \
+  u ".id, " u ".username, " u ".display_name, " u ".avatar_url"
+struct db_row;
+/* user_brief_json: {id, username, display_name, avatar_url} from the four
+ * USER_BRIEF columns of row starting at col (a new object). */
+json_object *user_brief_json(const struct db_row *row, int col);
 /* user_me_key: the memcached key of the cached private profile. */
 void user_me_key(char *buf, size_t n, long long id);
 /* user_recs_ns: the versioned memcached namespace ("recs:<id>") under which
  * the user's recommendation responses are cached; buf >= 32 bytes. */
 void user_recs_ns(char *buf, size_t n, long long id);
+/* user_me_drop: forget the cached private view of user id (GET /me), after
+ * anything in it changed: the profile, the role, the follow counts. */
+void user_me_drop(struct kv *k, long long id);
+
 /* user_taste_changed: bump user_recs_ns, dropping every cached
  * recommendation of the user. Every write of the user's taste (listens
  * stored or deleted, likes, dislikes, preferences) calls it once. A NULL or
