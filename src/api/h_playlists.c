@@ -641,7 +641,7 @@ int h_playlists_grant_put(struct req *r) {
                                     "users: take a grant away first",
                                     CAP_PLAYLIST_GRANTS));
   if (rc) return fail(r, rc);
-  search_forget_viewer(u.id); /* the grantee's search pages */
+  search_drop_viewer_pages(u.id); /* the grantee's search pages */
   return req_reply_json(r, 200, jx_own(req_arena(r), out));
 }
 
@@ -654,7 +654,7 @@ int h_playlists_grant_delete(struct req *r) {
   int rc = playlist_grant_delete(app.db, app.kv, req_arena(r), id,
                                  req_user_id(r), u.id);
   if (rc) return fail(r, rc);
-  search_forget_viewer(u.id);
+  search_drop_viewer_pages(u.id);
   return req_reply_empty(r, 204);
 }
 
@@ -722,9 +722,11 @@ int h_playlists_link_revoke(struct req *r) {
   long long id, link;
   id = req_id(r, "id");
   link = req_id(r, "link_id");
-  int rc = playlist_link_revoke(app.db, req_arena(r), id, req_user_id(r), link);
-  if (rc == RC_MISS) return req_problem(r, RC_NOT_FOUND, "no such link");
+  bool revoked;
+  int rc = playlist_link_revoke(app.db, req_arena(r), id, req_user_id(r), link,
+                                &revoked);
   if (rc) return fail(r, rc);
+  if (!revoked) return req_problem(r, RC_NOT_FOUND, "no such link");
   return req_reply_empty(r, 204);
 }
 

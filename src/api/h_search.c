@@ -143,7 +143,7 @@ int h_search(struct req *r) {
   hex_encode(dg, 16, hex);
   /* A page that may hold the caller's own and shared playlists also lives
    * under the caller's namespace: a grant or revoke drops that user's pages
-   * only (search_forget_viewer). */
+   * only (search_drop_viewer_pages). */
   const char *suffix = hex;
   if ((q.types & (1u << SEARCH_PLAYLIST)) && q.viewer) {
     char *vkey = NULL;

@@ -211,10 +211,10 @@ int playlist_link_create(struct db *d, struct arena *a, long long id,
 int playlist_links(struct db *d, struct arena *a, long long id,
                    long long viewer, long long after, int limit,
                    json_object *items, long long *next);
-/* playlist_link_revoke: revoke one link; RC_MISS when it is not a live link
- * of this playlist. */
+/* playlist_link_revoke: revoke one link; *revoked false when it is not a
+ * live link of this playlist. */
 int playlist_link_revoke(struct db *d, struct arena *a, long long id,
-                         long long viewer, long long link_id);
+                         long long viewer, long long link_id, bool *revoked);
 /* playlist_by_token: the playlist a live (unrevoked, unexpired) share-link
  * token (PLAYLIST_TOKEN_LEN characters) or an unlisted key
  * (PLAYLIST_KEY_LEN, of a playlist now unlisted or public) opens;

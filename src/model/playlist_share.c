@@ -215,7 +215,8 @@ int playlist_links(struct db *d, struct arena *a, long long id,
 }
 
 int playlist_link_revoke(struct db *d, struct arena *a, long long id,
-                         long long viewer, long long link_id) {
+                         long long viewer, long long link_id, bool *revoked) {
+  *revoked = false;
   int rc = owner_only(d, a, id, viewer);
   if (rc) return rc;
   struct db_val v[] = {DB_I(link_id), DB_I(id)};
@@ -224,8 +225,8 @@ int playlist_link_revoke(struct db *d, struct arena *a, long long id,
                "UPDATE playlist_links SET revoked_at = UTC_TIMESTAMP(3) "
                "WHERE id = ? AND playlist_id = ? AND revoked_at IS NULL",
                v, 2, 0, &res);
-  if (rc) return rc;
-  return res.affected ? 0 : RC_MISS;
+  if (!rc) *revoked = res.affected > 0;
+  return rc;
 }
 
 /* key_valid: whether s is n characters of base64url. */

@@ -108,8 +108,8 @@ void search_cache(struct kv *k);
  * and shared playlists. Such a page lives under both namespaces. */
 #define SEARCH_VIEWER_NS "search_viewer:%lld"
 
-/* search_forget_viewer: drop the cached pages of one user, after a change
+/* search_drop_viewer_pages: drop the cached pages of one user, after a change
  * of what that user alone may see (a playlist granted or revoked). */
-void search_forget_viewer(long long user);
+void search_drop_viewer_pages(long long user);
 
 #endif

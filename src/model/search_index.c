@@ -36,7 +36,7 @@ static void bump_pages(void) {
   if (cache) kv_ns_bump(cache, "search");
 }
 
-void search_forget_viewer(long long user) {
+void search_drop_viewer_pages(long long user) {
   char ns[48];
   snprintf(ns, sizeof ns, SEARCH_VIEWER_NS, user);
   if (cache) kv_ns_bump(cache, ns);
