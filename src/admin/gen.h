@@ -10,6 +10,9 @@
  *   gen_catalogue.c  artists, albums, tracks and their genres
  *   gen_users.c      users and their preferences
  *   gen_activity.c   listens and likes, follows, playlists and their likes
+ *   gen_feed.c       the few heavily followed, every follow, and the
+ *                    activity, feeds and inboxes of the last weeks
+ *   gen_comments.c   comments, replies, their likes and mentions
  *   generate.c       the command: options, ids, the order of the steps
  *
  * Everything random comes from one stream in a fixed order, so that a seed
@@ -103,6 +106,38 @@ struct gen_opts {
   long long end_ms; /* listens end here (ms since the epoch) */
 };
 
+/* What the steps before gen_feed did that activity and the inbox hear of,
+ * kept as it is drawn (keeping draws nothing): every follow and playlist,
+ * and the listens and likes of the last GEN_RECENT_DAYS. Only those days
+ * have activity and notifications: a world's feeds are its last weeks. */
+#define GEN_RECENT_DAYS 14
+struct gen_follow {
+  uint32_t from, to; /* user slots */
+  long long at;
+};
+struct gen_listen {
+  uint32_t user, track; /* user slot, track index */
+  long long at;
+};
+struct gen_like {
+  long long user, object, at; /* ids */
+  const char *type;           /* likes.object_type */
+};
+struct gen_playlist {
+  uint32_t owner, tracks; /* user slot, tracks added at one a minute */
+  long long at;           /* made */
+  bool shown;             /* public */
+};
+struct gen_log {
+  struct gen_follow *follows;
+  struct gen_listen *listens; /* a user's together, in time order */
+  struct gen_like *likes;
+  struct gen_playlist *playlists; /* by index */
+  size_t nfollows, nlistens, nlikes, nplaylists;
+  size_t cap_follows, cap_listens, cap_likes;
+  const char **handle; /* a generated user's username is handle_<slot+1> */
+};
+
 /* The world as planned, indexes from 0; a row's id is its table's base
  * plus index plus 1. */
 struct gen_world {
@@ -133,6 +168,7 @@ struct gen_world {
   uint8_t *tastes;     /* genres in taste[u] */
   uint32_t *cluster[GEN_GENRES]; /* users by first taste */
   uint32_t cluster_count[GEN_GENRES];
+  struct gen_log log;
   /* temporary files */
   char dir[256];
   long long rows; /* loaded so far */
@@ -154,6 +190,11 @@ void gen_plan(struct gen_world *w);
 uint32_t gen_pick_track(struct gen_world *w, long u);
 /* gen_dedup: sort v[0..n) and drop repeats; the new n. */
 size_t gen_dedup(uint32_t *v, size_t n);
+/* gen_grow: room in array *v of *cap elements of size bytes for element
+ * n (doubling); out of memory ends the program. */
+void gen_grow(void **v, size_t *cap, size_t n, size_t size);
+/* gen_recent: whether time `at` is within the last GEN_RECENT_DAYS. */
+bool gen_recent(const struct gen_world *w, long long at);
 /* gen_free: release w's memory and its temporary files. */
 void gen_free(struct gen_world *w);
 
@@ -198,9 +239,42 @@ int gen_tsv_load(struct gen_world *w, struct gen_tsv *t, const char *table,
 int gen_users(struct gen_world *w, const char *hash);
 /* gen_listens (gen_activity.c): listens, and likes of tracks and albums. */
 int gen_listens(struct gen_world *w);
-/* gen_social (gen_activity.c): follows, playlists, their tracks and their
- * likes. */
+/* gen_social (gen_activity.c): follows (kept in w->log: gen_feed writes
+ * them), playlists, their tracks and their likes. */
 int gen_social(struct gen_world *w);
+/* gen_feed (gen_feed.c): the heavily followed and their followers, the
+ * demo user's follows of the liveliest, every follow (with the users'
+ * counts), comments (gen_comments), and the activities, feed items and
+ * notifications of the last GEN_RECENT_DAYS, as model/activity.c and
+ * model/notify.c would have written them. The last step. */
+int gen_feed(struct gen_world *w);
+
+/* --- the news of the last weeks (gen_feed.c, gen_comments.c) ------------ */
+
+/* An activities row to be (model/activity.h): its actor a user slot, the
+ * rest ids; artist 0 when a session names none. */
+struct gen_act {
+  const char *kind, *object_type; /* the ENUMs' names; type NULL: none */
+  uint32_t actor, count;
+  long long object, first, last, artist, artist_count;
+};
+/* A notification to be (model/notify.c's tell): ids. */
+struct gen_tell {
+  const char *kind, *object_type; /* type NULL: none */
+  long long to, actor, object, at;
+};
+struct gen_news {
+  struct gen_act *acts;
+  struct gen_tell *tells;
+  size_t nacts, ntells, cap_acts, cap_tells;
+};
+/* gen_news_act, gen_news_tell: add one to news. */
+void gen_news_act(struct gen_news *n, const struct gen_act *a);
+void gen_news_tell(struct gen_news *n, const struct gen_tell *t);
+/* gen_comments (gen_comments.c): comments over the year (one for each
+ * user) with ids after c0, a quarter of them replies, with likes and
+ * mentions; the activity and notifications of the recent ones into news. */
+int gen_comments(struct gen_world *w, long long c0, struct gen_news *news);
 /* gen_catalogue (gen_catalogue.c): artists, albums, tracks, their genres
  * and artists; popularity from the listens drawn before. */
 int gen_catalogue(struct gen_world *w);

@@ -2,7 +2,8 @@
  * user log-normal, tracks picked by taste and appeal, see gen_plan.c),
  * likes of tracks listened to and of their albums, follows (mostly within
  * the same taste), playlists of tracks of the owner's taste, and likes of
- * public playlists. */
+ * public playlists. What gen_feed needs of them is kept in w->log: every
+ * follow (it writes them) and playlist, the recent listens and likes. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,14 +23,41 @@ static long long in_year(struct gen_world *w, long long start) {
   return start + (long long)(gen_uniform(&w->r) * (double)(365 * GEN_DAY_MS));
 }
 
-/* write_like: one row of likes, made within the year from start. */
+/* write_like: one row of likes, made within the year from start (logged
+ * when recent). */
 static void write_like(struct gen_world *w, struct gen_tsv *t, long long uid,
                        const char *type, long long id, long long start) {
+  long long at = in_year(w, start);
   gen_tsv_int(t, uid);
   gen_tsv_str(t, type);
   gen_tsv_int(t, id);
-  gen_tsv_time(t, in_year(w, start));
+  gen_tsv_time(t, at);
   gen_tsv_eol(t);
+  if (gen_recent(w, at)) {
+    struct gen_log *g = &w->log;
+    gen_grow((void **)&g->likes, &g->cap_likes, g->nlikes, sizeof *g->likes);
+    g->likes[g->nlikes++] =
+        (struct gen_like){.user = uid, .object = id, .at = at, .type = type};
+  }
+}
+
+/* log_listen: keep a recent listen for gen_feed's listening sessions. */
+static void log_listen(struct gen_world *w, long u, uint32_t t, long long at) {
+  struct gen_log *g = &w->log;
+  if (!gen_recent(w, at)) return;
+  gen_grow((void **)&g->listens, &g->cap_listens, g->nlistens,
+           sizeof *g->listens);
+  g->listens[g->nlistens++] =
+      (struct gen_listen){.user = (uint32_t)u, .track = t, .at = at};
+}
+
+/* log_follow: keep a follow for gen_feed, which writes them all. */
+static void log_follow(struct gen_world *w, long u, uint32_t v, long long at) {
+  struct gen_log *g = &w->log;
+  gen_grow((void **)&g->follows, &g->cap_follows, g->nfollows,
+           sizeof *g->follows);
+  g->follows[g->nfollows++] =
+      (struct gen_follow){.from = (uint32_t)u, .to = v, .at = at};
 }
 
 /* listen_counts: each user slot's number of listens: log-normal shares of
@@ -86,6 +114,7 @@ int gen_listens(struct gen_world *w) {
       uint32_t t = gen_pick_track(w, u);
       picks[i] = t;
       w->track_plays[t]++;
+      log_listen(w, u, t, times[i]);
       gen_tsv_int(&tl, uid);
       gen_tsv_int(&tl, w->track0 + t + 1);
       gen_tsv_time(&tl, times[i]);
@@ -129,11 +158,10 @@ int gen_listens(struct gen_world *w) {
              : 0;
 }
 
-/* write_follows: 3-12 followees a user, 70% of them of the same first
+/* draw_follows: 3-12 followees a user, 70% of them of the same first
  * taste; generated users never pick the demo user here: its followers are
- * added after them, so no pair is written twice. */
-static void write_follows(struct gen_world *w, struct gen_tsv *tf,
-                          long long start) {
+ * added after them, so no pair is drawn twice. Into w->log. */
+static void draw_follows(struct gen_world *w, long long start) {
   struct gen_rng *r = &w->r;
   const struct gen_opts *o = &w->o;
   uint32_t to[64];
@@ -147,24 +175,16 @@ static void write_follows(struct gen_world *w, struct gen_tsv *tf,
       if (v != (uint32_t)u && v < (uint32_t)o->users) to[n++] = v;
     }
     n = gen_dedup(to, n);
-    for (size_t i = 0; i < n; i++) {
-      gen_tsv_int(tf, gen_user_id(w, u));
-      gen_tsv_int(tf, gen_user_id(w, (long)to[i]));
-      gen_tsv_time(tf, in_year(w, start));
-      gen_tsv_eol(tf);
-    }
+    for (size_t i = 0; i < n; i++)
+      log_follow(w, u, to[i], in_year(w, start));
   }
   if (w->demo_id && o->users) {
     size_t n = 0;
     for (int i = 0; i < 20; i++)
       to[n++] = gen_below(r, (uint32_t)o->users);
     n = gen_dedup(to, n);
-    for (size_t i = 0; i < n; i++) {
-      gen_tsv_int(tf, gen_user_id(w, (long)to[i]));
-      gen_tsv_int(tf, w->demo_id);
-      gen_tsv_time(tf, in_year(w, start));
-      gen_tsv_eol(tf);
-    }
+    for (size_t i = 0; i < n; i++)
+      log_follow(w, (long)to[i], (uint32_t)o->users, in_year(w, start));
   }
 }
 
@@ -218,6 +238,8 @@ static void write_playlists(struct gen_world *w, struct gen_tsv *tp,
              gen_genres[gen_related(r, g)].name);
     double u = gen_uniform(r);
     if (u < 0.6) pub[(*npub)++] = (uint32_t)p;
+    w->log.playlists[w->log.nplaylists++] = (struct gen_playlist){
+        .owner = (uint32_t)owner, .tracks = n, .at = created, .shown = u < 0.6};
     gen_tsv_int(tp, id);
     gen_tsv_int(tp, uid);
     gen_tsv_str(tp, name);
@@ -266,12 +288,10 @@ static void write_playlist_likes(struct gen_world *w, struct gen_tsv *tl,
 
 int gen_social(struct gen_world *w) {
   const struct gen_opts *o = &w->o;
-  struct gen_tsv tf, tp, tt, tl;
-  if (gen_tsv_open(w, &tf, "follows")) return -1;
+  struct gen_tsv tp, tt, tl;
   double t0 = gen_now();
   long long start = o->end_ms - 365 * GEN_DAY_MS;
-  write_follows(w, &tf, start);
-  if (gen_tsv_close(&tf)) return -1;
+  draw_follows(w, start);
 
   if (gen_tsv_open(w, &tp, "playlists") ||
       gen_tsv_open(w, &tt, "playlist_tracks"))
@@ -279,6 +299,7 @@ int gen_social(struct gen_world *w) {
   long total = o->users && o->tracks ? o->playlists : 0;
   if (w->demo_id && o->tracks) total += 3;
   uint32_t *pub = gen_calloc((size_t)total, sizeof *pub), npub = 0;
+  w->log.playlists = gen_calloc((size_t)total, sizeof *w->log.playlists);
   write_playlists(w, &tp, &tt, total, start, pub, &npub);
   if (gen_tsv_open(w, &tl, "playlist_likes")) {
     free(pub);
@@ -288,10 +309,8 @@ int gen_social(struct gen_world *w) {
   free(pub);
   if (gen_tsv_close(&tp) || gen_tsv_close(&tt) || gen_tsv_close(&tl)) return -1;
   printf("  write social          %10lld rows %7.2f s\n",
-         tf.rows + tp.rows + tt.rows + tl.rows, gen_now() - t0);
-  if (gen_tsv_load(w, &tf, "follows", "follower_id, followee_id, created_at",
-                   GEN_CHECKS_OFF) ||
-      gen_tsv_load(w, &tp, "playlists",
+         tp.rows + tt.rows + tl.rows, gen_now() - t0);
+  if (gen_tsv_load(w, &tp, "playlists",
                    "id, owner_id, name, description, visibility, "
                    "unlisted_key, collaborative, track_count, created_at, "
                    "updated_at",

@@ -215,6 +215,22 @@ size_t gen_dedup(uint32_t *v, size_t n) {
   return k;
 }
 
+void gen_grow(void **v, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return;
+  size_t c = *cap ? *cap * 2 : 1024;
+  void *p = realloc(*v, c * size);
+  if (!p) {
+    fputs("encore-admin: out of memory\n", stderr);
+    exit(1);
+  }
+  *v = p;
+  *cap = c;
+}
+
+bool gen_recent(const struct gen_world *w, long long at) {
+  return at >= w->o.end_ms - GEN_RECENT_DAYS * GEN_DAY_MS;
+}
+
 void gen_free(struct gen_world *w) {
   free(w->artist_genre1);
   free(w->artist_genre2);
@@ -234,6 +250,11 @@ void gen_free(struct gen_world *w) {
   }
   free(w->taste);
   free(w->tastes);
+  free(w->log.follows);
+  free(w->log.listens);
+  free(w->log.likes);
+  free(w->log.playlists);
+  free(w->log.handle);
   /* after a failure, files not loaded yet are still there */
   DIR *dir = w->dir[0] ? opendir(w->dir) : NULL;
   if (dir) {

@@ -14,9 +14,11 @@ int gen_users(struct gen_world *w, const char *hash) {
     return -1;
   double t0 = gen_now();
   long long start = o->end_ms - 730 * GEN_DAY_MS;
+  w->log.handle = gen_calloc((size_t)o->users, sizeof *w->log.handle);
   for (long u = 0; u < o->users; u++) {
     char uname[40], email[80], display[96], prefs[256];
-    snprintf(uname, sizeof uname, "%s_%ld", gen_pick(r, &gen_handles), u + 1);
+    w->log.handle[u] = gen_pick(r, &gen_handles);
+    snprintf(uname, sizeof uname, "%s_%ld", w->log.handle[u], u + 1);
     snprintf(email, sizeof email, "%s@generated.invalid", uname);
     /* the last name first, as the first worlds drew it (gen_catalogue.c) */
     const char *last = gen_pick(r, &gen_last_names);

@@ -5,9 +5,10 @@
  * audio features drawn around their genre's profile, lyrics for some), users
  * whose tastes cluster on 1-3 genres, a year of listens, likes (of tracks
  * listened to, their albums, public playlists), follows (mostly within the
- * same taste) and playlists. This file is the command: its options, the
- * ids the world starts from, and the order of the steps; gen.h lists the
- * files of the steps.
+ * same taste, and a few heavily followed users), playlists, comments, and
+ * the activity, feeds and notifications of the last weeks. This file is the
+ * command: its options, the ids the world starts from, and the order of the
+ * steps; gen.h lists the files of the steps.
  *
  * Deterministic: one splitmix64 stream from the seed, consumed in a fixed
  * order, so the same seed and options give the same rows (ids are offset by
@@ -277,7 +278,7 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
    * whose popularity counts them */
   rc = 1;
   if (gen_users(&w, hash) || gen_listens(&w) || gen_social(&w) ||
-      gen_catalogue(&w))
+      gen_catalogue(&w) || gen_feed(&w))
     goto out;
   static const char restore[] = "SET unique_checks = 1, foreign_key_checks = 1";
   db_query(d, restore, sizeof restore - 1, NULL);
