@@ -51,6 +51,16 @@ static const char usage_text[] =
     "      make a synthetic world from a seed (refused when one exists)\n"
     "  search rebuild\n"
     "      rebuild the search index from the catalogue tables\n"
+    "  setup [--admin-user NAME] [--grant-host HOST] [--owner USER]\n"
+    "      a host's secrets (generated once), database, database user and\n"
+    "      schema, and media directory (idempotent); the administrator's\n"
+    "      password, if any, from ENCORE_DB_ADMIN_PASSWORD\n"
+    "  backup DIR\n"
+    "      the database (one consistent snapshot) and the media into DIR,\n"
+    "      with a MANIFEST naming the schema version\n"
+    "  restore DIR [--force]\n"
+    "      load the backup in DIR; a database that holds data is replaced\n"
+    "      only with --force\n"
     "\n"
     "The password may also come from the ENCORE_NEW_PASSWORD environment\n"
     "variable, which keeps it off the command line. Without -c, settings come\n"
@@ -161,6 +171,8 @@ static const struct command {
     {"migrate", admin_migrate}, {"user", admin_user},
     {"demo", admin_demo},       {"import", cmd_import},
     {"generate", cmd_generate}, {"search", cmd_search},
+    {"setup", admin_setup},     {"backup", admin_backup},
+    {"restore", admin_restore},
 };
 
 int main(int argc, char **argv) {
@@ -190,7 +202,7 @@ int main(int argc, char **argv) {
     if (!strcmp(commands[k].name, argv[i])) cmd = &commands[k];
   if (!cmd) return admin_usage("unknown command %s", argv[i]);
 
-  struct ctx x = {0};
+  struct ctx x = {.config = config};
   char err[512];
   if (cfg_load(&x.cfg, config, false, err, sizeof err)) {
     fprintf(stderr, "encore-admin: %s\n", err);

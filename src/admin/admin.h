@@ -18,6 +18,7 @@ struct kv;
 
 /* What every command gets. The connections open on first use. */
 struct ctx {
+  const char *config; /* the -c file, NULL for none */
   struct cfg cfg;
   struct arena *a;
   struct db *db;
@@ -46,6 +47,14 @@ void admin_kv(struct ctx *x);
 
 /* The commands: each returns the exit status. */
 int admin_migrate(struct ctx *x, int argc, char **argv);
+/* setup.c: the secrets, database, user, schema and media of a host;
+ * backup.c: a backup of the database and media, and its restore. */
+int admin_setup(struct ctx *x, int argc, char **argv);
+int admin_backup(struct ctx *x, int argc, char **argv);
+int admin_restore(struct ctx *x, int argc, char **argv);
+/* admin_migrations_latest: the highest version among the NNNN_*.sql files
+ * of dir (0 when none), or -1 when dir cannot be read. */
+int admin_migrations_latest(const char *dir);
 int admin_user(struct ctx *x, int argc, char **argv);
 int admin_demo(struct ctx *x, int argc, char **argv);
 

@@ -43,6 +43,19 @@ static int migration_version(const char *name) {
   return atoi(name);
 }
 
+int admin_migrations_latest(const char *dir) {
+  DIR *d = dir ? opendir(dir) : NULL;
+  if (!d) return -1;
+  int latest = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    int v = migration_version(e->d_name);
+    if (v > latest) latest = v;
+  }
+  closedir(d);
+  return latest;
+}
+
 static char *read_file(struct arena *a, const char *path, size_t *len,
                        const char **why) {
   FILE *f = fopen(path, "rb");
