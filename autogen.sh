@@ -22,7 +22,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libjwt-dev libmemcached-dev memcached libcurl4-openssl-dev libsodium-dev
   libssl-dev libwebsockets-dev openssl ca-certificates curl wrk iproute2
   libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
-  python3 python3-requests python3-jsonschema python3-yaml"
+  python3 python3-requests python3-jsonschema python3-yaml
+  logrotate"
 
 # missing_packages: the packages of $PACKAGES (and nginx, npm) not installed.
 missing_packages() {

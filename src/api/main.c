@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/rc.h"
 #include "core/rnd.h"
+#include "core/sdnotify.h"
 #include "core/tok.h"
 #include "model/playlist.h"
 #include "model/search.h"
@@ -228,6 +229,7 @@ int main(int argc, char **argv) {
   log_msg(LOG_INFO, "starting", "socket", app.cfg.socket, "workers", nw, NULL);
   while (live_count(generation) < app.cfg.workers)
     if (spawn(fd)) break;
+  sdnotify_send("READY=1"); /* Type=notify: the socket listens, workers run */
 
   while (!got_term) {
     sigsuspend(&old);
@@ -239,6 +241,7 @@ int main(int argc, char **argv) {
     }
     if (got_hup) {
       got_hup = 0;
+      sdnotify_send("RELOADING=1");
       struct cfg fresh;
       if (load(conf, &fresh) == 0) {
         if (want_workers > 0) fresh.workers = want_workers;
@@ -255,10 +258,12 @@ int main(int argc, char **argv) {
         log_msg(LOG_ERROR, "reload failed; keeping the running configuration",
                 NULL);
       }
+      sdnotify_send("READY=1");
     }
   }
 
   log_msg(LOG_INFO, "draining", NULL);
+  sdnotify_send("STOPPING=1");
   signal_gen(generation, SIGTERM, false);
   sigprocmask(SIG_SETMASK, &old, NULL);
   set_handler(SIGCHLD, SIG_DFL);
