@@ -23,7 +23,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libssl-dev libwebsockets-dev openssl ca-certificates curl wrk iproute2
   libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   python3 python3-requests python3-jsonschema python3-yaml
-  logrotate"
+  python3-websockets chromium python3-pylast python3-cryptography
+  tzdata librsvg2-bin logrotate"
 
 # missing_packages: the packages of $PACKAGES (and nginx, npm) not installed.
 missing_packages() {
