@@ -142,5 +142,14 @@ int h_comments_like(struct req *r);
 int h_comments_unlike(struct req *r);
 int h_comments_report(struct req *r);
 
+/* Listening parties (h_parties.c). */
+int h_parties_create(struct req *r);
+int h_parties_list(struct req *r);
+int h_parties_get(struct req *r);
+int h_parties_end(struct req *r);
+int h_parties_invite(struct req *r);
+int h_parties_remove(struct req *r);
+int h_parties_messages(struct req *r);
+
 
 #endif

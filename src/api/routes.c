@@ -187,6 +187,18 @@ const struct route routes[] = {
     {"POST", "/api/v1/comments/{id:id}/report", h_comments_report, R_AUTH,
      NULL},
 
+    /* Listening parties; live over WebSocket to encore-live (src/live/). */
+    {"POST", "/api/v1/parties", h_parties_create, R_AUTH, NULL},
+    {"GET", "/api/v1/parties", h_parties_list, R_AUTH, page_query},
+    {"GET", "/api/v1/parties/{id:id}", h_parties_get, R_AUTH, NULL},
+    {"POST", "/api/v1/parties/{id:id}/end", h_parties_end, R_AUTH, NULL},
+    {"PUT", "/api/v1/parties/{id:id}/invites/{username:username}",
+     h_parties_invite, R_AUTH, NULL},
+    {"DELETE", "/api/v1/parties/{id:id}/members/{username:username}",
+     h_parties_remove, R_AUTH, NULL},
+    {"GET", "/api/v1/parties/{id:id}/messages", h_parties_messages, R_AUTH,
+     page_query},
+
 
     /* Recommendations, served from the batch's model versions. */
     {"GET", "/api/v1/me/recommendations", h_recs_me, R_AUTH, h_recs_me_query},

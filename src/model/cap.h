@@ -37,6 +37,10 @@ struct db_val;
  * them. */
 #define CAP_USER_BLOCKS 10000
 #define CAP_USER_MUTES 10000
+/* Listening parties a user has started (live or ended: their chat is
+ * kept), and the users one party invites. */
+#define CAP_USER_PARTIES 10000
+#define CAP_PARTY_INVITES 1000
 
 /* cap_lock_user: lock the row of `user` until the transaction ends (call
  * it first in the transaction); RC_NOT_FOUND when there is no such user. */

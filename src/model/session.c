@@ -17,6 +17,7 @@
 #include "core/rnd.h"
 #include "core/str.h"
 #include "core/tok.h"
+#include "model/live_event.h"
 
 /* Marks live a day: a revoked mark outlives any access token issued before
  * the revocation, and a live mark is rewritten "0" by every revocation (or,
@@ -83,11 +84,14 @@ static void mark_revoked(struct kv *k, long long sid) {
 
 int session_revoke(struct db *d, struct kv *k, long long sid) {
   struct db_val p = DB_I(sid);
+  struct db_res res;
   int rc = db_exec(d, NULL,
                    "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
                    "WHERE id = ? AND revoked_at IS NULL",
-                   &p, 1, DB_IDEMPOTENT, NULL);
+                   &p, 1, DB_IDEMPOTENT, &res);
   if (rc == 0) mark_revoked(k, sid);
+  /* Live connections of the session close too (encore-live). */
+  if (rc == 0 && res.affected) rc = live_event_session(d, sid);
   return rc;
 }
 
@@ -109,7 +113,9 @@ int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
    * no mark either. */
   for (int i = 0; i < res.nrows; i++)
     mark_revoked(k, db_i64(&res.rows[i], 0, 0));
-  return 0;
+  return live_event_post(d, &(struct live_event){.kind = LIVE_SESSIONS_REVOKED,
+                                                 .user = user_id,
+                                                 .other = keep_sid});
 }
 
 static int trim(struct db *d, struct kv *k, struct arena *a,
