@@ -37,6 +37,14 @@ static const char usage_text[] =
     "given\n"
     "  user ensure USERNAME EMAIL [ROLE]\n"
     "      the same with --reset, the password read from standard input\n"
+    "  user list [--q PREFIX] [--role R] [--status active|suspended]\n"
+    "  user show USERNAME\n"
+    "  user suspend USERNAME --reason TEXT [--until RFC3339]\n"
+    "  user reinstate USERNAME\n"
+    "  user delete USERNAME --reason TEXT\n"
+    "      the administration of accounts, as the admin API does it (audited)\n"
+    "  analytics rollup [--days N]\n"
+    "      the daily rollup of the admin analytics (cron: hourly)\n"
     "  user role USERNAME ROLE\n"
     "      change the role of an account\n"
     "  demo --credentials FILE [--world]\n"
@@ -168,11 +176,11 @@ static const struct command {
   const char *name;
   int (*run)(struct ctx *x, int argc, char **argv);
 } commands[] = {
-    {"migrate", admin_migrate}, {"user", admin_user},
-    {"demo", admin_demo},       {"import", cmd_import},
-    {"generate", cmd_generate}, {"search", cmd_search},
-    {"setup", admin_setup},     {"backup", admin_backup},
-    {"restore", admin_restore},
+    {"analytics", admin_analytics}, {"migrate", admin_migrate},
+    {"user", admin_user},           {"demo", admin_demo},
+    {"import", cmd_import},         {"generate", cmd_generate},
+    {"search", cmd_search},         {"setup", admin_setup},
+    {"backup", admin_backup},       {"restore", admin_restore},
 };
 
 int main(int argc, char **argv) {

@@ -57,6 +57,8 @@ int admin_restore(struct ctx *x, int argc, char **argv);
 int admin_migrations_latest(const char *dir);
 int admin_user(struct ctx *x, int argc, char **argv);
 int admin_demo(struct ctx *x, int argc, char **argv);
+/* analytics.c: the daily rollup of the admin analytics. */
+int admin_analytics(struct ctx *x, int argc, char **argv);
 
 /* admin_password: a random password (120 bits) that passes the policy for
  * the account named user with that email; in the arena. */

@@ -1,9 +1,12 @@
 /* users: `encore-admin user create|ensure|role`, the accounts an operator
- * makes by hand (confirmed at once: no mail is involved). */
+ * makes by hand (confirmed at once: no mail is involved), and `user
+ * list|show|suspend|reinstate|delete`, the administration the admin API
+ * does, audited under the actor "encore-admin". */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin/admin.h"
@@ -13,12 +16,15 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/str.h"
+#include "core/timefmt.h"
+#include "model/accounts.h"
+#include "model/audit.h"
 #include "model/session.h"
 #include "model/user.h"
 
 static bool role_valid(const char *r) {
-  return r &&
-         (!strcmp(r, "user") || !strcmp(r, "editor") || !strcmp(r, "admin"));
+  return r && (!strcmp(r, "user") || !strcmp(r, "editor") ||
+               !strcmp(r, "moderator") || !strcmp(r, "admin"));
 }
 
 /* read_stdin_line: the first line of standard input, without its end. */
@@ -257,8 +263,8 @@ static int user_role_cmd(struct ctx *x, int argc, char **argv) {
   const char *name = argv[0], *role = argv[1];
   if (!role_valid(role)) {
     fprintf(stderr,
-            "user role: invalid role %s: must be user, editor or "
-            "admin\n",
+            "user role: invalid role %s: must be user, editor, moderator "
+            "or admin\n",
             role);
     return 1;
   }
@@ -278,11 +284,166 @@ static int user_role_cmd(struct ctx *x, int argc, char **argv) {
   return 0;
 }
 
+/* --- administration ------------------------------------------------------- */
+
+/* target: the account named by the command's first argument. */
+static int target(struct ctx *x, const char *cmd, const char *name,
+                  struct user *u) {
+  if (admin_db(x, cmd)) return 1;
+  int rc = user_name_valid(name) ? user_by_username(x->db, x->a, name, u)
+                                 : RC_NOT_FOUND;
+  if (rc == RC_NOT_FOUND) fprintf(stderr, "%s: no such user %s\n", cmd, name);
+  if (rc && rc != RC_NOT_FOUND)
+    fprintf(stderr, "%s: cannot read %s\n", cmd, name);
+  return rc ? 1 : 0;
+}
+
+static int audit_cli(struct ctx *x, const char *action, long long id,
+                     const char *reason) {
+  return audit_add(x->db, &(struct audit_entry){.actor_name = "encore-admin",
+                                                .action = action,
+                                                .object_type = "user",
+                                                .object_id = id,
+                                                .reason = reason});
+}
+
+static int reason_ok(const char *cmd, const char *reason) {
+  size_t n = reason ? strlen(reason) : 0;
+  if (!n || !str_utf8_valid(reason, n) ||
+      str_utf8_len(reason, n) > ACCOUNTS_REASON_MAX) {
+    fprintf(stderr, "%s: --reason must be 1 to %d characters\n", cmd,
+            ACCOUNTS_REASON_MAX);
+    return 0;
+  }
+  return 1;
+}
+
+static int user_list_cmd(struct ctx *x, int argc, char **argv) {
+  const char *q = NULL, *role = NULL, *status = NULL;
+  int npos, rc;
+  const struct opt opts[] = {{"q", &q, NULL},
+                             {"role", &role, NULL},
+                             {"status", &status, NULL},
+                             {NULL, NULL, NULL}};
+  if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
+  if (npos) return admin_usage("%s", "user list: no arguments");
+  if (admin_db(x, "user list")) return 1;
+  const char *after = NULL;
+  do {
+    json_object *items;
+    const char *next;
+    struct accounts_query aq = {.q = q,
+                                .role = role,
+                                .status = status,
+                                .sort = ACCOUNTS_USERNAME,
+                                .after = after,
+                                .limit = 100};
+    if (accounts_search(x->db, x->a, &aq, &items, &next)) {
+      fprintf(stderr, "user list: failed (see the log)\n");
+      return 1;
+    }
+    for (size_t i = 0; i < json_object_array_length(items); i++) {
+      json_object *o = json_object_array_get_idx(items, i), *v;
+      const char *f[4] = {"username", "email", "role", "status"};
+      for (int k = 0; k < 4; k++) {
+        json_object_object_get_ex(o, f[k], &v);
+        printf("%s%s", k ? "\t" : "", json_object_get_string(v));
+      }
+      putchar('\n');
+    }
+    json_object_put(items);
+    after = next;
+  } while (after);
+  return 0;
+}
+
+static int user_show_cmd(struct ctx *x, int argc, char **argv) {
+  struct user u;
+  json_object *o;
+  if (argc != 1) return admin_usage("%s", "user show: give USERNAME");
+  if (target(x, "user show", argv[0], &u)) return 1;
+  if (accounts_detail(x->db, x->a, u.id, &o)) {
+    fprintf(stderr, "user show: failed (see the log)\n");
+    return 1;
+  }
+  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+  json_object_put(o);
+  return 0;
+}
+
+static int user_suspend_cmd(struct ctx *x, int argc, char **argv) {
+  const char *reason = NULL, *until_text = NULL;
+  int npos, rc;
+  long long until = 0;
+  struct user u;
+  const struct opt opts[] = {{"reason", &reason, NULL},
+                             {"until", &until_text, NULL},
+                             {NULL, NULL, NULL}};
+  if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
+  if (npos != 1) return admin_usage("%s", "user suspend: give USERNAME");
+  if (!reason_ok("user suspend", reason)) return EXIT_USAGE;
+  if (until_text && (timefmt_parse(until_text, &until) ||
+                     until <= (long long)time(NULL) * 1000))
+    return admin_usage("%s", "user suspend: --until must be an RFC 3339 time "
+                             "in the future");
+  if (target(x, "user suspend", argv[0], &u)) return 1;
+  admin_kv(x);
+  if (accounts_suspend(x->db, x->kv, x->a, u.id, reason, until) ||
+      audit_cli(x, "user.suspend", u.id, reason)) {
+    fprintf(stderr, "user suspend: failed (see the log)\n");
+    return 1;
+  }
+  printf("user suspend: %s is suspended\n", u.username);
+  return 0;
+}
+
+static int user_reinstate_cmd(struct ctx *x, int argc, char **argv) {
+  struct user u;
+  if (argc != 1) return admin_usage("%s", "user reinstate: give USERNAME");
+  if (target(x, "user reinstate", argv[0], &u)) return 1;
+  int rc = accounts_reinstate(x->db, u.id);
+  if (rc == RC_NOT_FOUND) {
+    fprintf(stderr, "user reinstate: %s is not suspended\n", u.username);
+    return 1;
+  }
+  if (rc || audit_cli(x, "user.reinstate", u.id, NULL)) {
+    fprintf(stderr, "user reinstate: failed (see the log)\n");
+    return 1;
+  }
+  printf("user reinstate: %s is active\n", u.username);
+  return 0;
+}
+
+static int user_delete_cmd(struct ctx *x, int argc, char **argv) {
+  const char *reason = NULL;
+  int npos, rc;
+  struct user u;
+  const struct opt opts[] = {{"reason", &reason, NULL}, {NULL, NULL, NULL}};
+  if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
+  if (npos != 1) return admin_usage("%s", "user delete: give USERNAME");
+  if (!reason_ok("user delete", reason)) return EXIT_USAGE;
+  if (target(x, "user delete", argv[0], &u)) return 1;
+  admin_kv(x);
+  if (accounts_erase(x->db, x->kv, x->a, x->cfg.media_dir, u.id) ||
+      audit_cli(x, "user.delete", u.id, reason)) {
+    fprintf(stderr, "user delete: failed (see the log)\n");
+    return 1;
+  }
+  printf("user delete: %s is gone\n", u.username);
+  return 0;
+}
+
 int admin_user(struct ctx *x, int argc, char **argv) {
   if (argc < 1) return admin_usage("%s", "user: missing subcommand");
   const char *sub = argv[0];
   if (!strcmp(sub, "create") || !strcmp(sub, "ensure"))
     return user_create_cmd(x, sub, argc - 1, argv + 1);
   if (!strcmp(sub, "role")) return user_role_cmd(x, argc - 1, argv + 1);
+  if (!strcmp(sub, "list")) return user_list_cmd(x, argc - 1, argv + 1);
+  if (!strcmp(sub, "show")) return user_show_cmd(x, argc - 1, argv + 1);
+  if (!strcmp(sub, "suspend")) return user_suspend_cmd(x, argc - 1, argv + 1);
+  if (!strcmp(sub, "reinstate"))
+    return user_reinstate_cmd(x, argc - 1, argv + 1);
+  if (!strcmp(sub, "delete")) return user_delete_cmd(x, argc - 1, argv + 1);
   return admin_usage("user: unknown subcommand %s", sub);
 }

@@ -22,6 +22,7 @@
 #include "api/router.h"
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/str.h"
 
 int fcgi_listen(const char *path, int mode, int backlog) {
@@ -100,6 +101,7 @@ static char **copy_env(struct arena *a, char **envp) {
 static void handle(FCGX_Request *fr, struct arena *a, long body_max) {
   struct req r;
   long long t0 = now_us();
+  metrics_request_begin();
   char **env = copy_env(a, fr->envp);
   static char *none[] = {NULL};
   req_init(&r, a, env ? env : none);
@@ -118,6 +120,7 @@ static void handle(FCGX_Request *fr, struct arena *a, long body_max) {
       FCGX_PutStr(r.resp, (int)r.resp_len, fr->out);
   }
   FCGX_Finish_r(fr);
+  metrics_request_end(router_route_index(&r), status, now_us() - t0);
   req_run_after(&r);
   if (!r.nolog || status >= 500)
     log_request(req_request_id(&r), r.method, router_route_pattern(&r), status,

@@ -18,9 +18,11 @@
 #include "api/app.h"
 #include "api/req.h"
 #include "core/arena.h"
+#include "core/metrics.h"
 #include "core/pw.h"
 #include "core/rc.h"
 #include "core/str.h"
+#include "model/accounts.h"
 #include "model/session.h"
 #include "model/throttle.h"
 #include "model/user.h"
@@ -98,7 +100,32 @@ int guard_login(struct req *r, const char *login, const char *password,
   str_lower_ascii(lower);
   int rc = user_by_login(app.db, req_arena(r), login, u);
   if (rc && rc != RC_NOT_FOUND) return rc;
-  return check(r, lower, rc ? NULL : u, password, retry);
+  rc = check(r, lower, rc ? NULL : u, password, retry);
+  /* Only the one who knows the password learns of a suspension. */
+  if (rc == 0) rc = guard_suspended(r, u->id);
+  if (rc == 0)
+    metrics_count(METRICS_LOGINS, 1);
+  else if (rc == RC_THROTTLED)
+    metrics_count(METRICS_LOGIN_THROTTLED, 1);
+  else if (rc == RC_UNAUTHORIZED)
+    metrics_count(METRICS_LOGIN_FAILURES, 1);
+  return rc;
+}
+
+int guard_suspended(struct req *r, long long user_id) {
+  struct suspension s;
+  int rc = accounts_suspension(app.db, req_arena(r), user_id, &s);
+  if (rc == RC_NOT_FOUND) return 0;
+  return rc ? rc : RC_SUSPENDED;
+}
+
+const char *guard_suspended_detail(struct req *r, long long user_id) {
+  struct suspension s;
+  struct arena *a = req_arena(r);
+  if (accounts_suspension(app.db, a, user_id, &s)) return "";
+  return arena_printf(a, "the account is suspended%s%s: %s",
+                      s.until ? " until " : "", s.until ? s.until : "",
+                      s.reason);
 }
 
 int guard_password(struct req *r, const struct user *u, const char *password,

@@ -16,6 +16,13 @@ struct user;
  * server code (RC_DB: nothing was checked). */
 int guard_login(struct req *r, const char *login, const char *password,
                 struct user *u, int *retry);
+/* guard_suspended: 0 when the account user_id may log in; RC_SUSPENDED
+ * while it is suspended (guard_login answers it once the password proved
+ * right); see guard_suspended_detail. */
+int guard_suspended(struct req *r, long long user_id);
+/* guard_suspended_detail: the text that tells a suspended user why and
+ * until when ("" when it is not suspended). */
+const char *guard_suspended_detail(struct req *r, long long user_id);
 /* guard_password: whether `password` is the known account u's, under the
  * same throttles as a login. 0, RC_UNAUTHORIZED, RC_THROTTLED (*retry) or
  * a server code. */

@@ -309,6 +309,8 @@ int h_auth_login(struct req *r) {
   if (rc == RC_THROTTLED)
     return throttled(r, retry, "too many failed logins; try again later");
   if (rc == RC_UNAUTHORIZED) return req_problem(r, rc, LOGIN_WRONG);
+  if (rc == RC_SUSPENDED)
+    return req_problem(r, rc, guard_suspended_detail(r, u.id));
   if (rc) return req_problem(r, rc, NULL);
   return start_session(r, &u);
 }
@@ -351,6 +353,9 @@ int h_auth_token(struct req *r) {
     }
     if (rc == RC_UNAUTHORIZED)
       return oauth_error(r, 400, "invalid_grant", LOGIN_WRONG);
+    if (rc == RC_SUSPENDED)
+      return oauth_error(r, 400, "invalid_grant",
+                         guard_suspended_detail(r, u.id));
     if (rc) return req_problem(r, rc, NULL);
     return start_session(r, &u);
   }

@@ -33,14 +33,6 @@ static const struct jx_field text_fields[] = {
      .max = COMMENT_TEXT_MAX * 4 + 64},
 };
 
-static const struct jx_field report_fields[] = {
-    {.name = "reason",
-     .kind = JX_ENUM,
-     .required = true,
-     .enums = report_reasons},
-    {.name = "note", .kind = JX_STRING, .min = 0, .max = 500},
-};
-
 /* read_text: the body's checked text and its mentions; 0, or the status of
  * a 4xx already sent. */
 static int read_text(struct req *r, const char **text, const char ***names,
@@ -226,15 +218,10 @@ int h_comments_report(struct req *r) {
   long long id = req_id(r, "id");
   int st;
   if ((st = req_body_json(r, &body))) return st;
-  if ((st = req_validate(r, body, report_fields, 2))) return st;
+  if ((st = req_validate(r, body, h_moderation_report_fields, 2))) return st;
   int rc = comment_get(app.db, req_arena(r), id, req_user_id(r), &seen);
   if (rc == RC_NOT_FOUND) return req_problem(r, rc, "no such comment");
   if (rc) return req_problem(r, rc, NULL);
   json_object_put(seen);
-  rc = report_create(app.db, req_user_id(r), "comment", id,
-                     jx_str(body, "reason"), jx_str(body, "note"));
-  if (rc) return req_problem(r, rc, NULL);
-  json_object *o = jx_own(req_arena(r), json_object_new_object());
-  jx_add_str(o, "status", "accepted");
-  return req_reply_json(r, 202, o);
+  return h_moderation_report(r, body, "comment", id);
 }

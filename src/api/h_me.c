@@ -12,6 +12,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "model/accounts.h"
 #include "model/genre.h"
 #include "model/media.h"
 #include "model/playlist.h"
@@ -100,25 +101,7 @@ int h_me_delete(struct req *r) {
   if (rc == RC_UNAUTHORIZED)
     return req_problem(r, RC_FORBIDDEN, "the password is wrong");
   if (rc) return req_problem(r, rc, NULL);
-  /* Mark every session revoked before the rows vanish with the user. */
-  rc = session_revoke_user(app.db, app.kv, req_arena(r), u.id, 0);
-  /* Cached copies of public playlists would outlive their rows. */
-  /* Their playlists' cover files go with them unless something else still
-   * uses them; the media lock keeps an upload from adopting one meanwhile. */
-  const char **covers = NULL;
-  int ncovers = 0;
-  struct arena *a = req_arena(r);
-  bool locked = false;
-  if (!rc && !(rc = media_lock(app.db, a))) locked = true;
-  if (!rc)
-    rc = playlist_unindex_owner(app.db, app.kv, a, u.id, &covers, &ncovers);
-  if (!rc) rc = user_delete(app.db, app.kv, u.id);
-  for (int i = 0; !rc && i < ncovers; i++) {
-    const char *orphan = NULL;
-    if (!media_orphan(app.db, a, covers[i], &orphan))
-      media_unlink(a, app.cfg.media_dir, orphan);
-  }
-  if (locked) media_unlock(app.db, a);
+  rc = accounts_erase(app.db, app.kv, req_arena(r), app.cfg.media_dir, u.id);
   if (rc) return req_problem(r, rc, NULL);
   return req_reply_empty(r, 204);
 }

@@ -5,6 +5,7 @@
 #define ENCORE_HANDLERS_H
 
 #include "api/router.h"
+#include "core/jx.h"
 
 struct req;
 
@@ -44,6 +45,32 @@ int h_me_prefs_put(struct req *r);
 int h_users_get(struct req *r);
 
 int h_admin_user_role(struct req *r);
+int h_admin_users_list(struct req *r);
+int h_admin_users_get(struct req *r);
+int h_admin_users_suspend(struct req *r);
+int h_admin_users_reinstate(struct req *r);
+int h_admin_users_reset(struct req *r);
+int h_admin_users_delete(struct req *r);
+int h_admin_audit_list(struct req *r);
+int h_analytics_get(struct req *r);
+int h_metrics(struct req *r);
+int h_moderation_report_playlist(struct req *r);
+int h_moderation_report_user(struct req *r);
+int h_moderation_queue(struct req *r);
+int h_moderation_act(struct req *r);
+extern const struct qparam h_admin_users_query[];
+extern const struct qparam h_admin_audit_query[];
+extern const struct qparam h_analytics_query[];
+/* h_admin_suspend: suspend u (h_admin_users.c), for moderation too. */
+struct user;
+int h_admin_suspend(struct req *r, const struct user *u, const char *reason,
+                    long long until_ms, const char *action);
+/* h_moderation_report: record the caller's report of (type, id) from its
+ * body, checked against h_moderation_report_fields; hold the object past
+ * the threshold, and answer 202. */
+int h_moderation_report(struct req *r, json_object *body,
+                        const char *type, long long id);
+extern const struct jx_field h_moderation_report_fields[];
 
 int h_artists_list(struct req *r);
 int h_artists_create(struct req *r);

@@ -23,6 +23,7 @@
 #include "core/inval.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "core/sdnotify.h"
@@ -47,6 +48,8 @@ struct worker {
 
 static struct worker workers[MAX_WORKERS * 2];
 static unsigned generation;
+/* Spawns now replace workers that died (counted as restarts). */
+static bool replacing;
 
 static void on_signal(int sig) {
   if (sig == SIGTERM || sig == SIGINT) got_term = 1;
@@ -106,8 +109,12 @@ static int spawn(int fd) {
       log_msg(LOG_ERROR, "fork failed", "err", strerror(errno), NULL);
       return -1;
     }
-    if (pid == 0) worker_main(fd);
+    if (pid == 0) {
+      metrics_attach(i);
+      worker_main(fd);
+    }
     workers[i] = (struct worker){pid, generation, time(NULL)};
+    metrics_worker_start(i, pid, replacing);
     return 0;
   }
   return -1;
@@ -130,6 +137,7 @@ static int reap(void) {
       if (workers[i].pid != pid) continue;
       bool current = workers[i].gen == generation;
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      metrics_worker_exit(i, clean);
       if (current && !clean) {
         char code[32];
         snprintf(code, sizeof code, "%d",
@@ -167,6 +175,20 @@ static int load(const char *path, struct cfg *c) {
   if (c->workers < 1 || c->workers > MAX_WORKERS) c->workers = 4;
   playlist_set_media_url(c->media_url); /* workers fork after this */
   return 0;
+}
+
+/* map_metrics: the shared counters, labelled by the route table, mapped
+ * before the first fork (every generation counts into the same slots). */
+static int map_metrics(void) {
+  static struct metrics_route labels[METRICS_ROUTES];
+  int n = routes_count < METRICS_ROUTES ? routes_count : METRICS_ROUTES;
+  for (int i = 0; i < n; i++) {
+    char buf[256];
+    labels[i].method = routes[i].method;
+    labels[i].path = strdup(router_spec_path(i, buf, sizeof buf));
+    if (!labels[i].path) return -1;
+  }
+  return metrics_map(labels, n);
 }
 
 static void write_pid(const char *path) {
@@ -210,6 +232,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   write_pid(app.cfg.pid_file);
+  if (app.cfg.metrics && map_metrics())
+    log_msg(LOG_WARN, "cannot map the metrics; counting nothing", NULL);
 
   sigset_t mask, old;
   sigemptyset(&mask);
@@ -236,8 +260,10 @@ int main(int argc, char **argv) {
     if (got_chld) {
       got_chld = 0;
       if (reap() > 0) sleep(1); /* a crash loop must not spin the CPU */
+      replacing = true;
       while (!got_term && live_count(generation) < app.cfg.workers)
         if (spawn(fd)) break;
+      replacing = false;
     }
     if (got_hup) {
       got_hup = 0;

@@ -267,17 +267,17 @@ static int authenticate(struct req *r) {
 }
 
 /* check_role: the caller's current role (read fresh, so a demotion takes
- * effect at once) must be admin, or editor when editor_ok. */
-static int check_role(struct req *r, bool editor_ok) {
+ * effect at once) must be admin, or `also` ("editor", "moderator") when
+ * given. */
+static int check_role(struct req *r, const char *also) {
   const char *role = NULL;
   int rc = user_role(app.db, r->a, r->claims.sub, &role);
   if (rc == RC_NOT_FOUND) return req_problem(r, RC_BAD_TOKEN, NULL);
   if (rc) return req_problem(r, rc, NULL);
-  if (strcmp(role, "admin") == 0 || (editor_ok && strcmp(role, "editor") == 0))
-    return 0;
+  if (strcmp(role, "admin") == 0 || (also && strcmp(role, also) == 0)) return 0;
   return req_problem(r, RC_FORBIDDEN,
-                     editor_ok ? "this endpoint is for editors"
-                               : "this endpoint is for administrators");
+                     also ? arena_printf(r->a, "this endpoint is for %ss", also)
+                          : "this endpoint is for administrators");
 }
 
 int router_dispatch(struct req *r) {
@@ -323,11 +323,13 @@ int router_dispatch(struct req *r) {
     return req_problem(r, RC_BAD_REQUEST, "the query string is malformed");
   int st;
   bool token = (hit->flags & R_OPTAUTH) && req_header(r, "Authorization");
-  if ((token || (hit->flags & (R_AUTH | R_ADMIN | R_EDITOR))) &&
+  if ((token || (hit->flags & (R_AUTH | R_ADMIN | R_EDITOR | R_MODERATOR))) &&
       (st = authenticate(r)))
     return st;
-  if ((hit->flags & R_ADMIN) && (st = check_role(r, false))) return st;
-  if ((hit->flags & R_EDITOR) && (st = check_role(r, true))) return st;
+  if ((hit->flags & R_ADMIN) && (st = check_role(r, NULL))) return st;
+  if ((hit->flags & R_EDITOR) && (st = check_role(r, "editor"))) return st;
+  if ((hit->flags & R_MODERATOR) && (st = check_role(r, "moderator")))
+    return st;
   if ((st = check_query(r, hit->query))) return st;
   st = hit->handler(r);
   if (!r->replied) st = req_problem(r, RC_INTERNAL, NULL);
@@ -347,6 +349,28 @@ const char *router_route_pattern(struct req *r) {
     if (*p == ':') p += strcspn(p, "}");
   }
   return b.oom ? r->route : b.s;
+}
+
+int router_route_index(const struct req *r) {
+  if (!r->route) return -1;
+  bool head = strcmp(r->method, "HEAD") == 0;
+  for (int i = 0; i < routes_count; i++)
+    if (routes[i].pattern == r->route &&
+        (strcmp(routes[i].method, r->method) == 0 ||
+         (head && strcmp(routes[i].method, "GET") == 0)))
+      return i;
+  return -1;
+}
+
+const char *router_spec_path(int i, char *buf, size_t n) {
+  size_t k = 0;
+  for (const char *p = routes[i].pattern; *p && k + 1 < n; p++) {
+    if (*p == ':') p += strcspn(p, "}");
+    if (!*p) break;
+    buf[k++] = *p;
+  }
+  buf[k] = '\0';
+  return buf;
 }
 
 /* --- the table as JSON ---------------------------------------------------- */
@@ -426,11 +450,9 @@ void router_print(void) {
     static const struct {
       unsigned bit;
       const char *name;
-    } names[] = {{R_AUTH, "R_AUTH"},
-                 {R_ADMIN, "R_ADMIN"},
-                 {R_NOLOG, "R_NOLOG"},
-                 {R_EDITOR, "R_EDITOR"},
-                 {R_OPTAUTH, "R_OPTAUTH"}};
+    } names[] = {{R_AUTH, "R_AUTH"},       {R_ADMIN, "R_ADMIN"},
+                 {R_NOLOG, "R_NOLOG"},     {R_EDITOR, "R_EDITOR"},
+                 {R_OPTAUTH, "R_OPTAUTH"}, {R_MODERATOR, "R_MODERATOR"}};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
       if (rt->flags & names[k].bit)
         json_object_array_add(flags, json_object_new_string(names[k].name));

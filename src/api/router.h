@@ -7,6 +7,7 @@
 #define ENCORE_ROUTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct req;
 
@@ -16,6 +17,8 @@ enum route_flag {
   R_NOLOG = 1 << 2,   /* no access line (health probes) */
   R_EDITOR = 1 << 3,  /* role editor or admin required (403), implies R_AUTH */
   R_OPTAUTH = 1 << 4, /* a token is optional; when given it must be valid */
+  R_MODERATOR = 1 << 5, /* role moderator or admin required (403), implies
+                           R_AUTH */
 };
 
 /* The kinds of a query parameter. A value that does not fit its kind is a
@@ -72,6 +75,12 @@ int router_dispatch(struct req *r);
 /* router_route_pattern: the pattern matched by the last dispatch of r (for
  * the access log); "-" when none. */
 const char *router_route_pattern(struct req *r);
+/* router_route_index: the index in routes[] of the route the last dispatch
+ * of r matched; -1 when none. */
+int router_route_index(const struct req *r);
+/* router_spec_path: the pattern of routes[i] as the spec writes it
+ * ("{id}", not "{id:id}"), in buf of n bytes. */
+const char *router_spec_path(int i, char *buf, size_t n);
 /* router_print: the route table as JSON on stdout (method, path in OpenAPI
  * form, flags, path and query parameters with their rules), for the test
  * that holds it against docs/openapi.yaml. */

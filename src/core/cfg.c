@@ -86,6 +86,8 @@ static const struct ckey cfg_keys[] = {
     I(login_free_address, 1, 1000000),
     I(login_free_account, 1, 1000000),
     I(register_free, 1, 1000000),
+    I(metrics, 0, 1),
+    I(report_threshold, 1, 1000),
     S(migrations_dir, P_YES),
     S(media_dir, P_YES),
     S(media_url, P_NO),
@@ -429,6 +431,8 @@ static int set_defaults(struct cfg *c) {
   c->login_free_address = 30;
   c->login_free_account = 100;
   c->register_free = 10;
+  c->metrics = 1;
+  c->report_threshold = 3;
   for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
     if (set_str(c, find_key(defs[i].key), defs[i].val, NULL) != 0)
       return RC_NOMEM;

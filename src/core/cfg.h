@@ -44,6 +44,9 @@ struct cfg {
   int login_free_account; /* default 100 */
   int register_free;      /* registrations per client address before the
                              waits start (default 10) */
+  int metrics;            /* 1: count for GET /metrics (default); 0: off */
+  int report_threshold;   /* distinct reporters that hold an object for
+                             review (default 3) */
   char *
       migrations_dir; /* directory of NNNN_*.sql (default datadir/migrations) */
   char *media_dir; /* album art files (default "media", by the config file) */

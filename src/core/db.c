@@ -37,6 +37,7 @@
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/rc.h"
 #include "core/rnd.h"
 
@@ -605,16 +606,21 @@ static int run(struct db *d, struct arena *a, const char *sql,
   err->no = 0;
   err->text[0] = '\0';
   *sent = 0;
-  if ((rc = ready(d))) return rc;
+  if ((rc = ready(d))) {
+    metrics_dep(METRICS_DB, true, 0);
+    return rc;
+  }
   if ((rc = prepare(d, sql, &st, err))) return rc;
   if (n > DB_BIND_STACK && !(b = calloc((size_t)n, sizeof *b))) return RC_NOMEM;
   rc = bind_params(st, sql, params, n, b);
   if (rc == 0) {
     *sent = 1;
+    long long t0 = metrics_now_us();
     if (mysql_stmt_execute(st)) {
       stmt_err(err, st);
       rc = map_err(err->no);
     }
+    metrics_dep(METRICS_DB, rc != 0, metrics_now_us() - t0);
   }
   if (b != sb) free(b);
   if (rc) return rc;

@@ -20,6 +20,7 @@
 
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/rc.h"
 #include "core/rnd.h"
 
@@ -195,7 +196,11 @@ int kv_get(struct kv *k, struct arena *a, const char *key, char **val,
   *val = NULL;
   if (len) *len = 0;
   key_make(&kk, key);
+  long long t0 = metrics_now_us();
   char *v = memcached_get(k->mc, kk.p, kk.n, &n, &flags, &r);
+  bool answered = r == MEMCACHED_SUCCESS || r == MEMCACHED_NOTFOUND;
+  metrics_dep(METRICS_KV, !answered, metrics_now_us() - t0);
+  if (answered) metrics_cache(key, r == MEMCACHED_SUCCESS);
   if (r == MEMCACHED_NOTFOUND) return RC_MISS;
   if (r != MEMCACHED_SUCCESS) {
     free(v);
@@ -270,12 +275,14 @@ int kv_mget(struct kv *k, struct arena *a, const char *const *keys, int n,
   const char **gk = malloc(sizeof *gk * (size_t)n);
   size_t *gn = malloc(sizeof *gn * (size_t)n);
   int rc = 0;
+  long long t0 = 0;
   if (!kk || !srv || !idx || !gk || !gn) {
     rc = RC_NOMEM;
     goto out;
   }
   for (int i = 0; i < n; i++)
     key_make(&kk[i], keys[i]);
+  t0 = metrics_now_us();
   if (memcached_server_count(k->mc) <= 1) {
     for (int i = 0; i < n; i++)
       idx[i] = i;
@@ -305,6 +312,11 @@ int kv_mget(struct kv *k, struct arena *a, const char *const *keys, int n,
     rc = mget_round(k, a, kk, idx, m, n, gk, gn, vals, lens);
   }
 out:
+  if (t0) {
+    metrics_dep(METRICS_KV, rc != 0, metrics_now_us() - t0);
+    for (int i = 0; i < n && !rc; i++)
+      metrics_cache(keys[i], vals[i] != NULL);
+  }
   if (rc)
     for (int i = 0; i < n; i++) {
       vals[i] = NULL;
@@ -322,8 +334,10 @@ int kv_set(struct kv *k, const char *key, const void *val, size_t len,
            int ttl) {
   struct kkey kk;
   key_make(&kk, key);
+  long long t0 = metrics_now_us();
   memcached_return_t r =
       memcached_set(k->mc, kk.p, kk.n, val, len, ttl_of(ttl), 0);
+  metrics_dep(METRICS_KV, r != MEMCACHED_SUCCESS, metrics_now_us() - t0);
   return r == MEMCACHED_SUCCESS ? 0 : fail(k, "set", r);
 }
 

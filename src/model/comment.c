@@ -174,16 +174,21 @@ static json_object *comment_json(const struct db_row *row) {
   return o;
 }
 
+/* What moderation hides (0024_admin.sql): a comment held for review or
+ * hidden, and every comment of a suspended author, over the aliases c and
+ * u (the author). */
+#define COMMENT_SHOWN "c.moderation = 'visible' AND u.status = 'active'"
+
 /* seen_comment: the comment row if viewer may see it (its object visible,
  * its author has not blocked the viewer); RC_NOT_FOUND otherwise. */
 static int seen_comment(struct db *d, struct arena *a, long long id,
                         long long viewer, struct db_res *res) {
   struct db_val p[] = {DB_I(viewer), DB_I(id), DB_I(viewer)};
-  int rc = db_exec(
-      d, a,
-      "SELECT " COMMENT_COLS " FROM comments c JOIN users u ON "
-      "u.id = c.author_id WHERE c.id = ? AND NOT " BLOCK_HIDES("c.author_id"),
-      p, 3, DB_IDEMPOTENT, res);
+  int rc = db_exec(d, a,
+                   "SELECT " COMMENT_COLS " FROM comments c JOIN users u ON "
+                   "u.id = c.author_id WHERE c.id = ? AND " COMMENT_SHOWN
+                   " AND NOT " BLOCK_HIDES("c.author_id"),
+                   p, 3, DB_IDEMPOTENT, res);
   if (rc) return rc;
   if (res->nrows == 0) return RC_NOT_FOUND;
   long long owner;
@@ -377,6 +382,7 @@ int comment_like(struct db *d, struct arena *a, long long id, long long user,
 #define COMMENT_LIST(where, order)                                             \
   "SELECT " COMMENT_COLS " FROM comments c JOIN users u ON u.id = "            \
   "c.author_id WHERE c.object_type = ? AND c.object_id = ? AND " where         \
+  " AND " COMMENT_SHOWN                                                        \
   " AND NOT " BLOCK_HIDES("c.author_id") " ORDER BY " order " LIMIT ?"
 
 static const char sql_newest[] =
@@ -389,8 +395,8 @@ static const char sql_top[] =
                  "c.like_count DESC, c.id DESC");
 static const char sql_replies[] =
     "SELECT " COMMENT_COLS " FROM comments c JOIN users u ON u.id = "
-    "c.author_id WHERE c.parent_id = ? AND c.id > ? AND NOT " BLOCK_HIDES(
-        "c.author_id") " ORDER BY c.id ASC LIMIT ?";
+    "c.author_id WHERE c.parent_id = ? AND c.id > ? AND " COMMENT_SHOWN
+    " AND NOT " BLOCK_HIDES("c.author_id") " ORDER BY c.id ASC LIMIT ?";
 
 static const char sort_letter[] = {
     [COMMENT_NEWEST] = 'n', [COMMENT_OLDEST] = 'o', [COMMENT_TOP] = 't'};

@@ -36,6 +36,7 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/jx.h"
+#include "core/metrics.h"
 #include "core/rc.h"
 #include "core/str.h"
 #include "core/timefmt.h"
@@ -311,11 +312,11 @@ int listen_store(struct db *d, struct kv *kv, struct arena *a,
       if (items[i].status != LISTEN_REJECTED) items[i].status = LISTEN_PENDING;
     return rc;
   }
+  int stored = 0;
   for (int i = 0; i < m; i++)
-    if (u[i]->status == LISTEN_STORED) {
-      user_taste_changed(kv, user_id);
-      break;
-    }
+    stored += u[i]->status == LISTEN_STORED;
+  if (stored) user_taste_changed(kv, user_id);
+  metrics_count(METRICS_LISTENS, stored);
   return 0;
 }
 

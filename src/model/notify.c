@@ -102,6 +102,17 @@ int notify_follow(struct db *d, struct arena *a, long long follower,
                      .kind = requested ? "follow_request" : "follower"});
 }
 
+int notify_moderation(struct db *d, struct arena *a, long long to,
+                      long long moderator, const char *kind,
+                      const char *object_type, long long object_id) {
+  return tell(d, a,
+              &(struct tell){.to = to,
+                             .actor = moderator,
+                             .kind = kind,
+                             .object_type = object_type,
+                             .object_id = object_id});
+}
+
 int notify_follow_accepted(struct db *d, struct arena *a, long long followee,
                            long long follower) {
   return tell(d, a,

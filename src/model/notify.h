@@ -35,6 +35,13 @@ int notify_comment_liked(struct db *d, struct arena *a, long long liker,
 int notify_party_invite(struct db *d, struct arena *a, long long inviter,
                         long long invitee, long long party);
 
+/* notify_moderation: user `to` hears from `moderator` of a decision:
+ * kind "moderation_warning" (their object drew a warning),
+ * "report_actioned" or "report_dismissed" (a report they made about the
+ * object was decided). object_type NULL: none (a chat message). */
+int notify_moderation(struct db *d, struct arena *a, long long to,
+                      long long moderator, const char *kind,
+                      const char *object_type, long long object_id);
 /* notify_link_lost: the user hears that a service refused their linked
  * account (Last.fm error 9, a 401), which was unlinked: kind
  * "<service>_unlinked" (lastfm, listenbrainz, spotify, apple_music), the

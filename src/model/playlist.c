@@ -111,17 +111,20 @@ json_object *playlist_json(const struct playlist *p) {
   return o;
 }
 
-/* still_public: whether playlist id is public at `snapshot` now, and its
- * owner has not blocked the viewer. */
+/* still_public: whether playlist id is public at `snapshot` now, not
+ * hidden by moderation (0024_admin.sql), and its owner has not blocked the
+ * viewer. */
 static int still_public(struct db *d, struct arena *a, long long id,
                         long long viewer, long long snapshot, bool *yes) {
   struct db_val v[] = {DB_I(id), DB_I(viewer)};
   struct db_res res;
-  int rc =
-      db_exec(d, a,
-              "SELECT p.snapshot FROM playlists p WHERE p.id = ? "
-              "AND p.visibility = 'public' AND NOT " BLOCK_HIDES("p.owner_id"),
-              v, 2, DB_IDEMPOTENT, &res);
+  int rc = db_exec(d, a,
+                   "SELECT p.snapshot FROM playlists p WHERE p.id = ? "
+                   "AND p.visibility = 'public' AND p.moderation = 'visible' "
+                   "AND NOT EXISTS (SELECT 1 FROM users so WHERE so.id = "
+                   "p.owner_id AND so.status = 'suspended') "
+                   "AND NOT " BLOCK_HIDES("p.owner_id"),
+                   v, 2, DB_IDEMPOTENT, &res);
   *yes = !rc && res.nrows && db_i64(&res.rows[0], 0, 0) == snapshot;
   return rc;
 }

@@ -46,12 +46,16 @@ struct kv;
 
 /* PLAYLIST_SEES(p, u): SQL, true when the user `u` (an SQL expression: "?"
  * or a column) may open the playlist aliased `p` by its id: it is public,
- * or `u` owns it or holds a grant. The one visibility rule; every query of
- * a playlist by id or of playlists in a list applies it. */
+ * or `u` owns it or holds a grant; to anyone but its owner, moderation
+ * hides it (held or hidden, or its owner suspended: 0024_admin.sql). The
+ * one visibility rule; every query of a playlist by id or of playlists in
+ * a list applies it. */
 #define PLAYLIST_SEES(p, u)                                                    \
-  "(" p ".visibility = 'public' OR " p ".owner_id = " u " OR EXISTS "          \
+  "(" p ".owner_id = " u " OR (" p ".moderation = 'visible' AND NOT EXISTS "   \
+  "(SELECT 1 FROM users so WHERE so.id = " p ".owner_id AND "                  \
+  "so.status = 'suspended') AND (" p ".visibility = 'public' OR EXISTS "       \
   "(SELECT 1 FROM playlist_grants g WHERE g.playlist_id = " p ".id "           \
-  "AND g.user_id = " u "))"
+  "AND g.user_id = " u "))))"
 
 /* A playlist row as a viewer sees it; strings live in the read's arena. */
 struct playlist {
