@@ -21,28 +21,42 @@
 #include "core/db.h"
 #include "core/rnd.h"
 
-/* A secret setup generates when neither the secrets file nor the
- * environment gives one: 32 random bytes, base64url. */
+/* The secrets setup generates (32 random bytes, base64url) when neither the
+ * secrets file, the environment (env) nor the configuration file gives
+ * one; seal_key is read by the services that seal tokens, so only the file
+ * and the environment are asked about it here. */
 struct secret {
-  const char *key;
-  const char *(*value)(const struct cfg *c);
+  const char *key, *env;
+  const char *(*value)(const struct cfg *c); /* NULL: not asked */
 };
 
 static const char *jwt_secret(const struct cfg *c) {
   return c->jwt_secret;
-}
-static const char *seal_key(const struct cfg *c) {
-  return c->seal_key;
 }
 static const char *db_password(const struct cfg *c) {
   return c->db_password;
 }
 
 static const struct secret secrets[] = {
-    {.key = "db_password", .value = db_password},
-    {.key = "jwt_secret", .value = jwt_secret},
-    {.key = "seal_key", .value = seal_key},
+    {.key = "db_password", .env = "ENCORE_DB_PASSWORD", .value = db_password},
+    {.key = "jwt_secret", .env = "ENCORE_JWT_SECRET", .value = jwt_secret},
+    {.key = "seal_key", .env = "ENCORE_SEAL_KEY", .value = NULL},
 };
+
+/* in_file: whether the secrets file at path sets key. */
+static bool in_file(const char *path, const char *key) {
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  char line[1024];
+  size_t k = strlen(key);
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f)) {
+    const char *s = line + strspn(line, " \t");
+    found = !strncmp(s, key, k) && s[k + strspn(s + k, " \t")] == '=';
+  }
+  fclose(f);
+  return found;
+}
 
 /* identifier: an SQL name setup may write into a statement's text. */
 static bool identifier(const char *s, size_t max) {
@@ -105,8 +119,11 @@ static int ensure_secrets(struct ctx *x, uid_t uid, gid_t gid, bool give,
     if (write(fd, head, sizeof head - 1) != (ssize_t)(sizeof head - 1)) rc = 1;
   }
   for (size_t i = 0; !rc && i < sizeof secrets / sizeof secrets[0]; i++) {
-    const char *have = secrets[i].value(&x->cfg);
-    if (have && have[0]) continue;
+    const struct secret *sc = &secrets[i];
+    const char *have = sc->value ? sc->value(&x->cfg) : NULL;
+    const char *env = getenv(sc->env);
+    if ((have && have[0]) || (env && env[0]) || in_file(path, sc->key))
+      continue;
     unsigned char raw[32];
     char b64[48], line[96];
     rnd_bytes(raw, sizeof raw);
