@@ -21,13 +21,14 @@
 #include "core/db.h"
 #include "core/rnd.h"
 
-/* The secrets setup generates (32 random bytes, base64url) when neither the
+/* The secrets setup adds (32 random bytes, base64url) when neither the
  * secrets file, the environment (env) nor the configuration file gives
- * one; seal_key is read by the services that seal tokens, so only the file
- * and the environment are asked about it here. */
+ * one. Those the services generate themselves (jwt_secret and the others
+ * cfg_load makes with generate) are made first, by cfg_load: on a host the
+ * services cannot, since /etc is read-only to them. */
 struct secret {
   const char *key, *env;
-  const char *(*value)(const struct cfg *c); /* NULL: not asked */
+  const char *(*value)(const struct cfg *c);
 };
 
 static const char *jwt_secret(const struct cfg *c) {
@@ -40,7 +41,6 @@ static const char *db_password(const struct cfg *c) {
 static const struct secret secrets[] = {
     {.key = "db_password", .env = "ENCORE_DB_PASSWORD", .value = db_password},
     {.key = "jwt_secret", .env = "ENCORE_JWT_SECRET", .value = jwt_secret},
-    {.key = "seal_key", .env = "ENCORE_SEAL_KEY", .value = NULL},
 };
 
 /* in_file: whether the secrets file at path sets key. */
@@ -120,7 +120,7 @@ static int ensure_secrets(struct ctx *x, uid_t uid, gid_t gid, bool give,
   }
   for (size_t i = 0; !rc && i < sizeof secrets / sizeof secrets[0]; i++) {
     const struct secret *sc = &secrets[i];
-    const char *have = sc->value ? sc->value(&x->cfg) : NULL;
+    const char *have = sc->value(&x->cfg);
     const char *env = getenv(sc->env);
     if ((have && have[0]) || (env && env[0]) || in_file(path, sc->key))
       continue;
@@ -141,11 +141,12 @@ static int ensure_secrets(struct ctx *x, uid_t uid, gid_t gid, bool give,
   return rc;
 }
 
-/* reload: the configuration again, with the secrets just written. */
-static int reload(struct ctx *x) {
+/* reload: the configuration again, with the secrets just written; with
+ * generate, the services' own secrets are made first (cfg.h). */
+static int reload(struct ctx *x, bool generate) {
   struct cfg fresh;
   char err[512];
-  if (cfg_load(&fresh, x->config, false, err, sizeof err)) {
+  if (cfg_load(&fresh, x->config, generate, err, sizeof err)) {
     fprintf(stderr, "setup: %s\n", err);
     return 1;
   }
@@ -259,11 +260,14 @@ int admin_setup(struct ctx *x, int argc, char **argv) {
   gid_t gid = 0;
   bool give;
   int made;
-  if (!owner_of(owner, &uid, &gid, &give) ||
-      ensure_secrets(x, uid, gid, give, &made) || reload(x))
+  bool existed = access(x->cfg.secrets_file, F_OK) == 0;
+  if (!owner_of(owner, &uid, &gid, &give) || reload(x, true) ||
+      ensure_secrets(x, uid, gid, give, &made) || reload(x, false))
     return 1;
-  if (made)
-    printf("setup: %d secret%s generated into %s\n", made, made == 1 ? "" : "s",
+  if (!existed)
+    printf("setup: secrets generated into %s\n", x->cfg.secrets_file);
+  else if (made)
+    printf("setup: %d secret%s added to %s\n", made, made == 1 ? "" : "s",
            x->cfg.secrets_file);
   else
     printf("setup: secrets kept in %s\n", x->cfg.secrets_file);

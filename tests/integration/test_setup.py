@@ -153,7 +153,7 @@ def test_setup_makes_everything():
     st = os.stat(path("secrets.conf"))
     check(st.st_mode & 0o777 == 0o600, "secrets.conf has mode %o" % (st.st_mode & 0o777))
     s = secrets()
-    for key in ("db_password", "jwt_secret", "seal_key"):
+    for key in ("db_password", "jwt_secret"):
         check(len(s.get(key, "")) >= 43, "secrets.conf lacks a generated %s: %r" % (key, list(s)))
     for key, value in s.items():
         check(value not in out + err, "setup printed the %s" % key)
