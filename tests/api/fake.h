@@ -7,22 +7,13 @@
 
 #include <stdio.h>
 
+#include "t.h" /* CHECK, T_CASE */
+
 struct arena;
 
-extern int fake_checks, fake_failures;
 /* Everything a test allocates lives here; reset as the test likes. */
 extern struct arena *fake_arena;
 
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    fake_checks++;                                                             \
-    if (!(cond)) {                                                             \
-      fake_failures++;                                                         \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fputc('\n', stderr);                                                     \
-    }                                                                          \
-  } while (0)
 
 /* What a handler answered. */
 struct fake_reply {

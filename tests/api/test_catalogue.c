@@ -114,18 +114,19 @@ static void test_repair_after_cache_outage(struct kv *live) {
   app.kv = dead;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
   const char *dir = getenv("ENCORE_STACK_DIR");
   /* memcached "down": a socket path where nothing listens. */
   char dead[4200];
   snprintf(dead, sizeof dead, "%s/no-memcached.sock", dir ? dir : ".");
   int rc = fake_open("test_catalogue", dead, NULL);
   if (rc) return rc;
-  test_without_cache();
+  T_CASE(test_without_cache);
   struct kv *live = NULL;
   if (kv_open(&live, app.cfg.kv_servers) == 0) {
     inval_attach(live, app.db);
-    test_repair_after_cache_outage(live);
+    T_CASE(test_repair_after_cache_outage, live);
     kv_close(live);
   }
   return fake_close();

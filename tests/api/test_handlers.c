@@ -230,15 +230,16 @@ static void test_revocation_survives_the_cache(void) {
         "the mark is %s", v ? v : "(none)");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
   int rc = fake_open("test_handlers", NULL, NULL);
   if (rc) return rc;
-  test_router();
+  T_CASE(test_router);
   arena_reset(fake_arena);
-  test_tokens();
+  T_CASE(test_tokens);
   arena_reset(fake_arena);
-  test_account_flow();
+  T_CASE(test_account_flow);
   arena_reset(fake_arena);
-  test_revocation_survives_the_cache();
+  T_CASE(test_revocation_survives_the_cache);
   return fake_close();
 }

@@ -90,13 +90,14 @@ static void test_without_cache(void) {
         "artist delete");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
   const char *dir = getenv("ENCORE_STACK_DIR");
   /* memcached "down": a socket path where nothing listens. */
   char dead[4200];
   snprintf(dead, sizeof dead, "%s/no-memcached.sock", dir ? dir : ".");
   int rc = fake_open("test_listens", dead, NULL);
   if (rc) return rc;
-  test_without_cache();
+  T_CASE(test_without_cache);
   return fake_close();
 }

@@ -73,7 +73,7 @@ static void test_random_edits(void) {
                            "private", false, &id);
   CHECK(rc == 0, "create %d", rc);
   srand(12345);
-  for (int step = 0; step < 300 && !fake_failures; step++) {
+  for (int step = 0; step < 300 && !t_failures; step++) {
     int op = rand() % 4;
     if (n == 0) op = 0;
     if (op == 0 && n < MAXN - 4) {
@@ -285,16 +285,17 @@ static void test_deleted_tracks(void) {
         p.track_count);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
   int rc = fake_open("test_playlists", NULL, NULL);
   if (rc) return rc;
-  setup();
+  T_CASE(setup);
   arena_reset(fake_arena);
-  test_random_edits();
+  T_CASE(test_random_edits);
   arena_reset(fake_arena);
-  test_cache();
+  T_CASE(test_cache);
   arena_reset(fake_arena);
-  test_deleted_tracks();
+  T_CASE(test_deleted_tracks);
   arena_reset(fake_arena);
   user_delete(app.db, app.kv, owner);
   return fake_close();

@@ -86,9 +86,11 @@ int main(int argc, char **argv) {
   snprintf(dead, sizeof dead, "%s/no-memcached.sock", dir ? dir : ".");
   int rc = fake_open("test_recs", dead, NULL);
   if (rc) return rc;
-  if (empty)
+  if (empty) { /* a mode of its own, on another database */
     test_empty();
-  else
-    test_without_cache();
+  } else {
+    T_INIT(argc, argv);
+    T_CASE(test_without_cache);
+  }
   return fake_close();
 }

@@ -26,7 +26,7 @@ static void release(void *p) {
   free(p);
 }
 
-int main(void) {
+static void allocation(void) {
   struct arena *a = arena_new(4096);
   CHECK(a != NULL);
 
@@ -100,7 +100,11 @@ int main(void) {
   CHECK(arena_alloc(a, SIZE_MAX) == NULL);
   CHECK(arena_alloc(a, SIZE_MAX - 8) == NULL);
   CHECK(arena_strndup(a, "x", SIZE_MAX) == NULL);
+  arena_free(a);
+}
 
+static void cleanups(void) {
+  struct arena *a = arena_new(4096);
   /* Cleanups run in reverse order of registration, once. */
   arena_reset(a);
   norder = 0;
@@ -132,7 +136,9 @@ int main(void) {
   CHECK_INT(order[0], 7);
 
   arena_free(NULL);
+}
 
+static void size_hints(void) {
   /* Default and tiny hints work. */
   struct arena *d = arena_new(0);
   CHECK(d != NULL);
@@ -144,5 +150,12 @@ int main(void) {
   for (int i = 0; i < 100; i++)
     CHECK(arena_alloc(tiny, 200) != NULL);
   arena_free(tiny);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(allocation);
+  T_CASE(cleanups);
+  T_CASE(size_hints);
   T_DONE();
 }

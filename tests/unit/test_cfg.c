@@ -59,7 +59,7 @@ static void clear_env(void) {
 
 #define SECRET43 "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
-int main(void) {
+static void load_and_secrets(void) {
   struct cfg c;
   clear_env();
   CHECK(mkdtemp(dir) != NULL);
@@ -311,5 +311,10 @@ int main(void) {
     unlink(path_in(files[i]));
   CHECK(chdir("/") == 0);
   CHECK(rmdir(dir) == 0);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(load_and_secrets);
   T_DONE();
 }

@@ -667,7 +667,8 @@ static void test_kv_partial(const char *live) {
 
 /* ---------------------------------------------------------------- main */
 
-int main(void) {
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
   const char *sock = getenv("ENCORE_TEST_DB_SOCKET");
   const char *kvs = getenv("ENCORE_TEST_KV");
   const char *stack = getenv("ENCORE_STACK_DIR");
@@ -727,29 +728,29 @@ int main(void) {
     return 1;
   }
 
-  test_script(d);
+  T_CASE(test_script, d);
   arena_reset(A);
-  test_rows(d);
+  T_CASE(test_rows, d);
   arena_reset(A);
-  test_sizes(d);
+  T_CASE(test_sizes, d);
   arena_reset(A);
-  test_reuse(d);
+  T_CASE(test_reuse, d);
   arena_reset(A);
-  test_tx(d);
+  T_CASE(test_tx, d);
   arena_reset(A);
-  test_stream(d);
+  T_CASE(test_stream, d);
   arena_reset(A);
-  test_reconnect(d, other);
+  T_CASE(test_reconnect, d, other);
   arena_reset(A);
-  test_unreachable();
+  T_CASE(test_unreachable);
   arena_reset(A);
   db_script(d, "DROP TABLE IF EXISTS test_db_kv", err, sizeof err);
 
-  test_kv(k);
+  T_CASE(test_kv, k);
   arena_reset(A);
-  test_kv_partial(c.kv_servers);
+  T_CASE(test_kv_partial, c.kv_servers);
   arena_reset(A);
-  test_kv_down();
+  T_CASE(test_kv_down);
 
   kv_close(k);
   db_close(other);

@@ -566,19 +566,20 @@ static void test_mutations(void) {
   }
 }
 
-int main(void) {
-  test_png();
-  test_jpeg();
-  test_webp();
-  test_other();
-  test_random();
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(test_png);
+  T_CASE(test_jpeg);
+  T_CASE(test_webp);
+  T_CASE(test_other);
+  T_CASE(test_random);
   A = arena_new(0);
-  test_roundtrip();
-  test_metadata();
-  test_polyglot();
-  test_truncated();
-  test_oversize();
-  test_mutations();
+  T_CASE(test_roundtrip);
+  T_CASE(test_metadata);
+  T_CASE(test_polyglot);
+  T_CASE(test_truncated);
+  T_CASE(test_oversize);
+  T_CASE(test_mutations);
   arena_free(A);
   T_DONE();
 }

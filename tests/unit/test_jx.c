@@ -89,7 +89,7 @@ static int val(const char *text, struct jx_errors *errs) {
     }                                                                          \
   } while (0)
 
-int main(void) {
+static void parse_validate_build(void) {
   a = arena_new(0);
 
   /* --- parsing: accepted ---------------------------------------------- */
@@ -332,5 +332,10 @@ int main(void) {
   o = parse("{\"x\":[1,2,3]}");
   CHECK(o != NULL);
   arena_free(a);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(parse_validate_build);
   T_DONE();
 }

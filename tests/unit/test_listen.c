@@ -16,8 +16,7 @@ static long long ms_of(const char *s) {
   return timefmt_parse(s, &ms) == 0 ? ms : -1;
 }
 
-int main(void) {
-  char buf[40];
+static void parse_times(void) {
   /* Valid forms. */
   CHECK(ms_of("1970-01-01T00:00:00Z") == 0);
   CHECK(ms_of("2024-03-01T12:00:00Z") == 1709294400000LL);
@@ -62,13 +61,19 @@ int main(void) {
       fprintf(stderr, "accepted: %s\n", bad[i]);
     CHECK(timefmt_parse(bad[i], &ms) == RC_INVALID);
   }
+}
+
+static void format_round_trip(void) {
+  char buf[40];
   /* Formatting round-trips with milliseconds. */
   timefmt_rfc3339(buf, sizeof buf, 1709294400123LL);
   CHECK_STR(buf, "2024-03-01T12:00:00.123Z");
   CHECK(ms_of(buf) == 1709294400123LL);
   timefmt_rfc3339(buf, sizeof buf, 0);
   CHECK_STR(buf, "1970-01-01T00:00:00.000Z");
+}
 
+static void history_cursors(void) {
   /* History cursors: "<ms>|<id>". */
   long long ms, id;
   CHECK(listen_parse_cursor("1709294400123|42", &ms, &id) == 0);
@@ -82,7 +87,10 @@ int main(void) {
   CHECK(listen_parse_cursor("123456789012345678901234|1", &ms, &id) ==
         RC_INVALID);
   CHECK(listen_parse_cursor("5|99999999999999999999", &ms, &id) == RC_INVALID);
+}
 
+static void like_cursors(void) {
+  long long ms, id;
   /* Likes: types and cursors "<ms>|<type>|<id>". */
   enum like_type t;
   CHECK(like_type_parse("tracks", 1, &t) == 0 && t == LIKE_TRACK);
@@ -104,7 +112,11 @@ int main(void) {
         RC_INVALID);
   CHECK(like_parse_cursor("17|1|9|", LIKE_PLAYLIST, &ms, &ty, &id) ==
         RC_INVALID);
+}
 
+static void dislike_cursors(void) {
+  long long ms, id;
+  int ty;
   /* Dislikes share the cursor with their own type range. */
   enum dislike_type dt;
   CHECK(dislike_type_parse("artists", 1, &dt) == 0 && dt == DISLIKE_ARTIST);
@@ -115,5 +127,14 @@ int main(void) {
         ty == DISLIKE_ARTIST);
   CHECK(like_parse_cursor("17|3|9", DISLIKE_ARTIST, &ms, &ty, &id) ==
         RC_INVALID);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(parse_times);
+  T_CASE(format_round_trip);
+  T_CASE(history_cursors);
+  T_CASE(like_cursors);
+  T_CASE(dislike_cursors);
   T_DONE();
 }

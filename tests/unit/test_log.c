@@ -80,7 +80,7 @@ static void free_lines(json_object **l, int n) {
     json_object_put(l[i]);
 }
 
-int main(void) {
+static void lines_levels_reopen(void) {
   CHECK(mkdtemp(dir) != NULL);
   char path[256], path2[256];
   snprintf(path, sizeof path, "%s/a.log", dir);
@@ -241,5 +241,10 @@ int main(void) {
   unlink(path2);
   unlink(path3);
   rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(lines_levels_reopen);
   T_DONE();
 }

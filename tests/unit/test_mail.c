@@ -106,7 +106,7 @@ static int python3_present(void) {
   return system("python3 -c '' >/dev/null 2>&1") == 0;
 }
 
-int main(int argc, char **argv) {
+static void message_spool_and_smtp(void) {
   CHECK_INT(rnd_init(), 0);
   CHECK(mkdtemp(dir) != NULL);
   const char *from = "Encore <no-reply@example.com>";
@@ -267,11 +267,9 @@ int main(int argc, char **argv) {
   }
   free(log);
 
-  /* --- delivery over SMTP ---------------------------------------------- */
+  /* --- delivery over SMTP, to smtp_sink.py ($ENCORE_SMTP_SINK) --------- */
   char script[PATH_MAX];
-  if (argc > 1)
-    snprintf(script, sizeof script, "%s", argv[1]);
-  else if (getenv("ENCORE_SMTP_SINK"))
+  if (getenv("ENCORE_SMTP_SINK"))
     snprintf(script, sizeof script, "%s", getenv("ENCORE_SMTP_SINK"));
   else {
     const char *f = __FILE__;
@@ -329,5 +327,10 @@ int main(int argc, char **argv) {
   unlink(port_file);
   unlink(out);
   rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(message_spool_and_smtp);
   T_DONE();
 }

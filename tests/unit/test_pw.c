@@ -22,8 +22,7 @@ static int policy(const char *pw, const char *user, const char *email,
   return pw_policy(pw, user, email, why);
 }
 
-int main(void) {
-  CHECK_INT(rnd_init(), 0);
+static void hash_and_verify(void) {
   char h1[PW_HASH_MAX], h2[PW_HASH_MAX];
   CHECK_INT(pw_hash("correct horse battery", h1), 0);
   CHECK_INT(pw_hash("correct horse battery", h2), 0);
@@ -88,7 +87,9 @@ int main(void) {
   CHECK(dummy > real / 4 && dummy < real * 4);
   pw_dummy_verify(NULL);
   pw_dummy_verify("");
+}
 
+static void password_policy(void) {
   /* Policy. */
   const char *why;
   CHECK_INT(policy("a-fine-long-passphrase", "bob", "bob@example.com", &why),
@@ -153,5 +154,12 @@ int main(void) {
   CHECK_INT(policy("just-a-long-passphrase", NULL, "j@x.com", &why), 0);
   CHECK_INT(policy("xx-jo-passphrase", NULL, "jo@x.com", &why), 0);
   CHECK_INT(policy("xx-joe-passphrase", NULL, "joe@x.com", &why), RC_INVALID);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  CHECK_INT(rnd_init(), 0);
+  T_CASE(hash_and_verify);
+  T_CASE(password_policy);
   T_DONE();
 }

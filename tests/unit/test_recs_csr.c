@@ -141,9 +141,10 @@ static void test_hetrec(void) {
   rmdir(dir);
 }
 
-int main(void) {
-  test_build();
-  test_split();
-  test_hetrec();
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(test_build);
+  T_CASE(test_split);
+  T_CASE(test_hetrec);
   T_DONE();
 }

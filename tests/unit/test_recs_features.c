@@ -236,10 +236,11 @@ static void test_input_features(void) {
   world_free(&w);
 }
 
-int main(void) {
-  test_holdout();
-  test_protocol_folds();
-  test_cold_validation();
-  test_input_features();
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(test_holdout);
+  T_CASE(test_protocol_folds);
+  T_CASE(test_cold_validation);
+  T_CASE(test_input_features);
   T_DONE();
 }

@@ -96,10 +96,11 @@ static void test_evaluate(void) {
   csr_free(&s.test);
 }
 
-int main(void) {
-  test_topk();
-  test_ndcg();
-  test_zscore();
-  test_evaluate();
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(test_topk);
+  T_CASE(test_ndcg);
+  T_CASE(test_zscore);
+  T_CASE(test_evaluate);
   T_DONE();
 }

@@ -54,7 +54,7 @@ static int best_unseen(float *s, const struct csr *train, int u) {
   return metrics_topk(s, NI, 1, top) == 1 ? top[0] : -1;
 }
 
-int main(void) {
+static void fit_and_rank(void) {
   struct dataset d = {0};
   struct csr tt;
   world(&d);
@@ -99,5 +99,10 @@ int main(void) {
   csr_free(&d.ui);
   csr_free(&d.social);
   csr_free(&d.tags);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(fit_and_rank);
   T_DONE();
 }

@@ -279,7 +279,7 @@ static void big_run(void) {
   csr_free(&in.d.ui);
 }
 
-int main(void) {
+static void train_runs(void) {
   struct batch_input in;
   struct batch_output out;
   struct train_opts o = {.seed = 7, .threads = 2};
@@ -331,5 +331,10 @@ int main(void) {
   CHECK_INT(train_run(&out, &e, &o), 0);
   CHECK_INT(out.list_ptr[3], 0);
   batch_output_free(&out);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(train_runs);
   T_DONE();
 }

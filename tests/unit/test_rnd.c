@@ -13,10 +13,7 @@ static int b64url_only(const char *s) {
   return 1;
 }
 
-int main(void) {
-  CHECK_INT(rnd_init(), 0);
-  CHECK_INT(rnd_init(), 0); /* idempotent */
-
+static void tokens_and_bytes(void) {
   char t1[44], t2[44];
   memset(t1, 'x', sizeof t1);
   rnd_token(t1);
@@ -31,7 +28,9 @@ int main(void) {
   rnd_bytes(r2, sizeof r2);
   CHECK(memcmp(r1, r2, 32) != 0);
   CHECK(memcmp(r1, zero, 32) != 0);
+}
 
+static void b64url(void) {
   /* RFC 4648 vectors, URL-safe alphabet, no padding. Buffers are exactly
    * 4*ceil(n/3)+1 as the contract allows. */
   char out[16];
@@ -50,7 +49,9 @@ int main(void) {
   const unsigned char url[] = {0xfb, 0xff, 0xbf};
   CHECK_INT(b64url_encode(url, 3, o2), 4);
   CHECK_STR(o2, "-_-_");
+}
 
+static void sha256_and_hex(void) {
   unsigned char d[32];
   char hex[65];
   sha256("abc", 3, d);
@@ -68,5 +69,15 @@ int main(void) {
   CHECK_STR(h, "000fa5ff");
   hex_encode(bytes, 0, h);
   CHECK_STR(h, "");
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  CHECK_INT(rnd_init(), 0);
+  CHECK_INT(rnd_init(), 0); /* idempotent */
+
+  T_CASE(tokens_and_bytes);
+  T_CASE(b64url);
+  T_CASE(sha256_and_hex);
   T_DONE();
 }

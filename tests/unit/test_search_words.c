@@ -21,7 +21,7 @@ static int split(const char *s, char *out, int max) {
   return n;
 }
 
-int main(void) {
+static void splits_words(void) {
   char o[1024];
   CHECK_INT(split("The Beatles", o, 16), 2);
   CHECK_STR(o, "the|beatles");
@@ -66,7 +66,9 @@ int main(void) {
     strcat(acc, "é");
   CHECK_INT(split(acc, o, 16), 1);
   CHECK_INT(search_chars(o), SEARCH_WORD_MAX);
+}
 
+static void small_buffers(void) {
   /* a small output buffer truncates, always NUL-terminated, never overruns */
   char small[8];
   const char *w[4];
@@ -84,5 +86,11 @@ int main(void) {
   CHECK_INT(search_chars(""), 0);
   CHECK_INT(search_chars("abc"), 3);
   CHECK_INT(search_chars("é東\xf0\x9f\x8e\xb5"), 3);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(splits_words);
+  T_CASE(small_buffers);
   T_DONE();
 }

@@ -10,7 +10,7 @@
 
 #define V(lit) str_utf8_valid(lit, sizeof(lit) - 1)
 
-int main(void) {
+static void sbuf(void) {
   struct arena *a = arena_new(0);
   struct sbuf b;
   sbuf_init(&b, a);
@@ -46,7 +46,10 @@ int main(void) {
   sbuf_adds(&o, "dropped");
   sbuf_printf(&o, "%s", "dropped");
   CHECK_STR(o.s, "kept");
+  arena_free(a);
+}
 
+static void utf8_valid(void) {
   /* UTF-8: valid forms. */
   CHECK(V(""));
   CHECK(V("plain ascii"));
@@ -80,7 +83,9 @@ int main(void) {
   /* The length bound is honoured: a sequence cut by n is invalid. */
   CHECK(!str_utf8_valid("caf\xc3\xa9", 4));
   CHECK(str_utf8_valid("caf\xc3\xa9", 3));
+}
 
+static void utf8_len_compare_lower(void) {
   CHECK_INT(str_utf8_len("", 0), 0);
   CHECK_INT(str_utf8_len("abc", 3), 3);
   CHECK_INT(str_utf8_len("caf\xc3\xa9", 5), 4);
@@ -94,7 +99,9 @@ int main(void) {
   char lower[] = "MiXeD Case 123 \xc3\x89";
   str_lower_ascii(lower);
   CHECK_STR(lower, "mixed case 123 \xc3\x89");
+}
 
+static void parse_i64(void) {
   long long v = -1;
   CHECK_INT(str_parse_i64("0", 0, 10, &v), 0);
   CHECK_INT(v, 0);
@@ -133,7 +140,9 @@ int main(void) {
   CHECK_INT(str_parse_i64("11", 0, 10, &v), RC_INVALID);
   CHECK_INT(str_parse_i64("-1", 0, 10, &v), RC_INVALID);
   CHECK_INT(str_parse_i64(NULL, 0, 10, &v), RC_INVALID);
+}
 
+static void utf8_clip(void) {
   /* Clipping keeps whole characters and replaces invalid bytes. */
   char clip[6];
   CHECK_INT((long long)str_utf8_clip(clip, sizeof clip, "ab\xc3\xa9\xc3\xa9"),
@@ -147,7 +156,14 @@ int main(void) {
   CHECK(str_utf8_valid(clip, strlen(clip)));
   CHECK_INT((long long)str_utf8_clip(clip, 1, "abc"), 0);
   CHECK_STR(clip, "");
+}
 
-  arena_free(a);
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(sbuf);
+  T_CASE(utf8_valid);
+  T_CASE(utf8_len_compare_lower);
+  T_CASE(parse_i64);
+  T_CASE(utf8_clip);
   T_DONE();
 }

@@ -118,7 +118,7 @@ static char *libjwt_token(jwt_alg_t alg, const char *key) {
   return copy;
 }
 
-int main(void) {
+static void issue_and_verify(void) {
   a = arena_new(0);
   CHECK_INT(rnd_init(), 0);
 
@@ -387,5 +387,10 @@ int main(void) {
   CHECK_INT(verify(jwt, NOW), RC_BAD_TOKEN);
 
   arena_free(a);
+}
+
+int main(int argc, char **argv) {
+  T_INIT(argc, argv);
+  T_CASE(issue_and_verify);
   T_DONE();
 }
