@@ -118,7 +118,14 @@ def dump(db):
             sql("SELECT user_id, track_id, listened_at FROM listens ORDER BY id", db),
             sql("SELECT username, display_name FROM users ORDER BY id", db),
             sql("SELECT playlist_id, position, track_id FROM playlist_tracks "
-                "ORDER BY playlist_id, position", db))
+                "ORDER BY playlist_id, position", db),
+            sql("SELECT follower_id, followee_id, created_at FROM follows ORDER BY id", db),
+            sql("SELECT object_type, object_id, author_id, parent_id, body, like_count "
+                "FROM comments ORDER BY id", db),
+            sql("SELECT actor_id, kind, object_id, count, first_at, detail FROM activities "
+                "ORDER BY id", db),
+            sql("SELECT user_id, activity_id FROM feed_items ORDER BY user_id, activity_id", db),
+            sql("SELECT user_id, group_key, count, actors FROM notifications ORDER BY id", db))
 
 
 def test_same_seed_same_world():
