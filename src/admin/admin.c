@@ -13,6 +13,7 @@
 #include "admin/admin.h"
 #include "admin/generate.h"
 #include "admin/import.h"
+#include "admin/insights.h"
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
@@ -56,9 +57,12 @@ static const char usage_text[] =
     "      load the HetRec 2011 Last.fm 2K files of DIR (idempotent)\n"
     "  generate [--seed N] [--small] [--users N] [--artists N] [--albums N]\n"
     "           [--tracks N] [--listens N] [--playlists N] [--demo-user U]\n"
+    "           [--heavy-listens N]\n"
     "      make a synthetic world from a seed (refused when one exists)\n"
     "  search rebuild\n"
     "      rebuild the search index from the catalogue tables\n"
+    "  insights rebuild [--user USERNAME]\n"
+    "      make the listening insights' rollups again from the listens\n"
     "  setup [--admin-user NAME] [--grant-host HOST] [--owner USER]\n"
     "      a host's secrets (generated once), database, database user and\n"
     "      schema, and media directory (idempotent); the administrator's\n"
@@ -179,8 +183,9 @@ static const struct command {
     {"analytics", admin_analytics}, {"migrate", admin_migrate},
     {"user", admin_user},           {"demo", admin_demo},
     {"import", cmd_import},         {"generate", cmd_generate},
-    {"search", cmd_search},         {"setup", admin_setup},
-    {"backup", admin_backup},       {"restore", admin_restore},
+    {"search", cmd_search},         {"insights", admin_insights},
+    {"setup", admin_setup},         {"backup", admin_backup},
+    {"restore", admin_restore},
 };
 
 int main(int argc, char **argv) {

@@ -10,6 +10,7 @@
  *   gen_catalogue.c  artists, albums, tracks and their genres
  *   gen_users.c      users and their preferences
  *   gen_activity.c   listens and likes, follows, playlists and their likes
+ *   gen_heavy.c      the heavy listener (--heavy-listens)
  *   gen_feed.c       the few heavily followed, every follow, and the
  *                    activity, feeds and inboxes of the last weeks
  *   gen_comments.c   comments, replies, their likes and mentions
@@ -104,6 +105,7 @@ struct gen_opts {
   long users, artists, albums, tracks, listens, playlists;
   const char *demo_user;
   long long end_ms; /* listens end here (ms since the epoch) */
+  long heavy;       /* listens of the heavy listener (gen_heavy.c); 0: none */
 };
 
 /* What the steps before gen_feed did that activity and the inbox hear of,
@@ -242,6 +244,9 @@ int gen_listens(struct gen_world *w);
 /* gen_social (gen_activity.c): follows (kept in w->log: gen_feed writes
  * them), playlists, their tracks and their likes. */
 int gen_social(struct gen_world *w);
+/* gen_heavy (gen_heavy.c): the heavy listener and their listens, when
+ * asked for (o.heavy). */
+int gen_heavy(struct gen_world *w, const char *hash);
 /* gen_feed (gen_feed.c): the heavily followed and their followers, the
  * demo user's follows of the liveliest, every follow (with the users'
  * counts), comments (gen_comments), and the activities, feed items and

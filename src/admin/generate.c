@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "admin/gen.h"
+#include "admin/insights.h"
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/kv.h"
@@ -97,7 +98,8 @@ static int usage(const char *why) {
           "encore-admin: generate: %s\n"
           "usage: generate [--seed N] [--small] [--users N] [--artists N] "
           "[--albums N] [--tracks N] [--listens N] [--playlists N] "
-          "[--demo-user USERNAME] [--end-date YYYY-MM-DD]\n",
+          "[--demo-user USERNAME] [--end-date YYYY-MM-DD] "
+          "[--heavy-listens N]\n",
           why);
   return 2;
 }
@@ -129,6 +131,11 @@ static int parse_options(int argc, char **argv, struct gen_opts *o) {
     } else if (!strcmp(arg, "--demo-user")) {
       if (!val || !*val) return usage("--demo-user needs a username");
       o->demo_user = val;
+      i++;
+    } else if (!strcmp(arg, "--heavy-listens")) {
+      long long h;
+      if (!parse_count(val, 10000000, &h)) return usage("bad count");
+      o->heavy = (long)h;
       i++;
     } else if (!strcmp(arg, "--end-date")) {
       if (!val || !parse_date(val, &o->end_ms)) return usage("bad end date");
@@ -278,7 +285,7 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
    * whose popularity counts them */
   rc = 1;
   if (gen_users(&w, hash) || gen_listens(&w) || gen_social(&w) ||
-      gen_catalogue(&w) || gen_feed(&w))
+      gen_catalogue(&w) || gen_heavy(&w, hash) || gen_feed(&w))
     goto out;
   static const char restore[] = "SET unique_checks = 1, foreign_key_checks = 1";
   db_query(d, restore, sizeof restore - 1, NULL);
@@ -288,6 +295,8 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
     goto out;
   }
   printf("  search rebuild        %10s      %7.2f s\n", "", gen_now() - ts);
+  /* the listens went in without their insights' rollups */
+  if (admin_insights_rebuild_all(d)) goto out;
   if (kv) kv_ns_bump(kv, "genres");
   double dt = gen_now() - t0;
   printf("generate: %lld rows in %.1f s (%.0f rows/s)\n", w.rows, dt,

@@ -12,6 +12,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "core/tz.h"
 #include "model/accounts.h"
 #include "model/genre.h"
 #include "model/media.h"
@@ -131,6 +132,7 @@ static const struct jx_field prefs_fields[] = {
     {.name = "explicit_content", .kind = JX_BOOL},
     {.name = "language", .kind = JX_STRING, .min = 2, .max = 35},
     {.name = "history_visibility", .kind = JX_ENUM, .enums = visibilities},
+    {.name = "time_zone", .kind = JX_STRING, .min = 1, .max = TZ_NAME_MAX},
     {.name = "follow_policy", .kind = JX_ENUM, .enums = follow_policies},
 };
 
@@ -158,16 +160,26 @@ int h_me_prefs_put(struct req *r) {
   int st;
   struct arena *a = req_arena(r);
   if ((st = req_body_json(r, &body))) return st;
-  if ((st = req_validate(r, body, prefs_fields, 6))) return st;
+  if ((st = req_validate(r, body, prefs_fields, 7))) return st;
   struct user_prefs p = {
       .explicit_content = jx_bool(body, "explicit_content", true),
       .language = jx_str(body, "language"),
       .history_visibility = jx_str(body, "history_visibility"),
+      .time_zone = jx_str(body, "time_zone"),
       .follow_policy = jx_str(body, "follow_policy"),
   };
+  const struct tz *zone;
   if (!p.language) p.language = "en";
   if (!p.history_visibility) p.history_visibility = "followers";
+  if (!p.time_zone) p.time_zone = USER_TIME_ZONE_DEFAULT;
   if (!p.follow_policy) p.follow_policy = "open";
+  if (tz_load(p.time_zone, &zone)) {
+    struct jx_errors errs = {
+        .n = 1,
+        .e = {{"time_zone", "must be a time zone of the IANA database, such "
+                            "as Europe/Berlin or UTC"}}};
+    return req_problem_fields(r, &errs);
+  }
   if (!language_ok(p.language)) {
     struct jx_errors errs = {
         .n = 1,

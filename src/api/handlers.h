@@ -169,6 +169,20 @@ int h_comments_like(struct req *r);
 int h_comments_unlike(struct req *r);
 int h_comments_report(struct req *r);
 
+/* Insights (h_insights.c). */
+extern const struct qparam h_insights_query[];
+extern const struct qparam h_insights_year_query[];
+int h_insights_me(struct req *r);
+int h_insights_user(struct req *r);
+int h_insights_year(struct req *r);
+int h_insights_card(struct req *r);
+
+/* Trending and charts (h_trends.c). */
+extern const struct qparam h_trending_query[];
+extern const struct qparam h_charts_query[];
+int h_trending(struct req *r);
+int h_charts(struct req *r);
+
 /* Listening parties (h_parties.c). */
 int h_parties_create(struct req *r);
 int h_parties_list(struct req *r);

@@ -226,6 +226,21 @@ const struct route routes[] = {
      page_query},
 
 
+    /* Listening insights, from the rollups of the listens. */
+    {"GET", "/api/v1/me/insights", h_insights_me, R_AUTH, h_insights_query},
+    {"GET", "/api/v1/users/{username:username}/insights", h_insights_user,
+     R_OPTAUTH, h_insights_query},
+    {"GET", "/api/v1/me/insights/year/{year:id}", h_insights_year, R_AUTH,
+     h_insights_year_query},
+    {"GET", "/api/v1/me/insights/year/{year:id}/card.svg", h_insights_card,
+     R_AUTH, h_insights_year_query},
+
+    /* Trending and charts, from encore-trends' serving version. */
+    {"GET", "/api/v1/trending/{kind:tracks|artists|albums|playlists}",
+     h_trending, 0, h_trending_query},
+    {"GET", "/api/v1/charts/{kind:tracks|artists|albums}", h_charts, 0,
+     h_charts_query},
+
     /* Recommendations, served from the batch's model versions. */
     {"GET", "/api/v1/me/recommendations", h_recs_me, R_AUTH, h_recs_me_query},
     {"GET", "/api/v1/tracks/{id:id}/similar", h_recs_similar_track, 0,

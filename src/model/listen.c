@@ -40,6 +40,7 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "core/timefmt.h"
+#include "model/insight.h"
 #include "model/user.h"
 
 /* Bounds standing for "unbounded" in range queries. */
@@ -301,6 +302,8 @@ int listen_store(struct db *d, struct kv *kv, struct arena *a,
       if ((rc = insert_chunk(d, a, user_id, u + off, k))) break;
       off += chunk_sizes[k];
     }
+    /* The user's insights count them from the same commit on. */
+    if (!rc) rc = insight_listens_stored(d, a, user_id, u, m);
     if (rc) {
       db_rollback(d);
     } else {
@@ -409,10 +412,32 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
 int listen_delete_one(struct db *d, struct kv *k, long long user_id,
                       long long id, long long *deleted) {
   struct db_val p[] = {DB_I(id), DB_I(user_id)};
-  struct db_res res;
-  int rc = db_exec(d, NULL, "DELETE FROM listens WHERE id = ? AND user_id = ?",
-                   p, 2, DB_IDEMPOTENT, &res);
-  *deleted = rc ? 0 : (long long)res.affected;
+  struct db_res res = {0};
+  struct arena *a = arena_new(0);
+  int rc, tries = 0;
+  *deleted = 0;
+  if (!a) return RC_NOMEM;
+  /* One transaction with the insights of the listen's month, which the
+   * RETURNING time names. */
+  do {
+    rc = db_begin(d);
+    if (!rc)
+      rc = db_exec(d, a,
+                   "DELETE FROM listens WHERE id = ? AND user_id = ? "
+                   "RETURNING CAST(UNIX_TIMESTAMP(listened_at) * 1000 AS "
+                   "SIGNED)",
+                   p, 2, 0, &res);
+    if (!rc && res.nrows) {
+      long long at = db_i64(&res.rows[0], 0, 0);
+      rc = insight_listens_deleted(d, a, user_id, at, at + 1);
+    }
+    if (rc)
+      db_rollback(d);
+    else
+      rc = db_commit(d);
+  } while (db_retry(rc, &tries));
+  if (!rc) *deleted = res.nrows;
+  arena_free(a);
   if (*deleted) user_taste_changed(k, user_id);
   return rc;
 }
@@ -421,16 +446,30 @@ int listen_delete_range(struct db *d, struct kv *k, long long user_id,
                         long long from_ms, long long to_ms,
                         long long *deleted) {
   char from[64], to[64];
-  struct db_res res;
+  struct db_res res = {0};
+  struct arena *a = arena_new(0);
+  int rc, tries = 0;
   *deleted = 0;
+  if (!a) return RC_NOMEM;
   sql_time_buf(from, sizeof from, from_ms, SQL_TIME_MIN);
   sql_time_buf(to, sizeof to, to_ms, SQL_TIME_MAX);
   struct db_val p[] = {DB_I(user_id), DB_S(from), DB_S(to)};
-  int rc = db_exec(d, NULL,
+  do { /* with the insights of the months touched */
+    rc = db_begin(d);
+    if (!rc)
+      rc = db_exec(d, NULL,
                    "DELETE FROM listens WHERE user_id = ? "
                    "AND listened_at >= ? AND listened_at < ?",
-                   p, 3, DB_IDEMPOTENT, &res);
+                   p, 3, 0, &res);
+    if (!rc && res.affected)
+      rc = insight_listens_deleted(d, a, user_id, from_ms, to_ms);
+    if (rc)
+      db_rollback(d);
+    else
+      rc = db_commit(d);
+  } while (db_retry(rc, &tries));
   if (!rc) *deleted = (long long)res.affected;
+  arena_free(a);
   if (*deleted) user_taste_changed(k, user_id);
   return rc;
 }

@@ -303,7 +303,8 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
   int rc = db_exec(d, a,
                    "SELECT favourite_genres, favourite_artists, "
                    "explicit_content, language, history_visibility, "
-                   "follow_policy FROM user_preferences WHERE user_id = ?",
+                   "time_zone, follow_policy FROM user_preferences "
+                   "WHERE user_id = ?",
                    &key, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (res.nrows == 0) {
@@ -312,6 +313,7 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
     p->explicit_content = true;
     p->language = "en";
     p->history_visibility = "followers";
+    p->time_zone = USER_TIME_ZONE_DEFAULT;
     p->follow_policy = "open";
     return 0;
   }
@@ -321,7 +323,8 @@ int user_prefs_get(struct db *d, struct arena *a, long long user_id,
   p->explicit_content = db_i64(row, 2, 1) != 0;
   p->language = db_s(row, 3) ? db_s(row, 3) : "en";
   p->history_visibility = db_s(row, 4) ? db_s(row, 4) : "followers";
-  p->follow_policy = db_s(row, 5) ? db_s(row, 5) : "open";
+  p->time_zone = db_s(row, 5) ? db_s(row, 5) : USER_TIME_ZONE_DEFAULT;
+  p->follow_policy = db_s(row, 6) ? db_s(row, 6) : "open";
   return 0;
 }
 
@@ -331,23 +334,24 @@ int user_prefs_put(struct db *d, struct kv *k, struct arena *a,
   const char *g = jx_text(a, p->genres, &glen);
   const char *ar = jx_text(a, p->artists, &alen);
   if (!g || !ar) return RC_NOMEM;
-  struct db_val v[] = {DB_I(user_id),     DB_S(g),
-                       DB_S(ar),          DB_I(p->explicit_content),
-                       DB_S(p->language), DB_S(p->history_visibility),
-                       DB_S(p->follow_policy)};
+  struct db_val v[] = {DB_I(user_id),      DB_S(g),
+                       DB_S(ar),           DB_I(p->explicit_content),
+                       DB_S(p->language),  DB_S(p->history_visibility),
+                       DB_S(p->time_zone), DB_S(p->follow_policy)};
   int rc = db_exec(d, a,
                    "INSERT INTO user_preferences (user_id, favourite_genres, "
                    "favourite_artists, explicit_content, language, "
-                   "history_visibility, follow_policy) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                   "history_visibility, time_zone, follow_policy) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON DUPLICATE KEY UPDATE "
                    "favourite_genres = VALUES(favourite_genres), "
                    "favourite_artists = VALUES(favourite_artists), "
                    "explicit_content = VALUES(explicit_content), "
                    "language = VALUES(language), "
                    "history_visibility = VALUES(history_visibility), "
+                   "time_zone = VALUES(time_zone), "
                    "follow_policy = VALUES(follow_policy)",
-                   v, 7, DB_IDEMPOTENT, NULL);
+                   v, 8, DB_IDEMPOTENT, NULL);
   /* Favourite genres and artists seed the recommendations of a user with
    * little history. */
   if (!rc) user_taste_changed(k, user_id);
@@ -361,6 +365,7 @@ json_object *user_prefs_json(const struct user_prefs *p) {
   jx_add_bool(o, "explicit_content", p->explicit_content);
   jx_add_str(o, "language", p->language);
   jx_add_str(o, "history_visibility", p->history_visibility);
+  jx_add_str(o, "time_zone", p->time_zone);
   jx_add_str(o, "follow_policy", p->follow_policy);
   return o;
 }

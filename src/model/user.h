@@ -30,10 +30,13 @@ struct user_new {
 };
 
 /* Preferences of a user (defaults when never set). */
+/* The zone of a user who never chose one. */
+#define USER_TIME_ZONE_DEFAULT "UTC"
 struct user_prefs {
   json_object *genres, *artists; /* arrays of strings; owned by the arena */
   bool explicit_content;
   const char *language, *history_visibility;
+  const char *time_zone;     /* an IANA name of the system's tzdata */
   const char *follow_policy; /* "open", or "approval": follows are requests */
 };
 

@@ -2,7 +2,7 @@
 # test_cron.sh: the batch jobs' crontab and their wrapper. The crontab
 # (cron/encore.cron, built from cron/encore.cron.in) must be a valid
 # /etc/cron.d file whose commands are programs this build installs, with
-# options encore-recs accepts; encore-cron-run must keep a second job out
+# options its programs accept; encore-cron-run must keep a second job out
 # while one holds the lock (exit 75, the job not run), wait for the lock
 # with -w, pass on a failing job's exit status, stop a job past -t, and log
 # start and end.
@@ -69,27 +69,30 @@ while IFS= read -r line; do
   while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
   [ $# -gt 1 ] || { bad "no -- COMMAND: $line"; continue; }
   shift
-  prog=$build/src/batch/recs/${1##*/}
+  prog=$(find "$build/src/batch" -name "${1##*/}" -type f -perm -u+x 2>/dev/null | head -1)
   shift
-  if [ -x "$prog" ] && "$prog" --help 2>&1 | grep -q '^  train'; then
-    # Options encore-recs does not know are usage errors (2); with no
+  if [ -x "$prog" ] && "$prog" --help 2>&1 | grep -Eq '^  (train|run)'; then
+    # Options the program does not know are usage errors (2); with no
     # configuration at all the run fails (1) without touching anything.
     ENCORE_CONF=$tmp/none.conf ENCORE_DB_SOCKET=$tmp/none.sock \
       ENCORE_KV_SERVERS=$tmp/none.sock "$prog" "$@" >"$tmp/out" 2>&1
     rc=$?
     if [ "$rc" -eq 2 ] || [ "$rc" -eq 0 ]; then
-      bad "encore-recs $* exits $rc: $(head -3 "$tmp/out")"
+      bad "${prog##*/} $* exits $rc: $(head -3 "$tmp/out")"
     fi
   else
     echo "skip: ${prog##*/} has no train command in this build"
   fi
   jobs=$((jobs + 1))
 done <"$tab"
-[ "$jobs" -eq 2 ]
+# every job line was read as one (each batch program adds its own)
+lines=$(grep -c '^[0-9*]' "$tab")
+[ "$jobs" -ge 3 ] && [ "$jobs" -eq "$lines" ]
 verdict $? "crontab: $jobs jobs, fields and commands checked" \
-  "expected 2 jobs in $tab, found $jobs"
+  "expected $lines jobs (3 or more) in $tab, found $jobs"
 grep -q -- 'recs-full .*-- .*encore-recs train$' "$tab" || bad "no nightly full train"
 grep -q -- 'recs-light .*-- .*encore-recs train --light$' "$tab" || bad "no light refresh"
+grep -q -- '^15 .*trends .*-- .*encore-trends run$' "$tab" || bad "no hourly trends run"
 [ "$(grep -c -- "-l \|ENCORE_CRON_LOCK=" "$tab")" -ge 1 ] || bad "no shared lock"
 
 # --- the wrapper --------------------------------------------------------------

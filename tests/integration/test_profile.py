@@ -20,7 +20,8 @@ USER = "/api/v1/users/{username}"
 ROLE = "/api/v1/admin/users/{username}/role"
 
 DEFAULTS = {"favourite_genres": [], "favourite_artists": [], "explicit_content": True,
-            "language": "en", "history_visibility": "followers", "follow_policy": "open"}
+            "language": "en", "history_visibility": "followers", "time_zone": "UTC",
+            "follow_policy": "open"}
 
 
 def patch(u, body, scheme="https"):
@@ -221,7 +222,7 @@ def test_preferences_put_and_get():
             "favourite_artists": ["Nina Simone", "Mogwai"], "explicit_content": False,
             "language": "pt-BR", "history_visibility": "followers"}
     got = expect(call("PUT", PREFS, token=u.access, json_body=want), 200, "PUT", PREFS)
-    want = dict(want, follow_policy="open")  # the defaults
+    want = dict(want, time_zone="UTC", follow_policy="open")  # the defaults
     check(got == want, "PUT answered %r, expected %r" % (got, want))
     got = expect(call("GET", PREFS, "http", token=u.access), 200, "GET", PREFS)
     check(got == want, "GET after PUT %r, expected %r" % (got, want))
