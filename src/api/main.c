@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,6 +86,12 @@ static void worker_main(int fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Keep freed memory in the heap from one request to the next: with
+   * glibc's defaults (blocks over 128 KiB mmap'd, the heap's top trimmed)
+   * a large answer (an insights report sums megabytes of rollups) faulted
+   * all its pages in afresh every time (docs/PERFORMANCE.md, "Insights"). */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
   int rc = db_open(&app.db, &app.cfg);
   if (rc && rc != RC_DB) _exit(3);
