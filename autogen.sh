@@ -24,6 +24,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   python3 python3-requests python3-jsonschema python3-yaml
   python3-websockets chromium python3-pylast python3-cryptography
+  prometheus prometheus-nginx-exporter prometheus-mysqld-exporter
   tzdata librsvg2-bin logrotate"
 
 # missing_packages: the packages of $PACKAGES (and nginx, npm) not installed.

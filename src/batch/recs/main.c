@@ -19,6 +19,7 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "model/batchrun.h"
 #include "model/recs.h"
 
 #define EXIT_FAIL 1
@@ -472,7 +473,14 @@ int main(int argc, char **argv) {
   int rc = cmd->parse(n, rest, &o);
   if (rc) return rc;
   struct ctx x = {0};
-  if (!(rc = open_ctx(&x, conf))) rc = cmd->run(&x, &o);
+  if (!(rc = open_ctx(&x, conf))) {
+    /* A training run is recorded for monitoring (model/batchrun.h). */
+    long long run = 0;
+    bool train = !strcmp(cmd->name, "train");
+    if (train) batchrun_start(x.db, "recs", &run);
+    rc = cmd->run(&x, &o);
+    if (train) batchrun_end(x.db, run, rc == 0, 0);
+  }
   fflush(stdout);
   close_ctx(&x);
   return rc;
