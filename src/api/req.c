@@ -341,8 +341,11 @@ static int problem(struct req *r, int rc, const char *detail,
   if (status == 429 || status == 503) {
     char s[16];
     snprintf(s, sizeof s, "%d", r->retry_after > 0 ? r->retry_after : 1);
-    if (status == 429 || r->retry_after > 0)
-      req_set_header(r, "Retry-After", s);
+    /* The database away (every node down, or a deadlock lost five times)
+     * is worth another try in a second or two. */
+    if (status == 429 || r->retry_after > 0 || rc == RC_DB || rc == RC_DEADLOCK)
+      req_set_header(r, "Retry-After",
+                     status == 429 || r->retry_after > 0 ? s : "2");
   }
   if (status >= 500 && !r->error) r->error = rc_name(rc);
   size_t len = 0;

@@ -16,6 +16,8 @@ struct cfg {
   char *log_level;    /* debug|info|warn|error */
   char *db_socket;    /* MariaDB unix socket; empty: TCP */
   char *db_host;      /* default 127.0.0.1 */
+  char *db_hosts;     /* "host:port,host:port,...": database nodes tried in
+                         order, failing over (core/db.h); empty: db_host */
   int db_port;        /* default 3306 */
   char *db_name;      /* default "encore" */
   char *db_user;      /* default "encore" */

@@ -13,6 +13,20 @@
  * MYSQL_OPT_RECONNECT stays off: its silent reconnects would lose session
  * settings, prepared statements and transactions behind our back.
  *
+ * Several nodes (db_hosts, a Galera cluster): a connection goes to the
+ * first node of the list that answers, starting from the one in use, and
+ * stays there; every process of a host thus writes through one node while
+ * it lives, which keeps certification conflicts between its own workers
+ * away. A node that is not part of the primary component answers every
+ * statement with 1047 "WSREP has not yet prepared node for application
+ * use": the statement did not run, so the connection moves on to the next
+ * node and the statement is tried there, idempotent or not (outside a
+ * transaction; inside one the transaction is lost, as on a connection
+ * loss). Galera reports a certification failure as a deadlock (1213), at
+ * a statement or at COMMIT: both answer RC_DEADLOCK, the transaction
+ * rolled back, for db_retry. A lone statement (no transaction open) that
+ * lost a deadlock was rolled back whole, and runs again here.
+ *
  * Results: every column is bound as MYSQL_TYPE_STRING (the client library
  * converts numbers and times to text); buffers are sized from the column
  * maxima computed by mysql_stmt_store_result (STMT_ATTR_UPDATE_MAX_LENGTH),
@@ -44,6 +58,10 @@
 #define DB_CONNECT_TIMEOUT 5    /* seconds */
 #define DB_IO_TIMEOUT 30        /* seconds, reads and writes */
 #define DB_BULK_IO_TIMEOUT 3600 /* the same for bulk loaders */
+/* The connect timeout for each node of a list: an unreachable one must not
+ * hold a request long before the next is tried. */
+#define DB_NODE_CONNECT_TIMEOUT 2
+#define DB_NODES_MAX 16 /* nodes of db_hosts */
 /* A connection idle this long is pinged before use, so a server that closed
  * it (wait_timeout, restart) costs a reconnect rather than a failed write. */
 #define DB_IDLE_PING 30
@@ -64,10 +82,17 @@ struct slot {
   MYSQL_STMT *st;
 };
 
+/* One database node of the list. */
+struct dbnode {
+  char *host; /* host name or address, without brackets */
+  unsigned port;
+};
+
 struct db {
   MYSQL *m; /* NULL while disconnected */
-  char *socket, *host, *user, *password, *name;
-  unsigned port;
+  char *socket, *user, *password, *name;
+  struct dbnode *nodes; /* at least one (db_hosts, or db_host:db_port) */
+  int nnodes, cur;      /* the node connected to, or tried first */
 
   struct slot *slots; /* statement cache, power-of-two capacity */
   size_t cap, count;
@@ -112,6 +137,22 @@ static int lost(unsigned err) {
   }
 }
 
+/* The error of one attempt: number 0 means "never reached the server". */
+struct dberr {
+  unsigned no;
+  char text[256];
+};
+
+/* refused: a Galera node outside the primary component (1047 "WSREP has
+ * not yet prepared node for application use", or a node not ready for
+ * writes): the statement did not run; another node may take it. */
+static bool refused(unsigned no, const char *text) {
+  if (!text) return false;
+  /* 1180: a COMMIT on a node that left the primary component meanwhile. */
+  return (no == ER_UNKNOWN_COM_ERROR && strstr(text, "WSREP")) ||
+         (no == ER_ERROR_DURING_COMMIT && strstr(text, "Primary"));
+}
+
 static int map_err(unsigned err) {
   switch (err) {
   case ER_DUP_ENTRY:
@@ -132,12 +173,6 @@ static void log_sql_error(const char *msg, const char *sql, unsigned err,
   snprintf(num, sizeof num, "%u", err);
   log_msg(LOG_ERROR, msg, "sql", sql, "errno", num, "err", text, NULL);
 }
-
-/* The error of one attempt: number 0 means "never reached the server". */
-struct dberr {
-  unsigned no;
-  char text[256];
-};
 
 static void stmt_err(struct dberr *e, MYSQL_STMT *st) {
   e->no = mysql_stmt_errno(st);
@@ -210,11 +245,16 @@ static void disconnect(struct db *d) {
   if (d->in_tx) d->tx_lost = 1;
 }
 
-static int connect_db(struct db *d) {
+/* connect_node: a connection to node i (or the socket) with the session
+ * settings; NULL when it fails, with the error in err. */
+static MYSQL *connect_node(struct db *d, int i, struct dberr *err) {
   MYSQL *m = mysql_init(NULL);
-  if (!m) return RC_NOMEM;
+  if (!m) {
+    *err = (struct dberr){.no = CR_OUT_OF_MEMORY, .text = "out of memory"};
+    return NULL;
+  }
   /* A bulk load runs one statement for minutes: it waits longer. */
-  unsigned ct = DB_CONNECT_TIMEOUT,
+  unsigned ct = d->nnodes > 1 ? DB_NODE_CONNECT_TIMEOUT : DB_CONNECT_TIMEOUT,
            io = d->local_infile ? DB_BULK_IO_TIMEOUT : DB_IO_TIMEOUT,
            infile = d->local_infile ? 1 : 0;
   my_bool off = 0;
@@ -230,28 +270,67 @@ static int connect_db(struct db *d) {
     mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
   }
   /* No CLIENT_MULTI_STATEMENTS: only db_script turns it on, per call. */
-  if (!mysql_real_connect(m, sock ? "localhost" : d->host, d->user, d->password,
-                          d->name[0] ? d->name : NULL, sock ? 0 : d->port, sock,
-                          0) ||
+  if (!mysql_real_connect(m, sock ? "localhost" : d->nodes[i].host, d->user,
+                          d->password, d->name[0] ? d->name : NULL,
+                          sock ? 0 : d->nodes[i].port, sock, 0) ||
       mysql_real_query(m, db_session_sql, sizeof db_session_sql - 1)) {
-    /* One line per few seconds: every request retries while it is down. */
-    time_t t = now_mono();
-    if (!d->last_report || t - d->last_report >= 5) {
-      char num[16];
-      snprintf(num, sizeof num, "%u", mysql_errno(m));
-      log_msg(LOG_ERROR, "db: cannot connect", "errno", num, "err",
-              mysql_error(m), "where", sock ? sock : d->host, NULL);
-      d->last_report = t;
-    }
+    err->no = mysql_errno(m);
+    snprintf(err->text, sizeof err->text, "%s", mysql_error(m));
     mysql_close(m);
-    return RC_DB;
+    return NULL;
   }
-  if (d->last_report)
-    log_msg(LOG_INFO, "db: connected", "where", sock ? sock : d->host, NULL);
-  d->last_report = 0;
-  d->m = m;
-  d->last_ok = now_mono();
-  return 0;
+  return m;
+}
+
+/* where: the node as text, for log lines. */
+static const char *where(const struct db *d, int i, char *buf, size_t len) {
+  if (d->socket[0]) return d->socket;
+  const char *h = d->nodes[i].host;
+  snprintf(buf, len, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, d->nodes[i].port);
+  return buf;
+}
+
+/* connect_db: the first node that answers, from the current one on. */
+static int connect_db(struct db *d) {
+  struct dberr err = {0};
+  char at[300];
+  int n = d->socket[0] ? 1 : d->nnodes;
+  for (int k = 0; k < n; k++) {
+    int i = (d->cur + k) % n;
+    MYSQL *m = connect_node(d, i, &err);
+    if (!m) {
+      if (n > 1 && (!d->last_report || now_mono() - d->last_report >= 5))
+        log_msg(LOG_WARN, "db: node unreachable; trying the next", "where",
+                where(d, i, at, sizeof at), "err", err.text, NULL);
+      continue;
+    }
+    if (d->last_report || i != d->cur)
+      log_msg(LOG_INFO, "db: connected", "where", where(d, i, at, sizeof at),
+              NULL);
+    d->last_report = 0;
+    d->cur = i;
+    d->m = m;
+    d->last_ok = now_mono();
+    return 0;
+  }
+  /* One line per few seconds: every request retries while it is down. */
+  time_t t = now_mono();
+  if (!d->last_report || t - d->last_report >= 5) {
+    char num[16];
+    snprintf(num, sizeof num, "%u", err.no);
+    log_msg(LOG_ERROR,
+            n > 1 ? "db: cannot connect to any node" : "db: cannot connect",
+            "errno", num, "err", err.text, "where",
+            where(d, d->cur, at, sizeof at), NULL);
+    d->last_report = t;
+  }
+  return err.no == CR_OUT_OF_MEMORY ? RC_NOMEM : RC_DB;
+}
+
+/* next_node: leave a node that refused work (outside the primary
+ * component): the next connection starts at the one after it. */
+static void next_node(struct db *d) {
+  if (d->nnodes > 1) d->cur = (d->cur + 1) % d->nnodes;
 }
 
 /* ready: a live connection, reconnecting when there is none and pinging one
@@ -274,23 +353,103 @@ static char *dup_or_empty(const char *s) {
   return strdup(s ? s : "");
 }
 
+static void free_nodes(struct db *d) {
+  for (int i = 0; i < d->nnodes; i++)
+    free(d->nodes[i].host);
+  free(d->nodes);
+  d->nodes = NULL;
+  d->nnodes = 0;
+}
+
+int db_parse_nodes(const char *list, unsigned dflt_port,
+                   void (*fn)(void *ctx, const char *host, unsigned port),
+                   void *ctx) {
+  int n = 0;
+  const char *p = list;
+  while (p && *p) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char item[300];
+    while (len && (*p == ' ' || *p == '\t'))
+      p++, len--;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    if (len >= sizeof item) return RC_INVALID;
+    memcpy(item, p, len);
+    item[len] = '\0';
+    p = end ? end + 1 : NULL;
+    if (!len) {
+      if (p || n == 0) return RC_INVALID; /* "a,,b", "," or "" */
+      break;                              /* a trailing comma */
+    }
+    char *host = item, *port = NULL;
+    if (item[0] == '[') { /* [v6]:port */
+      char *rb = strchr(item, ']');
+      if (!rb || rb == item + 1 || (rb[1] && rb[1] != ':')) return RC_INVALID;
+      *rb = '\0';
+      host = item + 1;
+      if (rb[1] == ':') port = rb + 2;
+    } else {
+      char *colon = strchr(item, ':');
+      if (colon && strchr(colon + 1, ':')) return RC_INVALID; /* bare v6 */
+      if (colon) {
+        *colon = '\0';
+        port = colon + 1;
+      }
+    }
+    unsigned long pn = dflt_port;
+    if (port) {
+      char *e;
+      errno = 0;
+      pn = strtoul(port, &e, 10);
+      if (!*port || *e || errno || pn == 0 || pn > 65535) return RC_INVALID;
+    }
+    if (!*host || strchr(host, '/') || ++n > DB_NODES_MAX) return RC_INVALID;
+    if (fn) fn(ctx, host, (unsigned)pn);
+  }
+  return n ? n : RC_INVALID;
+}
+
+/* add_node: db_parse_nodes's callback into d->nodes (sized beforehand). */
+static void add_node(void *ctx, const char *host, unsigned port) {
+  struct db *d = ctx;
+  struct dbnode *nd = &d->nodes[d->nnodes];
+  if (!(nd->host = strdup(host))) return; /* counted as missing below */
+  nd->port = port;
+  d->nnodes++;
+}
+
 int db_open(struct db **out, const struct cfg *c) {
   struct db *d = calloc(1, sizeof *d);
   *out = NULL;
   if (!d) return RC_NOMEM;
+  unsigned port = c->db_port > 0 ? (unsigned)c->db_port : 3306;
+  const char *list = c->db_hosts && c->db_hosts[0] ? c->db_hosts : NULL;
+  char one[300];
+  if (!list) {
+    const char *h = c->db_host && c->db_host[0] ? c->db_host : "127.0.0.1";
+    snprintf(one, sizeof one, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, port);
+    list = one;
+  }
+  int n = db_parse_nodes(list, port, NULL, NULL);
+  if (n < 0) {
+    log_msg(LOG_ERROR, "db: bad node list (host:port,host:port,...)",
+            "db_hosts", list, NULL);
+    free(d);
+    return RC_INVALID;
+  }
   d->socket = dup_or_empty(c->db_socket);
-  d->host =
-      dup_or_empty(c->db_host && c->db_host[0] ? c->db_host : "127.0.0.1");
   d->user = dup_or_empty(c->db_user);
   d->password = dup_or_empty(c->db_password);
   d->name = dup_or_empty(c->db_name);
-  d->port = c->db_port > 0 ? (unsigned)c->db_port : 3306;
-  if (!d->socket || !d->host || !d->user || !d->password || !d->name) {
+  d->nodes = calloc((size_t)n, sizeof *d->nodes);
+  if (d->nodes) db_parse_nodes(list, port, add_node, d);
+  if (!d->socket || !d->user || !d->password || !d->name || d->nnodes != n) {
     free(d->socket);
-    free(d->host);
     free(d->user);
     free(d->password);
     free(d->name);
+    free_nodes(d);
     free(d);
     return RC_NOMEM;
   }
@@ -309,10 +468,10 @@ void db_close(struct db *d) {
   free(d->buf);
   explicit_bzero(d->password, strlen(d->password));
   free(d->socket);
-  free(d->host);
   free(d->user);
   free(d->password);
   free(d->name);
+  free_nodes(d);
   free(d);
   if (--db_handles == 0) mysql_library_end();
 }
@@ -628,7 +787,9 @@ static int run(struct db *d, struct arena *a, const char *sql,
   struct db_res tmp, *r = res ? res : &tmp;
   memset(r, 0, sizeof *r);
   if (mysql_stmt_field_count(st) > 0) {
-    if ((rc = fetch_rows(d, st, res ? a : NULL, r, err))) return rc;
+    /* A statement with a result (INSERT ... RETURNING) may fail there. */
+    if ((rc = fetch_rows(d, st, res ? a : NULL, r, err)))
+      return rc == RC_DB && err->no ? map_err(err->no) : rc;
   } else {
     r->affected = mysql_stmt_affected_rows(st);
     r->insert_id = mysql_stmt_insert_id(st);
@@ -641,15 +802,43 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
             const struct db_val *params, int nparams, unsigned flags,
             struct db_res *res) {
   if (res) memset(res, 0, sizeof *res);
+  /* Each node may refuse once (outside the primary component) before the
+   * statement fails; a lost connection is retried once. */
+  int refusals = 0, losses = 0, deadlocks = 0;
   for (int attempt = 0;; attempt++) {
     struct dberr err;
     int sent, rc = run(d, a, sql, params, nparams, res, &err, &sent);
-    if (rc == RC_DEADLOCK)
+    if (rc == RC_DEADLOCK) {
       log_msg(LOG_WARN, "db: deadlock; the transaction was rolled back", "sql",
               sql, NULL);
+      /* A lone statement was rolled back whole: it may run again. */
+      if (!d->in_tx && db_retry(rc, &deadlocks)) continue;
+    }
     if (rc != RC_DB || err.no == 0) return rc;
     if (err.no == ER_NEED_REPREPARE && attempt == 0) {
       forget(d, sql); /* a table changed under the statement */
+      continue;
+    }
+    if (refused(err.no, err.text)) {
+      /* Not run: another node may take it, outside a transaction. */
+      char at[300];
+      log_msg(LOG_WARN, "db: node outside the primary component; moving on",
+              "where", where(d, d->cur, at, sizeof at), NULL);
+      disconnect(d);
+      next_node(d);
+      if (d->tx_lost) {
+        /* The transaction ends with the connection, nothing committed: the
+         * caller may run it again from the start, on the next node. */
+        log_msg(LOG_WARN,
+                "db: transaction lost to a node that left the "
+                "cluster; rolled back",
+                "sql", sql, NULL);
+        return RC_DEADLOCK;
+      }
+      if (++refusals >= d->nnodes) {
+        log_sql_error("db: no node takes the statement", sql, err.no, err.text);
+        return RC_DB;
+      }
       continue;
     }
     if (!lost(err.no)) {
@@ -657,12 +846,23 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
       return RC_DB;
     }
     disconnect(d);
-    if (attempt > 0 || d->tx_lost || (sent && !(flags & DB_IDEMPOTENT))) {
+    if (losses++ > 0 || d->tx_lost || (sent && !(flags & DB_IDEMPOTENT))) {
       log_sql_error("db: connection lost", sql, err.no, err.text);
       return RC_DB;
     }
     log_msg(LOG_WARN, "db: connection lost; reconnecting", "sql", sql, "err",
             err.text, NULL);
+  }
+}
+
+/* leave_if_gone: after error e of an unprepared statement, drop a lost
+ * connection, and leave a node that refused work for the next. */
+static void leave_if_gone(struct db *d, unsigned e, const char *text) {
+  if (refused(e, text)) {
+    disconnect(d);
+    next_node(d);
+  } else if (lost(e)) {
+    disconnect(d);
   }
 }
 
@@ -704,8 +904,8 @@ int db_script(struct db *d, const char *text, char *err, size_t errlen) {
     unsigned e = mysql_errno(m);
     snprintf(err, errlen, "statement %d: ERROR %u (%s): %s", nstmt, e,
              mysql_sqlstate(m), mysql_error(m));
-    if (lost(e)) {
-      disconnect(d);
+    if (lost(e) || refused(e, mysql_error(m))) {
+      leave_if_gone(d, e, mysql_error(m));
       return rc;
     }
   }
@@ -743,7 +943,7 @@ int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
     char head[161];
     snprintf(head, sizeof head, "%.*s", (int)(len < 160 ? len : 160), sql);
     log_sql_error("db: query failed", head, e, mysql_error(d->m));
-    if (lost(e)) disconnect(d);
+    leave_if_gone(d, e, mysql_error(d->m));
     return map_err(e);
   }
   MYSQL_RES *r = mysql_store_result(d->m);
@@ -797,7 +997,7 @@ fail:;
   snprintf(head, sizeof head, "%.*s", (int)(len < 160 ? len : 160), sql);
   log_sql_error("db: query failed", head, e, mysql_error(d->m));
   if (r) mysql_free_result(r);
-  if (lost(e)) disconnect(d);
+  leave_if_gone(d, e, mysql_error(d->m));
   return map_err(e);
 }
 
@@ -820,7 +1020,7 @@ int db_begin(struct db *d) {
     return RC_INTERNAL;
   }
   /* Nothing is lost when BEGIN itself fails, so it may be retried. */
-  for (int attempt = 0; attempt < 2; attempt++) {
+  for (int attempt = 0; attempt < 1 + d->nnodes; attempt++) {
     if (ready(d)) return RC_DB;
     if (mysql_real_query(d->m, "START TRANSACTION", 17) == 0) {
       d->in_tx = 1;
@@ -829,6 +1029,11 @@ int db_begin(struct db *d) {
       return 0;
     }
     unsigned e = mysql_errno(d->m);
+    if (refused(e, mysql_error(d->m))) {
+      disconnect(d);
+      next_node(d);
+      continue;
+    }
     if (!lost(e)) {
       log_sql_error("db: begin failed", "START TRANSACTION", e,
                     mysql_error(d->m));
@@ -853,6 +1058,21 @@ static int end_tx(struct db *d, int commit) {
     if (!commit && lost(e)) {
       disconnect(d); /* the server rolled back when the connection died */
       return 0;
+    }
+    if (commit && e == ER_LOCK_DEADLOCK) {
+      /* Galera's certification failed: rolled back, to be run again. */
+      log_msg(LOG_WARN, "db: commit lost a certification conflict; rolled back",
+              NULL);
+      return RC_DEADLOCK;
+    }
+    if (refused(e, mysql_error(d->m))) {
+      log_msg(LOG_WARN,
+              "db: commit refused (node outside the primary "
+              "component); rolled back",
+              NULL);
+      disconnect(d);
+      next_node(d);
+      return RC_DEADLOCK; /* nothing committed: run it again elsewhere */
     }
     log_sql_error(commit ? "db: commit failed" : "db: rollback failed",
                   commit ? "COMMIT" : "ROLLBACK", e, mysql_error(d->m));

@@ -46,11 +46,24 @@ struct db_res {
 /* Flags for db_exec. */
 enum { DB_IDEMPOTENT = 1 }; /* safe to retry after a reconnect */
 
-/* db_open: connect with utf8mb4, the configured socket or host, and
- * CLIENT_MULTI_STATEMENTS off. Returns 0, RC_DB (unreachable) or RC_NOMEM.
- * The connection is lazy-safe: db_exec reconnects when it was lost. */
+/* db_open: connect with utf8mb4, the configured socket, else the first
+ * node of db_hosts that answers (else db_host:db_port), and
+ * CLIENT_MULTI_STATEMENTS off. Returns 0, RC_DB (unreachable; the handle
+ * is made and later calls try again), RC_INVALID (a bad db_hosts, no
+ * handle) or RC_NOMEM. The connection is lazy-safe: db_exec reconnects
+ * when it was lost, to the node it used, else the next that answers. A
+ * Galera node outside the primary component (1047) is left for the next
+ * node, and its statement run there (core/db.c says when). */
 int db_open(struct db **out, const struct cfg *c);
 void db_close(struct db *d);
+
+/* db_parse_nodes: check a node list "host[:port],[v6addr]:port,..." (at
+ * most 16 nodes; dflt_port where none is given; a trailing comma allowed)
+ * and hand each node to fn (may be NULL). Returns the number of nodes, or
+ * RC_INVALID. */
+int db_parse_nodes(const char *list, unsigned dflt_port,
+                   void (*fn)(void *ctx, const char *host, unsigned port),
+                   void *ctx);
 /* db_ping: 0 when the server answers (reconnecting if needed), else RC_DB. */
 int db_ping(struct db *d);
 
@@ -58,8 +71,10 @@ int db_ping(struct db *d);
  * with params; rows, when any, are copied into `a`. res may be NULL.
  * Returns 0, RC_CONFLICT on a duplicate key (1062) or a foreign key that a
  * concurrent write broke (1451: still referenced, 1452: referenced row gone),
- * RC_DEADLOCK when InnoDB chose this transaction as a deadlock victim (1213:
- * the whole transaction is already rolled back; see db_retry), RC_DB on
+ * RC_DEADLOCK when InnoDB chose this transaction as a deadlock victim or
+ * Galera's certification failed (1213: the whole transaction is already
+ * rolled back; see db_retry; a lone statement is run again here first),
+ * RC_DB on
  * connection loss or any other server error (logged with the SQL text, never
  * the params). */
 int db_exec(struct db *d, struct arena *a, const char *sql,
@@ -104,7 +119,9 @@ int db_stream(struct db *d, const char *sql, size_t len, db_row_fn cb,
  * use it. */
 int db_local_infile(struct db *d);
 
-/* Transactions on the connection. */
+/* Transactions on the connection. db_commit answers RC_DEADLOCK when
+ * Galera's certification of the transaction failed (rolled back: run it
+ * again, see db_retry). */
 int db_begin(struct db *d);
 int db_commit(struct db *d);
 int db_rollback(struct db *d);

@@ -6,25 +6,37 @@
 #include "core/log.h"
 #include "core/rc.h"
 #include "core/rnd.h"
+#include "model/lease.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+/* This process's name as the media lease's holder (a process serves one
+ * request at a time, so it holds the lease at most once). */
+static char media_holder[LEASE_HOLDER_MAX];
+
 int media_lock(struct db *d, struct arena *a) {
-  struct db_res res;
-  int rc =
-      db_exec(d, a, "SELECT GET_LOCK('encore_media', 10)", NULL, 0, 0, &res);
-  if (rc) return rc;
-  return res.nrows && db_i64(&res.rows[0], 0, 0) == 1 ? 0 : RC_UNAVAILABLE;
+  /* A lease, not GET_LOCK: that is node-local on a Galera cluster, and the
+   * media store is shared by every app host. */
+  if (!media_holder[0]) lease_holder(media_holder);
+  struct timespec t0, now, nap = {0, 20 * 1000000L};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    int rc = lease_take(d, a, "media", media_holder, 30, NULL);
+    if (rc != RC_CONFLICT) return rc;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - t0.tv_sec >= 10) return RC_UNAVAILABLE;
+    nanosleep(&nap, NULL);
+  }
 }
 
 void media_unlock(struct db *d, struct arena *a) {
-  struct db_res res;
-  db_exec(d, a, "SELECT RELEASE_LOCK('encore_media')", NULL, 0, 0, &res);
+  if (media_holder[0]) lease_give(d, a, "media", media_holder);
 }
 
 int media_store(struct arena *a, const char *media_dir, const char *buf,

@@ -15,7 +15,8 @@ struct arena;
 struct db;
 
 /* media_lock / media_unlock: serialize media file changes across workers
- * (a MariaDB named lock; RC_UNAVAILABLE when not had within 10 s). */
+ * and hosts (the lease "media", model/lease.h, held at most 30 s should
+ * its holder die; RC_UNAVAILABLE when not had within 10 s). */
 int media_lock(struct db *d, struct arena *a);
 void media_unlock(struct db *d, struct arena *a);
 

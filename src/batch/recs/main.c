@@ -20,6 +20,8 @@
 #include "core/kv.h"
 #include "core/log.h"
 #include "model/batchrun.h"
+#include "core/rc.h"
+#include "model/lease.h"
 #include "model/recs.h"
 
 #define EXIT_FAIL 1
@@ -292,20 +294,40 @@ static int parse_none(int argc, char **argv, struct train_opts *o) {
   return argc ? usage_error("unexpected argument '%s'", argv[0]) : 0;
 }
 
+/* A run's lease on "encore-recs train": longer than any run (cron stops
+ * one after 3 hours), so that a run killed without giving it back blocks
+ * the next ones for at most this long. */
+#define RECS_LEASE_S (4 * 3600)
+
+static int train_leased(struct ctx *x, const struct train_opts *opts);
+
 static int cmd_train(struct ctx *x, const struct train_opts *opts) {
-  struct train_opts o = *opts;
-  double t0 = timing_now();
-  struct db_res res;
+  char holder[LEASE_HOLDER_MAX];
+  const char *other = NULL;
   /* Long statements (a full scan of the listens, chunked deletes) need the
-   * bulk timeout, and two runs must never interleave their versions. */
-  if (db_local_infile(x->db) ||
-      db_exec(x->db, x->a, "SELECT GET_LOCK('encore-recs train', 0)", NULL, 0,
-              0, &res) ||
-      res.nrows != 1 || db_i64(&res.rows[0], 0, 0) != 1) {
-    fprintf(stderr, "encore-recs: another run holds the lock, or the "
-                    "database cannot be reached\n");
+   * bulk timeout, and two runs must never interleave their versions, on
+   * any host: a lease row, not GET_LOCK (node-local on Galera). */
+  lease_holder(holder);
+  int rc = db_local_infile(x->db);
+  if (!rc)
+    rc = lease_take(x->db, x->a, "encore-recs train", holder, RECS_LEASE_S,
+                    &other);
+  if (rc) {
+    fprintf(stderr, "encore-recs: %s%s\n",
+            rc == RC_CONFLICT ? "another run holds the lease: "
+                              : "the database cannot be reached",
+            rc == RC_CONFLICT && other ? other : "");
     return EXIT_FAIL;
   }
+  rc = train_leased(x, opts);
+  lease_give(x->db, x->a, "encore-recs train", holder);
+  return rc;
+}
+
+/* train_leased: one run, under the lease. */
+static int train_leased(struct ctx *x, const struct train_opts *opts) {
+  struct train_opts o = *opts;
+  double t0 = timing_now();
   struct serving prev;
   if (read_serving(x, &prev)) return EXIT_FAIL;
   if (o.kind == BATCH_LIGHT && (!prev.version || prev.data_until_ms < 0)) {
