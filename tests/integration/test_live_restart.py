@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A party carries on through an nginx reload and an encore-live restart.
+"""A party carries on through an nginx reload, an encore-live reload
+(SIGHUP) and an encore-live restart.
 A reload leaves the open WebSockets to the old nginx workers, and new
 connections reach the same encore-live process (the hash is unchanged).
 A restart drains: clients are told 1012, the pending chat is written, the
@@ -106,6 +107,40 @@ def test_nginx_reload_keeps_the_party():
         for c in (h, g, l):
             await c.close()
     live.run(scenario())
+
+
+def test_live_reload_keeps_the_connections():
+    """SIGHUP: the configuration and the database and cache connections
+    again, the WebSockets kept."""
+    host, guest = encore.new_user(), encore.new_user()
+    p = live.party(host, "sighup")
+
+    async def scenario():
+        h, _ = await Client.join(p["id"], host)
+        g, _ = await Client.join(p["id"], guest)
+        pids = live_pids()
+        check(pids, "no encore-live process found")
+        for pid in pids:
+            os.kill(pid, signal.SIGHUP)
+        await asyncio.sleep(1.5)
+        check(all(encore.pid_alive(pid) for pid in pids), "encore-live carries on")
+        await h.send({"type": "chat", "text": "after the reload"})
+        m = (await g.expect("chat"))["message"]
+        check(m["text"] == "after the reload", "an open connection carries on: %r" % m)
+        await g.send({"type": "ping", "t0": int(time.time() * 1000)})
+        await g.expect("pong")
+        for c in (h, g):
+            await c.close()
+    live.run(scenario())
+    end = time.monotonic() + 3  # chat is written in batches
+    while True:
+        r = encore.call("GET", "/api/v1/parties/%d/messages" % p["id"], token=guest.access)
+        items = encore.expect(r, 200, "GET", "/api/v1/parties/{id}/messages")["items"]
+        if items or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    check([m["text"] for m in items] == ["after the reload"],
+          "written through the new database connection: %r" % items)
 
 
 def test_live_restart_resumes_the_party():
