@@ -23,6 +23,7 @@
 #include "core/rc.h"
 #include "core/str.h"
 #include "model/accounts.h"
+#include "model/scrobble.h"
 #include "model/session.h"
 #include "model/throttle.h"
 #include "model/user.h"
@@ -44,9 +45,11 @@ static const struct throttle_rule mail_account = {
     .scope = "mail_u", .free = 3, .base = 3600, .cap = 3600, .quiet = 7200};
 
 /* check: the three-way throttled password check behind guard_login and
- * guard_password. u is NULL for an unknown login (whose name is `login`). */
+ * guard_password. u is NULL for an unknown login (whose name is `login`).
+ * With `token` set, `password` is Last.fm's authToken for the account
+ * (model/scrobble.h), checked against its verifier instead. */
 static int check(struct req *r, const char *login, const struct user *u,
-                 const char *password, int *retry) {
+                 const char *password, bool token, int *retry) {
   struct arena *a = req_arena(r);
   const char *ip = req_client_ip(r);
   const char *account =
@@ -84,12 +87,19 @@ static int check(struct req *r, const char *login, const struct user *u,
     /* A pending account answers as a wrong password would, and counts as
      * one: otherwise registering an address and logging in would tell
      * whether it was taken. */
-    ok = pw_verify(u->password_hash, password) == 0 && u->confirmed;
+    ok = (token ? scrobble_verifier_check(app.db, a, u->id, password)
+                : pw_verify(u->password_hash, password)) == 0 &&
+         u->confirmed;
   }
   if (!ok) {
     if ((rc = throttle_hit(app.db, keys, 3))) return rc;
     return RC_UNAUTHORIZED;
   }
+  /* The password proven: Last.fm clients may now sign in with the
+   * authToken made from it (a no-op while it is current). */
+  if (!token)
+    scrobble_verifier_note(app.db, a, u->id, u->username, password,
+                           u->password_hash);
   return throttle_clear(app.db, &keys[0]);
 }
 
@@ -100,7 +110,7 @@ int guard_login(struct req *r, const char *login, const char *password,
   str_lower_ascii(lower);
   int rc = user_by_login(app.db, req_arena(r), login, u);
   if (rc && rc != RC_NOT_FOUND) return rc;
-  rc = check(r, lower, rc ? NULL : u, password, retry);
+  rc = check(r, lower, rc ? NULL : u, password, false, retry);
   /* Only the one who knows the password learns of a suspension. */
   if (rc == 0) rc = guard_suspended(r, u->id);
   if (rc == 0)
@@ -130,7 +140,17 @@ const char *guard_suspended_detail(struct req *r, long long user_id) {
 
 int guard_password(struct req *r, const struct user *u, const char *password,
                    int *retry) {
-  return check(r, NULL, u, password, retry);
+  return check(r, NULL, u, password, false, retry);
+}
+
+int guard_auth_token(struct req *r, const char *username,
+                     const char *auth_token, struct user *u, int *retry) {
+  char *lower = arena_strdup(req_arena(r), username);
+  if (!lower) return RC_NOMEM;
+  str_lower_ascii(lower);
+  int rc = user_by_username(app.db, req_arena(r), username, u);
+  if (rc && rc != RC_NOT_FOUND) return rc;
+  return check(r, lower, rc ? NULL : u, auth_token, true, retry);
 }
 
 int guard_event(struct req *r, enum guard_event ev, long long user_id,

@@ -28,6 +28,12 @@ const char *guard_suspended_detail(struct req *r, long long user_id);
  * a server code. */
 int guard_password(struct req *r, const struct user *u, const char *password,
                    int *retry);
+/* guard_auth_token: the account `username` whose Last.fm authToken
+ * (md5(username + md5(password))) is auth_token, under the same throttles
+ * and answers as a login. A successful password check (the two above)
+ * keeps what this one checks against (model/scrobble.h). */
+int guard_auth_token(struct req *r, const char *username,
+                     const char *auth_token, struct user *u, int *retry);
 
 /* Events limited per client address or per account, counted when they
  * happen whatever their outcome. */

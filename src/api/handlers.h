@@ -192,5 +192,36 @@ int h_parties_invite(struct req *r);
 int h_parties_remove(struct req *r);
 int h_parties_messages(struct req *r);
 
+/* Scrobbling in and out, linked services, imports (h_lastfm.c,
+ * h_listenbrainz.c, h_scrobbling.c, h_integrations.c, h_imports.c). */
+extern const struct qparam h_lastfm_auth_query[];
+extern const struct qparam h_integrations_callback_query[];
+extern const struct qparam h_imports_file_query[];
+int h_lastfm_get(struct req *r);
+int h_lastfm_post(struct req *r);
+int h_lastfm_auth_page(struct req *r);
+int h_lastfm_auth_decide(struct req *r);
+int h_lb_submit(struct req *r);
+int h_lb_validate(struct req *r);
+int h_lb_listens(struct req *r);
+int h_lb_playing_now(struct req *r);
+int h_apikeys_list(struct req *r);
+int h_apikeys_create(struct req *r);
+int h_apikeys_delete(struct req *r);
+int h_scrobble_token_get(struct req *r);
+int h_scrobble_token_rotate(struct req *r);
+int h_scrobble_stats(struct req *r);
+int h_integrations_list(struct req *r);
+int h_integrations_authorize(struct req *r);
+int h_integrations_callback(struct req *r);
+int h_integrations_put(struct req *r);
+int h_integrations_delete(struct req *r);
+int h_spotify_token(struct req *r);
+int h_apple_developer_token(struct req *r);
+int h_imports_create(struct req *r);
+int h_imports_file(struct req *r);
+int h_imports_list(struct req *r);
+int h_imports_get(struct req *r);
+int h_imports_cancel(struct req *r);
 
 #endif

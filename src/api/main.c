@@ -31,6 +31,7 @@
 #include "core/tok.h"
 #include "model/playlist.h"
 #include "model/search.h"
+#include "svc/svc.h"
 
 #define MAX_WORKERS 256
 /* Seconds a draining worker gets before it is killed. */
@@ -101,6 +102,8 @@ static void worker_main(int fd) {
   if (kv_open(&app.kv, app.cfg.kv_servers)) _exit(3);
   inval_attach(app.kv, app.db);
   search_cache(app.kv);
+  const char *why;
+  svc_init(&app.cfg, &why); /* the service clients read app.cfg */
   int st = fcgi_serve(fd, app.cfg.body_max, &worker_stop, before_request);
   db_close(app.db);
   kv_close(app.kv);
@@ -181,6 +184,12 @@ static int load(const char *path, struct cfg *c) {
   }
   if (c->workers < 1 || c->workers > MAX_WORKERS) c->workers = 4;
   playlist_set_media_url(c->media_url); /* workers fork after this */
+  const char *why;
+  if (svc_init(c, &why)) { /* checked here; each worker takes app.cfg */
+    fprintf(stderr, "encore-api: %s\n", why);
+    cfg_free(c);
+    return -1;
+  }
   return 0;
 }
 

@@ -263,6 +263,27 @@ int req_body_form(struct req *r) {
   return 0;
 }
 
+int req_pairs(struct req *r, int max, const struct req_kv **out, int *n) {
+  struct req_pair *p = arena_alloc(r->a, sizeof *p * (size_t)(max + 1));
+  struct req_kv *kv = arena_alloc(r->a, sizeof *kv * (size_t)(max + 1));
+  int k = 0;
+  *out = NULL;
+  *n = 0;
+  if (!p || !kv) return RC_NOMEM;
+  for (int i = 0; i < r->nquery && k < max; i++)
+    kv[k++] = (struct req_kv){r->query[i].k, r->query[i].v};
+  if (r->nquery > max) return RC_BAD_REQUEST;
+  if (r->body_len && media_is(r, "application/x-www-form-urlencoded")) {
+    int m = req_parse_pairs(r->a, r->body, r->body_len, p, max - k);
+    if (m < 0) return RC_BAD_REQUEST;
+    for (int i = 0; i < m; i++)
+      kv[k++] = (struct req_kv){p[i].k, p[i].v};
+  }
+  *out = kv;
+  *n = k;
+  return 0;
+}
+
 void req_set_header(struct req *r, const char *name, const char *value) {
   sbuf_printf(&r->headers, "%s: %s\r\n", name, value);
 }
@@ -424,6 +445,8 @@ static const char *reason(int status) {
     return "Unprocessable Content";
   case 429:
     return "Too Many Requests";
+  case 502:
+    return "Bad Gateway";
   case 503:
     return "Service Unavailable";
   default:

@@ -64,6 +64,17 @@ int req_body_json(struct req *r, json_object **out);
  * 400 when malformed. Values through req_form. */
 int req_body_form(struct req *r);
 const char *req_form(struct req *r, const char *name);
+/* One name=value pair of a query string or form. */
+struct req_kv {
+  const char *name, *value;
+};
+/* req_pairs: every pair of the query string, then, when the body is
+ * application/x-www-form-urlencoded, every pair of the body (at most max
+ * in all; the body is decoded here), in the order sent: for protocols
+ * whose parameters may come either way and are all signed (Last.fm's).
+ * 0, or RC_BAD_REQUEST when the body is malformed (a bad %-escape,
+ * invalid UTF-8, a NUL) or holds more pairs. */
+int req_pairs(struct req *r, int max, const struct req_kv **out, int *n);
 /* req_body_raw: the raw body (capped by body_max). */
 void req_body_raw(struct req *r, const char **buf, size_t *len);
 

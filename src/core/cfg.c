@@ -8,8 +8,9 @@
  * key is an error naming file:line.
  *
  * Relative paths: path settings read from a file (socket, pid_file, log_file,
- * secrets_file, migrations_dir, media_dir, db_socket, and kv_servers when it
- * starts with '.') are taken relative to that file's directory, as are the
+ * secrets_file, migrations_dir, media_dir, db_socket, fetch_ca_file,
+ * apple_music_key_file, and kv_servers when it starts with '.') are taken
+ * relative to that file's directory, as are the
  * default secrets_file and media_dir when a config file is given. Values
  * from the environment are used as given (relative to the working
  * directory). */
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +94,23 @@ static const struct ckey cfg_keys[] = {
     S(migrations_dir, P_YES),
     S(media_dir, P_YES),
     S(media_url, P_NO),
+    S(seal_key, P_NO),
+    S(fetch_ca_file, P_YES),
+    S(fetch_allow, P_NO),
+    I(fetch_timeout, 1, 600),
+    S(lastfm_api_url, P_NO),
+    S(lastfm_auth_url, P_NO),
+    S(lastfm_api_key, P_NO),
+    S(lastfm_api_secret, P_NO),
+    S(listenbrainz_api_url, P_NO),
+    S(spotify_accounts_url, P_NO),
+    S(spotify_api_url, P_NO),
+    S(spotify_client_id, P_NO),
+    S(apple_music_api_url, P_NO),
+    S(apple_music_team_id, P_NO),
+    S(apple_music_key_id, P_NO),
+    S(apple_music_key_file, P_YES),
+    I(apple_music_token_ttl, 3600, 15552000),
 };
 
 #undef S
@@ -308,27 +327,67 @@ static char *dir_of(const char *path) {
   return d;
 }
 
-/* Create the secrets file with a fresh jwt_secret; EEXIST when another
- * process made it first. */
+/* Create the secrets file with a fresh jwt_secret and seal_key; EEXIST
+ * when another process made it first. */
 static int generate_secrets(const char *path) {
-  char tok[44];
-  char buf[160];
+  char tok[44], seal[44];
+  char buf[224];
   if (rnd_init() != 0) return EIO;
   int fd =
       open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return errno;
   rnd_token(tok);
+  rnd_token(seal);
   int n = snprintf(buf, sizeof buf,
                    "# Encore secrets, generated on first run. Keep mode 0600.\n"
-                   "jwt_secret = %s\n",
-                   tok);
+                   "jwt_secret = %s\nseal_key = %s\n",
+                   tok, seal);
   int e = 0;
   if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0)
     e = errno ? errno : EIO;
   if (close(fd) != 0 && !e) e = errno;
   explicit_bzero(buf, sizeof buf);
   explicit_bzero(tok, sizeof tok);
+  explicit_bzero(seal, sizeof seal);
   if (e) unlink(path);
+  return e;
+}
+
+/* add_secret: append a fresh secret `name` (seal_key) to a secrets file
+ * made before there was one (under an exclusive lock, once: a process
+ * that finds the line there after taking the lock adds nothing). */
+static int add_secret(const char *path, const char *name) {
+  char tok[44], line[80];
+  int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno;
+  int e = 0;
+  if (flock(fd, LOCK_EX) != 0) {
+    e = errno;
+    close(fd);
+    return e;
+  }
+  FILE *f = fdopen(dup(fd), "r");
+  bool have = false;
+  char *l = NULL;
+  size_t cap = 0;
+  while (f && getline(&l, &cap, f) >= 0) {
+    const char *p = l;
+    while (is_blank(*p))
+      p++;
+    size_t nl = strlen(name);
+    if (!strncmp(p, name, nl) && (is_blank(p[nl]) || p[nl] == '=')) have = true;
+  }
+  free(l);
+  if (f) fclose(f);
+  if (!have) {
+    rnd_token(tok);
+    int n = snprintf(line, sizeof line, "%s = %s\n", name, tok);
+    if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+      e = errno ? errno : EIO;
+    explicit_bzero(line, sizeof line);
+    explicit_bzero(tok, sizeof tok);
+  }
+  close(fd);
   return e;
 }
 
@@ -377,6 +436,15 @@ static int load_secrets(struct cfg *c, bool generate, char *err,
   int rc = dir ? parse_stream(c, f, path, dir, true, err, errlen) : RC_NOMEM;
   free(dir);
   fclose(f);
+  /* A secrets file from before seal_key gets one, once. */
+  if (!rc && generate && !c->seal_key[0] && !getenv("ENCORE_SEAL_KEY")) {
+    int e = add_secret(path, "seal_key");
+    if (e) {
+      set_err(err, errlen, "%s: cannot add a seal_key: %s", path, strerror(e));
+      return RC_INVALID;
+    }
+    return load_secrets(c, false, err, errlen);
+  }
   return rc;
 }
 
@@ -419,6 +487,21 @@ static int set_defaults(struct cfg *c) {
       {"migrations_dir", CFG_MIGRATIONS_DIR},
       {"media_dir", "media"},
       {"media_url", "/media"},
+      {"seal_key", ""},
+      {"fetch_ca_file", ""},
+      {"fetch_allow", ""},
+      {"lastfm_api_url", "https://ws.audioscrobbler.com/2.0/"},
+      {"lastfm_auth_url", "https://www.last.fm/api/auth/"},
+      {"lastfm_api_key", ""},
+      {"lastfm_api_secret", ""},
+      {"listenbrainz_api_url", "https://api.listenbrainz.org"},
+      {"spotify_accounts_url", "https://accounts.spotify.com"},
+      {"spotify_api_url", "https://api.spotify.com"},
+      {"spotify_client_id", ""},
+      {"apple_music_api_url", "https://api.music.apple.com"},
+      {"apple_music_team_id", ""},
+      {"apple_music_key_id", ""},
+      {"apple_music_key_file", ""},
   };
   memset(c, 0, sizeof *c);
   c->socket_mode = 0660;
@@ -435,6 +518,8 @@ static int set_defaults(struct cfg *c) {
   c->register_free = 10;
   c->metrics = 1;
   c->report_threshold = 3;
+  c->fetch_timeout = 20;
+  c->apple_music_token_ttl = 12960000;
   for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
     if (set_str(c, find_key(defs[i].key), defs[i].val, NULL) != 0)
       return RC_NOMEM;
@@ -505,7 +590,9 @@ void cfg_free(struct cfg *c) {
     char **f = str_field(c, &cfg_keys[i]);
     if (*f && (cfg_keys[i].off == offsetof(struct cfg, jwt_secret) ||
                cfg_keys[i].off == offsetof(struct cfg, db_password) ||
-               cfg_keys[i].off == offsetof(struct cfg, smtp_password)))
+               cfg_keys[i].off == offsetof(struct cfg, smtp_password) ||
+               cfg_keys[i].off == offsetof(struct cfg, seal_key) ||
+               cfg_keys[i].off == offsetof(struct cfg, lastfm_api_secret)))
       explicit_bzero(*f, strlen(*f));
     free(*f);
     *f = NULL;

@@ -53,6 +53,28 @@ struct cfg {
       migrations_dir; /* directory of NNNN_*.sql (default datadir/migrations) */
   char *media_dir; /* album art files (default "media", by the config file) */
   char *media_url; /* URL prefix nginx serves media_dir at (default "/media") */
+  /* Integrations (docs/operations.md, "Integrations"). Base URLs are
+   * settings so that tests point them at local fakes. */
+  char *seal_key;      /* secret; base64url of 32 bytes, generated: seals
+                          third-party tokens at rest (core/seal.h) */
+  char *fetch_ca_file; /* CA bundle for outbound HTTPS; empty: the system's */
+  char *fetch_allow;   /* tests only: "address:port,..." of local fakes that
+                          outbound requests may reach though not public */
+  int fetch_timeout;   /* seconds an outbound request may take (default 20) */
+  char *lastfm_api_url;    /* default https://ws.audioscrobbler.com/2.0/ */
+  char *lastfm_auth_url;   /* default https://www.last.fm/api/auth/ */
+  char *lastfm_api_key;    /* Encore's Last.fm application (empty: none) */
+  char *lastfm_api_secret; /* secret */
+  char *listenbrainz_api_url; /* default https://api.listenbrainz.org */
+  char *spotify_accounts_url; /* default https://accounts.spotify.com */
+  char *spotify_api_url;      /* default https://api.spotify.com */
+  char *spotify_client_id;    /* Encore's Spotify application (empty: none) */
+  char *apple_music_api_url;  /* default https://api.music.apple.com */
+  char *apple_music_team_id;  /* the developer token's issuer */
+  char *apple_music_key_id;   /* its kid */
+  char *apple_music_key_file; /* the MusicKit private key (.p8, P-256 PEM) */
+  int apple_music_token_ttl;  /* seconds (default 12960000: 150 days; at
+                                 most 15552000, 180 days) */
 };
 
 /* cfg_load: defaults, then the file at `path` (NULL: none; a missing file is an

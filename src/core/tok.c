@@ -1,7 +1,7 @@
-/* tok: HS256 access tokens. libjwt 1.x is used here and nowhere else; its
- * jwt_decode verifies the signature of whatever algorithm the token names and
- * checks no claim, so the algorithm is pinned before and after decoding, and
- * every claim is checked here. */
+/* tok: HS256 access tokens, and ES256 tokens for third parties. libjwt 1.x
+ * is used here and nowhere else; its jwt_decode verifies the signature of
+ * whatever algorithm the token names and checks no claim, so the algorithm
+ * is pinned before and after decoding, and every claim is checked here. */
 #include "core/tok.h"
 
 #include "core/arena.h"
@@ -350,4 +350,71 @@ out:
   if (reason) return RC_BAD_TOKEN;
   if (out) *out = c;
   return 0;
+}
+
+/* --- ES256 for third parties ---------------------------------------------- */
+
+/* der_int: the next DER INTEGER of p[0..n) as 32 big-endian bytes into out
+ * (leading zeros dropped or added); the bytes it took, or 0. */
+static size_t der_int(const unsigned char *p, size_t n, unsigned char out[32]) {
+  if (n < 2 || p[0] != 0x02 || p[1] > n - 2 || p[1] == 0) return 0;
+  size_t len = p[1];
+  const unsigned char *v = p + 2;
+  while (len > 32 && *v == 0)
+    v++, len--;
+  if (len > 32) return 0;
+  memset(out, 0, 32 - len);
+  memcpy(out + 32 - len, v, len);
+  return (size_t)(v - p) + len;
+}
+
+/* jws_raw: an ECDSA signature as JWS wants it. libjwt 1.10 (OpenSSL) writes
+ * R||S already; a DER SEQUENCE of two INTEGERs (what OpenSSL itself makes,
+ * and older libjwt passed on) is converted. 0 or RC_INTERNAL. */
+static int jws_raw(const unsigned char *sig, size_t n, unsigned char raw[64]) {
+  if (n == 64) {
+    memcpy(raw, sig, 64);
+    return 0;
+  }
+  if (n < 8 || sig[0] != 0x30 || sig[1] != n - 2) return RC_INTERNAL;
+  size_t k = der_int(sig + 2, n - 2, raw);
+  if (!k || !der_int(sig + 2 + k, n - 2 - k, raw + 32)) return RC_INTERNAL;
+  return 0;
+}
+
+int tok_es256(struct arena *a, const char *pem, size_t pem_len, const char *kid,
+              const char *claims, char **jwt) {
+  jwt_t *j = NULL;
+  char *enc = NULL;
+  int rc = RC_INVALID;
+  *jwt = NULL;
+  if (!pem || !pem_len || pem_len > 8192 || !kid || !*kid || !claims)
+    return RC_INVALID;
+  json_object *c = parse_object(claims, strlen(claims));
+  if (!c) return RC_INVALID;
+  json_object_put(c);
+  if (jwt_new(&j) != 0) return RC_INTERNAL;
+  if (jwt_add_grants_json(j, claims) || jwt_add_header(j, "kid", kid) ||
+      jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)pem, (int)pem_len))
+    goto out;
+  /* libjwt reads the key only when signing: a key it cannot use fails
+   * here. */
+  if (!(enc = jwt_encode_str(j))) goto out;
+  rc = RC_INTERNAL;
+  const char *dot = strrchr(enc, '.');
+  unsigned char sig[160], raw[64];
+  size_t n;
+  if (!dot ||
+      sodium_base642bin(sig, sizeof sig, dot + 1, strlen(dot + 1), NULL, &n,
+                        NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+      jws_raw(sig, n, raw))
+    goto out;
+  char b64[90];
+  b64url_encode(raw, sizeof raw, b64);
+  *jwt = arena_printf(a, "%.*s.%s", (int)(dot - enc), enc, b64);
+  rc = *jwt ? 0 : RC_NOMEM;
+out:
+  free(enc);
+  jwt_free(j);
+  return rc;
 }

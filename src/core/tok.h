@@ -34,4 +34,14 @@ int tok_issue(struct arena *a, long long now, long long sub, long long sid,
 int tok_verify(const char *jwt, long long now, struct tok_claims *out,
                const char **why);
 
+/* tok_es256: a compact JWS of the claims (a JSON object's text) signed
+ * ES256 with a P-256 private key in PEM (PKCS#8 or SEC1), the header
+ * {"alg":"ES256","kid":kid,"typ":"JWT"}; the signature in JWS form (raw
+ * R||S, 64 bytes), whatever form the library produced. The token lives in
+ * the arena. 0, RC_INVALID (not such a key, claims not an object) or
+ * RC_INTERNAL. For third parties that take ES256 tokens (Apple Music's
+ * developer token). */
+int tok_es256(struct arena *a, const char *pem, size_t pem_len,
+              const char *kid, const char *claims, char **jwt);
+
 #endif

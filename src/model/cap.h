@@ -41,6 +41,15 @@ struct db_val;
  * kept), and the users one party invites. */
 #define CAP_USER_PARTIES 10000
 #define CAP_PARTY_INVITES 1000
+/* Scrobbling: the applications (API keys) a user makes, the scrobbles a
+ * user keeps as text until a track matches them (listens and loves), the
+ * web-flow tokens one application has outstanding (anyone with its key can
+ * ask for one), and the import jobs a user has queued or running at once. */
+#define CAP_USER_SCROBBLE_APPS 20
+#define CAP_USER_TEXT_LISTENS 200000
+#define CAP_USER_TEXT_LOVES 10000
+#define CAP_APP_AUTH_TOKENS 1000
+#define CAP_USER_ACTIVE_IMPORTS 3
 
 /* cap_lock_user: lock the row of `user` until the transaction ends (call
  * it first in the transaction); RC_NOT_FOUND when there is no such user. */

@@ -41,6 +41,7 @@
 #include "core/str.h"
 #include "core/timefmt.h"
 #include "model/insight.h"
+#include "model/outbox.h"
 #include "model/user.h"
 
 /* Bounds standing for "unbounded" in range queries. */
@@ -302,6 +303,9 @@ int listen_store(struct db *d, struct kv *kv, struct arena *a,
       if ((rc = insert_chunk(d, a, user_id, u + off, k))) break;
       off += chunk_sizes[k];
     }
+    /* Queued for the user's scrobbling targets in the same transaction:
+     * a listen stored is a listen sent on (model/outbox.h). */
+    if (!rc) rc = outbox_listens(d, a, user_id, u, m);
     /* The user's insights count them from the same commit on. */
     if (!rc) rc = insight_listens_stored(d, a, user_id, u, m);
     if (rc) {

@@ -23,6 +23,12 @@ enum search_kind { SEARCH_TRACK, SEARCH_ARTIST, SEARCH_ALBUM, SEARCH_PLAYLIST };
  * be called outside a transaction. 0 or a db code, already logged. */
 int search_index(struct db *d, struct arena *a, enum search_kind kind,
                  long long id);
+/* search_index_range: search_index for every object whose id is in
+ * [first, last] (at most 1,000 ids), in one transaction: for writers
+ * that add objects in bulk (imports), which would otherwise pay one
+ * commit per object. Ids without a row are unindexed. */
+int search_index_range(struct db *d, enum search_kind kind, long long first,
+                       long long last);
 /* search_unindex: drop one object from the index, as search_index does. */
 int search_unindex(struct db *d, enum search_kind kind, long long id);
 /* search_rebuild: rebuild the whole index from the catalogue tables, in bulk
@@ -52,6 +58,14 @@ int search_split(const char *text, char *out, size_t outlen, const char **words,
 /* search_chars: the number of UTF-8 characters of s (bytes that do not
  * start a character are not counted). */
 size_t search_chars(const char *s);
+
+/* SEARCH_NORM(col): the index's normalization of a name as SQL: lower
+ * case, apostrophes dropped, every run of non-alphanumerics (of any script)
+ * one space, trimmed. search_split is its twin in C; scrobble matching
+ * (model/match.h) compares names through the same pair. */
+#define SEARCH_NORM(col)                                                       \
+  "TRIM(REGEXP_REPLACE(REGEXP_REPLACE(LOWER(" col "), '[''\xe2\x80\x99]', "    \
+  "''), '[^[:alnum:]]+', ' '))"
 
 /* --- queries (GET /api/v1/search) --------------------------------------- */
 

@@ -42,11 +42,8 @@ void search_drop_viewer_pages(long long user) {
   if (cache) kv_ns_bump(cache, ns);
 }
 
-/* NORM(col): lower case, apostrophes dropped, every run of non-alphanumerics
- * (of any script) one space, trimmed. Must match search_split. */
-#define NORM(col)                                                              \
-  "TRIM(REGEXP_REPLACE(REGEXP_REPLACE(LOWER(" col "), '[''\xe2\x80\x99]', "    \
-  "''), '[^[:alnum:]]+', ' '))"
+/* NORM(col): search.h's SEARCH_NORM. Must match search_split. */
+#define NORM(col) SEARCH_NORM(col)
 
 /* The copied columns of every entry (0009_search_postings.sql) as the
  * derived table n names them, and per kind the expressions that fill them
@@ -115,6 +112,7 @@ void search_drop_viewer_pages(long long user) {
 struct index_sql {
   const char *whole_one, *words_one, *heads_one;
   const char *whole_range, *words_range, *heads_range;
+  const char *whole_live, *words_live, *heads_live; /* a range, live */
   const char *max_id;
 };
 
@@ -126,6 +124,9 @@ struct index_sql {
     .whole_range = INSERT_WHOLE(NEXT_WORDS, kind, tbl, col, attrs, ID_RANGE),  \
     .words_range = INSERT_WORDS(NEXT_WORDS, kind, tbl, col, attrs, ID_RANGE),  \
     .heads_range = INSERT_HEADS(NEXT_HEADS, kind, tbl, col, attrs, ID_RANGE),  \
+    .whole_live = INSERT_WHOLE(LIVE_WORDS, kind, tbl, col, attrs, ID_RANGE),   \
+    .words_live = INSERT_WORDS(LIVE_WORDS, kind, tbl, col, attrs, ID_RANGE),   \
+    .heads_live = INSERT_HEADS(LIVE_HEADS, kind, tbl, col, attrs, ID_RANGE),   \
     .max_id = "SELECT COALESCE(MAX(id), 0) FROM " tbl,                         \
   }
 
@@ -151,10 +152,12 @@ int search_max_id(struct db *d, struct arena *a, enum search_kind kind,
 }
 
 /* note_pending: while a rebuild runs (its *_next tables exist), note the
- * object so that the rebuild indexes it again once the new tables are
- * live: this write goes to the tables about to be replaced, and the
- * rebuild may have read the object's row before it. 0 or a db code. */
-static int note_pending(struct db *d, enum search_kind kind, long long id) {
+ * objects first..last so that the rebuild indexes them again once the new
+ * tables are live: this write goes to the tables about to be replaced,
+ * and the rebuild may have read the objects' rows before it. 0 or a db
+ * code. */
+static int note_pending(struct db *d, enum search_kind kind, long long first,
+                        long long last) {
   struct db_res res;
   struct arena *a = arena_new(0);
   if (!a) return RC_NOMEM;
@@ -166,11 +169,12 @@ static int note_pending(struct db *d, enum search_kind kind, long long id) {
   bool rebuilding = !rc && res.nrows && db_i64(&res.rows[0], 0, 0) > 0;
   arena_free(a);
   if (rc || !rebuilding) return rc;
-  struct db_val p[] = {DB_I(kind), DB_I(id)};
+  struct db_val p[] = {DB_I(kind), DB_I(first), DB_I(last)};
   return db_exec(d, NULL,
                  "INSERT IGNORE INTO search_pending (kind, object_id) "
-                 "VALUES (?, ?)",
-                 p, 2, DB_IDEMPOTENT, NULL);
+                 "WITH RECURSIVE r (id) AS (SELECT ? UNION ALL SELECT id + 1 "
+                 "FROM r WHERE id < ?) SELECT ?, id FROM r",
+                 (struct db_val[]){p[1], p[2], p[0]}, 3, DB_IDEMPOTENT, NULL);
 }
 
 static int drop_entries(struct db *d, enum search_kind kind, long long id) {
@@ -205,7 +209,7 @@ static int index_once(struct db *d, enum search_kind kind, long long id,
                       bool drop) {
   int rc = db_begin(d);
   if (rc) return rc;
-  rc = note_pending(d, kind, id);
+  rc = note_pending(d, kind, id, id);
   if (!rc) rc = drop ? drop_entries(d, kind, id) : reindex(d, kind, id);
   if (!rc) return db_commit(d);
   db_rollback(d);
@@ -243,6 +247,54 @@ int search_index(struct db *d, struct arena *a, enum search_kind kind,
                  long long id) {
   (void)a;
   return index_retried(d, kind, id, false);
+}
+
+/* range_once: index_once for every object of [first, last]: noted for a
+ * running rebuild, entries dropped and inserted again, in one
+ * transaction. */
+static int range_once(struct db *d, enum search_kind kind, long long first,
+                      long long last) {
+  const struct index_sql *k = &index_sql[kind];
+  struct db_val r[] = {DB_I(first), DB_I(last)};
+  struct db_val kr[] = {DB_I(kind), DB_I(first), DB_I(last)};
+  int rc = db_begin(d);
+  if (!rc) rc = note_pending(d, kind, first, last);
+  if (!rc)
+    rc = db_exec(d, NULL,
+                 "DELETE FROM search_words WHERE kind = ? AND object_id "
+                 "BETWEEN ? AND ?",
+                 kr, 3, DB_IDEMPOTENT, NULL);
+  if (!rc)
+    rc = db_exec(d, NULL,
+                 "DELETE FROM search_heads WHERE kind = ? AND object_id "
+                 "BETWEEN ? AND ?",
+                 kr, 3, DB_IDEMPOTENT, NULL);
+  if (!rc) rc = db_exec(d, NULL, k->whole_live, r, 2, DB_IDEMPOTENT, NULL);
+  if (!rc) rc = db_exec(d, NULL, k->words_live, r, 2, DB_IDEMPOTENT, NULL);
+  if (!rc) rc = db_exec(d, NULL, k->heads_live, r, 2, DB_IDEMPOTENT, NULL);
+  if (!rc) return db_commit(d);
+  db_rollback(d);
+  return rc;
+}
+
+int search_index_range(struct db *d, enum search_kind kind, long long first,
+                       long long last) {
+  if (!kind_ok(kind) || first < 1 || last < first || last - first >= 1000)
+    return RC_INVALID;
+  int rc, tries = 0;
+  do
+    rc = range_once(d, kind, first, last);
+  while (db_retry(rc, &tries));
+  if (rc) {
+    char k[8], o[48], c[8];
+    snprintf(k, sizeof k, "%d", (int)kind);
+    snprintf(o, sizeof o, "%lld-%lld", first, last);
+    snprintf(c, sizeof c, "%d", rc);
+    log_msg(LOG_ERROR, "search: indexing a range failed", "kind", k, "ids", o,
+            "rc", c, NULL);
+  }
+  bump_pages();
+  return rc;
 }
 
 /* Ids per INSERT ... SELECT of a rebuild: small enough that no statement

@@ -117,6 +117,28 @@ int throttle_hit(struct db *d, const struct throttle_key *k, int n) {
   return 0;
 }
 
+int throttle_take(struct db *d, struct arena *a, const struct throttle_key *k,
+                  int *hits, int *reset_in) {
+  unsigned char h[32];
+  *hits = 0;
+  *reset_in = k->rule->window;
+  int rc = throttle_hit(d, k, 1);
+  if (rc) return rc;
+  sha256(k->subject, strlen(k->subject), h);
+  struct db_val p[] = {DB_S(k->rule->scope), DB_B(h, 32)};
+  struct db_res res;
+  rc = db_exec(d, a,
+               "SELECT hits, UNIX_TIMESTAMP(first_at) FROM throttles WHERE "
+               "scope = ? AND subject = ?",
+               p, 2, 0, &res);
+  if (rc || !res.nrows) return rc;
+  long long left =
+      db_i64(&res.rows[0], 1, 0) + k->rule->window - (long long)time(NULL);
+  *hits = (int)db_i64(&res.rows[0], 0, 0);
+  *reset_in = left > 0 ? (int)left : 1;
+  return 0;
+}
+
 int throttle_clear(struct db *d, const struct throttle_key *k) {
   unsigned char h[32];
   sha256(k->subject, strlen(k->subject), h);

@@ -42,6 +42,12 @@ int throttle_wait(struct db *d, struct arena *a, const struct throttle_key *k,
                   int n, int *wait, int *waits);
 /* throttle_hit: count one event under each of the n keys. */
 int throttle_hit(struct db *d, const struct throttle_key *k, int n);
+/* throttle_take: count one event under a key of a window rule and say
+ * where its window stands: *hits events in it (this one included) and
+ * *reset_in seconds until a new window starts. For rate limits that show
+ * their state to clients (ListenBrainz's X-RateLimit-* headers). */
+int throttle_take(struct db *d, struct arena *a, const struct throttle_key *k,
+                  int *hits, int *reset_in);
 /* throttle_clear: forget the events counted under one key. */
 int throttle_clear(struct db *d, const struct throttle_key *k);
 

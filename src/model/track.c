@@ -35,7 +35,7 @@ const char *const track_features[TRACK_NFEAT] = {
   "JOIN artists ar ON ar.id = ta.artist_id WHERE ta.track_id = t.id), "        \
   "(SELECT JSON_ARRAYAGG(g.name ORDER BY g.name) FROM track_genres tg "        \
   "JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id), "            \
-  "DATE_FORMAT(t.updated_at, '%Y-%m-%d %H:%i:%s.%f')"
+  "DATE_FORMAT(t.updated_at, '%Y-%m-%d %H:%i:%s.%f'), t.preview_url"
 
 static void row_track(const struct db_row *row, struct track *x) {
   x->id = db_i64(row, 0, 0);
@@ -61,6 +61,7 @@ static void row_track(const struct db_row *row, struct track *x) {
   x->artists = db_s(row, 24);
   x->genres = db_s(row, 25);
   x->stamp = db_s(row, 26);
+  x->preview_url = db_s(row, 27);
 }
 
 static int rows_tracks(struct arena *a, const struct db_res *res,
@@ -156,6 +157,13 @@ json_object *track_json(struct arena *a, const struct track *x) {
     json_object_object_add(o, "audio_features", NULL);
   }
   json_object_object_add(o, "external_ids", cat_ext_json(&x->ext));
+  /* Where it plays elsewhere: Spotify's URI (for the player SDK) and its
+   * 30-second preview, when an import saw them. */
+  jx_add_str(o, "spotify_uri",
+             x->ext.spotify
+                 ? arena_printf(a, "spotify:track:%s", x->ext.spotify)
+                 : NULL);
+  jx_add_str(o, "preview_url", x->preview_url);
   jx_add_int(o, "popularity", x->popularity);
   jx_add_int(o, "like_count", x->like_count);
   jx_add_time(o, "created_at", x->created_at);

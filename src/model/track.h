@@ -37,6 +37,7 @@ struct track {
   const char *genres;  /* JSON array text, NULL for none */
   const char *stamp;   /* updated_at to the microsecond: the version a PATCH
                         * read, checked by the UPDATE */
+  const char *preview_url; /* Spotify's preview, set by imports; or NULL */
 };
 
 /* track_get: by id, from MariaDB. RC_NOT_FOUND when absent. */

@@ -16,6 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 
 ARCH_MD = os.path.join(encore.ROOT, "docs", "architecture.md")
+# Paths of the Last.fm and ListenBrainz compatible APIs and the Last.fm
+# approval page, outside /api/v1.
+COMPAT_PREFIXES = ("/2.0/", "/1/", "/api/auth/")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -379,9 +382,13 @@ def test_error_responses_carry_their_headers():
                 bad.append("%s %s 429 lacks Retry-After" % (method, path))
             if code == "201" and "location" not in headers:
                 bad.append("%s %s 201 lacks Location" % (method, path))
+            # The compatibility endpoints answer in their protocols' shapes
+            # (Last.fm's XML/JSON, ListenBrainz's {code, error}, an HTML
+            # page), as the token endpoint answers RFC 6749's.
+            own_shape = path == "/api/v1/auth/token" or path.startswith(COMPAT_PREFIXES)
             if code.startswith(("4", "5")):
                 mts = set((resp.get("content") or {}))
-                if not mts & {"application/problem+json"} and path != "/api/v1/auth/token":
+                if not mts & {"application/problem+json"} and not own_shape:
                     bad.append("%s %s %s is not application/problem+json" % (method, path, code))
     encore.check(not bad, "; ".join(bad))
 

@@ -1,0 +1,122 @@
+/* main.c: encore-scrobble, the cron program that delivers the scrobbling
+ * outbox (model/outbox.h) to Last.fm and ListenBrainz (deliver.h). Run
+ * every minute under the cron wrapper's lock (cron/encore.cron); each run
+ * logs one summary line. Exit status: 0 when the run did its work (a
+ * service that fails is retried later and is not a failure of the run), 1
+ * when it could not (configuration, MariaDB), 2 on a usage error. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch/scrobble/deliver.h"
+#include "core/arena.h"
+#include "core/cfg.h"
+#include "core/db.h"
+#include "core/fetch.h"
+#include "core/log.h"
+#include "core/rnd.h"
+#include "svc/svc.h"
+
+static const char usage_text[] =
+    "usage: encore-scrobble [-c CONF] [--for SECONDS] [--backoff SECONDS]\n"
+    "                       [--doubt-after SECONDS] [--rate N]\n"
+    "\n"
+    "Send the queued scrobbles of users who linked Last.fm or ListenBrainz.\n"
+    "  --for          take no new batch after SECONDS (default 50)\n"
+    "  --backoff      first wait after a failure, doubling up to an hour\n"
+    "                 (default 10)\n"
+    "  --doubt-after  a batch unanswered this long is checked against the\n"
+    "                 service's history before anything is sent again\n"
+    "                 (default 60; more than fetch_timeout)\n"
+    "  --rate         requests per second to a service (default 5; 0: no\n"
+    "                 limit)\n"
+    "Without -c the configuration is $ENCORE_CONF when set.\n"
+    "Exit status: 0 done, 1 failed (nothing lost), 2 usage error.\n";
+
+/* number: a whole number in [lo, hi] from s, or -1. */
+static long number(const char *s, long lo, long hi) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  return !*s || *end || v < lo || v > hi ? -1 : v;
+}
+
+int main(int argc, char **argv) {
+  const char *conf = getenv("ENCORE_CONF");
+  struct deliver_opts o = {
+      .for_s = 50, .backoff_s = 10, .doubt_s = 60, .rate = 5};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long n = -1;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_text, stdout);
+      return 0;
+    } else if (!strcmp(a, "-c") && v) {
+      conf = v;
+    } else if (!strcmp(a, "--for") && v && (n = number(v, 1, 86400)) > 0) {
+      o.for_s = (int)n;
+    } else if (!strcmp(a, "--backoff") && v && (n = number(v, 1, 3600)) > 0) {
+      o.backoff_s = (int)n;
+    } else if (!strcmp(a, "--doubt-after") && v &&
+               (n = number(v, 1, 86400)) > 0) {
+      o.doubt_s = (int)n;
+    } else if (!strcmp(a, "--rate") && v && (n = number(v, 0, 10000)) >= 0) {
+      o.rate = (double)n;
+    } else {
+      fprintf(stderr, "encore-scrobble: bad argument '%s'\n%s", a, usage_text);
+      return 2;
+    }
+    i++;
+  }
+  struct cfg c;
+  char err[256];
+  const char *why;
+  if (rnd_init() || cfg_load(&c, conf, false, err, sizeof err)) {
+    fprintf(stderr, "encore-scrobble: %s\n", err);
+    return 1;
+  }
+  int lvl = log_level_parse(c.log_level);
+  log_init("encore-scrobble", lvl < 0 ? LOG_INFO : (enum log_level)lvl, "-");
+  if (svc_init(&c, &why)) {
+    log_msg(LOG_ERROR, "bad configuration", "why", why, NULL);
+    cfg_free(&c);
+    return 1;
+  }
+  if (o.doubt_s * 1000 <= c.fetch_timeout * 1000)
+    log_msg(LOG_WARN, "--doubt-after should exceed fetch_timeout", NULL);
+  struct db *d = NULL;
+  struct arena *a = arena_new(0);
+  if (!a || db_open(&d, &c)) {
+    log_msg(LOG_ERROR, "the database cannot be reached", NULL);
+    cfg_free(&c);
+    return 1;
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct deliver_stats st;
+  int rc = deliver_run(d, a, &o, &st);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  char buf[10][24];
+  snprintf(buf[0], sizeof buf[0], "%lld", st.batches);
+  snprintf(buf[1], sizeof buf[1], "%lld", st.sent);
+  snprintf(buf[2], sizeof buf[2], "%lld", st.ignored);
+  snprintf(buf[3], sizeof buf[3], "%lld", st.requeued);
+  snprintf(buf[4], sizeof buf[4], "%lld", st.in_doubt);
+  snprintf(buf[5], sizeof buf[5], "%lld", st.doubts_checked);
+  snprintf(buf[6], sizeof buf[6], "%lld", st.doubts_sent);
+  snprintf(buf[7], sizeof buf[7], "%lld", st.unlinked);
+  snprintf(buf[8], sizeof buf[8], "%lld", st.failures);
+  snprintf(buf[9], sizeof buf[9], "%.1f",
+           (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  log_msg(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", "batches",
+          buf[0], "sent", buf[1], "ignored", buf[2], "requeued", buf[3],
+          "in_doubt", buf[4], "doubts_checked", buf[5], "doubts_sent", buf[6],
+          "unlinked", buf[7], "failures", buf[8], "seconds", buf[9], NULL);
+  db_close(d);
+  arena_free(a);
+  fetch_close();
+  cfg_free(&c);
+  return rc ? 1 : 0;
+}
