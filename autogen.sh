@@ -25,7 +25,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   python3 python3-requests python3-jsonschema python3-yaml
   python3-websockets chromium python3-pylast python3-cryptography
   prometheus prometheus-nginx-exporter prometheus-mysqld-exporter
-  tzdata librsvg2-bin logrotate"
+  tzdata librsvg2-bin logrotate galera-4 rsync"
 
 # missing_packages: the packages of $PACKAGES (and nginx, npm) not installed.
 missing_packages() {
