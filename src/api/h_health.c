@@ -11,6 +11,7 @@
 #include "core/jx.h"
 #include "core/kv.h"
 #include "core/rc.h"
+#include "model/push.h"
 
 int h_health_live(struct req *r) {
   static const char ok[] = "{\"status\":\"ok\"}";
@@ -22,6 +23,15 @@ int h_health_ready(struct req *r) {
   json_object *checks = json_object_new_object();
   jx_add_str(checks, "database", db ? "ok" : "down");
   jx_add_str(checks, "cache", kv ? "ok" : "down");
+  /* Push channels: "on", or "off: <why>" (an operator's choice, never a
+   * reason to be unready). */
+  json_object *push = json_object_new_object();
+  for (int c = 0; c < PUSH_CHANNELS; c++) {
+    const char *off = push_channel_off(&app.cfg, (enum push_channel)c);
+    jx_add_str(push, push_channel_names[c],
+               off ? arena_printf(req_arena(r), "off: %s", off) : "on");
+  }
+  json_object_object_add(checks, "push", push);
   if (db) {
     json_object *o = jx_own(req_arena(r), json_object_new_object());
     jx_add_str(o, "status", kv ? "ready" : "degraded");

@@ -82,6 +82,7 @@ static int run(struct arena *a, const struct job *j) {
     break;
   case SOCIAL_PARTY_STARTED:
     rc = record(a, ACTIVITY_PARTY_STARTED, j->x, "party", j->y, 1);
+    if (!rc) rc = notify_party_started(app.db, a, j->x, j->y);
     break;
   }
   return rc;

@@ -9,7 +9,8 @@
  *
  * Relative paths: path settings read from a file (socket, pid_file, log_file,
  * secrets_file, migrations_dir, media_dir, db_socket, fetch_ca_file,
- * apple_music_key_file, and kv_servers when it starts with '.') are taken
+ * apple_music_key_file, fcm_service_account_file, apns_key_file, and
+ * kv_servers when it starts with '.') are taken
  * relative to that file's directory, as are the
  * default secrets_file and media_dir when a config file is given. Values
  * from the environment are used as given (relative to the working
@@ -111,6 +112,16 @@ static const struct ckey cfg_keys[] = {
     S(apple_music_key_id, P_NO),
     S(apple_music_key_file, P_YES),
     I(apple_music_token_ttl, 3600, 15552000),
+    S(vapid_private_key, P_NO),
+    S(vapid_subject, P_NO),
+    S(fcm_service_account_file, P_YES),
+    S(fcm_api_url, P_NO),
+    S(apns_key_file, P_YES),
+    S(apns_key_id, P_NO),
+    S(apns_team_id, P_NO),
+    S(apns_topic, P_NO),
+    S(apns_url, P_NO),
+    S(apns_sandbox_url, P_NO),
 };
 
 #undef S
@@ -330,18 +341,19 @@ static char *dir_of(const char *path) {
 /* Create the secrets file with a fresh jwt_secret and seal_key; EEXIST
  * when another process made it first. */
 static int generate_secrets(const char *path) {
-  char tok[44], seal[44];
-  char buf[224];
+  char tok[44], seal[44], vapid[44];
+  char buf[288];
   if (rnd_init() != 0) return EIO;
   int fd =
       open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return errno;
   rnd_token(tok);
   rnd_token(seal);
+  rnd_token(vapid); /* a P-256 scalar but with odds of 2^-32 */
   int n = snprintf(buf, sizeof buf,
                    "# Encore secrets, generated on first run. Keep mode 0600.\n"
-                   "jwt_secret = %s\nseal_key = %s\n",
-                   tok, seal);
+                   "jwt_secret = %s\nseal_key = %s\nvapid_private_key = %s\n",
+                   tok, seal, vapid);
   int e = 0;
   if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0)
     e = errno ? errno : EIO;
@@ -349,13 +361,15 @@ static int generate_secrets(const char *path) {
   explicit_bzero(buf, sizeof buf);
   explicit_bzero(tok, sizeof tok);
   explicit_bzero(seal, sizeof seal);
+  explicit_bzero(vapid, sizeof vapid);
   if (e) unlink(path);
   return e;
 }
 
-/* add_secret: append a fresh secret `name` (seal_key) to a secrets file
- * made before there was one (under an exclusive lock, once: a process
- * that finds the line there after taking the lock adds nothing). */
+/* add_secret: append a fresh secret `name` (seal_key, vapid_private_key)
+ * to a secrets file made before there was one (under an exclusive lock,
+ * once: a process that finds the line there after taking the lock adds
+ * nothing). */
 static int add_secret(const char *path, const char *name) {
   char tok[44], line[80];
   int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
@@ -436,11 +450,16 @@ static int load_secrets(struct cfg *c, bool generate, char *err,
   int rc = dir ? parse_stream(c, f, path, dir, true, err, errlen) : RC_NOMEM;
   free(dir);
   fclose(f);
-  /* A secrets file from before seal_key gets one, once. */
-  if (!rc && generate && !c->seal_key[0] && !getenv("ENCORE_SEAL_KEY")) {
-    int e = add_secret(path, "seal_key");
+  /* A secrets file from before seal_key or vapid_private_key gets one,
+   * once. */
+  bool seal = !c->seal_key[0] && !getenv("ENCORE_SEAL_KEY");
+  bool vapid = !c->vapid_private_key[0] && !getenv("ENCORE_VAPID_PRIVATE_KEY");
+  if (!rc && generate && (seal || vapid)) {
+    const char *name = seal ? "seal_key" : "vapid_private_key";
+    int e = add_secret(path, name);
+    if (!e && seal && vapid) e = add_secret(path, name = "vapid_private_key");
     if (e) {
-      set_err(err, errlen, "%s: cannot add a seal_key: %s", path, strerror(e));
+      set_err(err, errlen, "%s: cannot add a %s: %s", path, name, strerror(e));
       return RC_INVALID;
     }
     return load_secrets(c, false, err, errlen);
@@ -502,6 +521,16 @@ static int set_defaults(struct cfg *c) {
       {"apple_music_team_id", ""},
       {"apple_music_key_id", ""},
       {"apple_music_key_file", ""},
+      {"vapid_private_key", ""},
+      {"vapid_subject", ""},
+      {"fcm_service_account_file", ""},
+      {"fcm_api_url", "https://fcm.googleapis.com"},
+      {"apns_key_file", ""},
+      {"apns_key_id", ""},
+      {"apns_team_id", ""},
+      {"apns_topic", ""},
+      {"apns_url", "https://api.push.apple.com"},
+      {"apns_sandbox_url", "https://api.sandbox.push.apple.com"},
   };
   memset(c, 0, sizeof *c);
   c->socket_mode = 0660;
@@ -592,6 +621,7 @@ void cfg_free(struct cfg *c) {
                cfg_keys[i].off == offsetof(struct cfg, db_password) ||
                cfg_keys[i].off == offsetof(struct cfg, smtp_password) ||
                cfg_keys[i].off == offsetof(struct cfg, seal_key) ||
+               cfg_keys[i].off == offsetof(struct cfg, vapid_private_key) ||
                cfg_keys[i].off == offsetof(struct cfg, lastfm_api_secret)))
       explicit_bzero(*f, strlen(*f));
     free(*f);

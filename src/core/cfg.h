@@ -75,6 +75,20 @@ struct cfg {
   char *apple_music_key_file; /* the MusicKit private key (.p8, P-256 PEM) */
   int apple_music_token_ttl;  /* seconds (default 12960000: 150 days; at
                                  most 15552000, 180 days) */
+  /* Push (docs/operations.md, "Push notifications"): a channel without
+   * its settings is off. */
+  char *vapid_private_key; /* secret; base64url of a P-256 scalar (32 bytes),
+                              generated: Web Push's VAPID key */
+  char *vapid_subject;     /* mailto: or https: contact of VAPID tokens
+                              (default: public_url) */
+  char *fcm_service_account_file; /* the service account's JSON key file */
+  char *fcm_api_url;              /* default https://fcm.googleapis.com */
+  char *apns_key_file;            /* the APNs auth key (.p8, P-256 PEM) */
+  char *apns_key_id;              /* its kid */
+  char *apns_team_id;             /* the provider token's issuer */
+  char *apns_topic;               /* the app's bundle id */
+  char *apns_url;                 /* default https://api.push.apple.com */
+  char *apns_sandbox_url; /* default https://api.sandbox.push.apple.com */
 };
 
 /* cfg_load: defaults, then the file at `path` (NULL: none; a missing file is an

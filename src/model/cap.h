@@ -37,6 +37,9 @@ struct db_val;
  * them. */
 #define CAP_USER_BLOCKS 10000
 #define CAP_USER_MUTES 10000
+/* Push devices (browsers, phones) one user has registered: every
+ * notification is sent to each. */
+#define CAP_USER_PUSH_DEVICES 20
 /* Listening parties a user has started (live or ended: their chat is
  * kept), and the users one party invites. */
 #define CAP_USER_PARTIES 10000

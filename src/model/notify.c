@@ -12,6 +12,7 @@
 #include "core/timefmt.h"
 #include "model/block.h"
 #include "model/comment.h"
+#include "model/push.h"
 #include "model/user.h"
 
 /* Actors remembered per group (the latest first). */
@@ -90,6 +91,16 @@ static int tell(struct db *d, struct arena *a, const struct tell *t) {
   do
     rc = tell_once(d, a, t, key);
   while (db_retry(rc, &tries));
+  /* What is told in the inbox and may be pushed goes to the push outbox
+   * too (the kinds share their names); encore-push delivers it. */
+  int kind = push_kind_of(t->kind);
+  if (!rc && kind >= 0)
+    rc = push_queue(d, a,
+                    &(struct push_event){.user = t->to,
+                                         .kind = (enum push_kind)kind,
+                                         .actor = t->actor,
+                                         .object_type = t->object_type,
+                                         .object_id = t->object_id});
   return rc;
 }
 
@@ -195,6 +206,16 @@ int notify_party_invite(struct db *d, struct arena *a, long long inviter,
                              .kind = "party_invite",
                              .object_type = "party",
                              .object_id = party});
+}
+
+int notify_party_started(struct db *d, struct arena *a, long long host,
+                         long long party) {
+  return push_queue_followers(d, a,
+                              &(struct push_event){.user = host,
+                                                   .kind = PUSH_PARTY_STARTED,
+                                                   .actor = host,
+                                                   .object_type = "party",
+                                                   .object_id = party});
 }
 
 int notify_link_lost(struct db *d, struct arena *a, long long user,

@@ -3,7 +3,8 @@
  * a block) and what they read; push delivery and live parties reuse these
  * decisions rather than making their own. Notifications of one kind about
  * one object group while unread ("X and 4 others liked your playlist"):
- * `count` distinct actors, the latest named. */
+ * `count` distinct actors, the latest named. What may be pushed
+ * (model/push.h's kinds) is queued for push delivery as it is told. */
 #ifndef ENCORE_NOTIFY_H
 #define ENCORE_NOTIFY_H
 
@@ -34,6 +35,11 @@ int notify_comment_liked(struct db *d, struct arena *a, long long liker,
  * listening party `party`. */
 int notify_party_invite(struct db *d, struct arena *a, long long inviter,
                         long long invitee, long long party);
+
+/* notify_party_started: the host's accepted followers (not across a block)
+ * hear, by push only, that the host started listening party `party`. */
+int notify_party_started(struct db *d, struct arena *a, long long host,
+                         long long party);
 
 /* notify_moderation: user `to` hears from `moderator` of a decision:
  * kind "moderation_warning" (their object drew a warning),

@@ -92,6 +92,7 @@ verdict $? "crontab: $jobs jobs, fields and commands checked" \
   "expected $lines jobs (3 or more) in $tab, found $jobs"
 grep -q -- 'recs-full .*-- .*encore-recs train$' "$tab" || bad "no nightly full train"
 grep -q -- 'recs-light .*-- .*encore-recs train --light$' "$tab" || bad "no light refresh"
+grep -q -- '^\* .*-n push -l /run/lock/encore-push.lock .*-- .*encore-push$' "$tab" || bad "no push run every minute under its own lock"
 grep -q -- '^15 .*trends .*-- .*encore-trends run$' "$tab" || bad "no hourly trends run"
 [ "$(grep -c -- "-l \|ENCORE_CRON_LOCK=" "$tab")" -ge 1 ] || bad "no shared lock"
 

@@ -758,6 +758,19 @@ def error_fields(problem):
     return out
 
 
+def eventually(fn, what, timeout=20):
+    """fn()'s first true value, polled every 0.2 s; AssertionError naming
+    `what` when none came within timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError("not within %d s: %s" % (timeout, what))
+        time.sleep(0.2)
+
+
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)

@@ -22,6 +22,7 @@
 #include "model/batchrun.h"
 #include "core/rc.h"
 #include "model/lease.h"
+#include "model/push.h"
 #include "model/recs.h"
 
 #define EXIT_FAIL 1
@@ -381,6 +382,15 @@ static int train_leased(struct ctx *x, const struct train_opts *opts) {
     printf("version %u serving: %.1f s, peak RSS %.0f MB; switched and older "
            "versions deleted in %.1f s\n",
            version, total, rss, timing_now() - t0 - total);
+    /* What the new lists and catalogue mean for push (model/push.h). */
+    long long digests = 0, releases = 0;
+    if (push_queue_digests(x->db, &digests) ||
+        push_queue_releases(x->db, &releases))
+      fprintf(stderr, "encore-recs: push digests and new releases were not "
+                      "queued (the next run queues them)\n");
+    else
+      printf("push: %lld weekly digests, %lld new releases queued\n", digests,
+             releases);
   }
   json_object_put(stats);
   return rc ? EXIT_FAIL : 0;

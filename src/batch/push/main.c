@@ -1,0 +1,151 @@
+/* main.c: encore-push, the cron program that delivers push notifications
+ * (Web Push, FCM, APNs) from the push outbox (model/push.h; pushrun.h says
+ * how a run goes). Run every minute under the cron wrapper's lock
+ * (cron/encore.cron); each run logs one summary line, which names the
+ * channels that are off and why. Exit status: 0 when the run did its work
+ * (a service that fails is retried later and is not a failure of the run),
+ * 1 when it could not (configuration, MariaDB), 2 on a usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch/push/pushrun.h"
+#include "core/arena.h"
+#include "core/cfg.h"
+#include "core/db.h"
+#include "core/fetch.h"
+#include "core/log.h"
+#include "core/rnd.h"
+#include "svc/svc.h"
+
+static const char usage_text[] =
+    "usage: encore-push [-c CONF] [--for SECONDS] [--batch N] [--parallel N]\n"
+    "                   [--doubt-after SECONDS] [--backoff SECONDS]\n"
+    "                   [--attempts N] [--timeout SECONDS]\n"
+    "\n"
+    "Group the push outbox into messages and send them to the devices.\n"
+    "  --for          take no new batch after SECONDS (default 50)\n"
+    "  --batch        deliveries marked and sent at once (default 1000)\n"
+    "  --parallel     requests in flight (default 128)\n"
+    "  --doubt-after  a delivery left `sending` this long by a run that\n"
+    "                 died is sent again (default 120; more than --timeout)\n"
+    "  --backoff      first wait after a failure, doubling up to 15 minutes\n"
+    "                 (default 2)\n"
+    "  --attempts     tries before a delivery is dropped (default 8)\n"
+    "  --timeout      seconds a request may take (default 10)\n"
+    "Without -c the configuration is $ENCORE_CONF when set.\n"
+    "Exit status: 0 done, 1 failed (nothing lost), 2 usage error.\n";
+
+/* number: a whole number in [lo, hi] from s, or -1. */
+static long number(const char *s, long lo, long hi) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  return !*s || *end || v < lo || v > hi ? -1 : v;
+}
+
+/* summary: the run's one log line: counts, then one field per channel
+ * ("sent=N retried=N expired=N dropped=N removed=N", or "off (why)"). */
+static void summary(int rc, const struct pushrun_stats *st, double secs,
+                    const char *const off[PUSH_CHANNELS]) {
+  char num[9][32], ch[PUSH_CHANNELS][160];
+  long long v[7] = {st->doubts, st->events,    st->grouped, st->held,
+                    st->stale,  st->off_kinds, st->batches};
+  for (int i = 0; i < 7; i++)
+    snprintf(num[i], sizeof num[i], "%lld", v[i]);
+  snprintf(num[7], sizeof num[7], "%.3f", st->crypto_s);
+  snprintf(num[8], sizeof num[8], "%.1f", secs);
+  for (int c = 0; c < PUSH_CHANNELS; c++)
+    if (off[c])
+      snprintf(ch[c], sizeof ch[c], "off (%s)", off[c]);
+    else
+      snprintf(ch[c], sizeof ch[c],
+               "sent=%lld retried=%lld expired=%lld dropped=%lld removed=%lld "
+               "send_seconds=%.2f",
+               st->sent[c], st->retried[c], st->expired[c], st->dropped[c],
+               st->removed[c], st->send_s[c]);
+  log_msg(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", "in_doubt",
+          num[0], "events", num[1], "messages", num[2], "held_quiet", num[3],
+          "stale", num[4], "kind_off", num[5], "batches", num[6], "webpush",
+          ch[PUSH_WEBPUSH], "fcm", ch[PUSH_FCM], "apns", ch[PUSH_APNS],
+          "crypto_seconds", num[7], "seconds", num[8], NULL);
+}
+
+int main(int argc, char **argv) {
+  const char *conf = getenv("ENCORE_CONF");
+  struct pushrun_opts o = {.for_s = 50,
+                           .batch = 1000,
+                           .parallel = 128,
+                           .doubt_s = 120,
+                           .backoff_s = 2,
+                           .attempts = 8,
+                           .timeout_ms = 10000};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long n = -1;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_text, stdout);
+      return 0;
+    } else if (!strcmp(a, "-c") && v) {
+      conf = v;
+    } else if (!strcmp(a, "--for") && v && (n = number(v, 1, 86400)) > 0) {
+      o.for_s = (int)n;
+    } else if (!strcmp(a, "--batch") && v && (n = number(v, 1, 5000)) > 0) {
+      o.batch = (int)n;
+    } else if (!strcmp(a, "--parallel") && v && (n = number(v, 1, 1000)) > 0) {
+      o.parallel = (int)n;
+    } else if (!strcmp(a, "--doubt-after") && v &&
+               (n = number(v, 1, 86400)) > 0) {
+      o.doubt_s = (int)n;
+    } else if (!strcmp(a, "--backoff") && v && (n = number(v, 1, 900)) > 0) {
+      o.backoff_s = (int)n;
+    } else if (!strcmp(a, "--attempts") && v && (n = number(v, 1, 100)) > 0) {
+      o.attempts = (int)n;
+    } else if (!strcmp(a, "--timeout") && v && (n = number(v, 1, 600)) > 0) {
+      o.timeout_ms = (int)n * 1000;
+    } else {
+      fprintf(stderr, "encore-push: bad argument '%s'\n%s", a, usage_text);
+      return 2;
+    }
+    i++;
+  }
+  struct cfg c;
+  char err[256];
+  const char *why;
+  if (rnd_init() || cfg_load(&c, conf, false, err, sizeof err)) {
+    fprintf(stderr, "encore-push: %s\n", err);
+    return 1;
+  }
+  int lvl = log_level_parse(c.log_level);
+  log_init("encore-push", lvl < 0 ? LOG_INFO : (enum log_level)lvl, "-");
+  if (svc_init(&c, &why)) {
+    log_msg(LOG_ERROR, "bad configuration", "why", why, NULL);
+    cfg_free(&c);
+    return 1;
+  }
+  if (o.doubt_s * 1000 <= o.timeout_ms)
+    log_msg(LOG_WARN, "--doubt-after should exceed --timeout", NULL);
+  struct db *d = NULL;
+  struct arena *a = arena_new(0);
+  if (!a || db_open(&d, &c)) {
+    log_msg(LOG_ERROR, "the database cannot be reached", NULL);
+    arena_free(a);
+    cfg_free(&c);
+    return 1;
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct pushrun_stats st = {0};
+  const char *off[PUSH_CHANNELS] = {NULL};
+  int rc = pushsend_run(d, a, &c, &o, &st, off);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  summary(rc, &st,
+          (double)(t1.tv_sec - t0.tv_sec) +
+              (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+          off);
+  db_close(d);
+  arena_free(a);
+  fetch_close();
+  cfg_free(&c);
+  return rc ? 1 : 0;
+}
