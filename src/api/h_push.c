@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "model/cap.h"
 #include "model/push.h"
 
 /* field_error: 422 naming one field. */
@@ -102,6 +103,10 @@ int h_push_devices_add(struct req *r) {
     in.auth = str_of(k, "auth", &bad);
     if (bad) return field_error(r, "keys", "p256dh and auth must be strings");
   }
+  /* PushSubscription.toJSON() carries it; Encore keeps no expiry. */
+  if (json_object_object_get_ex(body, "expirationTime", &v) && v &&
+      !json_object_is_type(v, json_type_int))
+    return field_error(r, "expirationTime", "must be an integer or null");
   if (json_object_object_get_ex(body, "kinds", &v) && v) {
     if ((st = kinds_arg(r, v, "kinds", &in.kinds))) return st;
     in.has_kinds = true;
@@ -120,8 +125,10 @@ int h_push_devices_add(struct req *r) {
                            &out);
   if (rc == RC_LIMIT)
     return req_problem(r, rc,
-                       "a user may register 20 devices: delete one "
-                       "first");
+                       arena_printf(req_arena(r),
+                                    "a user may register %d devices: delete "
+                                    "one first",
+                                    CAP_USER_PUSH_DEVICES));
   if (rc) return req_problem(r, rc, NULL);
   if (created) {
     char loc[64];

@@ -167,6 +167,11 @@ def test_bad_subscriptions():
              "an unknown kind"),
             ({"type": "apns", "token": 42}, "", "a token that is not a string")):
         refused(u, body, field, what)
+    b = sub()
+    b["expirationTime"] = "tomorrow"
+    refused(u, b, "expirationTime", "an expirationTime that is not a number")
+    b["expirationTime"] = None
+    encore.expect(post(u, b), 201, "POST", DEVICES)
     r = encore.call("POST", DEVICES, token=u.access, data=b"{not json",
                     headers={"Content-Type": "application/json"})
     encore.check(r.status_code == 400, "malformed JSON answered %d" % r.status_code)
