@@ -138,6 +138,22 @@ static int delete_object(struct req *r, const char *type, long long id,
   return rc;
 }
 
+/* staff_only_by_admin: refuse (403, replied; returns the status) when u is
+ * a moderator or an administrator and the caller is not an administrator,
+ * so a moderator cannot act on staff; 0 when the action may go on. */
+static int staff_only_by_admin(struct req *r, const struct user *u) {
+  if (strcmp(u->role, "moderator") != 0 && strcmp(u->role, "admin") != 0)
+    return 0;
+  const char *role = NULL;
+  int rc = user_role(app.db, req_arena(r), req_user_id(r), &role);
+  if (rc) return req_problem(r, rc, NULL);
+  if (strcmp(role, "admin") != 0)
+    return req_problem(r, RC_FORBIDDEN,
+                       "only an administrator can suspend a moderator or an "
+                       "administrator");
+  return 0;
+}
+
 int h_moderation_act(struct req *r) {
   json_object *body;
   int st;
@@ -174,6 +190,7 @@ int h_moderation_act(struct req *r) {
     struct user u;
     if ((rc = user_get(app.db, a, author, &u))) return req_problem(r, rc, NULL);
     if ((st = h_admin_keep_admin(r, &u, "suspend"))) return st;
+    if ((st = staff_only_by_admin(r, &u))) return st;
     rc = accounts_suspend(app.db, app.kv, a, author, reason, until);
   } else if (!strcmp(action, "hide")) {
     rc = moderation_set(app.db, type, id, "hidden");

@@ -80,7 +80,7 @@ int tok_init(const char *secret, const char *issuer, const char *audience,
 
 static bool role_valid(const char *r) {
   return r && (strcmp(r, "user") == 0 || strcmp(r, "editor") == 0 ||
-               strcmp(r, "admin") == 0);
+               strcmp(r, "moderator") == 0 || strcmp(r, "admin") == 0);
 }
 
 int tok_issue(struct arena *a, long long now, long long sub, long long sid,

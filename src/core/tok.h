@@ -13,7 +13,7 @@ struct tok_claims {
   long long sid; /* session (refresh family) id */
   long long iat, nbf, exp;
   char jti[48];  /* random id, base64url */
-  char role[16]; /* user | editor | admin */
+  char role[16]; /* user | editor | moderator | admin */
 };
 
 /* tok_init: the HS256 key (the configured secret's bytes, at least 32), the

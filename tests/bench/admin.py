@@ -10,7 +10,8 @@ Usage: BENCH_STACK_DIR=/path/to/stack tests/bench/admin.py
 
 The stack should hold a generated world (`encore-admin generate`); its
 accounts are searched as they are. Missing accounts up to BENCH_USERS are
-inserted by SQL (bench_NNNNNN, bench_NNNNNN@example.org), and a year of
+inserted by SQL (u + 12 hex digits, spread like real names over
+prefixes), and a year of
 rollup rows (stats_days, 100 tracks and 100 artists a day in stats_top,
 52 cohorts) is written for the days that have none, so that the year's
 report reads as many rows as a year of `encore-admin analytics rollup`
@@ -72,8 +73,8 @@ def seed(d, s):
     if have < USERS:
         n = USERS - have
         sql(d, s, "INSERT IGNORE INTO users (username, email, password_hash, display_name, "
-            "created_at) SELECT CONCAT('bench_', LPAD(seq, 6, '0')), "
-            "CONCAT('bench_', LPAD(seq, 6, '0'), '@example.org'), '!', "
+            "created_at) SELECT CONCAT('u', LEFT(MD5(seq), 12)), "
+            "CONCAT('u', LEFT(MD5(seq), 12), '@example.org'), '!', "
             "CONCAT(ELT(1 + seq MOD 8, 'Ada', 'Bela', 'Cleo', 'Dag', 'Eve', 'Fox', 'Gil', "
             "'Hal'), ' ', seq), UTC_TIMESTAMP(3) - INTERVAL (seq MOD 700) DAY "
             "FROM seq_1_to_%d" % n)
@@ -116,7 +117,8 @@ def main():
     names = [r[0] for r in sql(d, s, "SELECT username FROM users ORDER BY RAND(42) LIMIT 500")]
     today = datetime.date.today()
     cases = [
-        ("search q (username prefix)", lambda: "/api/v1/admin/users?q=" + random.choice(names)[:4]),
+        ("search q (a prefix of 4)", lambda: "/api/v1/admin/users?q=" + random.choice(names)[:4]),
+        ("search q (a prefix of 2)", lambda: "/api/v1/admin/users?q=" + random.choice(names)[:2]),
         ("search q + role + status", lambda: "/api/v1/admin/users?status=active&role=user&q="
          + random.choice(names)[:3]),
         ("search q, sort=username", lambda: "/api/v1/admin/users?sort=username&q="

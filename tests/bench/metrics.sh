@@ -63,9 +63,34 @@ PY
 ENCORE_METRICS=1 "$stack" restart "$dir" >/dev/null
 set -a; . "$dir/stack.env"; set +a
 wrk -t2 -c"$conns" -d3s -s "$lua" "$ENCORE_HTTP_URL/api/v1/me" >/dev/null
+# Wall time at the client (nginx, the queue for a core, the worker), and
+# the worker's own time from the scrape route's histogram afterwards.
 for i in $(seq 1 200); do
   curl -s -o /dev/null -w '%{time_total}\n' "$ENCORE_HTTP_URL/metrics"
 done | python3 -c '
 import sys
 t = sorted(float(x) * 1000 for x in sys.stdin)
-print(f"scrape of /metrics: p50 {t[len(t)//2]:.2f} ms, p95 {t[int(len(t)*0.95)]:.2f} ms, max {t[-1]:.2f} ms ({len(t)} scrapes)")'
+print(f"scrape of /metrics at the client: p50 {t[len(t)//2]:.2f} ms, p95 {t[int(len(t)*0.95)]:.2f} ms, max {t[-1]:.2f} ms ({len(t)} scrapes)")'
+for i in $(seq 1 200); do
+  curl -s -o /dev/null -w '%{time_total}\n' "$ENCORE_HTTP_URL/healthz"
+done | python3 -c '
+import sys
+t = sorted(float(x) * 1000 for x in sys.stdin)
+print(f"GET /healthz at the client (the floor): p50 {t[len(t)//2]:.2f} ms, p95 {t[int(len(t)*0.95)]:.2f} ms")'
+curl -s "$ENCORE_HTTP_URL/metrics" | python3 -c '
+import re, sys
+b, s, n = [], 0.0, 0
+for line in sys.stdin:
+    if "route=\"/metrics\"" not in line:
+        continue
+    m = re.match(r"encore_http_request_duration_seconds_(bucket|sum|count)\{.*?(?:le=\"([^\"]+)\")?\} (\S+)", line)
+    if not m:
+        continue
+    if m.group(1) == "bucket":
+        b.append((float("inf") if m.group(2) == "+Inf" else float(m.group(2)), float(m.group(3))))
+    elif m.group(1) == "sum":
+        s = float(m.group(3))
+    else:
+        n = float(m.group(3))
+p95 = next(le for le, c in sorted(b) if c >= 0.95 * n)
+print(f"scrape in the worker: mean {s / n * 1000:.2f} ms over {n:.0f}, p95 at most {p95 * 1000:g} ms (bucket bound)")'

@@ -51,6 +51,7 @@ def set_role(u, role):
 def moderator():
     m = encore.new_user()
     set_role(m, "moderator")
+    encore.login(m)  # a token that carries the new role
     return m
 
 
@@ -317,6 +318,35 @@ def test_reports_threshold_queue_and_actions():
           <= set(acts), "audit %r" % acts)
     r = call("GET", QUEUE + "?cursor=" + encore.b64url(b"1:planet:3"), token=mod.access)
     expect(r, 400, "GET", QUEUE)
+
+
+def test_moderators_cannot_suspend_staff():
+    mod, other_mod = moderator(), moderator()
+    boss = encore.new_user()
+    set_role(boss, "admin")
+    for target in (other_mod, boss):
+        r = call("POST", path(REPORT_USER, username=target.username), token=encore.new_user().access,
+                 json_body={"reason": "harassment"})
+        expect(r, 202, "POST", REPORT_USER)
+        r = call("POST", path(ACT, type="user", id=target.id), token=mod.access,
+                 json_body={"action": "suspend", "reason": "a coup"})
+        p = expect(r, 403, "POST", ACT)
+        check(p["status"] == 403, "%r" % p)
+        r = call("GET", path(USER, username=target.username), token=adm())
+        d = expect(r, 200, "GET", USER)
+        check(d["status"] == "active", "staff suspended by a moderator: %r" % d)
+        expect(encore.login_raw(target.username, target.password), 200, "POST", "/api/v1/auth/login")
+    # an administrator still can, through moderation as through the admin route
+    r = call("POST", path(ACT, type="user", id=other_mod.id), token=adm(),
+             json_body={"action": "suspend", "reason": "rogue moderator"})
+    expect(r, 200, "POST", ACT)
+    r = call("GET", path(USER, username=other_mod.username), token=adm())
+    check(expect(r, 200, "GET", USER)["status"] == "suspended", "admin could not suspend")
+    # moderators reach no other route that acts on an account
+    for method, route, body in ADMIN_ROUTES:
+        r = call(method, path(route, username=boss.username, type="user", id=boss.id),
+                 token=mod.access, json_body=body)
+        expect(r, 403, method, route)
 
 
 # --------------------------------------------------------------------------
