@@ -74,6 +74,7 @@ void apns_close(struct apns *p) {
   pushcrypto_key_free(p->key);
   free(p->url);
   free(p->sandbox_url);
+  if (p->token) explicit_bzero(p->token, strlen(p->token));
   free(p->token);
   free(p);
 }
