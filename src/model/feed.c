@@ -40,12 +40,19 @@
 #define BLOCKED(user)                                                          \
   "EXISTS (SELECT 1 FROM blocks bb WHERE (bb.blocker_id = " user " AND "       \
   "bb.blocked_id = ?) OR (bb.blocker_id = ? AND bb.blocked_id = " user "))"
-/* A playlist the viewer may see in activity: public, or the viewer's; its
- * owner has not blocked the viewer (two). */
+/* A suspended user, as moderation hides them from others (no parameter). */
+#define SUSPENDED(user)                                                        \
+  "EXISTS (SELECT 1 FROM users su WHERE su.id = " user " AND su.status = "     \
+  "'suspended')"
+/* A playlist the viewer may see in activity: the viewer's, or public, not
+ * hidden or held by moderation and of an owner not suspended (as
+ * PLAYLIST_SEES); its owner has not blocked the viewer (two). */
 #define PLAYLIST_SHOWN(id)                                                     \
-  "EXISTS (SELECT 1 FROM playlists p WHERE p.id = " id " AND "                 \
-  "(p.visibility = 'public' OR p.owner_id = ?) AND NOT EXISTS (SELECT 1 "      \
-  "FROM blocks pb WHERE pb.blocker_id = p.owner_id AND pb.blocked_id = ?))"
+  "EXISTS (SELECT 1 FROM playlists p WHERE p.id = " id " AND (p.owner_id = "   \
+  "? OR (p.visibility = 'public' AND p.moderation = 'visible' AND "            \
+  "NOT " SUSPENDED(                                                            \
+      "p.owner_id") ")) AND NOT EXISTS (SELECT 1 FROM blocks pb WHERE "        \
+                    "pb.blocker_id = p.owner_id AND pb.blocked_id = ?))"
 
 /* What the viewer may see of activity a, kind by kind (every parameter is
  * the viewer). A listening session: the actor's history visibility lets
@@ -73,26 +80,26 @@
   "(a.kind = 'followed' AND EXISTS (SELECT 1 FROM follows ff WHERE "           \
   "ff.follower_id = a.actor_id AND ff.followee_id = a.object_id AND "          \
   "ff.state = 'accepted') AND NOT " BLOCKED("a.object_id") ")"
-/* A comment: still there, its author has not blocked the viewer, and what
- * it is on is shown (three). */
+/* A comment: still there and visible (moderation), its author has not
+ * blocked the viewer, and what it is on is shown (three). */
 #define SHOWN_COMMENTED                                                        \
   "(a.kind = 'commented' AND EXISTS (SELECT 1 FROM comments c WHERE c.id = "   \
-  "a.object_id AND NOT EXISTS (SELECT 1 FROM blocks cb WHERE cb.blocker_id "   \
-  "= c.author_id AND cb.blocked_id = ?) AND (c.object_type <> 'playlist' "     \
+  "a.object_id AND c.moderation = 'visible' AND NOT EXISTS (SELECT 1 FROM "    \
+  "blocks cb WHERE cb.blocker_id = c.author_id AND cb.blocked_id = ?) AND "    \
+  "(c.object_type <> 'playlist' "                                              \
   "OR " PLAYLIST_SHOWN("c.object_id") ")))"
 /* A party started: shown to whoever may see the party (PARTY_SEES:
  * eight). */
 #define SHOWN_PARTY                                                            \
   "(a.kind = 'party_started' AND EXISTS (SELECT 1 FROM parties pa WHERE "      \
   "pa.id = a.object_id AND " PARTY_SEES("pa", "?") "))"
-/* The whole rule: no block between the actor and the viewer, and the
- * entry's kind shown. */
+/* The whole rule: an actor not suspended, no block between the actor and
+ * the viewer, and the entry's kind shown. */
 #define FEED_SHOWN                                                             \
-  " AND NOT " BLOCKED("a.actor_id") " AND (" SHOWN_LISTENED                    \
-                                    " OR " SHOWN_PLAYLIST " OR " SHOWN_LIKED   \
-                                    " OR " SHOWN_FOLLOWED                      \
-                                    " OR " SHOWN_COMMENTED                     \
-                                    " OR " SHOWN_PARTY ")"
+  " AND NOT " SUSPENDED("a.actor_id") " AND NOT " BLOCKED(                     \
+      "a.actor_id") " AND (" SHOWN_LISTENED " OR " SHOWN_PLAYLIST              \
+                    " OR " SHOWN_LIKED " OR " SHOWN_FOLLOWED                   \
+                    " OR " SHOWN_COMMENTED " OR " SHOWN_PARTY ")"
 
 /* In a feed, besides: the viewer still follows the actor and has not muted
  * them. */

@@ -30,7 +30,9 @@ static const char *const live_sql[] = {
     "UNSIGNED PATH '$')) j JOIN albums x ON x.id = j.id",
     "SELECT STRAIGHT_JOIN x.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT "
     "UNSIGNED PATH '$')) j JOIN playlists x ON x.id = j.id AND "
-    "x.visibility = 'public'",
+    "x.visibility = 'public' AND x.moderation = 'visible' AND NOT EXISTS "
+    "(SELECT 1 FROM users o WHERE o.id = x.owner_id AND o.status = "
+    "'suspended')",
 };
 
 /* serving: the served version and the end of its data (0, 0: none). */

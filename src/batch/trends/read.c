@@ -171,8 +171,9 @@ static int load_catalogue(struct db *d, struct trends_world *w) {
                "ON al.id = t.album_id ORDER BY t.id",
                1) ||
       load_ids(d, pl,
-               "SELECT id FROM playlists WHERE visibility = 'public' "
-               "ORDER BY id",
+               "SELECT p.id FROM playlists p JOIN users o ON o.id = "
+               "p.owner_id WHERE p.visibility = 'public' AND p.moderation = "
+               "'visible' AND o.status = 'active' ORDER BY p.id",
                0))
     return -1;
   w->track_album = malloc(sizeof *w->track_album * ((size_t)tr->n + 1));

@@ -47,7 +47,8 @@ static const char *const names_sql[TRENDS_KINDS] = {
     "'owner', JSON_OBJECT('id', u.id, 'username', u.username), "
     "'track_count', p.track_count) FROM JSON_TABLE(?, '$[*]' COLUMNS (id "
     "BIGINT UNSIGNED PATH '$')) j JOIN playlists p ON p.id = j.id AND "
-    "p.visibility = 'public' JOIN users u ON u.id = p.owner_id",
+    "p.visibility = 'public' AND p.moderation = 'visible' JOIN users u ON "
+    "u.id = p.owner_id AND u.status = 'active'",
 };
 
 /* names_read: the JSON of every id of ids[k] (a JSON array each) into
