@@ -412,5 +412,36 @@ def test_public_playlists_in_the_feed():
               % pub)[0][0] == "0", "the activity of a deleted playlist is kept")
 
 
+
+def test_moderation_hides_at_read():
+    """A playlist held or hidden by moderation, a hidden comment, and every
+    entry of a suspended user leave the feed at the next read (and come
+    back when lifted); the owner's own page still shows the playlist."""
+    a, b = users(2)
+    follow(a, b)
+    pid = playlist(b)
+    t = track()
+    c = comment(b, "tracks", t, "moderated words")
+    made = lambda e: e["kind"] == "playlist_created" and e["object"]["id"] == pid  # noqa: E731
+    said = lambda e: e["kind"] == "commented" and e["object"]["id"] == c["id"]  # noqa: E731
+    wait_feed(a, made, "b's playlist")
+    wait_feed(a, said, "b's comment")
+    sql("UPDATE playlists SET moderation = 'hidden' WHERE id = %d" % pid)
+    sql("UPDATE comments SET moderation = 'held' WHERE id = %d" % c["id"])
+    got = feed_all(a)
+    check(not [e for e in got if made(e)], "a hidden playlist in the feed")
+    check(not [e for e in got if said(e)], "a held comment in the feed")
+    check([e for e in activity(b, b)["items"] if made(e)], "the owner's page lost it")
+    sql("UPDATE playlists SET moderation = 'visible' WHERE id = %d" % pid)
+    sql("UPDATE comments SET moderation = 'visible' WHERE id = %d" % c["id"])
+    check([e for e in feed_all(a) if made(e)], "the playlist after moderation lifted")
+    sql("UPDATE users SET status = 'suspended' WHERE id = %d" % b.id)
+    try:
+        check(not feed_all(a), "a suspended user's activity in the feed")
+        check(not activity(b, a)["items"], "a suspended user's activity page")
+    finally:
+        sql("UPDATE users SET status = 'active' WHERE id = %d" % b.id)
+    check([e for e in feed_all(a) if said(e)], "the comment after reinstatement")
+
 if __name__ == "__main__":
     encore.main(globals())
