@@ -150,7 +150,9 @@ int guard_auth_token(struct req *r, const char *username,
   str_lower_ascii(lower);
   int rc = user_by_username(app.db, req_arena(r), username, u);
   if (rc && rc != RC_NOT_FOUND) return rc;
-  return check(r, lower, rc ? NULL : u, auth_token, true, retry);
+  rc = check(r, lower, rc ? NULL : u, auth_token, true, retry);
+  /* As guard_login: only the one who knows the password learns of it. */
+  return rc ? rc : guard_suspended(r, u->id);
 }
 
 int guard_event(struct req *r, enum guard_event ev, long long user_id,

@@ -154,6 +154,9 @@ static int auth_mobile(struct call *c) {
   if (rc == RC_UNAUTHORIZED)
     return fail(c, LFM_AUTH_FAILED,
                 "Authentication Failed - Invalid username or password");
+  if (rc == RC_SUSPENDED)
+    return fail(c, LFM_AUTH_FAILED,
+                "Authentication Failed - The account is suspended");
   if (rc) return fail(c, LFM_OPERATION_FAILED, "Operation failed - try again");
   return open_session(c, &u);
 }

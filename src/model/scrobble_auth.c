@@ -151,6 +151,12 @@ int scrobble_session_open(struct db *d, struct arena *a, long long user,
                  q, 5, DB_IDEMPOTENT, NULL);
 }
 
+/* USABLE: the condition on users u of an account whose credentials work:
+ * confirmed and not under a suspension in force (accounts.c's IN_FORCE). */
+#define USABLE                                                                 \
+  "u.confirm_by IS NULL AND NOT (u.status = 'suspended' AND "                  \
+  "(u.suspended_until IS NULL OR u.suspended_until > UTC_TIMESTAMP(3)))"
+
 int scrobble_session_user(struct db *d, struct arena *a, const char *sk,
                           long long app, long long *user,
                           const char **username) {
@@ -165,7 +171,7 @@ int scrobble_session_user(struct db *d, struct arena *a, const char *sk,
                    "UTC_TIMESTAMP(3) - INTERVAL 1 DAY FROM scrobble_sessions "
                    "s JOIN users u ON u.id = s.user_id WHERE s.key_hash = ? "
                    "AND s.app_id = ? AND s.last_used_at > UTC_TIMESTAMP(3) - "
-                   "INTERVAL ? DAY",
+                   "INTERVAL ? DAY AND " USABLE,
                    p, 3, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (!res.nrows) return RC_NOT_FOUND;
@@ -423,7 +429,8 @@ int scrobble_lbtoken_user(struct db *d, struct arena *a, const char *token,
   struct db_res res;
   int rc = db_exec(d, a,
                    "SELECT t.user_id, u.username FROM scrobble_tokens t JOIN "
-                   "users u ON u.id = t.user_id WHERE t.token_hash = ?",
+                   "users u ON u.id = t.user_id WHERE t.token_hash = ? AND "
+                   USABLE,
                    &p, 1, DB_IDEMPOTENT, &res);
   if (rc) return rc;
   if (!res.nrows) return RC_NOT_FOUND;

@@ -108,6 +108,15 @@ int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
                "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(3) "
                "WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
                p, 2, DB_IDEMPOTENT, NULL);
+  /* The scrobbling credentials end with the sessions: Last.fm session keys
+   * are deleted, and the ListenBrainz token too, so the next read of
+   * /api/v1/me/scrobble-token makes a new one (a rotation). */
+  if (!rc)
+    rc = db_exec(d, NULL, "DELETE FROM scrobble_sessions WHERE user_id = ?", p,
+                 1, DB_IDEMPOTENT, NULL);
+  if (!rc)
+    rc = db_exec(d, NULL, "DELETE FROM scrobble_tokens WHERE user_id = ?", p, 1,
+                 DB_IDEMPOTENT, NULL);
   if (rc) return rc;
   /* Sessions opened between the two statements were not revoked, and get
    * no mark either. */

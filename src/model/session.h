@@ -40,7 +40,8 @@ int session_rotate(struct db *d, struct kv *k, struct arena *a,
  * the session are refused from now on). */
 int session_revoke(struct db *d, struct kv *k, long long sid);
 /* session_revoke_user: revoke every session of the user but `keep_sid`
- * (0: all). */
+ * (0: all), and delete the user's scrobbling credentials (Last.fm session
+ * keys, the ListenBrainz token). */
 int session_revoke_user(struct db *d, struct kv *k, struct arena *a,
                         long long user_id, long long keep_sid);
 /* session_check: 0 when the access token's session is live (not revoked,

@@ -7,6 +7,7 @@ bad files refused; scrobbles kept as text until their track appears, then
 matched by encore-import's matching pass (by names, by MusicBrainz id);
 text loves that become likes; import jobs capped and cancelled."""
 
+import hashlib
 import json
 import os
 import secrets
@@ -56,6 +57,44 @@ def test_api_keys():
     other = encore.new_user()
     r = encore.call("DELETE", "/api/v1/me/api-keys/%d" % seen[0], token=other.access)
     encore.expect(r, 404, "DELETE", "/api/v1/me/api-keys/{id}")
+
+
+def test_credentials_end_with_suspension_and_reset():
+    u = encore.new_user()
+    key, secret = sc.app_key(u, "suspended client")
+    sk, tok = sc.mobile_session(u, key, secret), sc.lb_token(u)
+
+    def valid(t):
+        r = sc.lb("GET", "/1/validate-token", t)
+        return encore.expect(r, 200, "GET", "/1/validate-token")["valid"]
+
+    encore.check(valid(tok), "token not valid")
+    sc.xml(sc.lfm("user.getInfo", {}, key, secret, sk=sk))
+    # suspended behind the API's back (no session revoked): the lookups
+    # themselves refuse the account, and so does the authToken sign-in
+    sc.db("UPDATE users SET status = 'suspended', suspension_reason = 'test' "
+          "WHERE id = %d" % u.id)
+    try:
+        sc.lfm_error(sc.lfm("user.getInfo", {}, key, secret, sk=sk), 9)
+        encore.check(not valid(tok), "a suspended user's ListenBrainz token is valid")
+        r = sc.lb("POST", "/1/submit-listens", tok, json_body={
+            "listen_type": "single", "payload": [sc.listen(int(time.time()) - 10, "A", "B")]})
+        encore.check(r.status_code == 401, "suspended submit-listens: %d" % r.status_code)
+        authtok = hashlib.md5((u.username + hashlib.md5(u.password.encode()).hexdigest())
+                              .encode()).hexdigest()
+        sc.lfm_error(sc.lfm("auth.getMobileSession",
+                            {"username": u.username, "authToken": authtok}, key, secret), 4)
+    finally:
+        sc.db("UPDATE users SET status = 'active', suspension_reason = '' "
+              "WHERE id = %d" % u.id)
+    sc.xml(sc.lfm("user.getInfo", {}, key, secret, sk=sk))
+    encore.check(valid(tok), "token not valid once reinstated")
+    # a password reset ends the session key and the token
+    r = encore.call("POST", "/api/v1/admin/users/%s/password-reset" % u.username,
+                    token=encore.admin().access, json_body={"reason": "compromised"})
+    encore.expect(r, 204, "POST", "/api/v1/admin/users/{username}/password-reset")
+    sc.lfm_error(sc.lfm("user.getInfo", {}, key, secret, sk=sk), 9)
+    encore.check(not valid(tok), "the token survived a password reset")
 
 
 def run_import():
