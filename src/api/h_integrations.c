@@ -16,6 +16,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "core/rnd.h"
 #include "core/str.h"
 #include "model/integration.h"
 #include "svc/applemusic.h"
@@ -71,10 +72,37 @@ int h_integrations_list(struct req *r) {
 
 /* --- web flows: Last.fm and Spotify --------------------------------------- */
 
+/* A flow is bound to the browser that asked for it: the authorize answer
+ * sets a random secret in a cookie that only the callback path receives,
+ * and the state is found again only with it. A link sent to someone else
+ * (login CSRF: an attacker's flow finished in a victim's browser) finds no
+ * flow there. */
+#define FLOW_COOKIE_ATTRS                                                      \
+  "Path=/api/v1/integrations; Secure; HttpOnly; SameSite=Lax"
+
+/* flow_cookie: the value of the flow cookie of the route's {service} in
+ * the request, or NULL. */
+static const char *flow_cookie(struct req *r) {
+  const char *h = req_header(r, "Cookie");
+  const char *name =
+      arena_printf(req_arena(r), "encore_link_%s", req_param(r, "service"));
+  if (!h || !name) return NULL;
+  size_t n = strlen(name);
+  for (const char *p = h; *p;) {
+    while (*p == ' ' || *p == ';')
+      p++;
+    size_t len = strcspn(p, ";");
+    if (len > n && !strncmp(p, name, n) && p[n] == '=')
+      return arena_strndup(req_arena(r), p + n + 1, len - n - 1);
+    p += len;
+  }
+  return NULL;
+}
+
 int h_integrations_authorize(struct req *r) {
   struct arena *a = req_arena(r);
   enum integration_service s = service(r);
-  char state[44], verifier[65], challenge[44];
+  char state[44], verifier[65], challenge[44], browser[44];
   bool spotify = s == INTEGRATION_SPOTIFY;
   if (spotify ? !spotify_configured() : !lastfm_configured())
     return req_problem(r, RC_UNAVAILABLE,
@@ -83,8 +111,9 @@ int h_integrations_authorize(struct req *r) {
                                : "Encore has no Last.fm application "
                                  "(lastfm_api_key)");
   if (spotify) spotify_pkce(verifier, challenge);
+  rnd_token(browser);
   int rc = integration_state_new(app.db, a, req_user_id(r), s,
-                                 spotify ? verifier : NULL, state);
+                                 spotify ? verifier : NULL, browser, state);
   if (rc) return req_problem(r, rc, NULL);
   const char *url;
   if (spotify) {
@@ -103,6 +132,10 @@ int h_integrations_authorize(struct req *r) {
   jx_add_str(o, "url", url);
   jx_add_int(o, "expires_in", INTEGRATION_STATE_TTL_S);
   req_set_header(r, "Cache-Control", "no-store");
+  req_set_header(
+      r, "Set-Cookie",
+      arena_printf(a, "encore_link_%s=%s; Max-Age=%d; " FLOW_COOKIE_ATTRS,
+                   req_param(r, "service"), browser, INTEGRATION_STATE_TTL_S));
   return req_reply_json(r, 200, o);
 }
 
@@ -171,15 +204,27 @@ int h_integrations_callback(struct req *r) {
   long long user = 0;
   if (!state)
     return req_problem(r, RC_BAD_REQUEST, "the callback carries no state");
+  const char *browser = flow_cookie(r);
+  if (!browser)
+    return req_problem(r, RC_BAD_REQUEST,
+                       "this browser did not start the link (no flow "
+                       "cookie): start again from the app in this browser");
   /* The state is spent whatever follows: a second callback with it, or
-   * one for a flow nobody started here, finds nothing. */
-  int rc =
-      integration_state_take(app.db, req_arena(r), state, s, &user, &verifier);
+   * one for a flow nobody started here or in another browser, finds
+   * nothing. */
+  int rc = integration_state_take(app.db, req_arena(r), state, browser, s,
+                                  &user, &verifier);
   if (rc == RC_NOT_FOUND)
     return req_problem(r, RC_BAD_REQUEST,
-                       "the state matches no link under way (wrong, used "
-                       "or expired): start again");
+                       "the state matches no link under way in this browser "
+                       "(wrong, used, expired or started elsewhere): start "
+                       "again");
   if (rc) return req_problem(r, rc, NULL);
+  /* Spent: the browser forgets the flow's secret. */
+  req_set_header(r, "Set-Cookie",
+                 arena_printf(req_arena(r),
+                              "encore_link_%s=; Max-Age=0; " FLOW_COOKIE_ATTRS,
+                              req_param(r, "service")));
   if (req_qtext(r, "error"))
     return req_problem(r, RC_BAD_REQUEST,
                        arena_printf(req_arena(r), "the link was declined: %s",

@@ -254,13 +254,28 @@ int integration_list(struct db *d, struct arena *a, long long user,
 
 /* --- flows ---------------------------------------------------------------- */
 
+/* state_hash: what oauth_states keeps of a state and its browser secret;
+ * -1 when either is missing or too long. The row is found by this hash,
+ * so no stored secret is compared byte by byte. */
+static int state_hash(const char *state, const char *browser,
+                      unsigned char h[32]) {
+  char buf[2 * 128 + 2];
+  size_t n = state ? strlen(state) : 0, m = browser ? strlen(browser) : 0;
+  if (!n || n > 128 || !m || m > 128) return -1;
+  memcpy(buf, state, n);
+  buf[n] = '.';
+  memcpy(buf + n + 1, browser, m);
+  sha256(buf, n + 1 + m, h);
+  return 0;
+}
+
 int integration_state_new(struct db *d, struct arena *a, long long user,
                           enum integration_service s, const char *verifier,
-                          char state[44]) {
+                          const char *browser, char state[44]) {
   unsigned char h[32];
   struct db_val v;
   rnd_token(state);
-  sha256(state, strlen(state), h);
+  if (state_hash(state, browser, h)) return RC_INVALID;
   int rc = seal_opt(a, verifier, &v);
   if (rc) return rc;
   /* Flows of this user and service left unfinished are dropped: one under
@@ -282,13 +297,11 @@ int integration_state_new(struct db *d, struct arena *a, long long user,
 }
 
 int integration_state_take(struct db *d, struct arena *a, const char *state,
-                           enum integration_service s, long long *user,
-                           const char **verifier) {
+                           const char *browser, enum integration_service s,
+                           long long *user, const char **verifier) {
   unsigned char h[32];
-  size_t n = strlen(state);
   *verifier = NULL;
-  if (n == 0 || n > 128) return RC_NOT_FOUND;
-  sha256(state, n, h);
+  if (state_hash(state, browser, h)) return RC_NOT_FOUND;
   struct db_val p[] = {DB_B(h, 32), DB_S(names[s])};
   struct db_res res;
   int rc = db_exec(d, a,

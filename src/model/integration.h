@@ -83,15 +83,17 @@ json_object *integration_json(enum integration_service s,
 /* OAuth and web-auth flows. */
 #define INTEGRATION_STATE_TTL_S 600
 /* integration_state_new: a state for user's flow with s (43 base64url
- * characters and a NUL into state), keeping `verifier` (PKCE, or NULL). */
+ * characters and a NUL into state), keeping `verifier` (PKCE, or NULL).
+ * `browser` is the flow's secret kept by the browser that started it (a
+ * cookie): the state is found again only with it. */
 int integration_state_new(struct db *d, struct arena *a, long long user,
                           enum integration_service s, const char *verifier,
-                          char state[44]);
-/* integration_state_take: the user and verifier of a state of s, used up
- * (a second use finds nothing). RC_NOT_FOUND when unknown, used, of
- * another service or expired. */
+                          const char *browser, char state[44]);
+/* integration_state_take: the user and verifier of a state of s and its
+ * browser secret, used up (a second use finds nothing). RC_NOT_FOUND when
+ * unknown, used, of another service or browser, or expired. */
 int integration_state_take(struct db *d, struct arena *a, const char *state,
-                           enum integration_service s, long long *user,
-                           const char **verifier);
+                           const char *browser, enum integration_service s,
+                           long long *user, const char **verifier);
 
 #endif

@@ -41,6 +41,9 @@ const char *spotify_authorize_url(struct arena *a, const char *state,
   svc_form(&q, "code_challenge", challenge);
   svc_form(&q, "state", state);
   svc_form(&q, "scope", SPOTIFY_SCOPES);
+  /* Spotify asks every time, so a browser signed in there is never linked
+   * without its user seeing to which app. */
+  svc_form(&q, "show_dialog", "true");
   if (q.oom) return NULL;
   return arena_printf(a, "%s?%s",
                       svc_url(a, c->spotify_accounts_url, "/authorize"), q.s);

@@ -111,6 +111,7 @@ class Fakes:
         self.sp_code_ttl = 60
         self.sp_rotate = False
         self.sp_authorize_as = None   # the Spotify user who consents
+        self.sp_last_authorize = {}   # the query of the last authorize
         self.sp_library = {}      # user -> {saved, playlists, followed, top, recent}
         # Apple Music
         self.am_public_key = None  # cryptography EC public key
@@ -360,6 +361,7 @@ class Fakes:
                     or q.get("code_challenge_method") != "S256" or len(q.get("code_challenge", "")) != 43 \
                     or not q.get("state") or not q.get("redirect_uri"):
                 return self._send(h, 400, {"error": "invalid_request"})
+            self.sp_last_authorize = q
             code = secrets.token_urlsafe(24)
             with self.lock:
                 self.sp_codes[code] = {"user": self.sp_authorize_as, "challenge": q["code_challenge"],

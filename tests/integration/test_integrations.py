@@ -355,6 +355,41 @@ def test_spotify_pkce_import_and_token():
     encore.expect(r, 404, "GET", "/api/v1/me/imports/{id}")
 
 
+def test_flows_bound_to_the_browser():
+    """Login CSRF: an attacker starts a link and sends its URL to a victim;
+    the victim's browser, without the flow's cookie, finishes nothing."""
+    import requests
+    attacker = encore.new_user()
+    for service in ("spotify", "lastfm"):
+        if service == "spotify":
+            F.sp_authorize_as = "victim" + secrets.token_hex(3)
+        else:
+            F.lastfm_approve_as = "victim" + secrets.token_hex(3)
+        r = encore.call("POST", "/api/v1/me/integrations/%s/authorize" % service, token=attacker.access)
+        url = encore.expect(r, 200, "POST", "/api/v1/me/integrations/{service}/authorize")["url"]
+        cookie = r.headers.get("Set-Cookie", "")
+        attrs = [a.strip().lower() for a in cookie.split(";")]
+        encore.check(cookie.startswith("encore_link_%s=" % service) and "httponly" in attrs
+                     and "secure" in attrs and "samesite=lax" in attrs
+                     and "path=/api/v1/integrations" in attrs, "flow cookie %r" % cookie)
+        path = follow(url)
+        if service == "spotify":
+            encore.check(F.sp_last_authorize.get("show_dialog") == "true",
+                         "no show_dialog: %r" % F.sp_last_authorize)
+        # the victim's browser: no cookie, or another flow's cookie
+        victim = requests.Session()
+        for jar in ({}, {"encore_link_%s" % service: secrets.token_urlsafe(32)}):
+            rv = victim.get(encore.base_url("https") + path, cookies=jar, verify=encore.ca_file(),
+                            allow_redirects=False, timeout=10)
+            encore.expect_problem(rv, [400])
+        r = encore.call("GET", "/api/v1/me/integrations", token=attacker.access)
+        items = encore.expect(r, 200, "GET", "/api/v1/me/integrations")["items"]
+        encore.check(not [i for i in items if i["service"] == service and i["linked"]],
+                     "linked from another browser: %r" % items)
+        # the browser that started it finishes it (the state was not spent)
+        callback(path)
+
+
 def test_spotify_bad_callbacks():
     u = encore.new_user()
     F.sp_authorize_as = "spbad" + secrets.token_hex(3)
