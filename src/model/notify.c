@@ -116,12 +116,25 @@ int notify_follow(struct db *d, struct arena *a, long long follower,
 int notify_moderation(struct db *d, struct arena *a, long long to,
                       long long moderator, const char *kind,
                       const char *object_type, long long object_id) {
-  return tell(d, a,
-              &(struct tell){.to = to,
-                             .actor = moderator,
-                             .kind = kind,
-                             .object_type = object_type,
-                             .object_id = object_id});
+  if (!to || to == moderator) return 0;
+  /* A decision of the instance, not a user's act: it reaches its user
+   * whoever they blocked, and names no moderator. As notify_link_lost,
+   * the group is written directly with the user as its actor, so neither
+   * tell()'s block check nor the inbox's hides it. */
+  const struct tell t = {.to = to,
+                         .actor = to,
+                         .kind = kind,
+                         .object_type = object_type,
+                         .object_id = object_id};
+  const char *key =
+      object_type ? arena_printf(a, "%s:%s:%lld", kind, object_type, object_id)
+                  : kind;
+  if (!key) return RC_NOMEM;
+  int rc, tries = 0;
+  do
+    rc = tell_once(d, a, &t, key);
+  while (db_retry(rc, &tries));
+  return rc;
 }
 
 int notify_follow_accepted(struct db *d, struct arena *a, long long followee,

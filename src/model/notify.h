@@ -41,10 +41,11 @@ int notify_party_invite(struct db *d, struct arena *a, long long inviter,
 int notify_party_started(struct db *d, struct arena *a, long long host,
                          long long party);
 
-/* notify_moderation: user `to` hears from `moderator` of a decision:
+/* notify_moderation: user `to` hears of a decision `moderator` took:
  * kind "moderation_warning" (their object drew a warning),
  * "report_actioned" or "report_dismissed" (a report they made about the
- * object was decided). object_type NULL: none (a chat message). */
+ * object was decided). object_type NULL: none (a chat message). Written
+ * across blocks, with `to` as the actor: no moderator is named. */
 int notify_moderation(struct db *d, struct arena *a, long long to,
                       long long moderator, const char *kind,
                       const char *object_type, long long object_id);

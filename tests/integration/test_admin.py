@@ -349,6 +349,27 @@ def test_moderators_cannot_suspend_staff():
         expect(r, 403, method, route)
 
 
+def test_moderation_notices_cross_blocks():
+    """A warning, and a reporter's outcome, reach users who blocked the
+    moderator, and name no moderator."""
+    from social import block
+    author, reporter, mod = encore.new_user(), encore.new_user(), moderator()
+    block(author, mod)
+    block(reporter, mod)
+    c = comment(author, "tracks", track(), "something to report")
+    r = call("POST", path(REPORT_COMMENT, id=c["id"]), token=reporter.access,
+             json_body={"reason": "spam"})
+    expect(r, 202, "POST", REPORT_COMMENT)
+    r = call("POST", path(ACT, type="comment", id=c["id"]), token=mod.access,
+             json_body={"action": "warn", "reason": "mind your words"})
+    expect(r, 200, "POST", ACT)
+    for who, kind in ((author, "moderation_warning"), (reporter, "report_actioned")):
+        got = [n for n in notifications(who)["items"] if n["kind"] == kind]
+        check(len(got) == 1, "%s not told across a block: %r" % (kind, notifications(who)))
+        actor = got[0].get("actor") or {}
+        check(actor.get("username") != mod.username, "the moderator is named: %r" % got[0])
+
+
 # --------------------------------------------------------------------------
 # Analytics
 
