@@ -442,10 +442,23 @@ void room_join(struct conn *c, const struct proto_msg *m) {
       conn_error(c, "unavailable", "the party cannot be joined now", m->ref);
     return;
   }
+  /* The blocks between the user and the room's members, all of them:
+   * without them the room could not keep apart who must be. */
+  long long *ids =
+      arena_alloc(live.arena, sizeof *ids * (size_t)(r->nmembers + 1));
+  long long *blocks = NULL;
+  int n = 0, nblocks = 0;
+  for (int i = 0; ids && i < r->nmembers; i++)
+    if (r->members[i]->user != c->user) ids[n++] = r->members[i]->user;
+  if (!ids || party_room_blocks(live.db, live.arena, c->user, ids, n, &blocks,
+                                &nblocks)) {
+    conn_error(c, "unavailable", "the party cannot be joined now", m->ref);
+    return;
+  }
   struct member *mem = enter(r, c, &ad.user, m->ref);
   if (!mem) return;
   if (mem->conns == 0) presence(r, mem, true);
-  apart_from(r, c, ad.blocks, ad.nblocks);
+  apart_from(r, c, blocks, nblocks);
   c->room = r;
   c->member = mem;
   c->room_next = r->conns;

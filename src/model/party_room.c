@@ -7,6 +7,7 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/rc.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "model/activity.h"
 #include "model/listen.h"
@@ -105,13 +106,8 @@ static struct party_member_row member_of(const struct db_row *row) {
                                    .removed = db_i64(row, 6, 0) != 0};
 }
 
-/* The blocks of the user `u.id` both ways, as "id,id,...". */
-#define ADMIT_BLOCKS                                                           \
-  "(SELECT GROUP_CONCAT(IF(b.blocker_id = u.id, b.blocked_id, b.blocker_id)) " \
-  "FROM blocks b WHERE b.blocker_id = u.id OR b.blocked_id = u.id)"
-
 static const char sql_admit[] =
-    "SELECT " USER_BRIEF("u") ", m.role, m.muted, m.removed, " ADMIT_BLOCKS
+    "SELECT " USER_BRIEF("u") ", m.role, m.muted, m.removed"
                               " FROM parties p JOIN users u ON u.id = ? LEFT "
                               "JOIN party_members m ON "
                               "m.party_id = p.id AND m.user_id = u.id WHERE "
@@ -130,17 +126,40 @@ int party_room_admit(struct db *d, struct arena *a, long long id,
   if (rc || res.nrows == 0) return rc;
   out->ok = true;
   out->user = member_of(&res.rows[0]);
-  const char *ids = db_s(&res.rows[0], 7);
-  if (!ids) return 0;
-  out->blocks = arena_alloc(a, sizeof *out->blocks * PARTY_ADMIT_BLOCKS);
-  if (!out->blocks) return RC_NOMEM;
-  for (const char *s = ids; *s && out->nblocks < PARTY_ADMIT_BLOCKS;) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s) break;
-    out->blocks[out->nblocks++] = v;
-    s = *end == ',' ? end + 1 : end;
-  }
+  return 0;
+}
+
+int party_room_blocks(struct db *d, struct arena *a, long long user,
+                      const long long *members, int n, long long **out,
+                      int *nout) {
+  *out = NULL;
+  *nout = 0;
+  if (n <= 0) return 0;
+  /* The members as a JSON array, one parameter: however many blocks the
+   * user has, only those between them and these members are read. */
+  struct sbuf ids;
+  sbuf_init(&ids, a);
+  sbuf_addc(&ids, '[');
+  for (int i = 0; i < n; i++)
+    sbuf_printf(&ids, i ? ",%lld" : "%lld", members[i]);
+  sbuf_addc(&ids, ']');
+  if (ids.oom) return RC_NOMEM;
+  struct db_val p[] = {DB_I(user), DB_S(ids.s), DB_I(user), DB_I(user)};
+  struct db_res res;
+  int rc = db_exec(
+      d, a,
+      "SELECT IF(b.blocker_id = ?, b.blocked_id, b.blocker_id) FROM "
+      "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j JOIN "
+      "blocks b ON (b.blocker_id = ? AND b.blocked_id = j.id) OR "
+      "(b.blocked_id = ? AND b.blocker_id = j.id)",
+      p, 4, DB_IDEMPOTENT, &res);
+  if (rc) return rc;
+  if (!res.nrows) return 0;
+  *out = arena_alloc(a, sizeof **out * (size_t)res.nrows);
+  if (!*out) return RC_NOMEM;
+  for (int i = 0; i < res.nrows; i++)
+    (*out)[i] = db_i64(&res.rows[i], 0, 0);
+  *nout = res.nrows;
   return 0;
 }
 

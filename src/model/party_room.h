@@ -65,24 +65,24 @@ int party_room_release(struct db *d, const char *node, long long id);
  * their host never came back. */
 int party_room_sweep(struct db *d, int abandon_s);
 
-/* Blocks a user has either way that a join reads at most. */
-#define PARTY_ADMIT_BLOCKS 1024
-
 /* What a join needs to know of its user, read at once. */
 struct party_admit {
   bool ok;                      /* the user may join */
   struct party_member_row user; /* the user and their membership */
-  long long *blocks; /* the users they blocked or who blocked them (in the
-                        arena) */
-  int nblocks;
 };
 
 /* party_room_admit: whether `user` may join live party `id` (PARTY_SEES, not
- * ended) and, when they may, who they are, their membership (role NULL
- * when they never joined) and their blocks both ways (at most
- * PARTY_ADMIT_BLOCKS): one statement, since every join waits for it. */
+ * ended) and, when they may, who they are and their membership (role NULL
+ * when they never joined): one statement, since every join waits for it. */
 int party_room_admit(struct db *d, struct arena *a, long long id,
                      long long user, struct party_admit *out);
+/* party_room_blocks: of members[0..n) (a room's members, at most
+ * PARTY_MEMBERS_MAX), those `user` blocked or who blocked `user`, into
+ * *out (in the arena; an id may come twice) and *nout. Every such block
+ * is read, however many the user has. */
+int party_room_blocks(struct db *d, struct arena *a, long long user,
+                      const long long *members, int n, long long **out,
+                      int *nout);
 /* party_room_members: the party's members (at most PARTY_MEMBERS_MAX). */
 int party_room_members(struct db *d, struct arena *a, long long id,
                        struct party_member_row **out, int *n);

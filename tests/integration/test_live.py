@@ -456,5 +456,42 @@ def test_blocked_members_do_not_see_each_other():
     check("from b" not in texts and "from a" in texts, "REST history of a: %r" % texts)
 
 
+def test_a_block_past_a_thousand_others_still_applies():
+    """A joiner's blocks are read against the room's members, not cut at
+    a count: a user with 1,100 other blocks, whose block of a member came
+    last, is still kept apart from that member."""
+    import secrets
+    from test_listens import sql
+    host, a = encore.new_user(), encore.new_user()
+    tag = "blk" + secrets.token_hex(3)
+    sql("INSERT INTO users (username, email, password_hash, display_name) "
+        "SELECT CONCAT('%s_', seq), CONCAT('%s_', seq, '@example.net'), '!', 'b' "
+        "FROM seq_1_to_1100" % (tag, tag))
+    sql("INSERT INTO blocks (blocker_id, blocked_id) SELECT %d, id FROM users "
+        "WHERE username LIKE '%s\\_%%'" % (a.id, tag))
+    b = encore.new_user()  # made after the others: the last of a's blocks
+    sql("INSERT INTO blocks (blocker_id, blocked_id) VALUES (%d, %d)" % (a.id, b.id))
+    p = live.party(host, "many blocks")
+
+    async def scenario():
+        h, _ = await Client.join(p["id"], host)
+        cb, _ = await Client.join(p["id"], b)
+        ca, _ = await Client.join(p["id"], a)
+        await cb.send({"type": "chat", "text": "from b"})
+        check((await h.expect("chat"))["message"]["text"] == "from b", "the host sees b")
+        await cb.expect("chat")  # b's own
+        await ca.none("chat", 1.5)
+        await ca.send({"type": "chat", "text": "from a"})
+        await h.expect("chat")
+        await ca.expect("chat")
+        await cb.none("chat", 1.5)
+        for c in (h, ca, cb):
+            await c.close()
+    try:
+        live.run(scenario())
+    finally:
+        sql("DELETE FROM users WHERE username LIKE '%s\\_%%'" % tag)
+
+
 if __name__ == "__main__":
     encore.main(globals())
