@@ -17,6 +17,7 @@
 #include "core/rnd.h"
 #include "core/str.h"
 #include "model/cap.h"
+#include "model/party.h"
 
 const char *const push_kind_names[PUSH_KINDS + 1] = {
     [PUSH_FOLLOWER] = "follower",
@@ -435,26 +436,37 @@ int push_queue_followers(struct db *d, struct arena *a,
   if (!key) return RC_NOMEM;
   struct db_val p[] = {DB_S(kind),
                        DB_S(key),
-                       DB_I(e->actor),
                        DB_S(e->object_type),
                        e->object_type ? DB_I(e->object_id) : DB_NUL,
                        DB_S(e->detail),
                        DB_I(e->ttl_s > 0 ? e->ttl_s : push_kind_ttl(e->kind)),
                        DB_I(e->actor),
                        DB_S(kind)};
-  return db_exec(
-      d, NULL,
-      "INSERT INTO push_outbox (user_id, kind, group_key, actor_id, "
-      "object_type, object_id, detail, expires_at) SELECT f.follower_id, ?, "
-      "?, f.followee_id, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM "
-      "follows f WHERE f.followee_id = ? AND f.state = 'accepted' AND EXISTS "
-      "(SELECT 1 FROM push_devices v WHERE v.user_id = f.follower_id) AND "
-      "NOT EXISTS (SELECT 1 FROM push_prefs p WHERE p.user_id = "
-      "f.follower_id AND FIND_IN_SET(?, p.kinds) = 0) AND NOT EXISTS "
-      "(SELECT 1 FROM blocks b WHERE (b.blocker_id = f.follower_id AND "
-      "b.blocked_id = f.followee_id) OR (b.blocker_id = f.followee_id AND "
-      "b.blocked_id = f.follower_id))",
-      p, 9, 0, NULL);
+#define FOLLOWERS_SQL                                                          \
+  "INSERT INTO push_outbox (user_id, kind, group_key, actor_id, "              \
+  "object_type, object_id, detail, expires_at) SELECT f.follower_id, ?, "      \
+  "?, f.followee_id, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND FROM "      \
+  "follows f WHERE f.followee_id = ? AND f.state = 'accepted' AND EXISTS "     \
+  "(SELECT 1 FROM push_devices v WHERE v.user_id = f.follower_id) AND "        \
+  "NOT EXISTS (SELECT 1 FROM push_prefs p WHERE p.user_id = "                  \
+  "f.follower_id AND FIND_IN_SET(?, p.kinds) = 0) AND NOT EXISTS "             \
+  "(SELECT 1 FROM blocks b WHERE (b.blocker_id = f.follower_id AND "           \
+  "b.blocked_id = f.followee_id) OR (b.blocker_id = f.followee_id AND "        \
+  "b.blocked_id = f.follower_id))"
+  /* A party is told only to the followers who may see it (PARTY_SEES):
+   * an invite-only party is not announced to every follower. */
+  if (e->object_type && !strcmp(e->object_type, "party")) {
+    struct db_val q[9];
+    memcpy(q, p, sizeof p);
+    q[8] = DB_I(e->object_id);
+    return db_exec(d, NULL,
+                   FOLLOWERS_SQL
+                   " AND EXISTS (SELECT 1 FROM parties pp WHERE "
+                   "pp.id = ? AND " PARTY_SEES("pp", "f.follower_id") ")",
+                   q, 9, 0, NULL);
+  }
+  return db_exec(d, NULL, FOLLOWERS_SQL, p, 8, 0, NULL);
+#undef FOLLOWERS_SQL
 }
 
 int push_queue_digests(struct db *d, long long *queued) {

@@ -112,7 +112,8 @@ struct push_event {
  * caller's transaction. */
 int push_queue(struct db *d, struct arena *a, const struct push_event *e);
 /* push_queue_followers: e (e->user ignored) for every accepted follower of
- * e->actor with a device, unless a block stands between them; one
+ * e->actor with a device, unless a block stands between them, and, when
+ * e is about a party, only for those who may see it (PARTY_SEES); one
  * statement. */
 int push_queue_followers(struct db *d, struct arena *a,
                          const struct push_event *e);

@@ -222,5 +222,32 @@ def test_preferences():
     encore.check(p["kinds"] == ["follower", "digest"], "a refused update changed the kinds")
 
 
+def test_party_started_only_to_followers_who_see_it():
+    """A party is announced by push only to the followers who may see it:
+    an invite-only party to none of them, a followers' party to each."""
+    import live
+    import social
+    from test_listens import sql
+    host = encore.new_user()
+    fans = [encore.new_user() for _ in range(2)]
+    for f in fans:
+        encore.expect(post(f, sub()), 201, "POST", DEVICES)
+        social.follow(f, host)
+
+    def told(pid):
+        def rows():
+            n = sql("SELECT COUNT(*) FROM push_outbox WHERE kind = 'party_started' "
+                    "AND object_id = %d" % pid)[0][0]
+            return int(n)
+        return rows
+
+    secret = live.party(host, name="invite only", visibility="invite")
+    shown = live.party(host, name="for followers", visibility="followers")
+    social.eventually(lambda: told(shown["id"])() == 2, "the followers' party not pushed")
+    social.settle()
+    encore.check(told(secret["id"])() == 0,
+                 "an invite-only party was pushed to followers who cannot see it")
+
+
 if __name__ == "__main__":
     encore.main(globals())
