@@ -520,8 +520,9 @@ static int prepare(struct db *d, const char *sql, MYSQL_STMT **out,
   return 0;
 }
 
-/* forget: drop the cached statement of sql (e.g. after ER_NEED_REPREPARE). */
-static void forget(struct db *d, const char *sql) {
+/* drop_statement: drop the cached statement of sql (e.g. after
+ * ER_NEED_REPREPARE). */
+static void drop_statement(struct db *d, const char *sql) {
   struct slot *s = cache_find(d, sql);
   if (s && s->st) {
     mysql_stmt_close(s->st);
@@ -816,7 +817,7 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
     }
     if (rc != RC_DB || err.no == 0) return rc;
     if (err.no == ER_NEED_REPREPARE && attempt == 0) {
-      forget(d, sql); /* a table changed under the statement */
+      drop_statement(d, sql); /* a table changed under the statement */
       continue;
     }
     if (refused(err.no, err.text)) {

@@ -19,10 +19,10 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/log.h"
-#include "model/batchrun.h"
 #include "core/rc.h"
 #include "model/lease.h"
 #include "model/push.h"
+#include "model/batchrun.h"
 #include "model/recs.h"
 
 #define EXIT_FAIL 1
@@ -158,9 +158,9 @@ static void close_ctx(struct ctx *x) {
   cfg_free(&x->cfg);
 }
 
-/* forget_serving: drop the API's cached serving version, best effort (the
+/* drop_serving_cache: drop the API's cached serving version, best effort (the
  * cache entry expires by itself within seconds anyway). */
-static void forget_serving(const struct ctx *x) {
+static void drop_serving_cache(const struct ctx *x) {
   struct kv *k = NULL;
   if (!x->cfg.kv_servers || !x->cfg.kv_servers[0]) return;
   if (kv_open(&k, x->cfg.kv_servers) == 0) kv_del(k, RECS_SERVING_KEY);
@@ -378,7 +378,7 @@ static int train_leased(struct ctx *x, const struct train_opts *opts) {
             "version is unchanged\n",
             failed, version);
   } else {
-    forget_serving(x);
+    drop_serving_cache(x);
     printf("version %u serving: %.1f s, peak RSS %.0f MB; switched and older "
            "versions deleted in %.1f s\n",
            version, total, rss, timing_now() - t0 - total);
@@ -399,7 +399,7 @@ static int train_leased(struct ctx *x, const struct train_opts *opts) {
 static int cmd_rollback(struct ctx *x, const struct train_opts *o) {
   (void)o;
   if (store_rollback(x->db)) return EXIT_FAIL;
-  forget_serving(x);
+  drop_serving_cache(x);
   struct serving s;
   if (read_serving(x, &s)) return EXIT_FAIL;
   printf("rolled back: version %u serving\n", s.version);
