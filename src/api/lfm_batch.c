@@ -1,6 +1,6 @@
 /* lfm_batch: the scrobbles of a track.scrobble request, read from its
  * parameters; see lfm.h. Pure: no I/O, tested by tests/fuzz/fuzz_lastfm.c
- * and tests/unit/test_lastfm.c. */
+ * and tests/api/test_lastfm.c. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>

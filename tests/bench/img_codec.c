@@ -1,7 +1,7 @@
 /* img_codec: the upload benchmark's images and the codec's own cost.
  *
  *   img_codec samples DIR   write the benchmark samples (made by
- *                           tests/unit/imgmake.c): typical covers and the
+ *                           tests/core/imgmake.c): typical covers and the
  *                           largest an upload may be (4096 x 4096 under the
  *                           1 MiB body cap); img_upload.py sends them
  *   img_codec corpus DIR    small images of every kind, with metadata,
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../unit/imgmake.h"
+#include "../core/imgmake.h"
 #include "core/arena.h"
 #include "core/imgcodec.h"
 

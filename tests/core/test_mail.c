@@ -1,7 +1,7 @@
 /* test_mail: the message built for SMTP (Date, From, To, RFC 2047 Subject,
  * Message-ID, MIME headers, CRLF body), refusal of injectable recipients and
  * subjects, the spooled development path (never the log), and a real delivery
- * through libcurl to tests/unit/smtp_sink.py (skipped when python3 is missing).
+ * through libcurl to tests/core/smtp_sink.py (skipped when python3 is missing).
  */
 #include "core/cfg.h"
 #include "core/log.h"
