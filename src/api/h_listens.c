@@ -20,6 +20,11 @@
 
 static const char *const sources[] = {
     "app", "lastfm", "listenbrainz", "spotify", "apple_music", "import", NULL};
+/* Where in the app a listen was started (listens.context, at most 16
+ * characters); the analytics count "recommendation" (STATS_REC_CONTEXT). */
+static const char *const contexts[] = {
+    "recommendation", "search", "playlist", "album", "artist",
+    "radio",          "party",  "other",    NULL};
 
 static const struct jx_field listen_fields[] = {
     {.name = "track_id", .kind = JX_INT, .min = 1, .max = 1LL << 53},
@@ -41,6 +46,7 @@ static const struct jx_field listen_fields[] = {
      .max = LISTEN_MS_PLAYED_MAX,
      .nullable = true},
     {.name = "source", .kind = JX_ENUM, .enums = sources, .nullable = true},
+    {.name = "context", .kind = JX_ENUM, .enums = contexts, .nullable = true},
 };
 #define NFIELDS ((int)(sizeof listen_fields / sizeof listen_fields[0]))
 
@@ -64,6 +70,7 @@ static void parse_item(struct arena *a, json_object *o, long long now,
     it->ms_played = jx_int(o, "ms_played", -1);
     it->source = jx_str(o, "source");
     if (!it->source) it->source = "app";
+    it->context = jx_str(o, "context");
     struct jx_error *e = &errs->e[0];
     if (it->track_id && (it->artist || it->title || it->album))
       *e = (struct jx_error){"track_id",

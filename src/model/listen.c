@@ -179,10 +179,10 @@ int listen_resolve(struct db *d, struct arena *a, struct listen_in *items,
 
 static const int chunk_sizes[] = {LISTEN_BATCH_MAX, 100, 10, 1};
 #define NCHUNK ((int)(sizeof chunk_sizes / sizeof chunk_sizes[0]))
-#define INSERT_COLS 5
+#define INSERT_COLS 6
 static const char insert_head[] =
     "INSERT IGNORE INTO listens "
-    "(user_id, track_id, listened_at, ms_played, source) VALUES ";
+    "(user_id, track_id, listened_at, ms_played, source, context) VALUES ";
 static const char insert_tail[] =
     " RETURNING track_id, CAST(UNIX_TIMESTAMP(listened_at) * 1000 AS SIGNED)";
 
@@ -191,7 +191,7 @@ static const char insert_tail[] =
 static const char *insert_sql(int k) {
   static char *sql[NCHUNK];
   if (!sql[k]) {
-    static const char row[] = "(?,?,?,?,?)";
+    static const char row[] = "(?,?,?,?,?,?)";
     size_t n = (size_t)chunk_sizes[k];
     char *s = malloc(sizeof insert_head + n * sizeof row + sizeof insert_tail);
     if (!s) return NULL;
@@ -255,6 +255,7 @@ static int insert_chunk(struct db *d, struct arena *a, long long user_id,
     v[2] = DB_S(at);
     v[3] = u[i]->ms_played >= 0 ? DB_I(u[i]->ms_played) : DB_NUL;
     v[4] = DB_S(u[i]->source);
+    v[5] = u[i]->context ? DB_S(u[i]->context) : DB_NUL;
   }
   struct db_res res;
   int rc = db_exec(d, a, sql, p, cnt * INSERT_COLS, 0, &res);

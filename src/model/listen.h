@@ -33,6 +33,9 @@ struct listen_in {
   long long at_ms;     /* listened_at, unix milliseconds */
   long long ms_played; /* -1 when not given */
   const char *source;  /* NULL when not given */
+  /* Where in the app it was started ("recommendation", "search", ...;
+   * h_listens checks the word), stored in listens.context; NULL: unknown. */
+  const char *context;
   enum listen_status status;
   const char *error_field, *error_msg; /* when rejected */
 };

@@ -256,6 +256,33 @@ def test_nothing_usable_is_422():
     check(p["errors"][0]["field"] == "listens[0].listened_at", repr(p))
 
 
+CONTEXTS = ("recommendation", "search", "playlist", "album", "artist", "radio", "party", "other")
+
+
+def test_context_stored_and_checked():
+    u = encore.new_user()
+    t = track()
+    # Each word of the set stored as given, one listen each; none given or
+    # null: NULL (unknown), not counted anywhere.
+    rep = post(u, {"listens": [{"track_id": t, "listened_at": at(i), "context": c}
+                               for i, c in enumerate(CONTEXTS)] +
+                   [{"track_id": t, "listened_at": at(20)},
+                    {"track_id": t, "listened_at": at(21), "context": None}]})
+    check(rep["stored"] == len(CONTEXTS) + 2, repr(rep))
+    rows = sql("SELECT COALESCE(context, '-') FROM listens WHERE user_id = %d "
+               "ORDER BY listened_at" % u.id)
+    check([r[0] for r in rows] == list(CONTEXTS) + ["-", "-"], repr(rows))
+    # Anything else: 422 naming the field, nothing stored.
+    for bad in ("recommendations", "RECOMMENDATION", "", 7, "x" * 40):
+        p = post(u, {"track_id": t, "listened_at": at(30), "context": bad}, 422)
+        check("context" in encore.error_fields(p), "%r: %r" % (bad, p.get("errors")))
+    rep = post(u, {"listens": [{"track_id": t, "listened_at": at(31), "context": "nope"},
+                               {"track_id": t, "listened_at": at(32), "context": "search"}]})
+    check(rep["stored"] == 1 and rep["results"][0]["status"] == "rejected" and
+          rep["results"][0]["errors"][0]["field"] == "context", repr(rep))
+    check(stored_count(u) == len(CONTEXTS) + 3, "a bad context was stored")
+
+
 def test_text_matching_case_accents_album():
     tag = encore.unique("m")
     a_title = "Forméation " + tag
