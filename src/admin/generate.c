@@ -36,6 +36,7 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/pw.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/search.h"
 
@@ -269,7 +270,7 @@ int admin_generate(struct db *d, struct kv *kv, struct arena *a, int argc,
   unsigned char secret[32];
   char secret64[48], hash[PW_HASH_MAX];
   rnd_bytes(secret, sizeof secret);
-  b64url_encode(secret, sizeof secret, secret64);
+  bytes_b64url(secret, sizeof secret, secret64);
   if (pw_hash(secret64, hash)) return 1;
   if (make_dir(&w)) return 1;
   printf("generate: seed %llu, %ld users, %ld artists, %ld albums, %ld "

@@ -32,6 +32,7 @@
 #include "core/kv.h"
 #include "core/pw.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/search.h"
 
@@ -495,7 +496,7 @@ static int load_users(struct imp *im, const struct idmap *ids, long *nusers,
   unsigned char secret[32];
   char secret64[48], hash[PW_HASH_MAX];
   rnd_bytes(secret, sizeof secret);
-  b64url_encode(secret, sizeof secret, secret64);
+  bytes_b64url(secret, sizeof secret, secret64);
   if (pw_hash(secret64, hash)) return 1;
   explicit_bzero(secret64, sizeof secret64);
 

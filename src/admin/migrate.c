@@ -16,7 +16,7 @@
 #include "admin/admin.h"
 #include "core/arena.h"
 #include "core/db.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "model/search.h"
 
 #define MIGRATION_MAX (16 << 20) /* bytes of one migration file */
@@ -136,8 +136,8 @@ static int load_migrations(struct arena *a, const char *dir,
               path ? why : "out of memory");
       return 1;
     }
-    sha256(m[i].text, len, digest);
-    hex_encode(digest, sizeof digest, m[i].sum);
+    bytes_sha256(m[i].text, len, digest);
+    bytes_hex(digest, sizeof digest, m[i].sum);
   }
   *out = m;
   *count = n;

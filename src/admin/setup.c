@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/db.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 /* The secrets setup adds (32 random bytes, base64url) when neither the
@@ -127,7 +128,7 @@ static int ensure_secrets(struct ctx *x, uid_t uid, gid_t gid, bool give,
     unsigned char raw[32];
     char b64[48], line[96];
     rnd_bytes(raw, sizeof raw);
-    b64url_encode(raw, sizeof raw, b64);
+    bytes_b64url(raw, sizeof raw, b64);
     int n = snprintf(line, sizeof line, "%s = %s\n", secrets[i].key, b64);
     if (write(fd, line, (size_t)n) != n) rc = 1;
     (*made)++;

@@ -13,7 +13,7 @@
 #include "core/jx.h"
 #include "core/kv.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "core/str.h"
 #include "model/genre.h"
 #include "model/search.h"
@@ -139,8 +139,8 @@ int h_search(struct req *r) {
   unsigned char dg[32];
   char hex[65], *key = NULL, *cached;
   size_t len;
-  sha256(ck.s, ck.len, dg);
-  hex_encode(dg, 16, hex);
+  bytes_sha256(ck.s, ck.len, dg);
+  bytes_hex(dg, 16, hex);
   /* A page that may hold the caller's own and shared playlists also lives
    * under the caller's namespace: a grant or revoke drops that user's pages
    * only (search_drop_viewer_pages). */

@@ -9,7 +9,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "core/str.h"
 
 static int b64val(int c) {
@@ -58,7 +58,7 @@ const char *page_cursor(struct arena *a, const char *text) {
   size_t n = strlen(text);
   char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
   if (!out) return NULL;
-  b64url_encode(text, n, out);
+  bytes_b64url(text, n, out);
   return out;
 }
 

@@ -12,7 +12,7 @@
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 
 void req_init(struct req *r, struct arena *a, char **env) {
   memset(r, 0, sizeof *r);
@@ -388,8 +388,8 @@ int req_problem_ext(struct req *r, int rc, const char *detail, const char *key,
 int req_reply_etag(struct req *r, const char *json, size_t len) {
   unsigned char d[32];
   char hex[65], tag[72];
-  sha256(json, len, d);
-  hex_encode(d, 12, hex);
+  bytes_sha256(json, len, d);
+  bytes_hex(d, 12, hex);
   snprintf(tag, sizeof tag, "\"%s\"", hex);
   req_set_header(r, "ETag", arena_strdup(r->a, tag));
   const char *inm = req_header(r, "If-None-Match");

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 #define KV_CONNECT_MS 200  /* connect timeout */
@@ -60,10 +61,10 @@ static void key_make(struct kkey *k, const char *key) {
     return;
   }
   unsigned char d[32];
-  sha256(key, n, d);
+  bytes_sha256(key, n, d);
   k->hashed[0] = 'h';
   k->hashed[1] = ':';
-  hex_encode(d, sizeof d, k->hashed + 2);
+  bytes_hex(d, sizeof d, k->hashed + 2);
   k->p = k->hashed;
   k->n = 2 + 64;
 }

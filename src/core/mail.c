@@ -6,6 +6,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 #include <curl/curl.h>
@@ -160,7 +161,7 @@ char *mail_format(const char *from, const char *to, const char *subject,
   unsigned char raw[16];
   char id[33];
   rnd_bytes(raw, sizeof raw);
-  hex_encode(raw, sizeof raw, id);
+  bytes_hex(raw, sizeof raw, id);
   snprintf(line, sizeof line, "\r\nMessage-ID: <%s@%s>\r\n", id,
            strchr(from_addr, '@') + 1);
   mb_adds(&b, line);

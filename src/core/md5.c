@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/rnd.h"
+#include "core/bytes.h"
 
 /* Per-round shift amounts and the sine-derived constants of RFC 1321. */
 static const unsigned char shift[64] = {
@@ -95,7 +95,7 @@ void md5_end_hex(struct md5 *m, char out[33]) {
   md5_add(m, len, 8);
   for (int i = 0; i < 16; i++)
     digest[i] = (unsigned char)(m->h[i / 4] >> (8 * (i % 4)));
-  hex_encode(digest, sizeof digest, out);
+  bytes_hex(digest, sizeof digest, out);
 }
 
 void md5_hex(const void *in, size_t n, char out[33]) {

@@ -15,6 +15,7 @@
 
 #include "core/arena.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 struct pushkey {
@@ -147,7 +148,7 @@ int pushcrypto_key_public(const struct pushkey *k,
 /* b64url: base64url of in[0..n) in the arena. */
 static char *b64url(struct arena *a, const void *in, size_t n) {
   char *s = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
-  if (s) b64url_encode(in, n, s);
+  if (s) bytes_b64url(in, n, s);
   return s;
 }
 

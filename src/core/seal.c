@@ -6,7 +6,7 @@
 
 #include "core/arena.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 
 #define SEAL_VERSION 1
 
@@ -74,6 +74,6 @@ int seal_open(struct arena *a, const void *box, size_t len, char **text) {
 void seal_new_key(char out[44]) {
   unsigned char k[crypto_secretbox_KEYBYTES];
   randombytes_buf(k, sizeof k);
-  b64url_encode(k, sizeof k, out);
+  bytes_b64url(k, sizeof k, out);
   sodium_memzero(k, sizeof k);
 }

@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 #include <json-c/json.h>
@@ -90,7 +91,7 @@ int tok_issue(struct arena *a, long long now, long long sub, long long sid,
   struct tok_claims c = {0};
   unsigned char raw[16];
   rnd_bytes(raw, sizeof raw);
-  b64url_encode(raw, sizeof raw, c.jti);
+  bytes_b64url(raw, sizeof raw, c.jti);
   c.sub = sub;
   c.sid = sid;
   c.iat = now;
@@ -410,7 +411,7 @@ int tok_es256(struct arena *a, const char *pem, size_t pem_len, const char *kid,
       jws_raw(sig, n, raw))
     goto out;
   char b64[90];
-  b64url_encode(raw, sizeof raw, b64);
+  bytes_b64url(raw, sizeof raw, b64);
   *jwt = arena_printf(a, "%.*s.%s", (int)(dot - enc), enc, b64);
   rc = *jwt ? 0 : RC_NOMEM;
 out:

@@ -8,6 +8,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "core/seal.h"
 #include "core/timefmt.h"
@@ -265,7 +266,7 @@ static int state_hash(const char *state, const char *browser,
   memcpy(buf, state, n);
   buf[n] = '.';
   memcpy(buf + n + 1, browser, m);
-  sha256(buf, n + 1 + m, h);
+  bytes_sha256(buf, n + 1 + m, h);
   return 0;
 }
 

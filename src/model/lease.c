@@ -16,6 +16,7 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 void lease_holder(char *buf) {
@@ -24,7 +25,7 @@ void lease_holder(char *buf) {
   char hex[9];
   if (gethostname(host, sizeof host - 1) != 0) strcpy(host, "?");
   rnd_bytes(r, sizeof r);
-  hex_encode(r, sizeof r, hex);
+  bytes_hex(r, sizeof r, hex);
   snprintf(buf, LEASE_HOLDER_MAX, "%.80s:%ld:%s", host, (long)getpid(), hex);
 }
 

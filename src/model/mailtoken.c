@@ -5,6 +5,7 @@
 
 #include "core/db.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 static const char *purpose_name(enum mailtoken_purpose p) {
@@ -15,7 +16,7 @@ static const char *purpose_name(enum mailtoken_purpose p) {
 static int hash_of(const char *token, unsigned char hash[32]) {
   size_t n = strlen(token);
   if (n != 43) return RC_BAD_TOKEN;
-  sha256(token, n, hash);
+  bytes_sha256(token, n, hash);
   return 0;
 }
 
@@ -23,7 +24,7 @@ int mailtoken_create(struct db *d, long long user_id,
                      enum mailtoken_purpose purpose, int ttl, char token[44]) {
   unsigned char hash[32];
   rnd_token(token);
-  sha256(token, strlen(token), hash);
+  bytes_sha256(token, strlen(token), hash);
   struct db_val p[] = {DB_B(hash, 32), DB_I(user_id),
                        DB_S(purpose_name(purpose)), DB_I(ttl)};
   return db_exec(d, NULL,

@@ -5,7 +5,7 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "model/lease.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +43,8 @@ int media_store(struct arena *a, const char *media_dir, const char *buf,
                 size_t len, const char *ext, const char **path) {
   unsigned char d[32];
   char hex[65];
-  sha256(buf, len, d);
-  hex_encode(d, 32, hex);
+  bytes_sha256(buf, len, d);
+  bytes_hex(d, 32, hex);
   const char *top = arena_printf(a, "%s/art", media_dir);
   const char *dir = arena_printf(a, "%s/art/%.2s", media_dir, hex);
   *path = arena_printf(a, "art/%.2s/%s.%s", hex, hex, ext);

@@ -10,6 +10,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/cap.h"
 #include "model/playlist_internal.h"
@@ -18,7 +19,7 @@ void playlist_new_key(char out[PLAYLIST_KEY_LEN + 1]) {
   unsigned char raw[16];
   char buf[4 * ((sizeof raw + 2) / 3) + 1];
   rnd_bytes(raw, sizeof raw);
-  b64url_encode(raw, sizeof raw, buf);
+  bytes_b64url(raw, sizeof raw, buf);
   memcpy(out, buf, PLAYLIST_KEY_LEN + 1);
 }
 
@@ -170,7 +171,7 @@ int playlist_link_create(struct db *d, struct arena *a, long long id,
   struct db_res res;
   int rc, tries = 0;
   rnd_token(token);
-  sha256(token, strlen(token), hash);
+  bytes_sha256(token, strlen(token), hash);
   do
     rc = link_once(d, a, id, viewer, ttl, hash, link_id);
   while (db_retry(rc, &tries));
@@ -253,7 +254,7 @@ int playlist_by_token(struct db *d, struct arena *a, const char *token,
                  &v, 1, DB_IDEMPOTENT, &res);
   } else if (key_valid(token, PLAYLIST_TOKEN_LEN)) {
     unsigned char hash[32];
-    sha256(token, PLAYLIST_TOKEN_LEN, hash);
+    bytes_sha256(token, PLAYLIST_TOKEN_LEN, hash);
     struct db_val v = DB_B(hash, 32);
     rc = db_exec(d, a,
                  "SELECT " PLAYLIST_COLS PLAYLIST_FROM

@@ -14,7 +14,7 @@
 #include "core/jx.h"
 #include "core/pushcrypto.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "core/str.h"
 #include "model/cap.h"
 #include "model/party.h"
@@ -271,7 +271,7 @@ int push_device_add(struct db *d, struct arena *a, long long user,
   unsigned char handle[32];
   long long id = 0;
   if (!key) return RC_NOMEM;
-  sha256(key, strlen(key), handle);
+  bytes_sha256(key, strlen(key), handle);
   int rc, tries = 0;
   do
     rc = device_add_once(d, a, user, in, handle, created, &id);
@@ -567,7 +567,7 @@ int push_vapid_public(struct arena *a, const struct cfg *c, const char **out) {
   if (rc) return rc;
   char *s = arena_alloc(a, 4 * ((PUSHCRYPTO_POINT + 2) / 3) + 1);
   if (!s) return RC_NOMEM;
-  b64url_encode(pub, sizeof pub, s);
+  bytes_b64url(pub, sizeof pub, s);
   *out = s;
   return 0;
 }

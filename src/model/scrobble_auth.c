@@ -17,6 +17,7 @@
 #include "core/md5.h"
 #include "core/pw.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "core/seal.h"
 #include "model/cap.h"
@@ -25,7 +26,7 @@
 static void random_hex(char out[SCROBBLE_KEY_LEN + 1]) {
   unsigned char raw[SCROBBLE_KEY_LEN / 2];
   rnd_bytes(raw, sizeof raw);
-  hex_encode(raw, sizeof raw, out);
+  bytes_hex(raw, sizeof raw, out);
 }
 
 /* --- applications --------------------------------------------------------- */
@@ -132,7 +133,7 @@ int scrobble_session_open(struct db *d, struct arena *a, long long user,
                           long long app, char sk[SCROBBLE_KEY_LEN + 1]) {
   unsigned char h[32];
   random_hex(sk);
-  sha256(sk, SCROBBLE_KEY_LEN, h);
+  bytes_sha256(sk, SCROBBLE_KEY_LEN, h);
   struct db_val p[] = {DB_B(h, 32), DB_I(user), DB_I(app)};
   int rc = db_exec(d, NULL,
                    "INSERT INTO scrobble_sessions (key_hash, user_id, app_id) "
@@ -162,7 +163,7 @@ int scrobble_session_user(struct db *d, struct arena *a, const char *sk,
                           const char **username) {
   unsigned char h[32];
   if (strlen(sk) != SCROBBLE_KEY_LEN) return RC_NOT_FOUND;
-  sha256(sk, SCROBBLE_KEY_LEN, h);
+  bytes_sha256(sk, SCROBBLE_KEY_LEN, h);
   struct db_val p[] = {DB_B(h, 32), DB_I(app),
                        DB_I(SCROBBLE_SESSION_IDLE_DAYS)};
   struct db_res res;
@@ -294,7 +295,7 @@ int scrobble_verifier_note(struct db *d, struct arena *a, long long user,
                            const char *username, const char *password,
                            const char *password_hash) {
   unsigned char fp[32];
-  sha256(password_hash, strlen(password_hash), fp);
+  bytes_sha256(password_hash, strlen(password_hash), fp);
   struct db_val p = DB_I(user);
   struct db_res res;
   int rc =
@@ -361,7 +362,7 @@ static void new_uuid(char out[37]) {
   rnd_bytes(b, sizeof b);
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-  hex_encode(b, sizeof b, hex);
+  bytes_hex(b, sizeof b, hex);
   snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
            hex + 16, hex + 20);
 }
@@ -375,7 +376,7 @@ static int put_token(struct db *d, struct arena *a, long long user,
   const unsigned char *box;
   size_t blen;
   new_uuid(t);
-  sha256(t, 36, h);
+  bytes_sha256(t, 36, h);
   int rc = seal_box(a, t, &box, &blen);
   if (rc) return rc;
   struct db_val p[] = {DB_I(user), DB_B(h, 32), DB_B(box, blen)};
@@ -424,7 +425,7 @@ int scrobble_lbtoken_rotate(struct db *d, struct arena *a, long long user,
 int scrobble_lbtoken_user(struct db *d, struct arena *a, const char *token,
                           long long *user, const char **username) {
   unsigned char h[32];
-  sha256(token, strlen(token), h);
+  bytes_sha256(token, strlen(token), h);
   struct db_val p = DB_B(h, 32);
   struct db_res res;
   int rc = db_exec(d, a,

@@ -10,7 +10,7 @@
 #include "core/db.h"
 #include "core/jx.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 #include "core/str.h"
 #include "model/genre.h"
 #include "model/search.h"
@@ -165,7 +165,7 @@ static const char *next_cursor(struct arena *a, const struct search_q *q,
     const char *title = db_s(&last->row, SEARCH_COL_NAME);
     if (!title) title = "";
     size_t n = strlen(title);
-    if ((key = arena_alloc(a, 2 * n + 1))) hex_encode(title, n, key);
+    if ((key = arena_alloc(a, 2 * n + 1))) bytes_hex(title, n, key);
   }
   return key ? arena_printf(a, "%s|%c|%d|%lld|%s", sort_names[q->sort],
                             q->desc ? 'd' : 'a', last->kind, last->id, key)

@@ -14,6 +14,7 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "core/str.h"
 #include "core/tok.h"
@@ -27,13 +28,13 @@
 /* new_token: a fresh token and the SHA-256 stored in its place. */
 static void new_token(char token[44], unsigned char hash[32]) {
   rnd_token(token);
-  sha256(token, strlen(token), hash);
+  bytes_sha256(token, strlen(token), hash);
 }
 
 static int hash_of(const char *token, unsigned char hash[32]) {
   size_t n = strlen(token);
   if (n != 43) return RC_BAD_TOKEN;
-  sha256(token, n, hash);
+  bytes_sha256(token, n, hash);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/db.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 
 /* Rows quiet this long are deleted now and then (every rule's `quiet` is
@@ -50,7 +51,7 @@ int throttle_wait(struct db *d, struct arena *a, const struct throttle_key *k,
   if (n < 1 || n > THROTTLE_KEYS_MAX) return RC_INVALID;
   for (int i = 0; i < n; i++) {
     if (waits) waits[i] = 0;
-    sha256(k[i].subject, strlen(k[i].subject), h[i]);
+    bytes_sha256(k[i].subject, strlen(k[i].subject), h[i]);
     p[2 * i] = DB_S(k[i].rule->scope);
     p[2 * i + 1] = DB_B(h[i], 32);
   }
@@ -103,7 +104,7 @@ int throttle_hit(struct db *d, const struct throttle_key *k, int n) {
   for (int i = 0; i < n; i++) {
     const struct throttle_rule *r = k[i].rule;
     unsigned char h[32];
-    sha256(k[i].subject, strlen(k[i].subject), h);
+    bytes_sha256(k[i].subject, strlen(k[i].subject), h);
     long long span = r->window > 0 ? r->window : r->quiet;
     struct db_val p[] = {DB_S(r->scope), DB_B(h, 32), DB_I(span), DB_I(span)};
     int rc, tries = 0;
@@ -124,7 +125,7 @@ int throttle_take(struct db *d, struct arena *a, const struct throttle_key *k,
   *reset_in = k->rule->window;
   int rc = throttle_hit(d, k, 1);
   if (rc) return rc;
-  sha256(k->subject, strlen(k->subject), h);
+  bytes_sha256(k->subject, strlen(k->subject), h);
   struct db_val p[] = {DB_S(k->rule->scope), DB_B(h, 32)};
   struct db_res res;
   rc = db_exec(d, a,
@@ -141,7 +142,7 @@ int throttle_take(struct db *d, struct arena *a, const struct throttle_key *k,
 
 int throttle_clear(struct db *d, const struct throttle_key *k) {
   unsigned char h[32];
-  sha256(k->subject, strlen(k->subject), h);
+  bytes_sha256(k->subject, strlen(k->subject), h);
   struct db_val p[] = {DB_S(k->rule->scope), DB_B(h, 32)};
   return db_exec(d, NULL,
                  "DELETE FROM throttles WHERE scope = ? AND subject = ?", p, 2,

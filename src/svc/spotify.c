@@ -7,6 +7,7 @@
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/integration.h"
 #include "model/notify.h"
@@ -24,9 +25,9 @@ const char *spotify_redirect_uri(struct arena *a) {
 void spotify_pkce(char verifier[65], char challenge[44]) {
   unsigned char raw[48], h[32];
   rnd_bytes(raw, sizeof raw);
-  b64url_encode(raw, sizeof raw, verifier); /* 64 characters */
-  sha256(verifier, strlen(verifier), h);
-  b64url_encode(h, sizeof h, challenge);
+  bytes_b64url(raw, sizeof raw, verifier); /* 64 characters */
+  bytes_sha256(verifier, strlen(verifier), h);
+  bytes_b64url(h, sizeof h, challenge);
 }
 
 const char *spotify_authorize_url(struct arena *a, const char *state,

@@ -6,6 +6,7 @@
  * an HMAC-SHA256 from libsodium) and with libjwt. */
 #include "core/arena.h"
 #include "core/rc.h"
+#include "core/bytes.h"
 #include "core/rnd.h"
 #include "core/tok.h"
 
@@ -24,7 +25,7 @@ static struct arena *a;
 
 static char *b64u(const void *in, size_t n) {
   char *out = arena_alloc(a, 4 * (n / 3 + 1) + 1);
-  b64url_encode(in, n, out);
+  bytes_b64url(in, n, out);
   return out;
 }
 

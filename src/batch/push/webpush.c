@@ -14,7 +14,7 @@
 #include "core/fetch.h"
 #include "core/pushcrypto.h"
 #include "core/rc.h"
-#include "core/rnd.h"
+#include "core/bytes.h"
 
 /* VAPID tokens kept per origin for the run. */
 #define WEBPUSH_ORIGINS 64
@@ -47,7 +47,7 @@ int webpush_open(const struct cfg *c, struct webpush **out, const char **off) {
     webpush_close(w);
     return 0;
   }
-  b64url_encode(pub, sizeof pub, w->k);
+  bytes_b64url(pub, sizeof pub, w->k);
   const char *sub = c->vapid_subject[0] ? c->vapid_subject : c->public_url;
   if (strncmp(sub, "mailto:", 7) && strncmp(sub, "https://", 8)) {
     *off = "vapid_subject (or public_url) must be a mailto: or https: URL";
