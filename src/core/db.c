@@ -27,6 +27,9 @@
  * rolled back, for db_retry. A lone statement (no transaction open) that
  * lost a deadlock was rolled back whole, and runs again here.
  *
+ * The connection itself (opening it on the first node that answers, failing
+ * over, reconnecting, closing): db_conn.c.
+ *
  * Results: every column is bound as MYSQL_TYPE_STRING (the client library
  * converts numbers and times to text); buffers are sized from the column
  * maxima computed by mysql_stmt_store_result (STMT_ATTR_UPDATE_MAX_LENGTH),
@@ -34,6 +37,7 @@
  * Rows are copied into the caller's arena; the fetch buffers belong to the
  * connection and are reused. */
 #include "core/db.h"
+#include "core/db_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -55,69 +59,14 @@
 #include "core/rc.h"
 #include "core/rnd.h"
 
-#define DB_CONNECT_TIMEOUT 5    /* seconds */
-#define DB_IO_TIMEOUT 30        /* seconds, reads and writes */
-#define DB_BULK_IO_TIMEOUT 3600 /* the same for bulk loaders */
-/* The connect timeout for each node of a list: an unreachable one must not
- * hold a request long before the next is tried. */
-#define DB_NODE_CONNECT_TIMEOUT 2
-#define DB_NODES_MAX 16 /* nodes of db_hosts */
-/* A connection idle this long is pinged before use, so a server that closed
- * it (wait_timeout, restart) costs a reconnect rather than a failed write. */
-#define DB_IDLE_PING 30
 #define DB_CACHE_MIN 64   /* initial slots of the statement table */
 #define DB_CACHE_MAX 1024 /* statements per connection before a flush */
 #define DB_COL_MIN 64     /* smallest fetch buffer: fits any number or time */
 #define DB_BIND_STACK 32  /* params/columns bound without malloc */
 
-/* Session settings of every connection: times in UTC, strict writes. */
-static const char db_session_sql[] =
-    "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, time_zone = '+00:00', "
-    "sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,"
-    "NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION'";
-
-struct slot {
-  const char *key; /* the caller's SQL pointer; NULL: empty slot */
-  char *text;      /* heap copy of the SQL, to detect a reused address */
-  MYSQL_STMT *st;
-};
-
-/* One database node of the list. */
-struct dbnode {
-  char *host; /* host name or address, without brackets */
-  unsigned port;
-};
-
-struct db {
-  MYSQL *m; /* NULL while disconnected */
-  char *socket, *user, *password, *name;
-  struct dbnode *nodes; /* at least one (db_hosts, or db_host:db_port) */
-  int nnodes, cur;      /* the node connected to, or tried first */
-
-  struct slot *slots; /* statement cache, power-of-two capacity */
-  size_t cap, count;
-
-  char *buf; /* fetch buffers of the current result, reused */
-  size_t bufcap;
-
-  time_t last_ok;     /* monotonic seconds of the last successful call */
-  time_t last_report; /* of the last "cannot connect" log line */
-  int in_tx;          /* between db_begin and db_commit/db_rollback */
-  int tx_lost;        /* the connection died inside that transaction */
-  int local_infile;   /* LOAD DATA LOCAL INFILE allowed (bulk loaders only) */
-};
-
-static int db_handles; /* open handles, to release the library after the last */
-
 struct db_val db_str(const char *s) {
   if (!s) return DB_NUL;
   return (struct db_val){.t = DB_STR, .p = s, .len = strlen(s)};
-}
-
-static time_t now_mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec;
 }
 
 /* lost: errors after which the connection is unusable. */
@@ -136,12 +85,6 @@ static int lost(unsigned err) {
     return 0;
   }
 }
-
-/* The error of one attempt: number 0 means "never reached the server". */
-struct dberr {
-  unsigned no;
-  char text[256];
-};
 
 /* refused: a Galera node outside the primary component (1047 "WSREP has
  * not yet prepared node for application use", or a node not ready for
@@ -194,8 +137,8 @@ static struct slot *cache_find(struct db *d, const char *key) {
   }
 }
 
-/* cache_drop: close every statement (on reconnect, or when full). */
-static void cache_drop(struct db *d) {
+/* db_cache_drop: close every statement (on reconnect, or when full). */
+void db_cache_drop(struct db *d) {
   for (size_t i = 0; i < d->cap; i++) {
     if (!d->slots[i].key) continue;
     if (d->slots[i].st) mysql_stmt_close(d->slots[i].st);
@@ -226,7 +169,7 @@ static int cache_grow(struct db *d) {
 
 /* cache_insert: a new entry for key (absent from the table). */
 static struct slot *cache_insert(struct db *d, const char *key) {
-  if (d->count >= DB_CACHE_MAX) cache_drop(d);
+  if (d->count >= DB_CACHE_MAX) db_cache_drop(d);
   if ((d->count + 1) * 2 > d->cap && cache_grow(d)) return NULL;
   size_t i = slot_of(d, key);
   while (d->slots[i].key)
@@ -234,259 +177,6 @@ static struct slot *cache_insert(struct db *d, const char *key) {
   d->slots[i].key = key;
   d->count++;
   return &d->slots[i];
-}
-
-/* --- connection ----------------------------------------------------------- */
-
-static void disconnect(struct db *d) {
-  cache_drop(d);
-  if (d->m) mysql_close(d->m);
-  d->m = NULL;
-  if (d->in_tx) d->tx_lost = 1;
-}
-
-/* connect_node: a connection to node i (or the socket) with the session
- * settings; NULL when it fails, with the error in err. */
-static MYSQL *connect_node(struct db *d, int i, struct dberr *err) {
-  MYSQL *m = mysql_init(NULL);
-  if (!m) {
-    *err = (struct dberr){.no = CR_OUT_OF_MEMORY, .text = "out of memory"};
-    return NULL;
-  }
-  /* A bulk load runs one statement for minutes: it waits longer. */
-  unsigned ct = d->nnodes > 1 ? DB_NODE_CONNECT_TIMEOUT : DB_CONNECT_TIMEOUT,
-           io = d->local_infile ? DB_BULK_IO_TIMEOUT : DB_IO_TIMEOUT,
-           infile = d->local_infile ? 1 : 0;
-  my_bool off = 0;
-  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io);
-  mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
-  mysql_options(m, MYSQL_OPT_RECONNECT, &off);
-  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &infile);
-  mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  const char *sock = d->socket[0] ? d->socket : NULL;
-  if (sock) {
-    unsigned proto = MYSQL_PROTOCOL_SOCKET;
-    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
-  }
-  /* No CLIENT_MULTI_STATEMENTS: only db_script turns it on, per call. */
-  if (!mysql_real_connect(m, sock ? "localhost" : d->nodes[i].host, d->user,
-                          d->password, d->name[0] ? d->name : NULL,
-                          sock ? 0 : d->nodes[i].port, sock, 0) ||
-      mysql_real_query(m, db_session_sql, sizeof db_session_sql - 1)) {
-    err->no = mysql_errno(m);
-    snprintf(err->text, sizeof err->text, "%s", mysql_error(m));
-    mysql_close(m);
-    return NULL;
-  }
-  return m;
-}
-
-/* where: the node as text, for log lines. */
-static const char *where(const struct db *d, int i, char *buf, size_t len) {
-  if (d->socket[0]) return d->socket;
-  const char *h = d->nodes[i].host;
-  snprintf(buf, len, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, d->nodes[i].port);
-  return buf;
-}
-
-/* connect_db: the first node that answers, from the current one on. */
-static int connect_db(struct db *d) {
-  struct dberr err = {0};
-  char at[300];
-  int n = d->socket[0] ? 1 : d->nnodes;
-  for (int k = 0; k < n; k++) {
-    int i = (d->cur + k) % n;
-    MYSQL *m = connect_node(d, i, &err);
-    if (!m) {
-      if (n > 1 && (!d->last_report || now_mono() - d->last_report >= 5))
-        log_msg(LOG_WARN, "db: node unreachable; trying the next", "where",
-                where(d, i, at, sizeof at), "err", err.text, NULL);
-      continue;
-    }
-    if (d->last_report || i != d->cur)
-      log_msg(LOG_INFO, "db: connected", "where", where(d, i, at, sizeof at),
-              NULL);
-    d->last_report = 0;
-    d->cur = i;
-    d->m = m;
-    d->last_ok = now_mono();
-    return 0;
-  }
-  /* One line per few seconds: every request retries while it is down. */
-  time_t t = now_mono();
-  if (!d->last_report || t - d->last_report >= 5) {
-    char num[16];
-    snprintf(num, sizeof num, "%u", err.no);
-    log_msg(LOG_ERROR,
-            n > 1 ? "db: cannot connect to any node" : "db: cannot connect",
-            "errno", num, "err", err.text, "where",
-            where(d, d->cur, at, sizeof at), NULL);
-    d->last_report = t;
-  }
-  return err.no == CR_OUT_OF_MEMORY ? RC_NOMEM : RC_DB;
-}
-
-/* next_node: leave a node that refused work (outside the primary
- * component): the next connection starts at the one after it. */
-static void next_node(struct db *d) {
-  if (d->nnodes > 1) d->cur = (d->cur + 1) % d->nnodes;
-}
-
-/* ready: a live connection, reconnecting when there is none and pinging one
- * that sat idle. RC_DB when the server cannot be reached, or when the
- * connection died inside a transaction. */
-static int ready(struct db *d) {
-  if (d->tx_lost) return RC_DB;
-  if (d->m && now_mono() - d->last_ok >= DB_IDLE_PING) {
-    if (mysql_ping(d->m) == 0) {
-      d->last_ok = now_mono();
-      return 0;
-    }
-    disconnect(d);
-    if (d->tx_lost) return RC_DB;
-  }
-  return d->m ? 0 : connect_db(d);
-}
-
-static char *dup_or_empty(const char *s) {
-  return strdup(s ? s : "");
-}
-
-static void free_nodes(struct db *d) {
-  for (int i = 0; i < d->nnodes; i++)
-    free(d->nodes[i].host);
-  free(d->nodes);
-  d->nodes = NULL;
-  d->nnodes = 0;
-}
-
-int db_parse_nodes(const char *list, unsigned dflt_port,
-                   void (*fn)(void *ctx, const char *host, unsigned port),
-                   void *ctx) {
-  int n = 0;
-  const char *p = list;
-  while (p && *p) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    char item[300];
-    while (len && (*p == ' ' || *p == '\t'))
-      p++, len--;
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-      len--;
-    if (len >= sizeof item) return RC_INVALID;
-    memcpy(item, p, len);
-    item[len] = '\0';
-    p = end ? end + 1 : NULL;
-    if (!len) {
-      if (p || n == 0) return RC_INVALID; /* "a,,b", "," or "" */
-      break;                              /* a trailing comma */
-    }
-    char *host = item, *port = NULL;
-    if (item[0] == '[') { /* [v6]:port */
-      char *rb = strchr(item, ']');
-      if (!rb || rb == item + 1 || (rb[1] && rb[1] != ':')) return RC_INVALID;
-      *rb = '\0';
-      host = item + 1;
-      if (rb[1] == ':') port = rb + 2;
-    } else {
-      char *colon = strchr(item, ':');
-      if (colon && strchr(colon + 1, ':')) return RC_INVALID; /* bare v6 */
-      if (colon) {
-        *colon = '\0';
-        port = colon + 1;
-      }
-    }
-    unsigned long pn = dflt_port;
-    if (port) {
-      char *e;
-      errno = 0;
-      pn = strtoul(port, &e, 10);
-      if (!*port || *e || errno || pn == 0 || pn > 65535) return RC_INVALID;
-    }
-    if (!*host || strchr(host, '/') || ++n > DB_NODES_MAX) return RC_INVALID;
-    if (fn) fn(ctx, host, (unsigned)pn);
-  }
-  return n ? n : RC_INVALID;
-}
-
-/* add_node: db_parse_nodes's callback into d->nodes (sized beforehand). */
-static void add_node(void *ctx, const char *host, unsigned port) {
-  struct db *d = ctx;
-  struct dbnode *nd = &d->nodes[d->nnodes];
-  if (!(nd->host = strdup(host))) return; /* counted as missing below */
-  nd->port = port;
-  d->nnodes++;
-}
-
-int db_open(struct db **out, const struct cfg *c) {
-  struct db *d = calloc(1, sizeof *d);
-  *out = NULL;
-  if (!d) return RC_NOMEM;
-  unsigned port = c->db_port > 0 ? (unsigned)c->db_port : 3306;
-  const char *list = c->db_hosts && c->db_hosts[0] ? c->db_hosts : NULL;
-  char one[300];
-  if (!list) {
-    const char *h = c->db_host && c->db_host[0] ? c->db_host : "127.0.0.1";
-    snprintf(one, sizeof one, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, port);
-    list = one;
-  }
-  int n = db_parse_nodes(list, port, NULL, NULL);
-  if (n < 0) {
-    log_msg(LOG_ERROR, "db: bad node list (host:port,host:port,...)",
-            "db_hosts", list, NULL);
-    free(d);
-    return RC_INVALID;
-  }
-  d->socket = dup_or_empty(c->db_socket);
-  d->user = dup_or_empty(c->db_user);
-  d->password = dup_or_empty(c->db_password);
-  d->name = dup_or_empty(c->db_name);
-  d->nodes = calloc((size_t)n, sizeof *d->nodes);
-  if (d->nodes) db_parse_nodes(list, port, add_node, d);
-  if (!d->socket || !d->user || !d->password || !d->name || d->nnodes != n) {
-    free(d->socket);
-    free(d->user);
-    free(d->password);
-    free(d->name);
-    free_nodes(d);
-    free(d);
-    return RC_NOMEM;
-  }
-  db_handles++;
-  *out = d;
-  /* An unreachable server is reported, but the handle stays usable: the
-   * next call tries again. */
-  return connect_db(d);
-}
-
-void db_close(struct db *d) {
-  if (!d) return;
-  d->in_tx = 0;
-  disconnect(d);
-  free(d->slots);
-  free(d->buf);
-  explicit_bzero(d->password, strlen(d->password));
-  free(d->socket);
-  free(d->user);
-  free(d->password);
-  free(d->name);
-  free_nodes(d);
-  free(d);
-  if (--db_handles == 0) mysql_library_end();
-}
-
-int db_ping(struct db *d) {
-  if (d->tx_lost) return RC_DB;
-  if (d->m) {
-    if (mysql_ping(d->m) == 0) {
-      d->last_ok = now_mono();
-      return 0;
-    }
-    disconnect(d);
-    if (d->tx_lost) return RC_DB;
-  }
-  return connect_db(d) ? RC_DB : 0;
 }
 
 /* --- statements ----------------------------------------------------------- */
@@ -766,7 +456,7 @@ static int run(struct db *d, struct arena *a, const char *sql,
   err->no = 0;
   err->text[0] = '\0';
   *sent = 0;
-  if ((rc = ready(d))) {
+  if ((rc = db_ready(d))) {
     metrics_dep(METRICS_DB, true, 0);
     return rc;
   }
@@ -795,7 +485,7 @@ static int run(struct db *d, struct arena *a, const char *sql,
     r->affected = mysql_stmt_affected_rows(st);
     r->insert_id = mysql_stmt_insert_id(st);
   }
-  d->last_ok = now_mono();
+  d->last_ok = db_now_mono();
   return 0;
 }
 
@@ -824,9 +514,9 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
       /* Not run: another node may take it, outside a transaction. */
       char at[300];
       log_msg(LOG_WARN, "db: node outside the primary component; moving on",
-              "where", where(d, d->cur, at, sizeof at), NULL);
-      disconnect(d);
-      next_node(d);
+              "where", db_where(d, d->cur, at, sizeof at), NULL);
+      db_disconnect(d);
+      db_next_node(d);
       if (d->tx_lost) {
         /* The transaction ends with the connection, nothing committed: the
          * caller may run it again from the start, on the next node. */
@@ -846,7 +536,7 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
       log_sql_error("db: statement failed", sql, err.no, err.text);
       return RC_DB;
     }
-    disconnect(d);
+    db_disconnect(d);
     if (losses++ > 0 || d->tx_lost || (sent && !(flags & DB_IDEMPOTENT))) {
       log_sql_error("db: connection lost", sql, err.no, err.text);
       return RC_DB;
@@ -860,16 +550,16 @@ int db_exec(struct db *d, struct arena *a, const char *sql,
  * connection, and leave a node that refused work for the next. */
 static void leave_if_gone(struct db *d, unsigned e, const char *text) {
   if (refused(e, text)) {
-    disconnect(d);
-    next_node(d);
+    db_disconnect(d);
+    db_next_node(d);
   } else if (lost(e)) {
-    disconnect(d);
+    db_disconnect(d);
   }
 }
 
 int db_script(struct db *d, const char *text, char *err, size_t errlen) {
   int rc = 0, nstmt = 1;
-  if (ready(d)) {
+  if (db_ready(d)) {
     snprintf(err, errlen, "cannot connect to the database");
     return RC_DB;
   }
@@ -877,7 +567,7 @@ int db_script(struct db *d, const char *text, char *err, size_t errlen) {
   if (mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON)) {
     snprintf(err, errlen, "cannot enable multiple statements: %s",
              mysql_error(m));
-    if (lost(mysql_errno(m))) disconnect(d);
+    if (lost(mysql_errno(m))) db_disconnect(d);
     return RC_DB;
   }
   if (mysql_real_query(m, text, strlen(text))) {
@@ -914,18 +604,18 @@ int db_script(struct db *d, const char *text, char *err, size_t errlen) {
     if (!rc)
       snprintf(err, errlen, "cannot disable multiple statements: %s",
                mysql_error(m));
-    disconnect(d); /* never leave a connection in multi-statement mode */
+    db_disconnect(d); /* never leave a connection in multi-statement mode */
     return RC_DB;
   }
-  if (!rc) d->last_ok = now_mono();
+  if (!rc) d->last_ok = db_now_mono();
   return rc;
 }
 
 int db_local_infile(struct db *d) {
   if (d->in_tx) return RC_INTERNAL;
   d->local_infile = 1;
-  disconnect(d);
-  return ready(d);
+  db_disconnect(d);
+  return db_ready(d);
 }
 
 /* info_count: the number after `key` in mysql_info's text ("Records: 3
@@ -937,7 +627,7 @@ static unsigned long long info_count(const char *info, const char *key,
 }
 
 int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
-  if (ready(d)) return RC_DB;
+  if (db_ready(d)) return RC_DB;
   if (res) *res = (struct db_qres){0};
   if (mysql_real_query(d->m, sql, len)) {
     unsigned e = mysql_errno(d->m);
@@ -957,7 +647,7 @@ int db_query(struct db *d, const char *sql, size_t len, struct db_qres *res) {
     res->duplicates = info_count(info, "Duplicates: ", 0);
     res->warnings = mysql_warning_count(d->m);
   }
-  d->last_ok = now_mono();
+  d->last_ok = db_now_mono();
   return 0;
 }
 
@@ -967,11 +657,11 @@ int db_stream(struct db *d, const char *sql, size_t len, db_row_fn cb,
   size_t *lens = NULL;
   MYSQL_ROW v;
   int ncols, rc = 0;
-  if (ready(d)) return RC_DB;
+  if (db_ready(d)) return RC_DB;
   if (mysql_real_query(d->m, sql, len)) goto fail;
   if (!(r = mysql_use_result(d->m))) {
     if (mysql_field_count(d->m)) goto fail;
-    d->last_ok = now_mono();
+    d->last_ok = db_now_mono();
     return 0; /* a statement without a result */
   }
   ncols = (int)mysql_num_fields(r);
@@ -990,7 +680,7 @@ int db_stream(struct db *d, const char *sql, size_t len, db_row_fn cb,
   /* A NULL row ends the result or reports a broken transfer. */
   if (!rc && mysql_errno(d->m)) goto fail;
   mysql_free_result(r);
-  d->last_ok = now_mono();
+  d->last_ok = db_now_mono();
   return rc;
 fail:;
   unsigned e = mysql_errno(d->m);
@@ -1022,17 +712,17 @@ int db_begin(struct db *d) {
   }
   /* Nothing is lost when BEGIN itself fails, so it may be retried. */
   for (int attempt = 0; attempt < 1 + d->nnodes; attempt++) {
-    if (ready(d)) return RC_DB;
+    if (db_ready(d)) return RC_DB;
     if (mysql_real_query(d->m, "START TRANSACTION", 17) == 0) {
       d->in_tx = 1;
       d->tx_lost = 0;
-      d->last_ok = now_mono();
+      d->last_ok = db_now_mono();
       return 0;
     }
     unsigned e = mysql_errno(d->m);
     if (refused(e, mysql_error(d->m))) {
-      disconnect(d);
-      next_node(d);
+      db_disconnect(d);
+      db_next_node(d);
       continue;
     }
     if (!lost(e)) {
@@ -1040,7 +730,7 @@ int db_begin(struct db *d) {
                     mysql_error(d->m));
       return RC_DB;
     }
-    disconnect(d);
+    db_disconnect(d);
   }
   return RC_DB;
 }
@@ -1057,7 +747,7 @@ static int end_tx(struct db *d, int commit) {
   if (commit ? mysql_commit(d->m) : mysql_rollback(d->m)) {
     unsigned e = mysql_errno(d->m);
     if (!commit && lost(e)) {
-      disconnect(d); /* the server rolled back when the connection died */
+      db_disconnect(d); /* the server rolled back when the connection died */
       return 0;
     }
     if (commit && e == ER_LOCK_DEADLOCK) {
@@ -1071,16 +761,16 @@ static int end_tx(struct db *d, int commit) {
               "db: commit refused (node outside the primary "
               "component); rolled back",
               NULL);
-      disconnect(d);
-      next_node(d);
+      db_disconnect(d);
+      db_next_node(d);
       return RC_DEADLOCK; /* nothing committed: run it again elsewhere */
     }
     log_sql_error(commit ? "db: commit failed" : "db: rollback failed",
                   commit ? "COMMIT" : "ROLLBACK", e, mysql_error(d->m));
-    if (lost(e)) disconnect(d);
+    if (lost(e)) db_disconnect(d);
     return RC_DB;
   }
-  d->last_ok = now_mono();
+  d->last_ok = db_now_mono();
   return 0;
 }
 
