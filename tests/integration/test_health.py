@@ -26,8 +26,14 @@ def test_readyz():
     for scheme in encore.SCHEMES:
         r = call("GET", "/readyz", scheme)
         body = expect(r, 200, "GET", "/readyz")
-        check(body == {"status": "ready", "checks": {"database": "ok", "cache": "ok"}},
-              "readyz body %r" % body)
+        checks = body.get("checks", {})
+        check(body.get("status") == "ready" and checks.get("database") == "ok" and
+              checks.get("cache") == "ok", "readyz body %r" % body)
+        # the push channels say whether each is on, and why one is off
+        push = checks.get("push", {})
+        check(set(push) == {"webpush", "fcm", "apns"} and
+              all(v == "on" or v.startswith("off: ") for v in push.values()),
+              "readyz push %r" % push)
 
 
 def test_probes_are_not_cached():
