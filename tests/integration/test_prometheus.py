@@ -143,12 +143,16 @@ def check_files(workdir):
     encore.check(r.returncode == 0, "promtool check config: %s%s" % (r.stdout, r.stderr))
 
 
-def traffic():
+def traffic(fail_logins):
+    """Requests of every kind the dashboards count; with fail_logins, a
+    failed login per user (only on the first call: 30 failures from one
+    address, login_free_address, and the logins of new users are refused)."""
     users = [encore.new_user() for _ in range(3)]
     for u in users:
         for _ in range(5):
             encore.call("GET", "/api/v1/me", token=u.access)
-        encore.login_raw(u.username, "certainly not the password")
+        if fail_logins:
+            encore.login_raw(u.username, "certainly not the password")
         encore.call("GET", "/api/v1/playlists/999999", token=u.access)
         encore.call("GET", "/api/v1/parties", token=u.access)
 
@@ -207,6 +211,7 @@ def main():
                         os.path.join(d, "encore.conf"), "analytics", "rollup", "--days", "2"],
                        capture_output=True, timeout=120, check=True)
         t_end = time.monotonic() + 20
+        first = True
         while time.monotonic() < t_end:
             traffic()
 
