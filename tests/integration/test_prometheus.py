@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Monitoring end to end with Debian's real Prometheus: `promtool check
 config` and `promtool check rules` on docs/monitoring/, then a stack of
-this test's own (CTEST_OWN_STACK) with prometheus-nginx-exporter and
-prometheus-mysqld-exporter beside it, Prometheus scraping all three every
+this test's own (CTEST_OWN_STACK) with the prometheus-nginx-exporter and
+prometheus-mysqld-exporter that encore-stack starts beside it (named in
+stack.env), Prometheus scraping all three every
 second with docs/monitoring/alerts.yml loaded, some traffic and a batch
 run; every query of every Grafana dashboard under docs/monitoring/grafana
 and the measured side of every alert must return data; memcached stopped
@@ -142,12 +143,16 @@ def check_files(workdir):
     encore.check(r.returncode == 0, "promtool check config: %s%s" % (r.stdout, r.stderr))
 
 
-def traffic():
+def traffic(fail_logins):
+    """Requests of every kind the dashboards count; with fail_logins, a
+    failed login per user (only on the first call: 30 failures from one
+    address, login_free_address, and the logins of new users are refused)."""
     users = [encore.new_user() for _ in range(3)]
     for u in users:
         for _ in range(5):
             encore.call("GET", "/api/v1/me", token=u.access)
-        encore.login_raw(u.username, "certainly not the password")
+        if fail_logins:
+            encore.login_raw(u.username, "certainly not the password")
         encore.call("GET", "/api/v1/playlists/999999", token=u.access)
         encore.call("GET", "/api/v1/parties", token=u.access)
 
@@ -175,25 +180,15 @@ def main():
         os.makedirs(work, exist_ok=True)
         step("promtool_checks", check_files, work)
         stack.start()
-        s, c, sec = encore.stack(), encore.conf(), encore.secrets_conf()
+        s = encore.stack()
         http = s["ENCORE_HTTP_URL"].split("://", 1)[1]
         log = open(os.path.join(d, "log", "exporters.log"), "a")
+        # The stack runs the exporters that are installed (encore-stack
+        # start_exporters) and names them in stack.env.
         ports = {}
-        if shutil.which("prometheus-nginx-exporter"):
-            ports["nginx"] = free_port()
-            spawn(["prometheus-nginx-exporter",
-                   "-nginx.scrape-uri", "http://%s/nginx_status" % http,
-                   "-web.listen-address", "127.0.0.1:%d" % ports["nginx"]], log=log)
-        if shutil.which("prometheus-mysqld-exporter"):
-            ports["mysqld"] = free_port()
-            cnf = os.path.join(work, "my.cnf")
-            with open(cnf, "w") as f:
-                f.write("[client]\nuser=%s\npassword=%s\nsocket=%s\n" % (
-                    c.get("db_user", "encore"), sec.get("db_password", ""),
-                    c.get("db_socket") or s["ENCORE_DB_SOCKET"]))
-            os.chmod(cnf, 0o600)
-            spawn(["prometheus-mysqld-exporter", "--config.my-cnf=" + cnf,
-                   "--web.listen-address=127.0.0.1:%d" % ports["mysqld"]], log=log)
+        for k, key in (("nginx", "ENCORE_NGINX_EXPORTER_URL"), ("mysqld", "ENCORE_MYSQLD_EXPORTER_URL")):
+            if s.get(key):
+                ports[k] = int(s[key].split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
         prom_port = free_port()
         conf = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -216,8 +211,10 @@ def main():
                         os.path.join(d, "encore.conf"), "analytics", "rollup", "--days", "2"],
                        capture_output=True, timeout=120, check=True)
         t_end = time.monotonic() + 20
+        first = True
         while time.monotonic() < t_end:
-            traffic()
+            traffic(first)
+            first = False
 
         def queries_have_data():
             empty = []
