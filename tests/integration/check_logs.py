@@ -44,7 +44,10 @@ def test_no_secret_reaches_a_log():
     anchors = {}
     for s in issued:
         a = anchor(s)
-        if a and len(a) >= 10:
+        # a value of one or two repeated characters ("xxxx...", sent as a
+        # bad password or token) is no secret, and other tests send the same
+        # filler in paths that are logged
+        if a and len(a) >= 10 and len(set(a)) > 2:
             anchors.setdefault(a, set()).add(s)
     encore.check(len(anchors) > 20, "too few secrets noted to mean anything: %d" % len(anchors))
     found, files, size = [], 0, 0

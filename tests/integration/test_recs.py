@@ -586,7 +586,7 @@ def test_empty_database():
         env = dict(os.environ, ENCORE_DB_NAME=db, ENCORE_STACK_DIR=encore.stack_dir())
         r = subprocess.run([binary, "empty"], env=env, capture_output=True, text=True,
                            timeout=60)
-        check(r.returncode == 0 and "0 failed" in r.stdout, "%s%s" % (r.stdout, r.stderr))
+        check(r.returncode == 0 and "0 failed" in r.stdout + r.stderr, "%s%s" % (r.stdout, r.stderr))
 
 
 if __name__ == "__main__":
