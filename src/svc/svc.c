@@ -2,13 +2,16 @@
 #include "svc/svc.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/cfg.h"
 #include "core/jx.h"
+#include "core/log.h"
 #include "core/rc.h"
+#include "core/rnd.h"
 #include "core/seal.h"
 #include "core/str.h"
 
@@ -138,4 +141,21 @@ json_object *svc_path(json_object *o, ...) {
   }
   va_end(ap);
   return o;
+}
+
+int svc_program_start(const char *prog, const char *path, struct cfg *c) {
+  char err[256];
+  const char *why;
+  if (rnd_init() || cfg_load(c, path, false, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", prog, err);
+    return 1;
+  }
+  int lvl = log_level_parse(c->log_level);
+  log_init(prog, lvl < 0 ? LOG_INFO : (enum log_level)lvl, "-");
+  if (svc_init(c, &why)) {
+    log_msg(LOG_ERROR, "bad configuration", "why", why, NULL);
+    cfg_free(c);
+    return 1;
+  }
+  return 0;
 }

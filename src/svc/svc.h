@@ -22,6 +22,11 @@ struct cfg;
  * the outbound HTTP settings (core/fetch.h). 0, or RC_INVALID with a
  * reason in *why (a bad seal_key or fetch_allow). */
 int svc_init(const struct cfg *c, const char **why);
+/* svc_program_start: what every batch program that talks to the services
+ * does first: libsodium, the configuration at path into *c, its log (as
+ * `prog`, to stderr), then svc_init. 0, or 1 (the program's exit code)
+ * after saying why; *c is freed on failure. */
+int svc_program_start(const char *prog, const char *path, struct cfg *c);
 /* svc_cfg: the configuration given to svc_init. */
 const struct cfg *svc_cfg(void);
 

@@ -126,22 +126,10 @@ int main(int argc, char **argv) {
     i++;
   }
   struct cfg c;
-  char err[256];
-  const char *why;
-  if (rnd_init() || cfg_load(&c, conf, false, err, sizeof err)) {
-    fprintf(stderr, "encore-import: %s\n", err);
-    return 1;
-  }
-  int lvl = log_level_parse(c.log_level);
-  log_init("encore-import", lvl < 0 ? LOG_INFO : (enum log_level)lvl, "-");
+  if (svc_program_start("encore-import", conf, &c)) return 1;
   struct db *d = NULL;
   struct kv *k = NULL;
   struct arena *a = arena_new(0);
-  if (svc_init(&c, &why)) {
-    log_msg(LOG_ERROR, "bad configuration", "why", why, NULL);
-    cfg_free(&c);
-    return 1;
-  }
   if (!a || db_open(&d, &c) || kv_open(&k, c.kv_servers)) {
     log_msg(LOG_ERROR, "the database or the cache cannot be reached", NULL);
     cfg_free(&c);

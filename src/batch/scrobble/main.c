@@ -70,19 +70,7 @@ int main(int argc, char **argv) {
     i++;
   }
   struct cfg c;
-  char err[256];
-  const char *why;
-  if (rnd_init() || cfg_load(&c, conf, false, err, sizeof err)) {
-    fprintf(stderr, "encore-scrobble: %s\n", err);
-    return 1;
-  }
-  int lvl = log_level_parse(c.log_level);
-  log_init("encore-scrobble", lvl < 0 ? LOG_INFO : (enum log_level)lvl, "-");
-  if (svc_init(&c, &why)) {
-    log_msg(LOG_ERROR, "bad configuration", "why", why, NULL);
-    cfg_free(&c);
-    return 1;
-  }
+  if (svc_program_start("encore-scrobble", conf, &c)) return 1;
   if (o.doubt_s * 1000 <= c.fetch_timeout * 1000)
     log_msg(LOG_WARN, "--doubt-after should exceed fetch_timeout", NULL);
   struct db *d = NULL;
