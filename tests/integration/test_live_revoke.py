@@ -147,5 +147,30 @@ def test_rest_end_and_remove_reach_live_connections():
     live.run(scenario())
 
 
+def test_parties_ended_over_rest_end_never_move():
+    """A party ended over REST leaves the list of leases encore-live renews
+    every 10 s before its end event is read (every second): an end that
+    falls between the two must still close with 4410 (ended), never with
+    1012 (moved). Parties end one every 300 ms over 12 s, so at least one
+    renewal lands among them."""
+    hosts = [encore.new_user() for _ in range(40)]
+    parties = [live.party(h, "end") for h in hosts]
+
+    async def scenario():
+        clients = [(await Client.join(p["id"], h))[0] for p, h in zip(parties, hosts)]
+        codes = {}
+        for p, h in zip(parties, hosts):
+            r = await asyncio.to_thread(encore.call, "POST",
+                                        "/api/v1/parties/%d/end" % p["id"],
+                                        token=h.access)
+            encore.expect(r, 204, "POST", "/api/v1/parties/{id}/end")
+            await asyncio.sleep(0.3)
+        for p, c in zip(parties, clients):
+            code, reason = await c.closing(timeout=LIMIT + 2)
+            codes[code] = codes.get(code, 0) + 1
+        check(codes == {4410: len(parties)}, "closing codes: %r" % codes)
+    live.run(scenario())
+
+
 if __name__ == "__main__":
     encore.main(globals())
