@@ -23,7 +23,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config make cmake
   libssl-dev libwebsockets-dev openssl ca-certificates curl wrk iproute2
   libopenblas-dev liblapacke-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   python3 python3-requests python3-jsonschema python3-yaml
-  python3-websockets chromium python3-pylast python3-cryptography
+  python3-websockets chromium python3-pylast python3-cryptography python3-h2
   prometheus prometheus-nginx-exporter prometheus-mysqld-exporter
   tzdata librsvg2-bin logrotate galera-4 rsync"
 
