@@ -107,36 +107,9 @@ void admin_kv(struct ctx *x) {
 /* --- options -------------------------------------------------------------- */
 
 int admin_opts(int argc, char **argv, const struct opt *opts, int *npos) {
-  *npos = 0;
-  for (int i = 0; i < argc; i++) {
-    char *s = argv[i];
-    if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
-      if (strcmp(s, "--") == 0) {
-        while (++i < argc)
-          argv[(*npos)++] = argv[i];
-        break;
-      }
-      argv[(*npos)++] = s;
-      continue;
-    }
-    const char *eq = strchr(s, '=');
-    size_t n = eq ? (size_t)(eq - s) : strlen(s);
-    const struct opt *o = opts;
-    while (o->name &&
-           !(strlen(o->name) == n - 2 && !strncmp(o->name, s + 2, n - 2)))
-      o++;
-    if (!o->name) return admin_usage("unknown option %s", s);
-    if (!o->val) {
-      if (eq) return admin_usage("option %s takes no value", s);
-      *o->flag = true;
-    } else if (eq) {
-      *o->val = eq + 1;
-    } else if (i + 1 < argc) {
-      *o->val = argv[++i];
-    } else {
-      return admin_usage("option %s needs a value", s);
-    }
-  }
+  char why[256];
+  if (opts_parse(argc, argv, opts, npos, why, sizeof why))
+    return admin_usage("%s", why);
   return 0;
 }
 

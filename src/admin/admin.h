@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "core/cfg.h"
+#include "core/opts.h"
 
 struct arena;
 struct db;
@@ -25,15 +26,9 @@ struct ctx {
   struct kv *kv;
 };
 
-/* An option "--name VALUE" (or "--name=VALUE"), or a flag "--name". */
-struct opt {
-  const char *name;
-  const char **val; /* NULL for a flag */
-  bool *flag;
-};
-
-/* admin_opts: fill opts from argv[0..argc); positional arguments are moved
- * to the front of argv and counted in *npos. 0 or EXIT_USAGE. */
+/* admin_opts: fill opts (core/opts.h) from argv[0..argc); positional
+ * arguments are moved to the front of argv and counted in *npos. 0 or
+ * EXIT_USAGE, after saying why. */
 int admin_opts(int argc, char **argv, const struct opt *opts, int *npos);
 /* admin_usage: print the complaint and where to read more; EXIT_USAGE. */
 int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

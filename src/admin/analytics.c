@@ -31,7 +31,8 @@ static int lift_expired(struct db *d) {
 static int rollup(struct ctx *x, int argc, char **argv) {
   const char *days_text = NULL;
   int npos, rc;
-  const struct opt opts[] = {{"days", &days_text, NULL}, {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "days", .val = &days_text},
+                             {.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos) return admin_usage("%s", "analytics rollup: no arguments");
   long long back = -1;

@@ -287,7 +287,7 @@ static int read_manifest(const char *dir, struct manifest *m) {
 
 int admin_backup(struct ctx *x, int argc, char **argv) {
   int npos;
-  const struct opt opts[] = {{NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = NULL}};
   int rc = admin_opts(argc, argv, opts, &npos);
   if (rc) return rc;
   if (npos != 1) return admin_usage("%s", "backup: give one directory");
@@ -431,7 +431,7 @@ static int empty_database(struct ctx *x) {
 int admin_restore(struct ctx *x, int argc, char **argv) {
   bool force = false;
   int npos;
-  const struct opt opts[] = {{"force", NULL, &force}, {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "force", .flag = &force}, {.name = NULL}};
   int rc = admin_opts(argc, argv, opts, &npos);
   if (rc) return rc;
   if (npos != 1) return admin_usage("%s", "restore: give one directory");

@@ -117,9 +117,9 @@ int admin_demo(struct ctx *x, int argc, char **argv) {
   const char *path = NULL;
   bool with_world = false;
   int npos;
-  const struct opt opts[] = {{"credentials", &path, NULL},
-                             {"world", NULL, &with_world},
-                             {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "credentials", .val = &path},
+                             {.name = "world", .flag = &with_world},
+                             {.name = NULL}};
   int rc = admin_opts(argc, argv, opts, &npos);
   if (rc) return rc;
   if (npos) return admin_usage("demo: unexpected argument %s", argv[0]);

@@ -33,10 +33,10 @@
 #include "admin/gen.h"
 #include "admin/insights.h"
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/pw.h"
-#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/search.h"
 

@@ -28,11 +28,11 @@
 
 #include "admin/bulk.h"
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/pw.h"
 #include "core/rc.h"
-#include "core/bytes.h"
 #include "core/rnd.h"
 #include "model/search.h"
 

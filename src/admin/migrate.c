@@ -15,8 +15,8 @@
 
 #include "admin/admin.h"
 #include "core/arena.h"
-#include "core/db.h"
 #include "core/bytes.h"
+#include "core/db.h"
 #include "model/search.h"
 
 #define MIGRATION_MAX (16 << 20) /* bytes of one migration file */
@@ -273,7 +273,7 @@ static int search_layout(struct ctx *x) {
 int admin_migrate(struct ctx *x, int argc, char **argv) {
   const char *dir = NULL;
   int npos;
-  const struct opt opts[] = {{"dir", &dir, NULL}, {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "dir", .val = &dir}, {.name = NULL}};
   int rc = admin_opts(argc, argv, opts, &npos);
   if (rc) return rc;
   if (npos) return admin_usage("migrate: unexpected argument %s", argv[0]);

@@ -17,9 +17,9 @@
 
 #include "admin/admin.h"
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/cfg.h"
 #include "core/db.h"
-#include "core/bytes.h"
 #include "core/rnd.h"
 
 /* The secrets setup adds (32 random bytes, base64url) when neither the
@@ -246,10 +246,10 @@ static int media_dir(struct ctx *x, uid_t uid, gid_t gid, bool give) {
 int admin_setup(struct ctx *x, int argc, char **argv) {
   const char *admin = "root", *host = "localhost", *owner = NULL;
   int npos;
-  const struct opt opts[] = {{"admin-user", &admin, NULL},
-                             {"grant-host", &host, NULL},
-                             {"owner", &owner, NULL},
-                             {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "admin-user", .val = &admin},
+                             {.name = "grant-host", .val = &host},
+                             {.name = "owner", .val = &owner},
+                             {.name = NULL}};
   int rc = admin_opts(argc, argv, opts, &npos);
   if (rc) return rc;
   if (npos) return admin_usage("setup: unexpected argument %s", argv[0]);

@@ -59,15 +59,15 @@ static int user_args_check(struct ctx *x, const char *cmd, struct user_args *u);
 static int user_args_parse(struct ctx *x, const char *cmd, int argc,
                            char **argv, struct user_args *u) {
   int npos, rc;
-  const struct opt opts[] = {{"username", &u->username, NULL},
-                             {"email", &u->email, NULL},
-                             {"password", &u->password, NULL},
-                             {"display-name", &u->display, NULL},
-                             {"role", &u->role, NULL},
-                             {"admin", NULL, &u->admin},
-                             {"reset", NULL, &u->reset},
-                             {"password-stdin", NULL, &u->pw_stdin},
-                             {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "username", .val = &u->username},
+                             {.name = "email", .val = &u->email},
+                             {.name = "password", .val = &u->password},
+                             {.name = "display-name", .val = &u->display},
+                             {.name = "role", .val = &u->role},
+                             {.name = "admin", .flag = &u->admin},
+                             {.name = "reset", .flag = &u->reset},
+                             {.name = "password-stdin", .flag = &u->pw_stdin},
+                             {.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos > 0) {
     /* The positional form, as scripts use it: USERNAME EMAIL [ROLE] with
@@ -257,7 +257,7 @@ int admin_user_ensure(struct ctx *x, const char *username, const char *email,
 
 static int user_role_cmd(struct ctx *x, int argc, char **argv) {
   int npos, rc;
-  const struct opt opts[] = {{NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos != 2) return admin_usage("%s", "user role: give USERNAME ROLE");
   const char *name = argv[0], *role = argv[1];
@@ -321,10 +321,10 @@ static int reason_ok(const char *cmd, const char *reason) {
 static int user_list_cmd(struct ctx *x, int argc, char **argv) {
   const char *q = NULL, *role = NULL, *status = NULL;
   int npos, rc;
-  const struct opt opts[] = {{"q", &q, NULL},
-                             {"role", &role, NULL},
-                             {"status", &status, NULL},
-                             {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "q", .val = &q},
+                             {.name = "role", .val = &role},
+                             {.name = "status", .val = &status},
+                             {.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos) return admin_usage("%s", "user list: no arguments");
   if (admin_db(x, "user list")) return 1;
@@ -376,9 +376,9 @@ static int user_suspend_cmd(struct ctx *x, int argc, char **argv) {
   int npos, rc;
   long long until = 0;
   struct user u;
-  const struct opt opts[] = {{"reason", &reason, NULL},
-                             {"until", &until_text, NULL},
-                             {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "reason", .val = &reason},
+                             {.name = "until", .val = &until_text},
+                             {.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos != 1) return admin_usage("%s", "user suspend: give USERNAME");
   if (!reason_ok("user suspend", reason)) return EXIT_USAGE;
@@ -418,7 +418,8 @@ static int user_delete_cmd(struct ctx *x, int argc, char **argv) {
   const char *reason = NULL;
   int npos, rc;
   struct user u;
-  const struct opt opts[] = {{"reason", &reason, NULL}, {NULL, NULL, NULL}};
+  const struct opt opts[] = {{.name = "reason", .val = &reason},
+                             {.name = NULL}};
   if ((rc = admin_opts(argc, argv, opts, &npos))) return rc;
   if (npos != 1) return admin_usage("%s", "user delete: give USERNAME");
   if (!reason_ok("user delete", reason)) return EXIT_USAGE;

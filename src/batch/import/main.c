@@ -21,6 +21,7 @@
 #include "core/jx.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/rc.h"
 #include "core/rnd.h"
 #include "model/match.h"
@@ -104,27 +105,14 @@ int main(int argc, char **argv) {
   const char *conf = getenv("ENCORE_CONF");
   long for_s = 50, art = 200;
   bool wait = false;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    char *end = NULL;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_text, stdout);
-      return 0;
-    } else if (!strcmp(a, "--wait")) {
-      wait = true;
-      continue;
-    } else if (!strcmp(a, "-c") && v) {
-      conf = v;
-    } else if (!strcmp(a, "--for") && v && (for_s = strtol(v, &end, 10)) > 0 &&
-               !*end && for_s <= 86400) {
-    } else if (!strcmp(a, "--art") && v && (art = strtol(v, &end, 10)) >= 0 &&
-               !*end && art <= 100000) {
-    } else {
-      fprintf(stderr, "encore-import: bad argument '%s'\n%s", a, usage_text);
-      return 2;
-    }
-    i++;
-  }
+  const struct opt opts[] = {
+      {.name = "c", .val = &conf},
+      {.name = "for", .num = &for_s, .lo = 1, .hi = 86400},
+      {.name = "art", .num = &art, .lo = 0, .hi = 100000},
+      {.name = "wait", .flag = &wait},
+      {.name = NULL}};
+  int st_rc = opts_program("encore-import", usage_text, argc, argv, opts);
+  if (st_rc >= 0) return st_rc;
   struct cfg c;
   if (svc_program_start("encore-import", conf, &c)) return 1;
   struct db *d = NULL;

@@ -16,6 +16,7 @@
 #include "core/db.h"
 #include "core/fetch.h"
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/rnd.h"
 #include "svc/svc.h"
 
@@ -36,13 +37,6 @@ static const char usage_text[] =
     "  --timeout      seconds a request may take (default 10)\n"
     "Without -c the configuration is $ENCORE_CONF when set.\n"
     "Exit status: 0 done, 1 failed (nothing lost), 2 usage error.\n";
-
-/* number: a whole number in [lo, hi] from s, or -1. */
-static long number(const char *s, long lo, long hi) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  return !*s || *end || v < lo || v > hi ? -1 : v;
-}
 
 /* summary: the run's one log line: counts, then one field per channel
  * ("sent=N retried=N expired=N dropped=N removed=N", or "off (why)"). */
@@ -73,42 +67,27 @@ static void summary(int rc, const struct pushrun_stats *st, double secs,
 
 int main(int argc, char **argv) {
   const char *conf = getenv("ENCORE_CONF");
-  struct pushrun_opts o = {.for_s = 50,
-                           .batch = 1000,
-                           .parallel = 128,
-                           .doubt_s = 120,
-                           .backoff_s = 2,
-                           .attempts = 8,
-                           .timeout_ms = 10000};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long n = -1;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_text, stdout);
-      return 0;
-    } else if (!strcmp(a, "-c") && v) {
-      conf = v;
-    } else if (!strcmp(a, "--for") && v && (n = number(v, 1, 86400)) > 0) {
-      o.for_s = (int)n;
-    } else if (!strcmp(a, "--batch") && v && (n = number(v, 1, 5000)) > 0) {
-      o.batch = (int)n;
-    } else if (!strcmp(a, "--parallel") && v && (n = number(v, 1, 1000)) > 0) {
-      o.parallel = (int)n;
-    } else if (!strcmp(a, "--doubt-after") && v &&
-               (n = number(v, 1, 86400)) > 0) {
-      o.doubt_s = (int)n;
-    } else if (!strcmp(a, "--backoff") && v && (n = number(v, 1, 900)) > 0) {
-      o.backoff_s = (int)n;
-    } else if (!strcmp(a, "--attempts") && v && (n = number(v, 1, 100)) > 0) {
-      o.attempts = (int)n;
-    } else if (!strcmp(a, "--timeout") && v && (n = number(v, 1, 600)) > 0) {
-      o.timeout_ms = (int)n * 1000;
-    } else {
-      fprintf(stderr, "encore-push: bad argument '%s'\n%s", a, usage_text);
-      return 2;
-    }
-    i++;
-  }
+  long for_s = 50, batch = 1000, parallel = 128, doubt_s = 120, backoff_s = 2,
+       attempts = 8, timeout_s = 10;
+  const struct opt opts[] = {
+      {.name = "c", .val = &conf},
+      {.name = "for", .num = &for_s, .lo = 1, .hi = 86400},
+      {.name = "batch", .num = &batch, .lo = 1, .hi = 5000},
+      {.name = "parallel", .num = &parallel, .lo = 1, .hi = 1000},
+      {.name = "doubt-after", .num = &doubt_s, .lo = 1, .hi = 86400},
+      {.name = "backoff", .num = &backoff_s, .lo = 1, .hi = 900},
+      {.name = "attempts", .num = &attempts, .lo = 1, .hi = 100},
+      {.name = "timeout", .num = &timeout_s, .lo = 1, .hi = 600},
+      {.name = NULL}};
+  int st_rc = opts_program("encore-push", usage_text, argc, argv, opts);
+  if (st_rc >= 0) return st_rc;
+  struct pushrun_opts o = {.for_s = (int)for_s,
+                           .batch = (int)batch,
+                           .parallel = (int)parallel,
+                           .doubt_s = (int)doubt_s,
+                           .backoff_s = (int)backoff_s,
+                           .attempts = (int)attempts,
+                           .timeout_ms = (int)timeout_s * 1000};
   struct cfg c;
   if (svc_program_start("encore-push", conf, &c)) return 1;
   if (o.doubt_s * 1000 <= o.timeout_ms)

@@ -19,10 +19,11 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/rc.h"
+#include "model/batchrun.h"
 #include "model/lease.h"
 #include "model/push.h"
-#include "model/batchrun.h"
 #include "model/recs.h"
 
 #define EXIT_FAIL 1
@@ -70,47 +71,38 @@ static int usage_error(const char *fmt, ...) {
   return EXIT_USAGE;
 }
 
-/* parse_num: a whole decimal number in [lo, hi]. */
-static int parse_num(const char *s, long lo, long hi, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
+/* parse: argv[0..argc) against opts, none positional. 0 or EXIT_USAGE
+ * (said why). */
+static int parse(int argc, char **argv, const struct opt *opts) {
+  char why[256];
+  int npos;
+  if (opts_parse(argc, argv, opts, &npos, why, sizeof why))
+    return usage_error("%s", why);
+  return npos ? usage_error("unexpected argument '%s'", argv[0]) : 0;
 }
 
 /* --- eval ----------------------------------------------------------------- */
 
 static int cmd_eval(int argc, char **argv) {
   struct eval_opts o = {.seeds = 0, .seed0 = 1};
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    long v;
-    if (!strcmp(a, "--hetrec") && i + 1 < argc) {
-      o.dir = argv[++i];
-    } else if (!strcmp(a, "--seeds") && i + 1 < argc) {
-      if (parse_num(argv[++i], 1, 20, &v))
-        return usage_error("--seeds takes 1..20");
-      o.seeds = (int)v;
-    } else if (!strcmp(a, "--seed0") && i + 1 < argc) {
-      if (parse_num(argv[++i], 0, 1000000000L, &v))
-        return usage_error("--seed0 takes 0..1000000000");
-      o.seed0 = (uint64_t)v;
-    } else if (!strcmp(a, "--models") && i + 1 < argc) {
-      o.models = argv[++i];
-    } else if (!strcmp(a, "--cold-start")) {
-      o.cold = 1;
-    } else if (!strcmp(a, "--cold-known") && i + 1 < argc) {
-      if (parse_num(argv[++i], 1, EVAL_KNOWN_MAX, &v))
-        return usage_error("--cold-known takes 1..%d", EVAL_KNOWN_MAX);
-      o.known = (int)v;
-      o.cold = 1;
-    } else if (!strcmp(a, "--small")) {
-      o.small = 1;
-    } else {
-      return usage_error("unknown or incomplete option '%s'", a);
-    }
-  }
+  long seeds = 0, seed0 = 1, known = 0;
+  bool cold = false, small = false;
+  const struct opt opts[] = {
+      {.name = "hetrec", .val = &o.dir},
+      {.name = "seeds", .num = &seeds, .lo = 1, .hi = 20},
+      {.name = "seed0", .num = &seed0, .lo = 0, .hi = 1000000000L},
+      {.name = "models", .val = &o.models},
+      {.name = "cold-start", .flag = &cold},
+      {.name = "cold-known", .num = &known, .lo = 1, .hi = EVAL_KNOWN_MAX},
+      {.name = "small", .flag = &small},
+      {.name = NULL}};
+  int rc = parse(argc, argv, opts);
+  if (rc) return rc;
+  o.seeds = (int)seeds;
+  o.seed0 = (uint64_t)seed0;
+  o.known = (int)known;
+  o.cold = cold || known;
+  o.small = small;
   if (!o.dir) return usage_error("--hetrec DIR is required");
   if (!o.seeds) o.seeds = o.small ? 1 : 5;
   return eval_run(&o);
@@ -264,35 +256,37 @@ out:
   return rc;
 }
 
-/* parse_train: the options of `train`. 0 or EXIT_USAGE. */
-static int parse_train(int argc, char **argv, struct train_opts *o) {
+/* parse_train: the options of `train`, and -c. 0 or EXIT_USAGE. */
+static int parse_train(int argc, char **argv, struct train_opts *o,
+                       const char **conf) {
   *o = (struct train_opts){.kind = BATCH_FULL, .seed = 1};
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    long v;
-    if (!strcmp(a, "--light")) {
-      o->kind = BATCH_LIGHT;
-    } else if (!strcmp(a, "--threads") && i + 1 < argc) {
-      if (parse_num(argv[++i], 1, 256, &v))
-        return usage_error("--threads takes 1..256");
-      o->threads = (int)v;
-    } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-      if (parse_num(argv[++i], 0, 1000000000L, &v))
-        return usage_error("--seed takes 0..1000000000");
-      o->seed = (uint64_t)v;
-    } else if (!strcmp(a, "--verbose")) {
-      o->verbose = 1;
-    } else {
-      return usage_error("unknown or incomplete option '%s'", a);
-    }
-  }
+  long threads = 0, seed = 1;
+  bool light = false, verbose = false;
+  const struct opt opts[] = {
+      {.name = "c", .val = conf},
+      {.name = "config", .val = conf},
+      {.name = "light", .flag = &light},
+      {.name = "threads", .num = &threads, .lo = 1, .hi = 256},
+      {.name = "seed", .num = &seed, .lo = 0, .hi = 1000000000L},
+      {.name = "verbose", .flag = &verbose},
+      {.name = NULL}};
+  int rc = parse(argc, argv, opts);
+  if (rc) return rc;
+  if (light) o->kind = BATCH_LIGHT;
+  o->threads = (int)threads;
+  o->seed = (uint64_t)seed;
+  o->verbose = verbose;
   return 0;
 }
 
-/* parse_none: commands without options. */
-static int parse_none(int argc, char **argv, struct train_opts *o) {
-  (void)o;
-  return argc ? usage_error("unexpected argument '%s'", argv[0]) : 0;
+/* parse_none: commands without options but -c. */
+static int parse_none(int argc, char **argv, struct train_opts *o,
+                      const char **conf) {
+  *o = (struct train_opts){.kind = BATCH_FULL, .seed = 1};
+  const struct opt opts[] = {{.name = "c", .val = conf},
+                             {.name = "config", .val = conf},
+                             {.name = NULL}};
+  return parse(argc, argv, opts);
 }
 
 /* A run's lease on "encore-recs train": longer than any run (cron stops
@@ -463,7 +457,7 @@ static int cmd_status(struct ctx *x, const struct train_opts *o) {
 /* The database commands: options are checked before connecting. */
 static const struct command {
   const char *name;
-  int (*parse)(int argc, char **argv, struct train_opts *o);
+  int (*parse)(int argc, char **argv, struct train_opts *o, const char **conf);
   int (*run)(struct ctx *x, const struct train_opts *o);
 } commands[] = {{"train", parse_train, cmd_train},
                 {"rollback", parse_none, cmd_rollback},
@@ -484,25 +478,14 @@ int main(int argc, char **argv) {
     if (!strcmp(commands[k].name, argv[1])) cmd = &commands[k];
   if (!cmd) return usage_error("unknown command '%s'", argv[1]);
 
-  /* -c CONF anywhere among the command's options. */
-  const char *conf = NULL;
-  int n = 0;
-  char **rest = argv + 2;
-  for (int i = 2; i < argc; i++) {
-    if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
-      if (++i == argc) return usage_error("-c needs a file");
-      conf = argv[i];
-    } else if (!strncmp(argv[i], "--config=", 9)) {
-      conf = argv[i] + 9;
-    } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(usage_text, stdout);
       return 0;
-    } else {
-      rest[n++] = argv[i];
     }
-  }
+  const char *conf = NULL;
   struct train_opts o;
-  int rc = cmd->parse(n, rest, &o);
+  int rc = cmd->parse(argc - 2, argv + 2, &o, &conf);
   if (rc) return rc;
   struct ctx x = {0};
   if (!(rc = open_ctx(&x, conf))) {

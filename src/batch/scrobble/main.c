@@ -16,6 +16,7 @@
 #include "core/db.h"
 #include "core/fetch.h"
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/rnd.h"
 #include "svc/svc.h"
 
@@ -35,40 +36,22 @@ static const char usage_text[] =
     "Without -c the configuration is $ENCORE_CONF when set.\n"
     "Exit status: 0 done, 1 failed (nothing lost), 2 usage error.\n";
 
-/* number: a whole number in [lo, hi] from s, or -1. */
-static long number(const char *s, long lo, long hi) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  return !*s || *end || v < lo || v > hi ? -1 : v;
-}
-
 int main(int argc, char **argv) {
   const char *conf = getenv("ENCORE_CONF");
-  struct deliver_opts o = {
-      .for_s = 50, .backoff_s = 10, .doubt_s = 60, .rate = 5};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long n = -1;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_text, stdout);
-      return 0;
-    } else if (!strcmp(a, "-c") && v) {
-      conf = v;
-    } else if (!strcmp(a, "--for") && v && (n = number(v, 1, 86400)) > 0) {
-      o.for_s = (int)n;
-    } else if (!strcmp(a, "--backoff") && v && (n = number(v, 1, 3600)) > 0) {
-      o.backoff_s = (int)n;
-    } else if (!strcmp(a, "--doubt-after") && v &&
-               (n = number(v, 1, 86400)) > 0) {
-      o.doubt_s = (int)n;
-    } else if (!strcmp(a, "--rate") && v && (n = number(v, 0, 10000)) >= 0) {
-      o.rate = (double)n;
-    } else {
-      fprintf(stderr, "encore-scrobble: bad argument '%s'\n%s", a, usage_text);
-      return 2;
-    }
-    i++;
-  }
+  long for_s = 50, backoff_s = 10, doubt_s = 60, rate = 5;
+  const struct opt opts[] = {
+      {.name = "c", .val = &conf},
+      {.name = "for", .num = &for_s, .lo = 1, .hi = 86400},
+      {.name = "backoff", .num = &backoff_s, .lo = 1, .hi = 3600},
+      {.name = "doubt-after", .num = &doubt_s, .lo = 1, .hi = 86400},
+      {.name = "rate", .num = &rate, .lo = 0, .hi = 10000},
+      {.name = NULL}};
+  int st_rc = opts_program("encore-scrobble", usage_text, argc, argv, opts);
+  if (st_rc >= 0) return st_rc;
+  struct deliver_opts o = {.for_s = (int)for_s,
+                           .backoff_s = (int)backoff_s,
+                           .doubt_s = (int)doubt_s,
+                           .rate = (double)rate};
   struct cfg c;
   if (svc_program_start("encore-scrobble", conf, &c)) return 1;
   if (o.doubt_s * 1000 <= c.fetch_timeout * 1000)

@@ -22,6 +22,7 @@
 #include "core/db.h"
 #include "core/kv.h"
 #include "core/log.h"
+#include "core/opts.h"
 #include "model/trend.h"
 
 #define EXIT_FAIL 1
@@ -255,35 +256,38 @@ static int status(struct ctx *x) {
 }
 
 int main(int argc, char **argv) {
-  const char *conf = NULL, *cmd = NULL;
-  int check = 1;
-  for (int i = 1; i < argc; i++) {
+  const char *conf = NULL;
+  bool no_check = false;
+  const struct opt opts[] = {{.name = "c", .val = &conf},
+                             {.name = "config", .val = &conf},
+                             {.name = "no-check", .flag = &no_check},
+                             {.name = NULL}};
+  for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(usage_text, stdout);
       return 0;
-    } else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
-      if (++i == argc) {
-        fputs("encore-trends: -c needs a file\n", stderr);
-        return EXIT_USAGE;
-      }
-      conf = argv[i];
-    } else if (!strcmp(argv[i], "--no-check")) {
-      check = 0;
-    } else if (!cmd &&
-               (!strcmp(argv[i], "run") || !strcmp(argv[i], "status"))) {
-      cmd = argv[i];
-    } else {
-      fprintf(stderr,
-              "encore-trends: unexpected argument '%s' (encore-trends "
-              "--help shows the usage)\n",
-              argv[i]);
-      return EXIT_USAGE;
     }
+  char why[256];
+  int npos;
+  if (opts_parse(argc - 1, argv + 1, opts, &npos, why, sizeof why)) {
+    fprintf(stderr,
+            "encore-trends: %s (encore-trends --help shows the usage)\n", why);
+    return EXIT_USAGE;
+  }
+  const char *cmd = npos ? argv[1] : NULL;
+  bool known = cmd && (!strcmp(cmd, "run") || !strcmp(cmd, "status"));
+  if (npos > 1 || (cmd && !known)) {
+    fprintf(stderr,
+            "encore-trends: unexpected argument '%s' (encore-trends "
+            "--help shows the usage)\n",
+            argv[known ? 2 : 1]);
+    return EXIT_USAGE;
   }
   if (!cmd) {
     fputs(usage_text, stderr);
     return EXIT_USAGE;
   }
+  int check = !no_check;
   if (!conf) conf = getenv("ENCORE_CONF");
   if (conf && !*conf) conf = NULL;
   struct ctx x = {0};
