@@ -59,9 +59,8 @@ void import_add(struct import_run *x, const char *key, long long v);
 /* import_tracks: t[0..n) found or made catalogue entries from `src`
  * (extcat_tracks), their counts added to the summary, Encore's ids into
  * ids[0..n) (0: skipped). */
-int import_tracks(struct import_run *x, struct arena *a,
-                  enum extcat_source src, struct extcat_track *t, int n,
-                  long long *ids);
+int import_tracks(struct import_run *x, struct arena *a, enum extcat_source src,
+                  struct extcat_track *t, int n, long long *ids);
 /* import_next_or_part: go on at the page `next`, or to the next part when
  * there is none. */
 void import_next_or_part(struct import_run *x, const char *next);
@@ -80,12 +79,17 @@ int import_failed_page(struct import_run *x, const char *service,
 int import_like(struct import_run *x, struct arena *a, const long long *ids,
                 int n, long long *added);
 /* import_playlist: the user's playlist imported from (source, external
- * id): created, or its tracks replaced when it changed (snapshot);
- * *skipped when unchanged. */
+ * id): created (its name clipped), or its tracks replaced when it changed
+ * (snapshot); counted in the summary as "playlists", or as
+ * "playlists_skipped" when a cap or the name refused it (then 0). */
 int import_playlist(struct import_run *x, struct arena *a,
                     enum importjob_source source, const char *external_id,
                     const char *name, const char *snapshot,
-                    const long long *ids, int n, bool *skipped);
+                    const long long *ids, int n);
+/* import_playlist_next: the cursor moved past the playlist at `index` of
+ * the list page `list` (NULL: the first) and saved. */
+int import_playlist_next(struct import_run *x, long long index,
+                         const char *list, enum import_step *step);
 /* import_unchanged: whether that playlist was imported at this snapshot. */
 int import_unchanged(struct import_run *x, struct arena *a,
                      enum importjob_source source, const char *external_id,

@@ -38,9 +38,8 @@ void import_add(struct import_run *x, const char *key, long long v) {
   json_object_object_add(x->summary, key, json_object_new_int64(have + v));
 }
 
-int import_tracks(struct import_run *x, struct arena *a,
-                  enum extcat_source src, struct extcat_track *t, int n,
-                  long long *ids) {
+int import_tracks(struct import_run *x, struct arena *a, enum extcat_source src,
+                  struct extcat_track *t, int n, long long *ids) {
   struct extcat_stats st = {0};
   int rc = extcat_tracks(x->d, x->k, a, src, t, n, &st);
   if (rc) return rc;
@@ -178,20 +177,17 @@ int import_unchanged(struct import_run *x, struct arena *a,
   return rc;
 }
 
-int import_playlist(struct import_run *x, struct arena *a,
-                    enum importjob_source source, const char *external_id,
-                    const char *name, const char *snapshot,
-                    const long long *ids, int n, bool *skipped) {
+/* playlist_write: import_playlist's work, uncounted. */
+static int playlist_write(struct import_run *x, struct arena *a,
+                          enum importjob_source source, const char *external_id,
+                          const char *name, const char *snapshot,
+                          const long long *ids, int n) {
   long long user = x->job->user, pid, snap = 0;
   const char *old;
   struct playlist_err err;
-  *skipped = false;
   int rc = mapped(x, a, source, external_id, &pid, &old);
   if (rc) return rc;
-  if (pid && old && snapshot && *snapshot && !strcmp(old, snapshot)) {
-    *skipped = true;
-    return 0;
-  }
+  if (pid && old && snapshot && *snapshot && !strcmp(old, snapshot)) return 0;
   if (n > PLAYLIST_MAX_TRACKS) n = PLAYLIST_MAX_TRACKS;
   long long *keep = arena_alloc(a, sizeof *keep * (size_t)(n + 1));
   int m = 0;
@@ -220,6 +216,28 @@ int import_playlist(struct import_run *x, struct arena *a,
                  "REPLACE INTO import_playlists (user_id, source, "
                  "external_id, playlist_id, snapshot) VALUES (?, ?, ?, ?, ?)",
                  q, 5, DB_IDEMPOTENT, NULL);
+}
+
+int import_playlist(struct import_run *x, struct arena *a,
+                    enum importjob_source source, const char *external_id,
+                    const char *name, const char *snapshot,
+                    const long long *ids, int n) {
+  int rc =
+      playlist_write(x, a, source, external_id,
+                     import_clip(a, name, PLAYLIST_NAME_MAX), snapshot, ids, n);
+  if (rc == RC_LIMIT || rc == RC_INVALID) {
+    import_add(x, "playlists_skipped", 1);
+    return 0;
+  }
+  if (!rc) import_add(x, "playlists", 1);
+  return rc;
+}
+
+int import_playlist_next(struct import_run *x, long long index,
+                         const char *list, enum import_step *step) {
+  import_set_int(x, "index", index + 1);
+  if (list) import_set_str(x, "next", list);
+  return import_save(x, step);
 }
 
 int import_favourites(struct import_run *x, struct arena *a,

@@ -209,21 +209,10 @@ static int playlists(struct import_run *x, struct arena *a, const char *token,
     if ((rc = spotify_playlist_tracks(x, a, token, id, &ids, &n, step)) ||
         *step == IMPORT_STOP)
       return rc;
-    bool skipped;
-    rc = import_playlist(x, a, IMPORTJOB_SPOTIFY, id,
-                         import_clip(a, name, PLAYLIST_NAME_MAX), snap, ids, n,
-                         &skipped);
-    if (rc == RC_LIMIT || rc == RC_INVALID) {
-      import_add(x, "playlists_skipped", 1);
-      rc = 0;
-    } else if (!rc) {
-      import_add(x, "playlists", 1);
-    }
-    if (rc) return rc;
+    if ((rc = import_playlist(x, a, IMPORTJOB_SPOTIFY, id, name, snap, ids, n)))
+      return rc;
   }
-  import_set_int(x, "index", index + 1);
-  if (list) import_set_str(x, "next", list);
-  return import_save(x, step);
+  return import_playlist_next(x, index, list, step);
 }
 
 static int artists(struct import_run *x, struct arena *a, const char *token,
