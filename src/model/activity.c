@@ -9,6 +9,7 @@
 #include "core/rc.h"
 #include "core/timefmt.h"
 #include "model/cap.h"
+#include "model/listen.h"
 
 /* Listens older than this make no activity (an import of old history is
  * not news). */
@@ -103,8 +104,8 @@ static int insert(struct db *d, const struct activity_event *e, long long at,
 /* forget_earlier: delete the actor's earlier entries of this kind about
  * the object (a like, or a follow, made again: one entry, the latest). */
 static int forget_earlier(struct db *d, const struct activity_event *e) {
-  struct db_val p[] = {DB_S(e->object_type), DB_I(e->object_id),
-                       DB_I(e->actor), DB_S(kind_names[e->kind])};
+  struct db_val p[] = {DB_S(e->object_type), DB_I(e->object_id), DB_I(e->actor),
+                       DB_S(kind_names[e->kind])};
   return db_exec(d, NULL,
                  "DELETE FROM activities WHERE object_type = ? AND object_id "
                  "= ? AND actor_id = ? AND kind = ?",
@@ -161,15 +162,18 @@ static int summarize(struct db *d, struct arena *a, long long user_id,
                        DB_I(user_id), DB_S(f), DB_S(l)};
   struct db_res res;
   /* The listens counted apart: a track of two primary artists is one. */
-  int rc = db_exec(d, a,
-                   "SELECT ta.artist_id, COUNT(*) AS c, (SELECT COUNT(*) FROM "
-                   "listens l2 WHERE l2.user_id = ? AND l2.listened_at "
-                   "BETWEEN ? AND ?) FROM listens l LEFT JOIN track_artists "
-                   "ta ON ta.track_id = l.track_id AND ta.role = 'primary' "
-                   "WHERE l.user_id = ? AND l.listened_at BETWEEN ? AND ? "
-                   "GROUP BY ta.artist_id ORDER BY ta.artist_id IS NULL, c "
-                   "DESC, ta.artist_id LIMIT 1",
-                   p, 6, DB_IDEMPOTENT, &res);
+  int rc =
+      db_exec(d, a,
+              "SELECT ta.artist_id, COUNT(*) AS c, (SELECT COUNT(*) FROM "
+              "listens l2 " LISTENS_BY_USER_TIME " WHERE l2.user_id = ? AND "
+              "l2.listened_at "
+              "BETWEEN ? AND ?) FROM listens l " LISTENS_BY_USER_TIME
+              " LEFT JOIN track_artists "
+              "ta ON ta.track_id = l.track_id AND ta.role = 'primary' "
+              "WHERE l.user_id = ? AND l.listened_at BETWEEN ? AND ? "
+              "GROUP BY ta.artist_id ORDER BY ta.artist_id IS NULL, c "
+              "DESC, ta.artist_id LIMIT 1",
+              p, 6, DB_IDEMPOTENT, &res);
   if (rc || res.nrows == 0) return rc;
   const struct db_row *row = &res.rows[0];
   long long artist = db_i64(row, 0, 0);

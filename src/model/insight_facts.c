@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "core/tz.h"
 #include "model/insight_internal.h"
+#include "model/listen.h"
 
 /* The credits of a track as the reads below select them. */
 #define CREDITS(track)                                                         \
@@ -23,7 +24,8 @@
 #define FACTS_SQL                                                              \
   "SELECT CAST(UNIX_TIMESTAMP(l.listened_at) * 1000 AS SIGNED), l.track_id, "  \
   "COALESCE(l.ms_played, t.duration_ms), t.album_id, " CREDITS(                \
-      "l.track_id") " FROM listens l JOIN tracks t ON t.id = l.track_id "      \
+      "l.track_id") " FROM listens l " LISTENS_BY_USER_TIME                    \
+                    " JOIN tracks t ON t.id = l.track_id "                     \
                     "WHERE l.user_id = ? "                                     \
                     "AND l.listened_at >= ? AND l.listened_at < ? ORDER BY "   \
                     "l.listened_at"

@@ -366,8 +366,9 @@ int listen_history(struct db *d, struct arena *a, const struct listen_query *q,
       "'role', ta.role) ORDER BY ta.role, ta.position, ar.id) "
       "FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id "
       "WHERE ta.track_id = t.id) "
-      "FROM listens l JOIN tracks t ON t.id = l.track_id "
-      "WHERE l.user_id = ? AND l.listened_at >= ? AND l.listened_at < ? "
+      "FROM listens l " LISTENS_BY_USER_TIME " JOIN tracks t ON t.id = "
+      "l.track_id WHERE l.user_id = ? AND l.listened_at >= ? AND "
+      "l.listened_at < ? "
       "AND l.listened_at <= ? AND (l.listened_at < ? OR l.id < ?) "
       "ORDER BY l.listened_at DESC, l.id DESC LIMIT ?",
       p, 7, DB_IDEMPOTENT, &res);

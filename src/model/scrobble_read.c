@@ -9,6 +9,7 @@
 #include "core/db.h"
 #include "core/rc.h"
 #include "core/timefmt.h"
+#include "model/listen.h"
 
 /* Bounds standing for "unbounded". */
 #define TIME_MIN "1000-01-01 00:00:00.000"
@@ -50,7 +51,8 @@ int scrobble_recent(struct db *d, struct arena *a,
                   "title, al.title AS album, t.mbid AS mbid, " PRIMARY(
                       "mbid") " AS amb, "
                               "t.duration_ms AS dur, t.id AS tid FROM listens "
-                              "l JOIN tracks t ON t.id "
+                              "l " LISTENS_BY_USER_TIME
+                              " JOIN tracks t ON t.id "
                               "= l.track_id LEFT JOIN albums al ON al.id = "
                               "t.album_id WHERE l.user_id "
                               "= ? AND l.listened_at >= ? AND l.listened_at < "
