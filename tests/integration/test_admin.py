@@ -113,6 +113,46 @@ def test_detail_counts():
     expect(r, 404, "GET", USER)
 
 
+def test_search_pages_every_sort_across_the_three_columns():
+    """A prefix that matches some accounts by username, some by email only,
+    some by display name only and one by all three: in every sort, paged
+    two at a time, each of them comes exactly once and in order, with a
+    status filter too (each column's branch filters and pages on its own,
+    then the pages are merged)."""
+    tag = encore.unique("mx")[:14].lower()
+    made = [encore.register(username="%s_n%d" % (tag, i)) for i in range(3)]
+    made += [encore.register(email="%s_e%d@example.org" % (tag, i)) for i in range(2)]
+    made += [encore.register(display_name="%s display %d" % (tag, i)) for i in range(2)]
+    made.append(encore.register(username=tag + "_all", email=tag + "_all@example.org",
+                                display_name=tag + " all"))
+    gone = made[5]
+    r = call("PUT", path(SUSPENSION, username=gone.username), token=adm(),
+             json_body={"reason": "a test of the filter"})
+    expect(r, 200, "PUT", SUSPENSION)
+
+    def pages(extra):
+        out, cursor = [], None
+        while True:
+            q = "?q=%s&limit=2%s%s" % (tag, extra, "&cursor=" + cursor if cursor else "")
+            page = expect(call("GET", USERS + q, token=adm()), 200, "GET", USERS)
+            out += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return out
+    ids = {u.id for u in made}
+    for sort, key, rev in (("newest", "created_at", True), ("oldest", "created_at", False),
+                           ("username", "username", False)):
+        got = pages("&sort=" + sort)
+        check(sorted(u["id"] for u in got) == sorted(ids), "%s: %r" % (sort, got))
+        want = sorted(got, key=lambda u: (u[key], u["id"]), reverse=rev)
+        check(got == want, "%s: out of order %r" % (sort, [u["username"] for u in got]))
+        active = pages("&sort=%s&status=active" % sort)
+        check(sorted(u["id"] for u in active) == sorted(ids - {gone.id}),
+              "%s, active: %r" % (sort, active))
+        held = pages("&sort=%s&status=suspended" % sort)
+        check([u["id"] for u in held] == [gone.id], "%s, suspended: %r" % (sort, held))
+
+
 def test_suspend_login_reinstate():
     u = encore.new_user()
     other = encore.new_user()
