@@ -333,6 +333,7 @@ int party_room_play(struct db *d, struct kv *k, struct arena *a,
                          .at_ms = p->at_ms,
                          .ms_played = p->played_ms,
                          .source = "party",
+                         .context = "party",
                          .status = LISTEN_PENDING};
   rc = listen_store(d, k, a, p->user, &in, 1);
   if (!rc && in.status == LISTEN_STORED)

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import encore  # noqa: E402
 import live  # noqa: E402
 from live import Client  # noqa: E402
+from test_listens import sql  # noqa: E402
 
 encore.require_stack()
 check = encore.check
@@ -329,6 +330,9 @@ def test_items_play_out_and_listens_are_counted():
            for x in history(guest)]
     check(sorted(got) == sorted([t1, t2]), "each track once in the history: %r" % history(guest))
     check(history(idle) == [], "a member who did not play along has no listens")
+    # counted where the analytics count where listens start
+    rows = sql("SELECT source, context FROM listens WHERE user_id = %d" % guest.id)
+    check(rows == [["party", "party"]] * 2, "source and context: %r" % rows)
 
 
 def test_queue_suggestions_cohost_mute_remove():
