@@ -14,13 +14,26 @@ connection to all of them connected and idle, divided by their number).
 Usage: ENCORE_STACK_DIR=DIR tests/bench/live_load.py
        env BENCH_CONNS (10000), BENCH_PARTIES (500), BENCH_SECONDS (60),
            BENCH_RATE (1000), BENCH_JOIN_RATE (250 joins a second),
-           BENCH_PROCS (2 client processes), BENCH_TLS (0: the plain HTTP
-           port; 1: HTTPS)
+           BENCH_CLIENT (c: the C client, one process; py: Python asyncio
+           processes), BENCH_BUILD (build: the build tree, relative to the
+           source tree, holding tests/bench/live_client), BENCH_PROCS (2
+           Python client processes), BENCH_TLS (0: the plain HTTP port; 1:
+           HTTPS, with the Python client only)
 Runs against a running stack started for it (`encore-stack start DIR`, not
 a test stack: its pings are every 20 s): users, their sessions and the
 parties are seeded by SQL over the stack's socket and the access tokens
 signed with the stack's key; clients connect from many loopback addresses
-(nginx limits upgrades per address). Not part of `make check`."""
+(nginx limits upgrades per address). Not part of `make check`.
+
+The client: by default tests/bench/live_client (C, one thread over epoll;
+its header comment is its manual), so that the client is not what is
+measured. It reads the plan, one "PARTY_ID TOKEN" line per connection, on
+its standard input; prints "joined N" when the chat starts (the RSS is read
+then) and its results at the end, which are reported here with its own CPU
+time, the chat it could not send or that encore-live refused, and how late
+its sends were behind their schedule. BENCH_CLIENT=py runs BENCH_PROCS
+asyncio processes instead (they cannot send 1,000 messages a second, nor
+read 20,000 a second: kept for comparison and for TLS)."""
 
 import asyncio
 import base64
@@ -31,7 +44,8 @@ import random
 import re
 import secrets
 import ssl
-import statistics
+import socket
+import subprocess
 import sys
 import time
 
@@ -48,7 +62,12 @@ RATE = float(os.environ.get("BENCH_RATE", "1000"))
 JOIN_RATE = float(os.environ.get("BENCH_JOIN_RATE", "250"))
 PROCS = int(os.environ.get("BENCH_PROCS", "2"))
 TLS = os.environ.get("BENCH_TLS", "0") == "1"
+CLIENT = "py" if TLS else os.environ.get("BENCH_CLIENT", "c")
+BUILD = os.environ.get("BENCH_BUILD", "build")
 SOURCES = 200  # loopback addresses to connect from
+REST = 5  # seconds between the last join and the chat
+DRAIN = 2  # seconds after the chat for its last receipts
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 MARK = re.compile(rb'"text":"b (\d+) (\d+)"')
 
@@ -224,7 +243,7 @@ class Worker:
                 w.write(frame(b'{"type":"chat","text":"b %d %s"}' % (now, k)))
             t_next += period
             await asyncio.sleep(max(0, t_next - time.time()))
-        await asyncio.sleep(2)  # the last receipts
+        await asyncio.sleep(DRAIN)  # the last receipts
         still = sum(1 for w in self.writers if not w.is_closing())
         out.put(("done", self.index, self.joins, self.sent, self.latest, still,
                  self.errors))
@@ -250,28 +269,18 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else float("nan")
 
 
-def main():
-    encore.require_stack()
-    tag = "lb%d_" % os.getpid()
-    t = time.time()
-    users, parties = seed(tag)
-    toks = tokens(users)
-    print("seeded %d users and %d parties in %.1f s" % (len(users), len(parties),
-                                                         time.time() - t), flush=True)
-    base = encore.stack()["ENCORE_HTTPS_URL" if TLS else "ENCORE_HTTP_URL"]
-    host, port = base.split("//")[1].split(":")
-    pids = live_pids()
-    rss0 = rss_kib(pids)
+def run_py(host, port, plan, pids, rss0):
+    """The Python client: BENCH_PROCS asyncio processes. Its results."""
     plans = [[] for _ in range(PROCS)]
-    for i in range(CONNS):
-        plans[i % PROCS].append((i, parties[i % len(parties)], toks[i]))
+    for i, (party, token) in enumerate(plan):
+        plans[i % PROCS].append((i, party, token))
     ramp = CONNS / JOIN_RATE
     start_at = time.time() + 1
-    chat_at = start_at + ramp + 5
+    chat_at = start_at + ramp + REST
     end_at = chat_at + SECONDS
     out = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=worker_main, args=(
-        k, plans[k], host, int(port), start_at, chat_at, end_at, out)) for k in range(PROCS)]
+        k, plans[k], host, port, start_at, chat_at, end_at, out)) for k in range(PROCS)]
     for p in procs:
         p.start()
     joined = 0
@@ -293,18 +302,103 @@ def main():
     for p in procs:
         p.join()
     fan = [(latest[k] - t0) / 1e6 for k, t0 in sent.items() if k in latest]
-    print("\nconnections %d in %d parties, %d joined, %d failed, %d still open after %.0f s" % (
-        CONNS, PARTIES, len(joins), errors, still, SECONDS))
-    print("join (connect, upgrade, ready, snapshot) ms: p50 %.1f  p95 %.1f  p99 %.1f" % (
-        pct(joins, 50), pct(joins, 95), pct(joins, 99)))
-    print("chat fan-out, send to last receipt, ms (%d messages, %.0f/s, %d delivered): "
-          "p50 %.1f  p95 %.1f  p99 %.1f" % (len(sent), len(sent) / SECONDS, len(fan),
-                                             pct(fan, 50), pct(fan, 95), pct(fan, 99)))
-    if joined:
-        print("encore-live memory per idle connection: %.1f KiB (%d processes)" % (
-            (rss1 - rss0) / joined, len(pids)))
-    sql("DELETE FROM parties WHERE name LIKE 'bench %%' AND owner_id >= %d" % users[0][0])
-    sql("DELETE FROM users WHERE username LIKE '%s%%'" % tag)
+    return {"joined": joined, "rss1": rss1, "ok": len(joins), "failed": errors,
+            "still": still, "join": [pct(joins, q) for q in (50, 95, 99)],
+            "sent": len(sent), "per_s": len(sent) / SECONDS, "delivered": len(fan),
+            "fan": [pct(fan, q) for q in (50, 95, 99)],
+            "client": ["client (Python asyncio, %d processes%s)" % (
+                PROCS, ", TLS" if TLS else "")]}
+
+
+def run_c(host, port, plan, pids, rss0):
+    """The C client, tests/bench/live_client under BENCH_BUILD. Its
+    results, and its own lines for the report."""
+    exe = os.path.join(ROOT, BUILD, "tests", "bench", "live_client")
+    if not os.access(exe, os.X_OK):
+        sys.exit("live_load: %s is not built (make -C %s tests/bench/live_client), "
+                 "or run BENCH_CLIENT=py" % (exe, os.path.join(ROOT, BUILD)))
+    args = [exe, "--host", host, "--port", str(port), "--join-rate", str(JOIN_RATE),
+            "--chat-rate", str(RATE), "--seconds", str(SECONDS), "--rest", str(REST),
+            "--drain", str(DRAIN), "--sources", str(SOURCES)]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        proc.stdin.write("".join("%d %s\n" % (party, token) for party, token in plan))
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    joined, rss1, rec = 0, None, {}
+    for line in proc.stdout:
+        w = line.split()
+        if len(w) == 2 and w[0] == "joined":
+            joined, rss1 = int(w[1]), rss_kib(pids)
+            print("%d of %d joined; encore-live RSS %.1f MiB -> %.1f MiB" % (
+                joined, CONNS, rss0 / 1024, rss1 / 1024), flush=True)
+        elif w:
+            rec[w[0]] = dict(zip(w[1::2], w[2::2]))
+    if proc.wait() != 0 or rss1 is None or not all(
+            k in rec for k in ("joins", "open", "chat", "fanout", "cpu")):
+        sys.exit("live_load: the client failed (exit status %d)" % proc.returncode)
+    j, o, c, f, u = (rec[k] for k in ("joins", "open", "chat", "fanout", "cpu"))
+    chat_cpu = float(u["chat_user_s"]) + float(u["chat_sys_s"])
+    chat_wall = float(u["chat_wall_s"])
+    client = [
+        "client (C, one process): CPU %.1f s user + %.1f s system in all; during the "
+        "%.0f s of chat %.1f s (%.0f %% of a core); sends behind schedule p99 %.2f ms, "
+        "max %.2f ms" % (
+            float(u["user_s"]), float(u["sys_s"]), chat_wall, chat_cpu,
+            100 * chat_cpu / chat_wall if chat_wall else 0,
+            float(c["lag_p99_ms"]), float(c["lag_max_ms"])),
+        "chat: %s refused (flood), %s other errors, %s not sent (no member under "
+        "the chat limit); %s of %s receipts expected, %s messages reached every "
+        "member; %s connections lost after joining" % (
+            c["refused"], c["errors"], c["held"], f["receipts"], f["expected"],
+            f["complete"], o["lost"])]
+    return {"joined": joined, "rss1": rss1, "ok": int(j["ok"]), "failed": int(j["failed"]),
+            "still": int(o["after_hold"]),
+            "join": [float(j[k]) for k in ("p50_ms", "p95_ms", "p99_ms")],
+            "sent": int(c["sent"]), "per_s": float(c["per_s"]),
+            "delivered": int(f["delivered"]),
+            "fan": [float(f[k]) for k in ("p50_ms", "p95_ms", "p99_ms")],
+            "client": client}
+
+
+def main():
+    encore.require_stack()
+    tag = "lb%d_" % os.getpid()
+    t = time.time()
+    users, parties = seed(tag)
+    try:
+        toks = tokens(users)
+        print("seeded %d users and %d parties in %.1f s" % (len(users), len(parties),
+                                                             time.time() - t), flush=True)
+        base = encore.stack()["ENCORE_HTTPS_URL" if TLS else "ENCORE_HTTP_URL"]
+        host, port = base.split("//")[1].split("/")[0].rsplit(":", 1)
+        pids = live_pids()
+        rss0 = rss_kib(pids)
+        plan = [(parties[i % len(parties)], toks[i]) for i in range(CONNS)]
+        if CLIENT == "c":
+            r = run_c(socket.gethostbyname(host), int(port), plan, pids, rss0)
+        elif CLIENT == "py":
+            r = run_py(host, int(port), plan, pids, rss0)
+        else:
+            sys.exit("live_load: BENCH_CLIENT is c or py, not %r" % CLIENT)
+        print("\nconnections %d in %d parties, %d joined, %d failed, %d still open "
+              "after %.0f s" % (CONNS, PARTIES, r["ok"], r["failed"], r["still"], SECONDS))
+        print("join (connect, upgrade, ready, snapshot) ms: p50 %.1f  p95 %.1f  p99 %.1f"
+              % tuple(r["join"]))
+        print("chat fan-out, send to last receipt, ms (%d messages, %.0f/s, %d delivered): "
+              "p50 %.1f  p95 %.1f  p99 %.1f" % ((r["sent"], r["per_s"], r["delivered"])
+                                                 + tuple(r["fan"])))
+        if r["joined"]:
+            print("encore-live memory per idle connection: %.1f KiB (%d processes)" % (
+                (r["rss1"] - rss0) / r["joined"], len(pids)))
+        for line in r["client"] or []:
+            print(line)
+    finally:
+        sql("DELETE FROM parties WHERE name LIKE 'bench %%' AND owner_id >= %d"
+            % users[0][0])
+        sql("DELETE FROM users WHERE username LIKE '%s%%'" % tag)
 
 
 if __name__ == "__main__":
