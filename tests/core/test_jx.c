@@ -2,7 +2,8 @@
  * UTF-8, \u0000 in keys and values, lone surrogates, trailing data,
  * truncation, depth > 32, NaN); jx_validate enforces the declared fields
  * (unknown keys, kinds, bounds in code points, enums, nullable, int64 range);
- * builders and ownership through the arena. */
+ * accessors, builders and ownership through the arena. Each case has an arena
+ * of its own, freed at its end. */
 #include "core/arena.h"
 #include "core/jx.h"
 #include "core/rc.h"
@@ -89,10 +90,10 @@ static int val(const char *text, struct jx_errors *errs) {
     }                                                                          \
   } while (0)
 
-static void parse_validate_build(void) {
-  a = arena_new(0);
+/* --- parsing: accepted ------------------------------------------------- */
 
-  /* --- parsing: accepted ---------------------------------------------- */
+static void parse_accepts_json_values(void) {
+  a = arena_new(0);
   OK("{}");
   OK("{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}");
   OK("  {\"a\":1}  \n\t\r ");
@@ -105,42 +106,92 @@ static void parse_validate_build(void) {
   OK("\"caf\xc3\xa9 \\u00e9 \\ud83c\\udfb5\"");
   OK("\"\\\\u0000\""); /* an escaped backslash then the text u0000 */
   OK("{\"a\":\"\\\"\\\\u0000\"}");
+  arena_free(a);
+}
 
+static void parse_of_null_gives_no_object(void) {
+  a = arena_new(0);
   json_object *o;
   const char *why;
   CHECK_INT(jx_parse(a, "null", 4, &o, &why), 0);
   CHECK(o == NULL);
-  /* Only len bytes are read: the buffer need not be NUL-terminated. */
+  arena_free(a);
+}
+
+static void parse_reads_only_len_bytes(void) {
+  a = arena_new(0);
+  json_object *o;
+  const char *why;
+  /* The buffer need not be NUL-terminated. */
   CHECK_INT(jx_parse(a, "{}garbage", 2, &o, &why), 0);
   CHECK(json_object_is_type(o, json_type_object));
-  /* Values decode as expected. */
-  o = parse("{\"s\":\"\\ud83c\\udfb5\",\"n\":-7}");
+  arena_free(a);
+}
+
+static void parse_decodes_surrogate_pairs_and_numbers(void) {
+  a = arena_new(0);
+  json_object *o = parse("{\"s\":\"\\ud83c\\udfb5\",\"n\":-7}");
   CHECK_STR(jx_str(o, "s"), "\xf0\x9f\x8e\xb5");
   CHECK_INT(jx_int(o, "n", 0), -7);
+  arena_free(a);
+}
 
-  /* --- parsing: refused ----------------------------------------------- */
+/* --- parsing: refused -------------------------------------------------- */
+
+static void parse_refuses_empty_input(void) {
+  a = arena_new(0);
   BAD("");
   BAD("   ");
+  arena_free(a);
+}
+
+static void parse_refuses_raw_nul(void) {
+  a = arena_new(0);
   BAD("{\"a\":1}\0");      /* raw NUL after the value */
   BAD("{\"a\":\"x\0y\"}"); /* raw NUL inside a string */
   BAD("\0{}");
-  BAD("{\"a\":\"\xff\"}");             /* invalid UTF-8 */
-  BAD("{\"a\":\"\xc0\x80\"}");         /* overlong NUL */
-  BAD("{\"a\":\"\xed\xa0\x80\"}");     /* encoded surrogate */
-  BAD("{\"\xff\":1}");                 /* invalid UTF-8 in a key */
+  arena_free(a);
+}
+
+static void parse_refuses_invalid_utf8(void) {
+  a = arena_new(0);
+  BAD("{\"a\":\"\xff\"}");         /* invalid UTF-8 */
+  BAD("{\"a\":\"\xc0\x80\"}");     /* overlong NUL */
+  BAD("{\"a\":\"\xed\xa0\x80\"}"); /* encoded surrogate */
+  BAD("{\"\xff\":1}");             /* invalid UTF-8 in a key */
+  arena_free(a);
+}
+
+static void parse_refuses_escaped_nul_in_keys_and_values(void) {
+  a = arena_new(0);
   BAD("{\"a\":\"\\u0000\"}");          /* \u0000 in a value */
   BAD("{\"role\\u0000x\":\"admin\"}"); /* \u0000 in a key (json-c truncates) */
   BAD("[\"a\\u0000\"]");
+  arena_free(a);
+}
+
+static void parse_refuses_lone_surrogates(void) {
+  a = arena_new(0);
   BAD("\"\\ud800\""); /* lone high surrogate */
   BAD("\"\\ud800x\"");
   BAD("\"\\ud800\\u0041\""); /* high then not low */
   BAD("\"\\udc00\"");        /* lone low surrogate */
-  BAD("{} x");               /* trailing garbage */
+  arena_free(a);
+}
+
+static void parse_refuses_trailing_data(void) {
+  a = arena_new(0);
+  BAD("{} x"); /* trailing garbage */
   BAD("{}{}");
   BAD("{},");
   BAD("1 2");
   BAD("[1] //c");
-  BAD("{\"a\":1"); /* truncated */
+  arena_free(a);
+}
+
+static void parse_refuses_truncated_input(void) {
+  a = arena_new(0);
+  BAD("{\"a\":1");
   BAD("{\"a\":");
   BAD("{\"a\"");
   BAD("[1,2");
@@ -148,26 +199,41 @@ static void parse_validate_build(void) {
   BAD("\"abc\\");
   BAD("tru");
   BAD("{\"a\":tru");
-  BAD("{'a':1}"); /* not JSON */
+  arena_free(a);
+}
+
+static void parse_refuses_what_is_not_json(void) {
+  a = arena_new(0);
+  BAD("{'a':1}");
   BAD("{a:1}");
   BAD("[1,]");
   BAD("{\"a\":1,}");
   BAD("/*c*/{}");
+  BAD("\"tab\there\"");  /* raw control character in a string */
+  BAD("\xef\xbb\xbf{}"); /* byte order mark */
+  BAD("\"\\x\"");        /* unknown escape */
+  BAD("\"\\u12\"");
+  arena_free(a);
+}
+
+static void parse_refuses_numbers_outside_json(void) {
+  a = arena_new(0);
   BAD("01");
   BAD("0x10");
   BAD("NaN");
   BAD("[Infinity]");
   BAD("{\"a\":-Infinity}");
   BAD("{\"a\":nan}");
-  BAD("\"tab\there\""); /* raw control character in a string */
   BAD("1.");
   BAD("[1.,2]");
-  BAD("1E400");          /* overflows to infinity */
-  BAD("\xef\xbb\xbf{}"); /* byte order mark */
-  BAD("\"\\x\"");        /* unknown escape */
-  BAD("\"\\u12\"");
+  BAD("1E400"); /* overflows to infinity */
+  arena_free(a);
+}
 
-  /* Depth: 32 levels accepted, 33 refused. */
+static void parse_accepts_depth_32_and_refuses_33(void) {
+  a = arena_new(0);
+  json_object *o;
+  const char *why;
   char deep[200];
   memset(deep, '[', 32);
   memset(deep + 32, ']', 32);
@@ -183,16 +249,27 @@ static void parse_validate_build(void) {
   for (int i = 0; i < 40; i++)
     deepobj[k++] = '}';
   CHECK_INT(jx_parse(a, deepobj, k, &o, &why), RC_BAD_JSON);
-  /* Many siblings are not depth. */
+  arena_free(a);
+}
+
+static void parse_counts_siblings_apart_from_depth(void) {
+  a = arena_new(0);
+  json_object *o;
+  const char *why;
   char wide[4000];
-  k = 0;
+  size_t k = 0;
   wide[k++] = '[';
   for (int i = 0; i < 500; i++)
     k += (size_t)sprintf(wide + k, "%s[1]", i ? "," : "");
   wide[k++] = ']';
   CHECK_INT(jx_parse(a, wide, k, &o, &why), 0);
+  arena_free(a);
+}
 
-  /* --- validation -------------------------------------------------------- */
+/* --- validation -------------------------------------------------------- */
+
+static void validate_accepts_every_declared_field(void) {
+  a = arena_new(0);
   struct jx_errors e;
   CHECK_INT(val("{\"name\":\"bob\"}", &e), 0);
   CHECK_INT(e.n, 0);
@@ -202,18 +279,39 @@ static void parse_validate_build(void) {
                 "\"vis\":\"followers\",\"bio\":null}",
                 &e),
             0);
-  /* Length counts code points: five 2-byte characters fit max 5. */
+  arena_free(a);
+}
+
+static void validate_counts_length_in_code_points(void) {
+  a = arena_new(0);
+  struct jx_errors e;
+  /* Five 2-byte characters fit max 5; six do not. */
   CHECK_INT(val("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", &e),
             0);
   ONE_ERR("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
           "name", "must be at most 5 characters");
+  arena_free(a);
+}
+
+static void validate_requires_a_nonempty_string(void) {
+  a = arena_new(0);
   ONE_ERR("{\"name\":\"\"}", "name", "must not be empty");
   ONE_ERR("{}", "name", "is required");
   ONE_ERR("{\"name\":null}", "name", "is required");
   ONE_ERR("{\"name\":5}", "name", "must be a string");
   ONE_ERR("{\"name\":[\"x\"]}", "name", "must be a string");
-  /* Mass assignment: an undeclared key is refused by name. */
+  arena_free(a);
+}
+
+static void validate_refuses_undeclared_keys_by_name(void) {
+  a = arena_new(0);
+  /* Mass assignment. */
   ONE_ERR("{\"name\":\"bob\",\"role\":\"admin\"}", "role", "unknown field");
+  arena_free(a);
+}
+
+static void validate_checks_integer_kind_and_bounds(void) {
+  a = arena_new(0);
   ONE_ERR("{\"name\":\"bob\",\"age\":\"12\"}", "age", "must be an integer");
   ONE_ERR("{\"name\":\"bob\",\"age\":12.0}", "age", "must be an integer");
   ONE_ERR("{\"name\":\"bob\",\"age\":1e2}", "age", "must be an integer");
@@ -221,6 +319,12 @@ static void parse_validate_build(void) {
   ONE_ERR("{\"name\":\"bob\",\"age\":151}", "age", "must be between 0 and 150");
   ONE_ERR("{\"name\":\"bob\",\"age\":-1}", "age", "must be between 0 and 150");
   ONE_ERR("{\"name\":\"bob\",\"age\":null}", "age", "must not be null");
+  arena_free(a);
+}
+
+static void validate_keeps_integers_in_int64_range(void) {
+  a = arena_new(0);
+  struct jx_errors e;
   ONE_ERR("{\"name\":\"bob\",\"big\":9223372036854775808}", "big",
           "is out of range");
   ONE_ERR("{\"name\":\"bob\",\"big\":99999999999999999999999}", "big",
@@ -230,13 +334,28 @@ static void parse_validate_build(void) {
   ONE_ERR("{\"name\":\"bob\",\"big\":-99999999999999999999}", "big",
           "is out of range");
   CHECK_INT(val("{\"name\":\"bob\",\"big\":-9223372036854775807}", &e), 0);
+  arena_free(a);
+}
+
+static void validate_checks_booleans(void) {
+  a = arena_new(0);
   ONE_ERR("{\"name\":\"bob\",\"flag\":1}", "flag", "must be a boolean");
   ONE_ERR("{\"name\":\"bob\",\"flag\":\"true\"}", "flag", "must be a boolean");
+  arena_free(a);
+}
+
+static void validate_checks_enums_exactly(void) {
+  a = arena_new(0);
   ONE_ERR("{\"name\":\"bob\",\"vis\":\"secret\"}", "vis",
           "must be one of: public, followers, private");
   ONE_ERR("{\"name\":\"bob\",\"vis\":\"Public\"}", "vis",
           "must be one of: public, followers, private");
   ONE_ERR("{\"name\":\"bob\",\"vis\":1}", "vis", "must be a string");
+  arena_free(a);
+}
+
+static void validate_checks_string_arrays_and_their_items(void) {
+  a = arena_new(0);
   ONE_ERR("{\"name\":\"bob\",\"tags\":\"a\"}", "tags",
           "must be an array of strings");
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"a\",\"b\",\"c\",\"d\"]}", "tags",
@@ -246,16 +365,25 @@ static void parse_validate_build(void) {
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"\"]}", "tags[0]", "must not be empty");
   ONE_ERR("{\"name\":\"bob\",\"tags\":[\"abcde\"]}", "tags[0]",
           "must be at most 4 characters");
+  arena_free(a);
+}
+
+static void validate_reads_null_on_a_nullable_field_as_absent(void) {
+  a = arena_new(0);
+  struct jx_errors e;
   ONE_ERR("{\"name\":\"bob\",\"bio\":\"01234567890\"}", "bio",
           "must be at most 10 characters");
-  /* Null on a nullable field is accepted and reads as absent. */
-  o = parse("{\"name\":\"bob\",\"bio\":null}");
+  json_object *o = parse("{\"name\":\"bob\",\"bio\":null}");
   CHECK_INT(jx_validate(a, o, fields, NF, &e), 0);
   CHECK(!jx_has(o, "bio"));
   CHECK(jx_str(o, "bio") == NULL);
   CHECK(jx_has(o, "name"));
+  arena_free(a);
+}
 
-  /* Several failures: declared fields in order, then unknown keys. */
+static void validate_lists_declared_fields_then_unknown_keys(void) {
+  a = arena_new(0);
+  struct jx_errors e;
   CHECK_INT(val("{\"zz\":1,\"age\":\"x\",\"flag\":2}", &e), RC_INVALID);
   CHECK_INT(e.n, 4);
   if (e.n == 4) {
@@ -265,21 +393,34 @@ static void parse_validate_build(void) {
     CHECK_STR(e.e[3].field, "zz");
     CHECK_STR(e.e[3].message, "unknown field");
   }
-  /* The error list is bounded. */
+  arena_free(a);
+}
+
+static void validate_bounds_the_error_list(void) {
+  a = arena_new(0);
+  struct jx_errors e;
   char many[2000];
-  k = (size_t)sprintf(many, "{\"name\":\"bob\"");
+  size_t k = (size_t)sprintf(many, "{\"name\":\"bob\"");
   for (int i = 0; i < 40; i++)
     k += (size_t)sprintf(many + k, ",\"k%d\":1", i);
   sprintf(many + k, "}");
   CHECK_INT(val(many, &e), RC_INVALID);
   CHECK_INT(e.n, JX_MAX_ERRORS);
+  arena_free(a);
+}
 
-  /* Not an object. */
+static void validate_refuses_what_is_not_an_object(void) {
+  a = arena_new(0);
   ONE_ERR("[]", "", "must be a JSON object");
   ONE_ERR("\"x\"", "", "must be a JSON object");
   ONE_ERR("null", "", "must be a JSON object");
+  arena_free(a);
+}
 
-  /* Objects not from jx_parse: a string holding NUL is refused. */
+static void validate_refuses_bad_strings_in_built_objects(void) {
+  a = arena_new(0);
+  struct jx_errors e;
+  /* Objects not from jx_parse: a string holding NUL, invalid UTF-8. */
   json_object *built = jx_own(a, json_object_new_object());
   json_object_object_add(built, "name", json_object_new_string_len("a\0b", 3));
   CHECK_INT(jx_validate(a, built, fields, NF, &e), RC_INVALID);
@@ -287,9 +428,14 @@ static void parse_validate_build(void) {
   json_object *built2 = jx_own(a, json_object_new_object());
   json_object_object_add(built2, "name", json_object_new_string("\xff\xfe"));
   CHECK_INT(jx_validate(a, built2, fields, NF, &e), RC_INVALID);
+  arena_free(a);
+}
 
-  /* Accessors and their defaults. */
-  o = parse("{\"s\":\"v\",\"i\":5,\"b\":true,\"n\":null}");
+/* --- accessors, builders, ownership ------------------------------------ */
+
+static void accessors_fall_back_to_their_defaults(void) {
+  a = arena_new(0);
+  json_object *o = parse("{\"s\":\"v\",\"i\":5,\"b\":true,\"n\":null}");
   CHECK_STR(jx_str(o, "s"), "v");
   CHECK(jx_str(o, "i") == NULL);
   CHECK(jx_str(o, "missing") == NULL);
@@ -302,8 +448,11 @@ static void parse_validate_build(void) {
   CHECK(jx_has(o, "s"));
   CHECK(!jx_has(o, "n"));
   CHECK(!jx_has(o, "missing"));
+  arena_free(a);
+}
 
-  /* Builders and serialization. */
+/* built: an object made with every builder, in the arena. */
+static json_object *built(void) {
   json_object *out = jx_own(a, json_object_new_object());
   jx_add_str(out, "s", "a/b \"q\" \xc3\xa9");
   jx_add_str(out, "null", NULL);
@@ -311,6 +460,12 @@ static void parse_validate_build(void) {
   jx_add_bool(out, "t", true);
   jx_add_time(out, "at", 1767323045);
   jx_add_time(out, "never", 0);
+  return out;
+}
+
+static void builders_serialize_to_the_arenas_text(void) {
+  a = arena_new(0);
+  json_object *out = built();
   size_t len = 0;
   const char *txt = jx_text(a, out, &len);
   CHECK_STR(txt, "{\"s\":\"a/b \\\"q\\\" \xc3\xa9\",\"null\":null,"
@@ -320,13 +475,24 @@ static void parse_validate_build(void) {
   /* The text is the arena's copy: changing obj does not change it. */
   jx_add_int(out, "later", 1);
   CHECK(strstr(txt, "later") == NULL);
+  arena_free(a);
+}
 
-  /* Round trip of what we produce. */
-  json_object *back = parse(txt);
+static void built_text_parses_back(void) {
+  a = arena_new(0);
+  size_t len = 0;
+  json_object *back = parse(jx_text(a, built(), &len));
   CHECK_STR(jx_str(back, "at"), "2026-01-02T03:04:05Z");
   CHECK_INT(jx_int(back, "i", 0), -9223372036854775807LL);
+  arena_free(a);
+}
 
-  /* Everything parsed or owned is released at reset (ASan checks leaks). */
+static void arena_reset_releases_everything(void) {
+  a = arena_new(0);
+  /* Parsed and owned objects go at reset (ASan checks leaks). */
+  json_object *o = parse("{\"a\":[\"b\"]}");
+  CHECK(o != NULL);
+  CHECK(jx_own(a, json_object_new_object()) != NULL);
   arena_reset(a);
   CHECK(jx_own(a, NULL) == NULL);
   o = parse("{\"x\":[1,2,3]}");
@@ -336,6 +502,38 @@ static void parse_validate_build(void) {
 
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
-  T_CASE(parse_validate_build);
+  T_CASE(parse_accepts_json_values);
+  T_CASE(parse_of_null_gives_no_object);
+  T_CASE(parse_reads_only_len_bytes);
+  T_CASE(parse_decodes_surrogate_pairs_and_numbers);
+  T_CASE(parse_refuses_empty_input);
+  T_CASE(parse_refuses_raw_nul);
+  T_CASE(parse_refuses_invalid_utf8);
+  T_CASE(parse_refuses_escaped_nul_in_keys_and_values);
+  T_CASE(parse_refuses_lone_surrogates);
+  T_CASE(parse_refuses_trailing_data);
+  T_CASE(parse_refuses_truncated_input);
+  T_CASE(parse_refuses_what_is_not_json);
+  T_CASE(parse_refuses_numbers_outside_json);
+  T_CASE(parse_accepts_depth_32_and_refuses_33);
+  T_CASE(parse_counts_siblings_apart_from_depth);
+  T_CASE(validate_accepts_every_declared_field);
+  T_CASE(validate_counts_length_in_code_points);
+  T_CASE(validate_requires_a_nonempty_string);
+  T_CASE(validate_refuses_undeclared_keys_by_name);
+  T_CASE(validate_checks_integer_kind_and_bounds);
+  T_CASE(validate_keeps_integers_in_int64_range);
+  T_CASE(validate_checks_booleans);
+  T_CASE(validate_checks_enums_exactly);
+  T_CASE(validate_checks_string_arrays_and_their_items);
+  T_CASE(validate_reads_null_on_a_nullable_field_as_absent);
+  T_CASE(validate_lists_declared_fields_then_unknown_keys);
+  T_CASE(validate_bounds_the_error_list);
+  T_CASE(validate_refuses_what_is_not_an_object);
+  T_CASE(validate_refuses_bad_strings_in_built_objects);
+  T_CASE(accessors_fall_back_to_their_defaults);
+  T_CASE(builders_serialize_to_the_arenas_text);
+  T_CASE(built_text_parses_back);
+  T_CASE(arena_reset_releases_everything);
   T_DONE();
 }

@@ -1,7 +1,9 @@
 /* test_log: every line is one valid JSON object with ts/level/msg/prog,
  * hostile bytes are escaped (control characters, quotes, invalid UTF-8 ->
- * U+FFFD), levels filter, log_request's fields, reopening, and lines written
- * by concurrent processes never interleave. */
+ * U+FFFD), levels filter, log_request's fields, reopening (and a failed
+ * reopen that keeps the old file), and lines written by concurrent processes
+ * never interleave. Cases that write work in a scratch directory of their
+ * own, put the log back on stderr and remove the directory. */
 #include "core/log.h"
 #include "core/rc.h"
 
@@ -13,7 +15,9 @@
 
 #include "t.h"
 
-static char dir[] = "/tmp/encore-test-log-XXXXXX";
+#define DIR_TEMPLATE "/tmp/encore-test-log-XXXXXX"
+
+static char dir[sizeof DIR_TEMPLATE];
 
 /* The whole file, malloc'd and NUL-terminated. */
 static char *slurp(const char *path) {
@@ -80,12 +84,54 @@ static void free_lines(json_object **l, int n) {
     json_object_put(l[i]);
 }
 
-static void lines_levels_reopen(void) {
-  CHECK(mkdtemp(dir) != NULL);
-  char path[256], path2[256];
-  snprintf(path, sizeof path, "%s/a.log", dir);
-  snprintf(path2, sizeof path2, "%s/b.log", dir);
+/* path_in: the path of `name` inside the scratch directory, into out. */
+static void path_in(char *out, size_t cap, const char *name) {
+  snprintf(out, cap, "%s/%s", dir, name);
+}
 
+static void scratch_begin(void) {
+  snprintf(dir, sizeof dir, "%s", DIR_TEMPLATE);
+  CHECK(mkdtemp(dir) != NULL);
+}
+
+/* scratch_end: the log back on stderr, the files and directory gone. */
+static void scratch_end(void) {
+  CHECK_INT(log_init("encore-test", LOG_INFO, NULL), 0);
+  const char *files[] = {"a.log", "b.log", "c.log"};
+  char p[256];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    path_in(p, sizeof p, files[i]);
+    unlink(p);
+  }
+  CHECK(rmdir(dir) == 0);
+}
+
+/* log_to: log_init with the file `name` of the scratch directory. */
+static void log_to(const char *prog, enum log_level min, const char *name) {
+  char p[256];
+  path_in(p, sizeof p, name);
+  CHECK_INT(log_init(prog, min, p), 0);
+}
+
+/* log_lines: the lines of file `name`, each parsed into l (-1 and less as
+ * lines() says when one is not a JSON object); checks too that no raw
+ * control byte besides the line ends reached the file. */
+static int log_lines(const char *name, json_object **l, int max) {
+  char p[256];
+  path_in(p, sizeof p, name);
+  char *text = slurp(p);
+  CHECK(text != NULL);
+  if (!text) return -1;
+  int raw_ctl = 0;
+  for (const char *c = text; *c; c++)
+    if ((unsigned char)*c < 0x20 && *c != '\n') raw_ctl = 1;
+  CHECK(!raw_ctl);
+  int n = lines(text, l, max);
+  free(text);
+  return n;
+}
+
+static void level_names_parse(void) {
   CHECK_INT(log_level_parse("debug"), LOG_DEBUG);
   CHECK_INT(log_level_parse("info"), LOG_INFO);
   CHECK_INT(log_level_parse("warn"), LOG_WARN);
@@ -93,108 +139,206 @@ static void lines_levels_reopen(void) {
   CHECK_INT(log_level_parse("INFO"), -1);
   CHECK_INT(log_level_parse(""), -1);
   CHECK_INT(log_level_parse(NULL), -1);
+}
 
-  CHECK_INT(log_init("prog\"x", LOG_INFO, path), 0);
-  log_msg(LOG_DEBUG, "hidden", NULL);
+static void line_has_ts_level_msg_prog_and_fields(void) {
+  scratch_begin();
+  log_to("prog\"x", LOG_INFO, "a.log");
   log_msg(LOG_INFO, "plain", "k", "v", NULL);
-  log_msg(LOG_WARN, "quote\" back\\ nl\n cr\r tab\t", "ctl", "\x01\x1f\x7f",
-          "utf8", "caf\xc3\xa9 \xf0\x9f\x8e\xb5", NULL);
-  log_msg(LOG_ERROR, "bad utf8", "v",
-          "a\xff"
-          "b\xc3(\xed\xa0\x80z\xc0\x80",
-          NULL);
-  log_msg(LOG_INFO, "null value ends", "a", NULL, "never", "read", NULL);
-  log_msg(LOG_INFO, "key\"escaped", "k\n", "v", NULL);
-  log_request("req-1", "GET", "/api/v1/me", 200, 1234, 0, NULL);
-  log_request("req-2", "POST", "/api/v1/auth/login", 401, 99, 42,
-              "bad \"password\"");
-
-  char *text = slurp(path);
-  CHECK(text != NULL);
-  json_object *l[16];
-  int n = lines(text, l, 16);
-  CHECK_INT(n, 7);
-  if (n == 7) {
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
     CHECK_STR(field(l[0], "msg"), "plain");
     CHECK_STR(field(l[0], "level"), "info");
     CHECK_STR(field(l[0], "prog"), "prog\"x");
     CHECK_STR(field(l[0], "k"), "v");
     CHECK(ts_ok(field(l[0], "ts")));
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-    CHECK_STR(field(l[1], "level"), "warn");
-    CHECK_STR(field(l[1], "msg"), "quote\" back\\ nl\n cr\r tab\t");
-    CHECK_STR(field(l[1], "ctl"), "\x01\x1f\x7f");
-    CHECK_STR(field(l[1], "utf8"), "caf\xc3\xa9 \xf0\x9f\x8e\xb5");
+static void debug_is_filtered_at_info(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_DEBUG, "hidden", NULL);
+  log_msg(LOG_INFO, "plain", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) CHECK_STR(field(l[0], "msg"), "plain");
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-    /* Each invalid byte becomes U+FFFD (EF BF BD). */
-    CHECK_STR(field(l[2], "v"), "a\xef\xbf\xbd"
+static void quotes_line_ends_and_control_characters_are_escaped(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_WARN, "quote\" back\\ nl\n cr\r tab\t", "ctl", "\x01\x1f\x7f",
+          "utf8", "caf\xc3\xa9 \xf0\x9f\x8e\xb5", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
+    CHECK_STR(field(l[0], "level"), "warn");
+    CHECK_STR(field(l[0], "msg"), "quote\" back\\ nl\n cr\r tab\t");
+    CHECK_STR(field(l[0], "ctl"), "\x01\x1f\x7f");
+    CHECK_STR(field(l[0], "utf8"), "caf\xc3\xa9 \xf0\x9f\x8e\xb5");
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
+
+static void each_invalid_utf8_byte_becomes_u_fffd(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_ERROR, "bad utf8", "v",
+          "a\xff"
+          "b\xc3(\xed\xa0\x80z\xc0\x80",
+          NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) /* U+FFFD is EF BF BD */
+    CHECK_STR(field(l[0], "v"), "a\xef\xbf\xbd"
                                 "b\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd"
                                 "\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd");
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
+static void null_value_ends_the_fields(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_INFO, "null value ends", "a", NULL, "never", "read", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
     json_object *v;
-    CHECK(json_object_object_get_ex(l[3], "a", &v) && v == NULL);
-    CHECK(!json_object_object_get_ex(l[3], "never", &v));
+    CHECK(json_object_object_get_ex(l[0], "a", &v) && v == NULL);
+    CHECK(!json_object_object_get_ex(l[0], "never", &v));
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-    CHECK_STR(field(l[4], "msg"), "key\"escaped");
-    CHECK_STR(field(l[4], "k\n"), "v");
+static void keys_are_escaped(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_INFO, "key\"escaped", "k\n", "v", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
+    CHECK_STR(field(l[0], "msg"), "key\"escaped");
+    CHECK_STR(field(l[0], "k\n"), "v");
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-    CHECK_STR(field(l[5], "msg"), "request");
-    CHECK_STR(field(l[5], "level"), "info");
-    CHECK_STR(field(l[5], "request_id"), "req-1");
-    CHECK_STR(field(l[5], "method"), "GET");
-    CHECK_STR(field(l[5], "route"), "/api/v1/me");
-    CHECK(json_object_object_get_ex(l[5], "status", &v) &&
+static void request_line_without_user_or_error(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_request("req-1", "GET", "/api/v1/me", 200, 1234, 0, NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
+    json_object *v;
+    CHECK_STR(field(l[0], "msg"), "request");
+    CHECK_STR(field(l[0], "level"), "info");
+    CHECK_STR(field(l[0], "request_id"), "req-1");
+    CHECK_STR(field(l[0], "method"), "GET");
+    CHECK_STR(field(l[0], "route"), "/api/v1/me");
+    CHECK(json_object_object_get_ex(l[0], "status", &v) &&
           json_object_is_type(v, json_type_int) &&
           json_object_get_int(v) == 200);
-    CHECK(json_object_object_get_ex(l[5], "duration_us", &v) &&
+    CHECK(json_object_object_get_ex(l[0], "duration_us", &v) &&
           json_object_get_int64(v) == 1234);
-    CHECK(json_object_object_get_ex(l[5], "user_id", &v) && v == NULL);
-    CHECK(!json_object_object_get_ex(l[5], "error", &v));
+    CHECK(json_object_object_get_ex(l[0], "user_id", &v) && v == NULL);
+    CHECK(!json_object_object_get_ex(l[0], "error", &v));
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-    CHECK(json_object_object_get_ex(l[6], "user_id", &v) &&
+static void request_line_with_user_and_error(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_request("req-2", "POST", "/api/v1/auth/login", 401, 99, 42,
+              "bad \"password\"");
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
+    json_object *v;
+    CHECK(json_object_object_get_ex(l[0], "user_id", &v) &&
           json_object_is_type(v, json_type_int) &&
           json_object_get_int64(v) == 42);
-    CHECK_STR(field(l[6], "error"), "bad \"password\"");
-    CHECK(json_object_object_get_ex(l[6], "status", &v) &&
+    CHECK_STR(field(l[0], "error"), "bad \"password\"");
+    CHECK(json_object_object_get_ex(l[0], "status", &v) &&
           json_object_get_int(v) == 401);
   }
   free_lines(l, n > 0 ? n : 0);
-  /* No raw control byte (besides the line ends) reached the file. */
-  int raw_ctl = 0;
-  for (const char *p = text; *p; p++)
-    if ((unsigned char)*p < 0x20 && *p != '\n') raw_ctl = 1;
-  CHECK(!raw_ctl);
-  free(text);
+  scratch_end();
+}
 
-  /* Errors only: info and request lines are filtered. Reopen elsewhere. */
-  CHECK_INT(log_init("encore-test", LOG_ERROR, path2), 0);
+static void error_level_filters_warnings_and_requests(void) {
+  scratch_begin();
+  log_to("encore-test", LOG_ERROR, "b.log");
   log_msg(LOG_WARN, "filtered", NULL);
   log_request("r", "GET", "/", 200, 1, 1, NULL);
   log_msg(LOG_ERROR, "kept", NULL);
-  text = slurp(path2);
-  n = lines(text, l, 16);
+  json_object *l[4];
+  int n = log_lines("b.log", l, 4);
   CHECK_INT(n, 1);
   if (n == 1) {
     CHECK_STR(field(l[0], "msg"), "kept");
     CHECK_STR(field(l[0], "prog"), "encore-test");
   }
   free_lines(l, n > 0 ? n : 0);
-  free(text);
-  /* The first file got nothing more. */
-  text = slurp(path);
-  n = lines(text, l, 16);
-  CHECK_INT(n, 7);
+  scratch_end();
+}
+
+static void reopening_elsewhere_leaves_the_first_file_alone(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
+  log_msg(LOG_INFO, "first", NULL);
+  log_to("prog", LOG_INFO, "b.log");
+  log_msg(LOG_INFO, "second", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) CHECK_STR(field(l[0], "msg"), "first");
   free_lines(l, n > 0 ? n : 0);
-  free(text);
+  n = log_lines("b.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) CHECK_STR(field(l[0], "msg"), "second");
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-  /* An unwritable path fails with RC_IO and leaves logging usable. */
+static void unwritable_path_fails_and_logging_stays_usable(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "a.log");
   CHECK_INT(log_init("x", LOG_INFO, "/nonexistent-dir/x.log"), RC_IO);
+  log_msg(LOG_INFO, "still here", NULL);
+  json_object *l[4];
+  int n = log_lines("a.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) CHECK_STR(field(l[0], "msg"), "still here");
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
 
-  /* Concurrent writers: four processes, 300 lines of ~5 KB each; every line
-   * must come out whole. */
-  char path3[256];
-  snprintf(path3, sizeof path3, "%s/c.log", dir);
-  CHECK_INT(log_init("w", LOG_INFO, path3), 0);
+static void concurrent_writers_never_interleave(void) {
+  scratch_begin();
+  /* Four processes, 300 lines of ~5 KB each; every line must come out
+   * whole. */
+  log_to("w", LOG_INFO, "c.log");
   char big[5000];
   for (int w = 0; w < 4; w++) {
     pid_t pid = fork();
@@ -212,7 +356,9 @@ static void lines_levels_reopen(void) {
     all_ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
   CHECK(all_ok);
-  text = slurp(path3);
+  char path3[256];
+  path_in(path3, sizeof path3, "c.log");
+  char *text = slurp(path3);
   int count = 0, whole = 1;
   for (const char *p = text; p && *p;) {
     const char *nl = strchr(p, '\n');
@@ -235,16 +381,23 @@ static void lines_levels_reopen(void) {
   CHECK(whole);
   CHECK_INT(count, 1200);
   free(text);
-
-  CHECK_INT(log_init("encore-test", LOG_INFO, NULL), 0); /* back to stderr */
-  unlink(path);
-  unlink(path2);
-  unlink(path3);
-  rmdir(dir);
+  scratch_end();
 }
 
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
-  T_CASE(lines_levels_reopen);
+  T_CASE(level_names_parse);
+  T_CASE(line_has_ts_level_msg_prog_and_fields);
+  T_CASE(debug_is_filtered_at_info);
+  T_CASE(quotes_line_ends_and_control_characters_are_escaped);
+  T_CASE(each_invalid_utf8_byte_becomes_u_fffd);
+  T_CASE(null_value_ends_the_fields);
+  T_CASE(keys_are_escaped);
+  T_CASE(request_line_without_user_or_error);
+  T_CASE(request_line_with_user_and_error);
+  T_CASE(error_level_filters_warnings_and_requests);
+  T_CASE(reopening_elsewhere_leaves_the_first_file_alone);
+  T_CASE(unwritable_path_fails_and_logging_stays_usable);
+  T_CASE(concurrent_writers_never_interleave);
   T_DONE();
 }

@@ -1,8 +1,9 @@
 /* test_mail: the message built for SMTP (Date, From, To, RFC 2047 Subject,
- * Message-ID, MIME headers, CRLF body), refusal of injectable recipients and
- * subjects, the spooled development path (never the log), and a real delivery
- * through libcurl to tests/core/smtp_sink.py (skipped when python3 is missing).
- */
+ * Message-ID, MIME headers, CRLF body), refusal of injectable recipients,
+ * senders and subjects, the spooled development path (never the log), and a
+ * real delivery through libcurl to tests/core/smtp_sink.py (skipped when
+ * python3 is missing). Cases that send work in a scratch directory of their
+ * own, with the log in it, and remove it. */
 #include "core/cfg.h"
 #include "core/log.h"
 #include "core/mail.h"
@@ -26,7 +27,10 @@ extern char **environ;
 
 #define NOW 1767323045LL /* Fri, 02 Jan 2026 03:04:05 +0000 */
 
-static char dir[] = "/tmp/encore-test-mail-XXXXXX";
+#define DIR_TEMPLATE "/tmp/encore-test-mail-XXXXXX"
+
+static char dir[sizeof DIR_TEMPLATE];
+static const char *const from = "Encore <no-reply@example.com>";
 
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -106,15 +110,61 @@ static int python3_present(void) {
   return system("python3 -c '' >/dev/null 2>&1") == 0;
 }
 
-static void message_spool_and_smtp(void) {
-  CHECK_INT(rnd_init(), 0);
-  CHECK(mkdtemp(dir) != NULL);
-  const char *from = "Encore <no-reply@example.com>";
+/* path_in: the path of `name` inside the scratch directory, into out. */
+static void path_in(char *out, size_t cap, const char *name) {
+  snprintf(out, cap, "%s/%s", dir, name);
+}
 
-  /* --- the message ----------------------------------------------------- */
-  char *m =
-      mail_format(from, "user@example.org", "Reset your password",
-                  "Hello,\nclick here:\r\nhttps://x/y\n\n.dot line\rlast", NOW);
+/* scratch_begin: a fresh directory, and the log appended to mail.log in it
+ * (the messages must never reach it). */
+static void scratch_begin(void) {
+  CHECK_INT(rnd_init(), 0);
+  snprintf(dir, sizeof dir, "%s", DIR_TEMPLATE);
+  CHECK(mkdtemp(dir) != NULL);
+  char logpath[PATH_MAX];
+  path_in(logpath, sizeof logpath, "mail.log");
+  CHECK_INT(log_init("test-mail", LOG_INFO, logpath), 0);
+}
+
+/* scratch_end: the log back on stderr, the files and directory gone. */
+static void scratch_end(void) {
+  CHECK_INT(log_init("test-mail", LOG_INFO, NULL), 0);
+  const char *files[] = {"mail.log", "mbox", "port", "received"};
+  char p[PATH_MAX];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    path_in(p, sizeof p, files[i]);
+    unlink(p);
+  }
+  CHECK(rmdir(dir) == 0);
+}
+
+/* slurp_in: the whole of file `name` of the scratch directory, malloc'd. */
+static char *slurp_in(const char *name) {
+  char p[PATH_MAX];
+  path_in(p, sizeof p, name);
+  return slurp(p);
+}
+
+/* dev_cfg: settings without smtp_url or mail_spool, whose mail_from points
+ * at from_buf (which must outlive the result). */
+static struct cfg dev_cfg(char *from_buf) {
+  struct cfg c = {0};
+  c.smtp_url = "";
+  c.mail_from = from_buf;
+  return c;
+}
+
+/* --- the message ------------------------------------------------------- */
+
+static char *reset_message(void) {
+  return mail_format(from, "user@example.org", "Reset your password",
+                     "Hello,\nclick here:\r\nhttps://x/y\n\n.dot line\rlast",
+                     NOW);
+}
+
+static void message_has_date_from_to_subject_mime_and_message_id(void) {
+  CHECK_INT(rnd_init(), 0);
+  char *m = reset_message();
   CHECK(m != NULL);
   char *h = m ? headers_of(m) : NULL;
   CHECK(h != NULL);
@@ -138,27 +188,42 @@ static void message_spool_and_smtp(void) {
       if (*p == '\n' && (p == h || p[-1] != '\r')) bare = 1;
     CHECK(!bare);
   }
+  free(h);
+  free(m);
+}
+
+static void body_lines_end_in_crlf(void) {
+  CHECK_INT(rnd_init(), 0);
+  char *m = reset_message();
   const char *body = m ? strstr(m, "\r\n\r\n") : NULL;
   CHECK(body && strcmp(body + 4, "Hello,\r\nclick here:\r\nhttps://x/y\r\n\r\n"
                                  ".dot line\r\nlast\r\n") == 0);
-  free(h);
-  /* Two messages never share a Message-ID. */
-  char *m2 =
-      mail_format(from, "user@example.org", "Reset your password", "x", NOW);
+  free(m);
+}
+
+static void two_messages_never_share_a_message_id(void) {
+  CHECK_INT(rnd_init(), 0);
+  /* The same message twice: only the Message-ID can tell them apart. */
+  char *m = reset_message();
+  char *m2 = reset_message();
   CHECK(m && m2 && strcmp(m, m2) != 0);
   free(m);
   free(m2);
+}
 
-  /* A bare From address works too. */
-  m = mail_format("no-reply@example.com", "u@example.org", "s", "b", NOW);
+static void bare_from_address_is_accepted(void) {
+  CHECK_INT(rnd_init(), 0);
+  char *m = mail_format("no-reply@example.com", "u@example.org", "s", "b", NOW);
   CHECK(m != NULL);
   if (m) CHECK_HAS(m, "\r\nFrom: no-reply@example.com\r\n");
   free(m);
+}
 
-  /* Header injection through the subject is neutralised. */
-  m = mail_format(from, "u@example.org", "Hi\r\nBcc: victim@example.net\nX: y",
-                  "b", NOW);
-  h = m ? headers_of(m) : NULL;
+static void header_injection_through_the_subject_is_neutralised(void) {
+  CHECK_INT(rnd_init(), 0);
+  char *m = mail_format(from, "u@example.org",
+                        "Hi\r\nBcc: victim@example.net\nX: y", "b", NOW);
+  char *h = m ? headers_of(m) : NULL;
   CHECK(h != NULL);
   if (h) {
     CHECK(!has_header_line(h, "Bcc:"));
@@ -167,13 +232,16 @@ static void message_spool_and_smtp(void) {
   }
   free(h);
   free(m);
+}
 
-  /* Non-ASCII subject: RFC 2047 words, folded, decoding to the original. */
+static void non_ascii_subject_is_folded_rfc2047_words(void) {
+  CHECK_INT(rnd_init(), 0);
+  /* Decoding to the original. */
   const char *subj = "R\xc3\xa9initialisez votre mot de passe \xf0\x9f\x8e\xb5 "
                      "\xe2\x80\x94 \xd0\xa1\xd0\xb1\xd1\x80\xd0\xbe\xd1\x81 "
                      "\xe5\xaf\x86\xe7\xa0\x81\xe9\x87\x8d\xe7\xbd\xae";
-  m = mail_format(from, "u@example.org", subj, "b", NOW);
-  h = m ? headers_of(m) : NULL;
+  char *m = mail_format(from, "u@example.org", subj, "b", NOW);
+  char *h = m ? headers_of(m) : NULL;
   CHECK(h != NULL);
   if (h) {
     const char *s = strstr(h, "\r\nSubject: ");
@@ -195,8 +263,11 @@ static void message_spool_and_smtp(void) {
   }
   free(h);
   free(m);
+}
 
-  /* Recipients that could inject commands or headers are refused. */
+static void injectable_recipients_are_refused(void) {
+  CHECK_INT(rnd_init(), 0);
+  /* They could inject SMTP commands or headers. */
   const char *bad_to[] = {"",
                           "user",
                           "user@",
@@ -222,29 +293,45 @@ static void message_spool_and_smtp(void) {
   memcpy(longaddr + 250, "@example.org", 13);
   CHECK(mail_format(from, longaddr, "s", "b", NOW) == NULL); /* 262 bytes */
   CHECK(mail_format(from, NULL, "s", "b", NOW) == NULL);
+}
+
+static void injectable_or_addressless_senders_are_refused(void) {
+  CHECK_INT(rnd_init(), 0);
   CHECK(mail_format("Encore <x@y>\r\nBcc: v@w", "u@example.org", "s", "b",
                     NOW) == NULL);
   CHECK(mail_format("Encore <no address>", "u@example.org", "s", "b", NOW) ==
         NULL);
   CHECK(mail_format(NULL, "u@example.org", "s", "b", NOW) == NULL);
+}
 
-  /* --- mail_send without smtp_url: spooled or dropped, never logged ----- */
-  char logpath[PATH_MAX], spoolpath[PATH_MAX];
-  snprintf(logpath, sizeof logpath, "%s/mail.log", dir);
-  snprintf(spoolpath, sizeof spoolpath, "%s/mbox", dir);
-  CHECK_INT(log_init("test-mail", LOG_INFO, logpath), 0);
-  struct cfg c = {0};
-  c.smtp_url = "";
+/* --- mail_send without smtp_url: spooled or dropped, never logged ------ */
+
+static void mail_is_dropped_without_smtp_url_or_spool(void) {
+  scratch_begin();
   char from_buf[] = "Encore <no-reply@example.com>";
-  c.mail_from = from_buf;
-  /* neither smtp_url nor mail_spool: dropped */
+  struct cfg c = dev_cfg(from_buf);
   CHECK_INT(mail_send(&c, "dev@example.org", "Dropped", "secret-1"), RC_IO);
+  char *log = slurp_in("mail.log");
+  CHECK(log != NULL);
+  if (log) {
+    CHECK_HAS(log, "mail dropped");
+    CHECK(strstr(log, "secret-1") == NULL);
+  }
+  free(log);
+  scratch_end();
+}
+
+static void spool_is_an_mbox_of_mode_0600_kept_out_of_the_log(void) {
+  scratch_begin();
+  char from_buf[] = "Encore <no-reply@example.com>";
+  struct cfg c = dev_cfg(from_buf);
+  char spoolpath[PATH_MAX];
+  path_in(spoolpath, sizeof spoolpath, "mbox");
   c.mail_spool = spoolpath;
   CHECK_INT(mail_send(&c, "dev@example.org", "Your link",
                       "https://x/reset?t=abc\r\nFrom here on\r\n"),
             0);
   CHECK_INT(mail_send(&c, "two@example.org", "Second", "secret-2"), 0);
-  CHECK_INT(mail_send(&c, "dev@example.org\r\nX: y", "s", "b"), RC_IO);
   struct stat sst;
   CHECK(stat(spoolpath, &sst) == 0 && (sst.st_mode & 0777) == 0600);
   char *box = slurp(spoolpath);
@@ -258,16 +345,29 @@ static void message_spool_and_smtp(void) {
     CHECK(strchr(box, '\r') == NULL);
   }
   free(box);
-  char *log = slurp(logpath);
+  char *log = slurp_in("mail.log");
   CHECK(log != NULL);
-  if (log) {
-    CHECK_HAS(log, "mail dropped");
-    CHECK(strstr(log, "secret-1") == NULL && strstr(log, "reset?t=") == NULL &&
-          strstr(log, "secret-2") == NULL);
-  }
+  if (log)
+    CHECK(strstr(log, "reset?t=") == NULL && strstr(log, "secret-2") == NULL);
   free(log);
+  scratch_end();
+}
 
-  /* --- delivery over SMTP, to smtp_sink.py ($ENCORE_SMTP_SINK) --------- */
+static void spool_refuses_an_injectable_recipient(void) {
+  scratch_begin();
+  char from_buf[] = "Encore <no-reply@example.com>";
+  struct cfg c = dev_cfg(from_buf);
+  char spoolpath[PATH_MAX];
+  path_in(spoolpath, sizeof spoolpath, "mbox");
+  c.mail_spool = spoolpath;
+  CHECK_INT(mail_send(&c, "dev@example.org\r\nX: y", "s", "b"), RC_IO);
+  scratch_end();
+}
+
+/* --- delivery over SMTP, to smtp_sink.py ($ENCORE_SMTP_SINK) ----------- */
+
+static void smtp_delivers_the_message_intact(void) {
+  scratch_begin();
   char script[PATH_MAX];
   if (getenv("ENCORE_SMTP_SINK"))
     snprintf(script, sizeof script, "%s", getenv("ENCORE_SMTP_SINK"));
@@ -278,59 +378,75 @@ static void message_spool_and_smtp(void) {
              slash ? (int)(slash - f) : 0, f, slash ? "/" : "");
   }
   char port_file[PATH_MAX], out[PATH_MAX];
-  snprintf(port_file, sizeof port_file, "%s/port", dir);
-  snprintf(out, sizeof out, "%s/received", dir);
+  path_in(port_file, sizeof port_file, "port");
+  path_in(out, sizeof out, "received");
   if (!python3_present() || access(script, R_OK) != 0) {
     fprintf(stderr,
             "test_mail: python3 or %s missing: SMTP delivery not tested\n",
             script);
-  } else {
-    int port = 0;
-    pid_t pid = start_sink(script, port_file, out, &port);
-    CHECK(pid > 0 && port > 0);
-    if (pid > 0) {
-      char url[64];
-      snprintf(url, sizeof url, "smtp://127.0.0.1:%d", port);
-      c.smtp_url = url;
-      c.smtp_user = "";
-      CHECK_INT(mail_send(&c, "user@example.org",
-                          "Caf\xc3\xa9 \xf0\x9f\x8e\xb5",
-                          "Line one\n.starts with a dot\n..two dots\nend"),
-                0);
-      int status = -1;
-      waitpid(pid, &status, 0);
-      CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-      char *got = slurp(out);
-      CHECK(got != NULL);
-      if (got) {
-        CHECK(strncmp(got, "MAIL FROM:<no-reply@example.com>", 32) == 0);
-        CHECK_HAS(got, "\nRCPT TO:<user@example.org>\n\n");
-        CHECK_HAS(got, "\r\nTo: user@example.org\r\n");
-        CHECK_HAS(got, "\r\nSubject: =?UTF-8?B?Q2Fmw6kg8J+OtQ==?=\r\n");
-        CHECK_HAS(got, "\r\nContent-Type: text/plain; charset=UTF-8\r\n");
-        /* libcurl dot-stuffs, the sink un-stuffs: the body arrives intact. */
-        CHECK_HAS(
-            got,
-            "\r\n\r\nLine one\r\n.starts with a dot\r\n..two dots\r\nend\r\n");
-      }
-      free(got);
-    }
-    /* A server that is not there: RC_IO, quickly. */
-    c.smtp_url = "smtp://127.0.0.1:1";
-    time_t t0 = time(NULL);
-    CHECK_INT(mail_send(&c, "user@example.org", "s", "b"), RC_IO);
-    CHECK(time(NULL) - t0 < 10);
+    scratch_end();
+    return;
   }
+  char from_buf[] = "Encore <no-reply@example.com>";
+  struct cfg c = dev_cfg(from_buf);
+  int port = 0;
+  pid_t pid = start_sink(script, port_file, out, &port);
+  CHECK(pid > 0 && port > 0);
+  if (pid > 0) {
+    char url[64];
+    snprintf(url, sizeof url, "smtp://127.0.0.1:%d", port);
+    c.smtp_url = url;
+    c.smtp_user = "";
+    CHECK_INT(mail_send(&c, "user@example.org", "Caf\xc3\xa9 \xf0\x9f\x8e\xb5",
+                        "Line one\n.starts with a dot\n..two dots\nend"),
+              0);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *got = slurp(out);
+    CHECK(got != NULL);
+    if (got) {
+      CHECK(strncmp(got, "MAIL FROM:<no-reply@example.com>", 32) == 0);
+      CHECK_HAS(got, "\nRCPT TO:<user@example.org>\n\n");
+      CHECK_HAS(got, "\r\nTo: user@example.org\r\n");
+      CHECK_HAS(got, "\r\nSubject: =?UTF-8?B?Q2Fmw6kg8J+OtQ==?=\r\n");
+      CHECK_HAS(got, "\r\nContent-Type: text/plain; charset=UTF-8\r\n");
+      /* libcurl dot-stuffs, the sink un-stuffs: the body arrives intact. */
+      CHECK_HAS(
+          got,
+          "\r\n\r\nLine one\r\n.starts with a dot\r\n..two dots\r\nend\r\n");
+    }
+    free(got);
+  }
+  scratch_end();
+}
 
-  CHECK_INT(log_init("test-mail", LOG_INFO, NULL), 0);
-  unlink(logpath);
-  unlink(port_file);
-  unlink(out);
-  rmdir(dir);
+static void unreachable_smtp_server_fails_quickly(void) {
+  scratch_begin();
+  char from_buf[] = "Encore <no-reply@example.com>";
+  struct cfg c = dev_cfg(from_buf);
+  c.smtp_url = "smtp://127.0.0.1:1";
+  c.smtp_user = "";
+  time_t t0 = time(NULL);
+  CHECK_INT(mail_send(&c, "user@example.org", "s", "b"), RC_IO);
+  CHECK(time(NULL) - t0 < 10);
+  scratch_end();
 }
 
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
-  T_CASE(message_spool_and_smtp);
+  T_CASE(message_has_date_from_to_subject_mime_and_message_id);
+  T_CASE(body_lines_end_in_crlf);
+  T_CASE(two_messages_never_share_a_message_id);
+  T_CASE(bare_from_address_is_accepted);
+  T_CASE(header_injection_through_the_subject_is_neutralised);
+  T_CASE(non_ascii_subject_is_folded_rfc2047_words);
+  T_CASE(injectable_recipients_are_refused);
+  T_CASE(injectable_or_addressless_senders_are_refused);
+  T_CASE(mail_is_dropped_without_smtp_url_or_spool);
+  T_CASE(spool_is_an_mbox_of_mode_0600_kept_out_of_the_log);
+  T_CASE(spool_refuses_an_injectable_recipient);
+  T_CASE(smtp_delivers_the_message_intact);
+  T_CASE(unreachable_smtp_server_fails_quickly);
   T_DONE();
 }

@@ -2,11 +2,14 @@
  * alg none (with and without a signature), other algorithms (HS512 from
  * libjwt, RS256/ES256/HS384 headers), wrong signature or key, wrong iss/aud,
  * expired, not yet valid, typ other than access, malformed sub/sid/jti/role,
- * oversized or malformed input. Tokens are built by hand (base64url JSON with
- * an HMAC-SHA256 from libsodium) and with libjwt. */
+ * oversized or malformed input; the cache of verified tokens. Tokens are built
+ * by hand (base64url JSON with an HMAC-SHA256 from libsodium) and with libjwt.
+ * Cases that issue or verify start from setup(): an arena of their own and
+ * tok_init with SECRET. nothing_is_issued_before_init needs a process where
+ * tok_init has not yet succeeded, so main runs it first. */
 #include "core/arena.h"
-#include "core/rc.h"
 #include "core/bytes.h"
+#include "core/rc.h"
 #include "core/rnd.h"
 #include "core/tok.h"
 
@@ -119,18 +122,33 @@ static char *libjwt_token(jwt_alg_t alg, const char *key) {
   return copy;
 }
 
-static void issue_and_verify(void) {
+/* setup: an arena and the module keyed with SECRET (which also empties the
+ * cache of verified tokens). */
+static void setup(void) {
   a = arena_new(0);
   CHECK_INT(rnd_init(), 0);
+  CHECK_INT(tok_init(SECRET, "encore", "encore-api", 900), 0);
+}
 
+/* editor_token: a token issued now for user 42, session 7, role editor. */
+static char *editor_token(struct tok_claims *issued) {
   char *jwt = NULL;
-  struct tok_claims c;
-  const char *why;
+  CHECK_INT(tok_issue(a, NOW, 42, 7, "editor", &jwt, issued), 0);
+  CHECK(jwt != NULL);
+  return jwt;
+}
 
-  /* Not initialized: nothing verifies, nothing is issued. */
+/* Runs first (main's order): tok keeps its key once set, so this holds only
+ * before any tok_init has succeeded. */
+static void nothing_is_issued_before_init(void) {
+  a = arena_new(0);
+  CHECK_INT(rnd_init(), 0);
+  char *jwt = NULL;
   CHECK_INT(tok_issue(a, NOW, 1, 1, "user", &jwt, NULL), RC_INTERNAL);
+  arena_free(a);
+}
 
-  /* tok_init refuses weak or incomplete settings. */
+static void init_refuses_weak_or_incomplete_settings(void) {
   CHECK_INT(tok_init("short", "encore", "encore-api", 900), RC_INVALID);
   CHECK_INT(
       tok_init("0123456789012345678901234567890", "encore", "encore-api", 900),
@@ -140,11 +158,13 @@ static void issue_and_verify(void) {
   CHECK_INT(tok_init(SECRET, "encore", "encore-api", 0), RC_INVALID);
   CHECK_INT(tok_init(NULL, "encore", "encore-api", 900), RC_INVALID);
   CHECK_INT(tok_init(SECRET, "encore", "encore-api", 900), 0);
+}
 
-  /* Issue and verify. */
-  struct tok_claims issued;
-  CHECK_INT(tok_issue(a, NOW, 42, 7, "editor", &jwt, &issued), 0);
-  CHECK(jwt != NULL);
+static void issued_token_verifies_with_its_claims(void) {
+  setup();
+  struct tok_claims issued, c;
+  const char *why;
+  char *jwt = editor_token(&issued);
   CHECK_INT(issued.sub, 42);
   CHECK_INT(issued.sid, 7);
   CHECK_INT(issued.iat, NOW);
@@ -160,34 +180,66 @@ static void issue_and_verify(void) {
   CHECK_INT(c.iat, NOW);
   CHECK_STR(c.jti, issued.jti);
   CHECK_STR(c.role, "editor");
+  arena_free(a);
+}
+
+static void token_is_valid_from_30s_before_nbf_until_exp(void) {
+  setup();
+  struct tok_claims c;
+  const char *why;
+  char *jwt = editor_token(NULL);
   CHECK_INT(tok_verify(jwt, NOW + 899, &c, &why), 0);
   REFUSED(jwt, NOW + 900, "expired");
   REFUSED(jwt, NOW - 31, "not yet valid");
   CHECK_INT(verify(jwt, NOW - 30), 0);
-  /* Two tokens never share a jti. */
+  arena_free(a);
+}
+
+static void two_tokens_never_share_a_jti(void) {
+  setup();
+  struct tok_claims issued, issued2;
+  editor_token(&issued);
   char *jwt2;
-  struct tok_claims issued2;
   CHECK_INT(tok_issue(a, NOW, 42, 7, "editor", &jwt2, &issued2), 0);
   CHECK(strcmp(issued.jti, issued2.jti) != 0);
-  /* Roles and ids are checked at issue too. */
+  arena_free(a);
+}
+
+static void issue_refuses_bad_roles_and_ids(void) {
+  setup();
+  char *jwt2;
   CHECK_INT(tok_issue(a, NOW, 1, 1, "root", &jwt2, NULL), RC_INTERNAL);
   CHECK_INT(tok_issue(a, NOW, 0, 1, "user", &jwt2, NULL), RC_INTERNAL);
   CHECK_INT(tok_issue(a, NOW, 1, 0, "user", &jwt2, NULL), RC_INTERNAL);
   CHECK_INT(tok_issue(a, NOW, 1, 1, NULL, &jwt2, NULL), RC_INTERNAL);
+  arena_free(a);
+}
 
-  /* The claims are left alone on failure. */
+static void claims_are_left_alone_on_failure(void) {
+  setup();
+  struct tok_claims c;
+  const char *why;
+  char *jwt = editor_token(NULL);
   memset(&c, 0x5A, sizeof c);
   CHECK_INT(tok_verify(jwt, NOW + 10000, &c, &why), RC_BAD_TOKEN);
   CHECK_INT(c.sub, 0x5A5A5A5A5A5A5A5ALL);
+  arena_free(a);
+}
 
-  /* The hand-built reference token is accepted: the crafting is right. */
+static void hand_built_reference_token_verifies(void) {
+  setup();
+  /* The crafting is right, so the refusals below are for their reason. */
   CHECK_INT(verify(craft(HS256, payload_with(NULL, NULL), SECRET), NOW), 0);
   CHECK_INT(
       verify(craft("{\"alg\":\"HS256\"}", payload_with(NULL, NULL), SECRET),
              NOW),
       0);
+  arena_free(a);
+}
 
-  /* alg none, with no signature or with one. */
+static void alg_none_is_refused(void) {
+  setup();
+  /* With no signature or with one. */
   REFUSED(craft("{\"alg\":\"none\",\"typ\":\"JWT\"}", payload_with(NULL, NULL),
                 NULL),
           NOW, "malformed token");
@@ -202,8 +254,11 @@ static void issue_and_verify(void) {
   char *none2 = craft("{\"alg\":\"none\"}", payload_with(NULL, NULL), NULL);
   none2[strlen(none2) - 1] = '\0';
   REFUSED(none2, NOW, "malformed token");
+  arena_free(a);
+}
 
-  /* Other algorithms, even when signed with our key. */
+static void other_algorithms_are_refused_even_with_our_key(void) {
+  setup();
   REFUSED(libjwt_token(JWT_ALG_HS512, SECRET), NOW, "algorithm is not HS256");
   REFUSED(libjwt_token(JWT_ALG_HS384, SECRET), NOW, "algorithm is not HS256");
   REFUSED(craft("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", payload_with(NULL, NULL),
@@ -230,9 +285,14 @@ static void issue_and_verify(void) {
   REFUSED(craft("{\"alg\":\"HS256\",\"typ\":\"refresh\"}",
                 payload_with(NULL, NULL), SECRET),
           NOW, "algorithm is not HS256");
+  arena_free(a);
+}
 
-  /* Wrong signature: another key, a changed byte, a signature moved over
-   * from another token, a truncated signature. */
+static void wrong_signature_is_refused(void) {
+  setup();
+  char *jwt = editor_token(NULL);
+  /* Another key, a changed byte, a signature moved over from another token,
+   * a truncated signature. */
   REFUSED(craft(HS256, payload_with(NULL, NULL),
                 "another-secret-another-secret-0123456"),
           NOW, "bad signature or encoding");
@@ -248,22 +308,39 @@ static void issue_and_verify(void) {
   char *cut = arena_strdup(a, jwt);
   cut[strlen(cut) - 4] = '\0';
   REFUSED(cut, NOW, "bad signature or encoding");
+  arena_free(a);
+}
 
-  /* Claims. */
+static void wrong_issuer_is_refused(void) {
+  setup();
   CLAIM_REFUSED("iss", "\"evil\"", "wrong issuer");
   CLAIM_REFUSED("iss", NULL, "wrong issuer");
   CLAIM_REFUSED("iss", "[\"encore\"]", "wrong issuer");
+  arena_free(a);
+}
+
+static void audience_must_include_ours(void) {
+  setup();
   CLAIM_REFUSED("aud", "\"other-api\"", "wrong audience");
   CLAIM_REFUSED("aud", NULL, "wrong audience");
   CLAIM_REFUSED("aud", "[\"a\",\"b\"]", "wrong audience");
   CLAIM_REFUSED("aud", "[]", "wrong audience");
   CLAIM_REFUSED("aud", "1", "wrong audience");
   CLAIM_OK("aud", "[\"other\",\"encore-api\"]");
+  arena_free(a);
+}
+
+static void typ_other_than_access_is_refused(void) {
+  setup();
   CLAIM_REFUSED("typ", "\"refresh\"", "typ is not access");
   CLAIM_REFUSED("typ", "\"ACCESS\"", "typ is not access");
   CLAIM_REFUSED("typ", NULL, "typ is not access");
   CLAIM_REFUSED("typ", "1", "typ is not access");
+  arena_free(a);
+}
 
+static void expired_or_missing_exp_is_refused(void) {
+  setup();
   char num[64];
   snprintf(num, sizeof num, "%lld", NOW);
   CLAIM_REFUSED("exp", num, "expired");
@@ -276,15 +353,31 @@ static void issue_and_verify(void) {
   CLAIM_REFUSED("exp", num, "exp missing");
   snprintf(num, sizeof num, "%lld.5", NOW + 900);
   CLAIM_REFUSED("exp", num, "exp missing");
+  arena_free(a);
+}
+
+static void nbf_beyond_the_leeway_or_missing_is_refused(void) {
+  setup();
+  char num[64];
   snprintf(num, sizeof num, "%lld", NOW + 31);
   CLAIM_REFUSED("nbf", num, "not yet valid");
   snprintf(num, sizeof num, "%lld", NOW + 30);
   CLAIM_OK("nbf", num);
   CLAIM_REFUSED("nbf", NULL, "nbf missing");
+  arena_free(a);
+}
+
+static void iat_in_the_future_or_missing_is_refused(void) {
+  setup();
+  char num[64];
   snprintf(num, sizeof num, "%lld", NOW + 31);
   CLAIM_REFUSED("iat", num, "issued in the future");
   CLAIM_REFUSED("iat", NULL, "iat missing");
+  arena_free(a);
+}
 
+static void sub_must_be_a_positive_decimal_string(void) {
+  setup();
   CLAIM_REFUSED("sub", "42", "bad sub"); /* a number, not a string */
   CLAIM_REFUSED("sub", "\"0\"", "bad sub");
   CLAIM_REFUSED("sub", "\"-1\"", "bad sub");
@@ -296,11 +389,21 @@ static void issue_and_verify(void) {
   CLAIM_REFUSED("sub", "\"9223372036854775808\"", "bad sub");
   CLAIM_REFUSED("sub", NULL, "bad sub");
   CLAIM_OK("sub", "\"9223372036854775807\"");
+  arena_free(a);
+}
+
+static void sid_must_be_a_positive_integer(void) {
+  setup();
   CLAIM_REFUSED("sid", "\"7\"", "bad sid");
   CLAIM_REFUSED("sid", "0", "bad sid");
   CLAIM_REFUSED("sid", "-3", "bad sid");
   CLAIM_REFUSED("sid", "7.0", "bad sid");
   CLAIM_REFUSED("sid", NULL, "bad sid");
+  arena_free(a);
+}
+
+static void jti_must_be_short_base64url(void) {
+  setup();
   CLAIM_REFUSED("jti", NULL, "bad jti");
   CLAIM_REFUSED("jti", "\"\"", "bad jti");
   CLAIM_REFUSED("jti", "5", "bad jti");
@@ -310,17 +413,36 @@ static void issue_and_verify(void) {
                 "bad jti");
   CLAIM_OK("jti",
            "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""); /* 47 */
+  arena_free(a);
+}
+
+static void role_must_be_a_known_one(void) {
+  setup();
   CLAIM_REFUSED("role", "\"root\"", "bad role");
   CLAIM_REFUSED("role", "\"Admin\"", "bad role");
   CLAIM_REFUSED("role", NULL, "bad role");
   CLAIM_REFUSED("role", "[\"admin\"]", "bad role");
   CLAIM_OK("role", "\"admin\"");
-  CLAIM_OK("extra", "{\"nested\":[1,2,3]}"); /* unknown claims are ignored */
+  arena_free(a);
+}
+
+static void unknown_claims_are_ignored(void) {
+  setup();
+  CLAIM_OK("extra", "{\"nested\":[1,2,3]}");
+  arena_free(a);
+}
+
+static void payload_that_is_not_an_object_is_refused(void) {
+  setup();
   CHECK_INT(verify(craft(HS256, "[1,2]", SECRET), NOW), RC_BAD_TOKEN);
   CHECK_INT(verify(craft(HS256, "\"str\"", SECRET), NOW), RC_BAD_TOKEN);
   CHECK_INT(verify(craft(HS256, "{", SECRET), NOW), RC_BAD_TOKEN);
+  arena_free(a);
+}
 
-  /* Malformed input is refused before libjwt sees it. */
+static void malformed_input_is_refused_before_libjwt(void) {
+  setup();
+  char *jwt = editor_token(NULL);
   REFUSED("", NOW, "empty token");
   REFUSED(NULL, NOW, "empty token");
   REFUSED("abc", NOW, "malformed token");
@@ -340,8 +462,11 @@ static void issue_and_verify(void) {
   REFUSED(plus, NOW, "malformed token");
   char *five = arena_printf(a, "%s.%s", "aaaaa", strchr(jwt, '.') + 1);
   REFUSED(five, NOW, "malformed token"); /* a base64 length of 4k+1 */
+  arena_free(a);
+}
 
-  /* Size: exactly 4096 bytes verifies, anything longer does not. */
+static void token_of_4096_bytes_verifies_and_longer_is_refused(void) {
+  setup();
   int seen_4096 = 0, seen_over = 0;
   for (int i = 0; i < 4 * 400 && !(seen_4096 && seen_over); i++) {
     /* Payload sizes grow by 1 or 2 base64 characters per byte; a header kid
@@ -369,11 +494,15 @@ static void issue_and_verify(void) {
   huge[10] = '.';
   huge[20] = '.';
   REFUSED(huge, NOW, "token too long");
+  arena_free(a);
+}
 
-  /* The cache of verified tokens: a hit still checks time, a token one byte
-   * away from a cached one is verified afresh, and a new key forgets every
-   * token verified under the old one. */
-  CHECK_INT(tok_init(SECRET, "encore", "encore-api", 900), 0);
+static void cached_tokens_are_checked_again_and_forgotten_on_a_new_key(void) {
+  setup();
+  /* A hit still checks time, a token one byte away from a cached one is
+   * verified afresh, and a new key forgets every token verified under the
+   * old one. */
+  char *jwt = NULL;
   CHECK_INT(tok_issue(a, NOW, 5, 6, "user", &jwt, NULL), 0);
   CHECK_INT(verify(jwt, NOW), 0);
   CHECK_INT(verify(jwt, NOW), 0);
@@ -386,12 +515,36 @@ static void issue_and_verify(void) {
                      "encore-api", 900),
             0);
   CHECK_INT(verify(jwt, NOW), RC_BAD_TOKEN);
-
   arena_free(a);
 }
 
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
-  T_CASE(issue_and_verify);
+  T_CASE(nothing_is_issued_before_init); /* first: see there */
+  T_CASE(init_refuses_weak_or_incomplete_settings);
+  T_CASE(issued_token_verifies_with_its_claims);
+  T_CASE(token_is_valid_from_30s_before_nbf_until_exp);
+  T_CASE(two_tokens_never_share_a_jti);
+  T_CASE(issue_refuses_bad_roles_and_ids);
+  T_CASE(claims_are_left_alone_on_failure);
+  T_CASE(hand_built_reference_token_verifies);
+  T_CASE(alg_none_is_refused);
+  T_CASE(other_algorithms_are_refused_even_with_our_key);
+  T_CASE(wrong_signature_is_refused);
+  T_CASE(wrong_issuer_is_refused);
+  T_CASE(audience_must_include_ours);
+  T_CASE(typ_other_than_access_is_refused);
+  T_CASE(expired_or_missing_exp_is_refused);
+  T_CASE(nbf_beyond_the_leeway_or_missing_is_refused);
+  T_CASE(iat_in_the_future_or_missing_is_refused);
+  T_CASE(sub_must_be_a_positive_decimal_string);
+  T_CASE(sid_must_be_a_positive_integer);
+  T_CASE(jti_must_be_short_base64url);
+  T_CASE(role_must_be_a_known_one);
+  T_CASE(unknown_claims_are_ignored);
+  T_CASE(payload_that_is_not_an_object_is_refused);
+  T_CASE(malformed_input_is_refused_before_libjwt);
+  T_CASE(token_of_4096_bytes_verifies_and_longer_is_refused);
+  T_CASE(cached_tokens_are_checked_again_and_forgotten_on_a_new_key);
   T_DONE();
 }

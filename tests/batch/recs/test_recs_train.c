@@ -1,8 +1,11 @@
 /* test_recs_train.c: train_run on a small world with known structure: two
  * taste clusters of 20 items (genres 0-1 and 2-3), a user with only stated
- * genres, a user with nothing, a cold user who follows someone, dislikes;
- * then the properties every output must have, a light run, an empty input
- * and a malformed one. */
+ * genres, a user with nothing, a cold user who follows someone, dislikes.
+ * What a full run must say about that world is checked on both of its paths
+ * (every item ranked, and candidates per user as for a big catalogue), each
+ * case training afresh; then a light run, a malformed input, a catalogue
+ * wider than the candidate cap, an empty input and users without
+ * interactions. */
 #include "batch/recs/batch.h"
 #include "batch/recs/csr.h"
 #include "batch/recs/features.h"
@@ -156,84 +159,222 @@ static int cluster(int i) {
   return i >= 20;
 }
 
-/* full_run: a full run with o (every item ranked, or candidates) and what
- * its lists must say about this world. */
-static void full_run(const struct batch_input *in, const struct train_opts *o) {
-  struct batch_output out, again;
-  CHECK_INT(train_run(&out, in, o), 0);
-  check_output(in, &out);
-  CHECK_HAS(out.stats, "\"peak_rss_mb\":");
-  CHECK_HAS(out.stats, "\"weights\":{\"warm\":{\"itemknn\":");
-  CHECK_HAS(out.stats, "\"ndcg10_warm\":");
-  CHECK_HAS(out.stats,
-            o->dense_cells < 0 ? "\"dense\":false" : "\"dense\":true");
-  CHECK(out.stats && out.stats[0] == '{' &&
-        out.stats[strlen(out.stats) - 1] == '}');
-
-  /* Everyone with history is recommended their own cluster first. */
-  for (int u = 0; u < 40; u++) {
-    int64_t b = out.list_ptr[u];
-    CHECK(out.list_ptr[u + 1] - b >= 10);
-    for (int k = 0; k < 5; k++)
-      CHECK_INT(cluster(out.list[b + k].item), u >= 20);
+/* on_both_paths: build the world, train it in full with every item ranked
+ * and again with candidates per user (the big-catalogue path), and hand
+ * each output to check. */
+static void on_both_paths(void (*check)(const struct batch_input *in,
+                                        const struct batch_output *out,
+                                        const struct train_opts *o)) {
+  static const struct train_opts paths[] = {
+      {.seed = 7, .threads = 2},
+      {.seed = 7, .threads = 2, .dense_cells = -1},
+  };
+  struct batch_input in;
+  world(&in);
+  for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+    struct batch_output out;
+    int rc = train_run(&out, &in, &paths[p]);
+    CHECK_INT(rc, 0);
+    if (rc != 0) continue;
+    check(&in, &out, &paths[p]);
+    batch_output_free(&out);
   }
-  /* Item neighbours stay within their cluster. */
-  for (int i = 0; i < NI; i++) {
-    CHECK(out.nb_ptr[i + 1] > out.nb_ptr[i]);
-    CHECK_INT(cluster(out.nb_item[out.nb_ptr[i]]), cluster(i));
-  }
-  /* Stated genres only: the popular items of genre 3, saying so. */
-  {
-    int64_t b = out.list_ptr[U_PREF];
-    CHECK(out.list_ptr[U_PREF + 1] - b >= 10);
-    for (int k = 0; k < 10; k++) {
-      CHECK_INT(out.list[b + k].item / 10, 3);
-      CHECK_INT(out.list[b + k].reason, RECFMT_R_GENRE);
-      CHECK_INT(out.list[b + k].reason_id, genre_ext[3]);
-    }
-  }
-  /* Nothing at all: overall popularity, in the popular list's order. */
-  {
-    int64_t b = out.list_ptr[U_NONE];
-    CHECK(out.list_ptr[U_NONE + 1] - b >= 5);
-    for (int k = 0; k < 5; k++) {
-      CHECK_INT(out.list[b + k].item, out.pop[0][k]);
-      CHECK_INT(out.list[b + k].reason, RECFMT_R_POPULAR);
-    }
-  }
-  /* The user with one item of cluster B who follows user 25: some of user
-   * 25's items are recommended because of that follow. */
-  {
-    int social = 0;
-    for (int64_t k = out.list_ptr[U_SOCIAL]; k < out.list_ptr[U_SOCIAL + 1];
-         k++)
-      social += out.list[k].reason == RECFMT_R_SOCIAL &&
-                out.list[k].reason_id == user_ext[25] &&
-                csr_has(&in->d.ui, 25, out.list[k].item);
-    CHECK(social > 0);
-  }
-  /* The disliked item is a cluster A item the user does not have. */
-  CHECK(!csr_has(&in->d.ui, NEG_USER, NEG_ITEM));
-
-  /* Deterministic for a seed. */
-  CHECK_INT(train_run(&again, in, o), 0);
-  CHECK_INT(again.list_ptr[NU], out.list_ptr[NU]);
-  if (again.list_ptr[NU] == out.list_ptr[NU])
-    for (int64_t k = 0; k < out.list_ptr[NU]; k++) {
-      CHECK_INT(again.list[k].item, out.list[k].item);
-      CHECK(again.list[k].score == out.list[k].score);
-    }
-  batch_output_free(&again);
-  batch_output_free(&out);
+  world_free(&in);
 }
 
-/* big_run: a catalogue wide enough that a user's neighbours reach more
- * items than the candidate cap (the pruning of the big-catalogue path): 150
- * users with 60 of 2,000 items each. Lists are full, sorted, without known
- * items or repeats, and the same from run to run. */
+static void check_well_formed(const struct batch_input *in,
+                              const struct batch_output *out,
+                              const struct train_opts *o) {
+  (void)o;
+  check_output(in, out);
+}
+
+static void every_list_and_neighbour_row_is_well_formed(void) {
+  on_both_paths(check_well_formed);
+}
+
+static void check_stats(const struct batch_input *in,
+                        const struct batch_output *out,
+                        const struct train_opts *o) {
+  (void)in;
+  CHECK_HAS(out->stats, "\"peak_rss_mb\":");
+  CHECK_HAS(out->stats, "\"weights\":{\"warm\":{\"itemknn\":");
+  CHECK_HAS(out->stats, "\"ndcg10_warm\":");
+  CHECK_HAS(out->stats,
+            o->dense_cells < 0 ? "\"dense\":false" : "\"dense\":true");
+  CHECK(out->stats && out->stats[0] == '{' &&
+        out->stats[strlen(out->stats) - 1] == '}');
+}
+
+static void stats_are_an_object_with_weights_quality_and_path(void) {
+  on_both_paths(check_stats);
+}
+
+static void check_own_cluster_first(const struct batch_input *in,
+                                    const struct batch_output *out,
+                                    const struct train_opts *o) {
+  (void)in;
+  (void)o;
+  for (int u = 0; u < 40; u++) {
+    int64_t b = out->list_ptr[u];
+    CHECK(out->list_ptr[u + 1] - b >= 10);
+    for (int k = 0; k < 5; k++)
+      CHECK_INT(cluster(out->list[b + k].item), u >= 20);
+  }
+}
+
+static void users_with_history_get_their_own_cluster_first(void) {
+  on_both_paths(check_own_cluster_first);
+}
+
+static void check_neighbours_in_cluster(const struct batch_input *in,
+                                        const struct batch_output *out,
+                                        const struct train_opts *o) {
+  (void)in;
+  (void)o;
+  for (int i = 0; i < NI; i++) {
+    CHECK(out->nb_ptr[i + 1] > out->nb_ptr[i]);
+    CHECK_INT(cluster(out->nb_item[out->nb_ptr[i]]), cluster(i));
+  }
+}
+
+static void item_neighbours_stay_within_their_cluster(void) {
+  on_both_paths(check_neighbours_in_cluster);
+}
+
+static void check_stated_genres(const struct batch_input *in,
+                                const struct batch_output *out,
+                                const struct train_opts *o) {
+  (void)in;
+  (void)o;
+  int64_t b = out->list_ptr[U_PREF];
+  CHECK(out->list_ptr[U_PREF + 1] - b >= 10);
+  for (int k = 0; k < 10; k++) {
+    CHECK_INT(out->list[b + k].item / 10, 3);
+    CHECK_INT(out->list[b + k].reason, RECFMT_R_GENRE);
+    CHECK_INT(out->list[b + k].reason_id, genre_ext[3]);
+  }
+}
+
+static void stated_genres_alone_give_that_genres_popular_items(void) {
+  on_both_paths(check_stated_genres);
+}
+
+static void check_nothing_at_all(const struct batch_input *in,
+                                 const struct batch_output *out,
+                                 const struct train_opts *o) {
+  (void)in;
+  (void)o;
+  int64_t b = out->list_ptr[U_NONE];
+  CHECK(out->list_ptr[U_NONE + 1] - b >= 5);
+  for (int k = 0; k < 5; k++) {
+    CHECK_INT(out->list[b + k].item, out->pop[0][k]);
+    CHECK_INT(out->list[b + k].reason, RECFMT_R_POPULAR);
+  }
+}
+
+static void user_with_nothing_gets_overall_popularity_in_order(void) {
+  on_both_paths(check_nothing_at_all);
+}
+
+static void check_follow(const struct batch_input *in,
+                         const struct batch_output *out,
+                         const struct train_opts *o) {
+  (void)o;
+  int social = 0;
+  for (int64_t k = out->list_ptr[U_SOCIAL]; k < out->list_ptr[U_SOCIAL + 1];
+       k++)
+    social += out->list[k].reason == RECFMT_R_SOCIAL &&
+              out->list[k].reason_id == user_ext[25] &&
+              csr_has(&in->d.ui, 25, out->list[k].item);
+  CHECK(social > 0);
+}
+
+static void followees_items_are_recommended_for_the_follow(void) {
+  /* The user with one item of cluster B who follows user 25. */
+  on_both_paths(check_follow);
+}
+
+static void check_dislike(const struct batch_input *in,
+                          const struct batch_output *out,
+                          const struct train_opts *o) {
+  (void)o;
+  /* The disliked item is a cluster A item the user does not have: only the
+   * dislike keeps it out. */
+  CHECK(!csr_has(&in->d.ui, NEG_USER, NEG_ITEM));
+  for (int64_t k = out->list_ptr[NEG_USER]; k < out->list_ptr[NEG_USER + 1];
+       k++)
+    CHECK(out->list[k].item != NEG_ITEM);
+}
+
+static void disliked_item_is_never_recommended(void) {
+  on_both_paths(check_dislike);
+}
+
+static void check_deterministic(const struct batch_input *in,
+                                const struct batch_output *out,
+                                const struct train_opts *o) {
+  struct batch_output again;
+  int rc = train_run(&again, in, o);
+  CHECK_INT(rc, 0);
+  if (rc != 0) return;
+  CHECK_INT(again.list_ptr[NU], out->list_ptr[NU]);
+  if (again.list_ptr[NU] == out->list_ptr[NU])
+    for (int64_t k = 0; k < out->list_ptr[NU]; k++) {
+      CHECK_INT(again.list[k].item, out->list[k].item);
+      CHECK(again.list[k].score == out->list[k].score);
+    }
+  batch_output_free(&again);
+}
+
+static void same_seed_gives_the_same_lists(void) {
+  on_both_paths(check_deterministic);
+}
+
+static void light_run_lists_only_changed_users(void) {
+  /* Neighbours and popularity are all there. */
+  struct batch_input in;
+  struct batch_output out;
+  struct train_opts o = {
+      .seed = 7, .threads = 2, .dense_cells = -1, .kind = BATCH_LIGHT};
+  world(&in);
+  unsigned char changed[NU] = {0};
+  changed[3] = changed[U_PREF] = 1;
+  in.changed = changed;
+  CHECK_INT(train_run(&out, &in, &o), 0);
+  check_output(&in, &out);
+  CHECK_HAS(out.stats, "\"kind\":\"light\"");
+  for (int u = 0; u < NU; u++)
+    if (changed[u])
+      CHECK(out.list_ptr[u + 1] - out.list_ptr[u] >= 10);
+    else
+      CHECK_INT(out.list_ptr[u + 1] - out.list_ptr[u], 0);
+  CHECK(out.nb_ptr[NI] > 0);
+  CHECK(out.pop_n[0] > 0);
+  batch_output_free(&out);
+  world_free(&in);
+}
+
+static void matrix_narrower_than_the_item_count_fails(void) {
+  struct batch_input in;
+  struct batch_output out;
+  struct train_opts o = {.seed = 7, .threads = 2, .dense_cells = -1};
+  world(&in);
+  in.d.n_items = NI + 1;
+  CHECK_INT(train_run(&out, &in, &o), -1);
+  CHECK(out.list == NULL && out.stats == NULL);
+  in.d.n_items = NI;
+  world_free(&in);
+}
+
+/* A catalogue wide enough that a user's neighbours reach more items than
+ * the candidate cap (the pruning of the big-catalogue path): 150 users with
+ * 60 of 2,000 items each. */
 #define BU 150
 #define BI 2000
-static void big_run(void) {
+static void big_catalogue_lists_are_full_sorted_and_repeatable(void) {
+  /* Lists are full, sorted, without known items or repeats, and the same
+   * from run to run. */
   static struct csr_triplet t[BU * 60];
   static int64_t uext[BU], iext[BI];
   struct batch_input in = {.level = BATCH_TRACK};
@@ -279,45 +420,11 @@ static void big_run(void) {
   csr_free(&in.d.ui);
 }
 
-static void train_runs(void) {
-  struct batch_input in;
-  struct batch_output out;
-  struct train_opts o = {.seed = 7, .threads = 2};
-  world(&in);
-  full_run(&in, &o);
-  o.dense_cells = -1; /* the big-catalogue path: candidates per user */
-  full_run(&in, &o);
-
-  /* Light run: only the changed users get lists; neighbours and
-   * popularity are all there. */
-  unsigned char changed[NU] = {0};
-  changed[3] = changed[U_PREF] = 1;
-  in.changed = changed;
-  o.kind = BATCH_LIGHT;
-  CHECK_INT(train_run(&out, &in, &o), 0);
-  check_output(&in, &out);
-  CHECK_HAS(out.stats, "\"kind\":\"light\"");
-  for (int u = 0; u < NU; u++)
-    if (changed[u])
-      CHECK(out.list_ptr[u + 1] - out.list_ptr[u] >= 10);
-    else
-      CHECK_INT(out.list_ptr[u + 1] - out.list_ptr[u], 0);
-  CHECK(out.nb_ptr[NI] > 0);
-  CHECK(out.pop_n[0] > 0);
-  batch_output_free(&out);
-  in.changed = NULL;
-  o.kind = BATCH_FULL;
-
-  /* A malformed input (matrix narrower than the item count) fails. */
-  in.d.n_items = NI + 1;
-  CHECK_INT(train_run(&out, &in, &o), -1);
-  CHECK(out.list == NULL && out.stats == NULL);
-  in.d.n_items = NI;
-  world_free(&in);
-  big_run();
-
-  /* An empty level: nothing to learn, a well-formed empty output. */
+static void empty_level_gives_a_well_formed_empty_output(void) {
+  /* Nothing to learn. */
   struct batch_input e = {0};
+  struct batch_output out;
+  struct train_opts o = {.seed = 7, .threads = 2, .dense_cells = -1};
   CHECK_INT(train_run(&out, &e, &o), 0);
   CHECK_INT(out.n_users, 0);
   CHECK(out.list_ptr != NULL && out.list_ptr[0] == 0);
@@ -325,9 +432,15 @@ static void train_runs(void) {
   CHECK_INT(out.n_pop, 1);
   CHECK_INT(out.pop_n[0], 0);
   batch_output_free(&out);
-  /* Users but no interactions at all: everyone gets nothing to rank. */
+}
+
+static void users_without_interactions_get_nothing_to_rank(void) {
+  static int64_t ids[3] = {500, 501, 502};
+  struct batch_input e = {0};
+  struct batch_output out;
+  struct train_opts o = {.seed = 7, .threads = 2, .dense_cells = -1};
   e.d.n_users = 3;
-  e.d.user_id = user_ext;
+  e.d.user_id = ids;
   CHECK_INT(train_run(&out, &e, &o), 0);
   CHECK_INT(out.list_ptr[3], 0);
   batch_output_free(&out);
@@ -335,6 +448,19 @@ static void train_runs(void) {
 
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
-  T_CASE(train_runs);
+  T_CASE(every_list_and_neighbour_row_is_well_formed);
+  T_CASE(stats_are_an_object_with_weights_quality_and_path);
+  T_CASE(users_with_history_get_their_own_cluster_first);
+  T_CASE(item_neighbours_stay_within_their_cluster);
+  T_CASE(stated_genres_alone_give_that_genres_popular_items);
+  T_CASE(user_with_nothing_gets_overall_popularity_in_order);
+  T_CASE(followees_items_are_recommended_for_the_follow);
+  T_CASE(disliked_item_is_never_recommended);
+  T_CASE(same_seed_gives_the_same_lists);
+  T_CASE(light_run_lists_only_changed_users);
+  T_CASE(matrix_narrower_than_the_item_count_fails);
+  T_CASE(big_catalogue_lists_are_full_sorted_and_repeatable);
+  T_CASE(empty_level_gives_a_well_formed_empty_output);
+  T_CASE(users_without_interactions_get_nothing_to_rank);
   T_DONE();
 }
