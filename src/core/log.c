@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -228,6 +229,32 @@ void log_msg(enum log_level lvl, const char *msg, ...) {
     if (!val) break;
   }
   va_end(ap);
+  line_write(&l);
+  errno = saved;
+}
+
+void log_fields(enum log_level lvl, const char *msg, const struct log_field *f,
+                int n) {
+  if ((int)lvl < LOG_DEBUG || lvl > LOG_ERROR) lvl = LOG_ERROR;
+  if (lvl < log_min) return;
+  int saved = errno;
+  struct line l = {0};
+  char num[64];
+  line_start(&l, lvl, msg);
+  for (int i = 0; i < n; i++) {
+    if (f[i].s) {
+      line_field(&l, f[i].key, f[i].s);
+      continue;
+    }
+    line_add(&l, ",", 1);
+    line_str(&l, f[i].key);
+    int d = f[i].decimals < 0 ? 0 : f[i].decimals > 9 ? 9 : f[i].decimals;
+    if (isfinite(f[i].num))
+      snprintf(num, sizeof num, ":%.*f", d, f[i].num);
+    else
+      snprintf(num, sizeof num, ":null");
+    line_adds(&l, num);
+  }
   line_write(&l);
   errno = saved;
 }

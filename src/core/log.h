@@ -18,6 +18,18 @@ int log_level_parse(const char *s);
  * Values are JSON-escaped. Never fails visibly; writes are atomic per line. */
 void log_msg(enum log_level lvl, const char *msg, ...)
     __attribute__((sentinel));
+/* One field of log_fields: the string s, or (s NULL) the number num with
+ * `decimals` digits after the point, written as a JSON number. */
+struct log_field {
+  const char *key;
+  const char *s;
+  double num;
+  int decimals;
+};
+/* log_fields: one line with the message and fields f[0..n), as the batch
+ * programs' run summaries write their counts and times. */
+void log_fields(enum log_level lvl, const char *msg, const struct log_field *f,
+                int n);
 /* log_request: the access line written once per API request. */
 void log_request(const char *request_id, const char *method, const char *route,
                  int status, long long duration_us, long long user_id,

@@ -8,6 +8,7 @@
 #include "core/rc.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -286,6 +287,41 @@ static void request_line_with_user_and_error(void) {
   scratch_end();
 }
 
+static void summary_fields_are_numbers_and_strings(void) {
+  scratch_begin();
+  log_to("prog", LOG_INFO, "c.log");
+  const struct log_field f[] = {
+      {.key = "sent", .num = 1234567890123.0},
+      {.key = "seconds", .num = 2.25, .decimals = 1},
+      {.key = "crypto_seconds", .num = 0.01261, .decimals = 3},
+      {.key = "fcm", .s = "off (\"no key\")"},
+      {.key = "broken", .num = NAN},
+      {.key = "we\"ird", .num = -3}};
+  log_fields(LOG_INFO, "run done", f, (int)(sizeof f / sizeof f[0]));
+  log_fields(LOG_DEBUG, "filtered", f, 1);
+  json_object *l[4];
+  int n = log_lines("c.log", l, 4);
+  CHECK_INT(n, 1);
+  if (n == 1) {
+    json_object *v;
+    CHECK_STR(field(l[0], "msg"), "run done");
+    CHECK(json_object_object_get_ex(l[0], "sent", &v) &&
+          json_object_is_type(v, json_type_int) &&
+          json_object_get_int64(v) == 1234567890123LL);
+    CHECK(json_object_object_get_ex(l[0], "seconds", &v) &&
+          json_object_is_type(v, json_type_double) &&
+          json_object_get_double(v) == 2.2); /* %.1f rounds to even */
+    CHECK(json_object_object_get_ex(l[0], "crypto_seconds", &v) &&
+          json_object_get_double(v) == 0.013);
+    CHECK_STR(field(l[0], "fcm"), "off (\"no key\")");
+    CHECK(json_object_object_get_ex(l[0], "broken", &v) && v == NULL);
+    CHECK(json_object_object_get_ex(l[0], "we\"ird", &v) &&
+          json_object_get_int(v) == -3);
+  }
+  free_lines(l, n > 0 ? n : 0);
+  scratch_end();
+}
+
 static void error_level_filters_warnings_and_requests(void) {
   scratch_begin();
   log_to("encore-test", LOG_ERROR, "b.log");
@@ -395,6 +431,7 @@ int main(int argc, char **argv) {
   T_CASE(keys_are_escaped);
   T_CASE(request_line_without_user_or_error);
   T_CASE(request_line_with_user_and_error);
+  T_CASE(summary_fields_are_numbers_and_strings);
   T_CASE(error_level_filters_warnings_and_requests);
   T_CASE(reopening_elsewhere_leaves_the_first_file_alone);
   T_CASE(unwritable_path_fails_and_logging_stays_usable);

@@ -161,7 +161,7 @@ def test_grouped_and_tokens_reused():
     encore.eventually(lambda: queued(a) == 3, "three follows queued")
     exchanges, jwts = FAKES.fcm_exchanges, len(FAKES.apns_jwts)
     rc, s = push()
-    encore.check(rc == 0 and s["messages"] == "1", "summary: %r" % s)
+    encore.check(rc == 0 and s["messages"] == 1, "summary: %r" % s)
     shown = list(FAKES.shown["webpush:" + sub.id].values())
     encore.check(len(shown) == 1 and shown[0]["title"] == "3 new followers"
                  and shown[0]["count"] == 3, "shown: %r" % shown)

@@ -155,19 +155,17 @@ int main(int argc, char **argv) {
     t.matched_listens += mp.listens;
     t.matched_loves += mp.loves;
   }
-  char b[8][24];
-  snprintf(b[0], sizeof b[0], "%lld", t.jobs);
-  snprintf(b[1], sizeof b[1], "%lld", t.done);
-  snprintf(b[2], sizeof b[2], "%lld", t.failed);
-  snprintf(b[3], sizeof b[3], "%lld", t.pages);
-  snprintf(b[4], sizeof b[4], "%lld", t.art);
-  snprintf(b[5], sizeof b[5], "%lld", t.matched_listens);
-  snprintf(b[6], sizeof b[6], "%lld", t.matched_loves);
-  snprintf(b[7], sizeof b[7], "%.1f", import_now() - start);
-  log_msg(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", "jobs",
-          b[0], "jobs_done", b[1], "jobs_failed", b[2], "pages", b[3],
-          "album_art", b[4], "listens_matched", b[5], "loves_matched", b[6],
-          "seconds", b[7], NULL);
+  const struct log_field f[] = {
+      {.key = "jobs", .num = (double)t.jobs},
+      {.key = "jobs_done", .num = (double)t.done},
+      {.key = "jobs_failed", .num = (double)t.failed},
+      {.key = "pages", .num = (double)t.pages},
+      {.key = "album_art", .num = (double)t.art},
+      {.key = "listens_matched", .num = (double)t.matched_listens},
+      {.key = "loves_matched", .num = (double)t.matched_loves},
+      {.key = "seconds", .num = import_now() - start, .decimals = 1}};
+  log_fields(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", f,
+             (int)(sizeof f / sizeof f[0]));
   db_close(d);
   kv_close(k);
   arena_free(a);

@@ -42,13 +42,7 @@ static const char usage_text[] =
  * ("sent=N retried=N expired=N dropped=N removed=N", or "off (why)"). */
 static void summary(int rc, const struct pushrun_stats *st, double secs,
                     const char *const off[PUSH_CHANNELS]) {
-  char num[9][32], ch[PUSH_CHANNELS][160];
-  long long v[7] = {st->doubts, st->events,    st->grouped, st->held,
-                    st->stale,  st->off_kinds, st->batches};
-  for (int i = 0; i < 7; i++)
-    snprintf(num[i], sizeof num[i], "%lld", v[i]);
-  snprintf(num[7], sizeof num[7], "%.3f", st->crypto_s);
-  snprintf(num[8], sizeof num[8], "%.1f", secs);
+  char ch[PUSH_CHANNELS][160];
   for (int c = 0; c < PUSH_CHANNELS; c++)
     if (off[c])
       snprintf(ch[c], sizeof ch[c], "off (%s)", off[c]);
@@ -58,11 +52,21 @@ static void summary(int rc, const struct pushrun_stats *st, double secs,
                "send_seconds=%.2f",
                st->sent[c], st->retried[c], st->expired[c], st->dropped[c],
                st->removed[c], st->send_s[c]);
-  log_msg(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", "in_doubt",
-          num[0], "events", num[1], "messages", num[2], "held_quiet", num[3],
-          "stale", num[4], "kind_off", num[5], "batches", num[6], "webpush",
-          ch[PUSH_WEBPUSH], "fcm", ch[PUSH_FCM], "apns", ch[PUSH_APNS],
-          "crypto_seconds", num[7], "seconds", num[8], NULL);
+  const struct log_field f[] = {
+      {.key = "in_doubt", .num = (double)st->doubts},
+      {.key = "events", .num = (double)st->events},
+      {.key = "messages", .num = (double)st->grouped},
+      {.key = "held_quiet", .num = (double)st->held},
+      {.key = "stale", .num = (double)st->stale},
+      {.key = "kind_off", .num = (double)st->off_kinds},
+      {.key = "batches", .num = (double)st->batches},
+      {.key = "webpush", .s = ch[PUSH_WEBPUSH]},
+      {.key = "fcm", .s = ch[PUSH_FCM]},
+      {.key = "apns", .s = ch[PUSH_APNS]},
+      {.key = "crypto_seconds", .num = st->crypto_s, .decimals = 3},
+      {.key = "seconds", .num = secs, .decimals = 1}};
+  log_fields(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", f,
+             (int)(sizeof f / sizeof f[0]));
 }
 
 int main(int argc, char **argv) {

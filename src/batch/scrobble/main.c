@@ -68,23 +68,22 @@ int main(int argc, char **argv) {
   struct deliver_stats st;
   int rc = deliver_run(d, a, &o, &st);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  char buf[10][24];
-  snprintf(buf[0], sizeof buf[0], "%lld", st.batches);
-  snprintf(buf[1], sizeof buf[1], "%lld", st.sent);
-  snprintf(buf[2], sizeof buf[2], "%lld", st.ignored);
-  snprintf(buf[3], sizeof buf[3], "%lld", st.requeued);
-  snprintf(buf[4], sizeof buf[4], "%lld", st.in_doubt);
-  snprintf(buf[5], sizeof buf[5], "%lld", st.doubts_checked);
-  snprintf(buf[6], sizeof buf[6], "%lld", st.doubts_sent);
-  snprintf(buf[7], sizeof buf[7], "%lld", st.unlinked);
-  snprintf(buf[8], sizeof buf[8], "%lld", st.failures);
-  snprintf(buf[9], sizeof buf[9], "%.1f",
-           (double)(t1.tv_sec - t0.tv_sec) +
-               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-  log_msg(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", "batches",
-          buf[0], "sent", buf[1], "ignored", buf[2], "requeued", buf[3],
-          "in_doubt", buf[4], "doubts_checked", buf[5], "doubts_sent", buf[6],
-          "unlinked", buf[7], "failures", buf[8], "seconds", buf[9], NULL);
+  const struct log_field f[] = {
+      {.key = "batches", .num = (double)st.batches},
+      {.key = "sent", .num = (double)st.sent},
+      {.key = "ignored", .num = (double)st.ignored},
+      {.key = "requeued", .num = (double)st.requeued},
+      {.key = "in_doubt", .num = (double)st.in_doubt},
+      {.key = "doubts_checked", .num = (double)st.doubts_checked},
+      {.key = "doubts_sent", .num = (double)st.doubts_sent},
+      {.key = "unlinked", .num = (double)st.unlinked},
+      {.key = "failures", .num = (double)st.failures},
+      {.key = "seconds",
+       .num = (double)(t1.tv_sec - t0.tv_sec) +
+              (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+       .decimals = 1}};
+  log_fields(rc ? LOG_ERROR : LOG_INFO, rc ? "run failed" : "run done", f,
+             (int)(sizeof f / sizeof f[0]));
   db_close(d);
   arena_free(a);
   fetch_close();
