@@ -645,11 +645,19 @@ class Writer(threading.Thread):
             return self.op_create()
         self.seq += 1
         name = "faults w%d p%d r%d" % (self.idx, pid, self.seq)
+        # the attempt is on record before it is sent: MariaDB may hold the
+        # name while its answer is still on the way, and a check made then
+        # must count it among the names tried after the last acknowledged one
+        with self.lock:
+            history = self.playlists[pid]
+            history.append((self.seq, name, False))
+            at = len(history) - 1
         t0 = time.monotonic()
         r = self._send("PATCH", "/api/v1/playlists/%d" % pid, {"name": name})
         ack = not isinstance(r, Exception) and r.status_code == 200
-        with self.lock:
-            self.playlists[pid].append((self.seq, name, ack))
+        if ack:
+            with self.lock:
+                history[at] = (self.seq, name, True)
         return self._record("rename", t0, r, ack)
 
     def op_add(self):
