@@ -5,7 +5,6 @@
 #include "core/db.h"
 #include "core/db_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "core/rc.h"
+#include "core/str.h"
 
 #define DB_CONNECT_TIMEOUT 5    /* seconds */
 #define DB_IO_TIMEOUT 30        /* seconds, reads and writes */
@@ -186,30 +186,12 @@ int db_parse_nodes(const char *list, unsigned dflt_port,
       if (p || n == 0) return RC_INVALID; /* "a,,b", "," or "" */
       break;                              /* a trailing comma */
     }
-    char *host = item, *port = NULL;
-    if (item[0] == '[') { /* [v6]:port */
-      char *rb = strchr(item, ']');
-      if (!rb || rb == item + 1 || (rb[1] && rb[1] != ':')) return RC_INVALID;
-      *rb = '\0';
-      host = item + 1;
-      if (rb[1] == ':') port = rb + 2;
-    } else {
-      char *colon = strchr(item, ':');
-      if (colon && strchr(colon + 1, ':')) return RC_INVALID; /* bare v6 */
-      if (colon) {
-        *colon = '\0';
-        port = colon + 1;
-      }
-    }
-    unsigned long pn = dflt_port;
-    if (port) {
-      char *e;
-      errno = 0;
-      pn = strtoul(port, &e, 10);
-      if (!*port || *e || errno || pn == 0 || pn > 65535) return RC_INVALID;
-    }
-    if (!*host || strchr(host, '/') || ++n > DB_NODES_MAX) return RC_INVALID;
-    if (fn) fn(ctx, host, (unsigned)pn);
+    char *host;
+    unsigned port;
+    if (str_hostport(item, dflt_port, &host, &port) || strchr(host, '/') ||
+        ++n > DB_NODES_MAX)
+      return RC_INVALID;
+    if (fn) fn(ctx, host, port);
   }
   return n ? n : RC_INVALID;
 }

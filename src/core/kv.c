@@ -24,6 +24,7 @@
 #include "core/rc.h"
 #include "core/bytes.h"
 #include "core/rnd.h"
+#include "core/str.h"
 
 #define KV_CONNECT_MS 200  /* connect timeout */
 #define KV_POLL_MS 200     /* wait for any reply */
@@ -97,29 +98,10 @@ static int add_server(memcached_st *mc, char *s) {
     return memcached_server_add_unix_socket(mc, s) == MEMCACHED_SUCCESS
                ? 0
                : RC_INVALID;
-  char *host = s, *port = NULL;
-  if (s[0] == '[') {
-    char *end = strchr(s, ']');
-    if (!end || end == s + 1 || (end[1] && end[1] != ':')) return RC_INVALID;
-    *end = '\0';
-    host = s + 1;
-    if (end[1] == ':') port = end + 2;
-  } else {
-    char *colon = strchr(s, ':');
-    if (colon && strchr(colon + 1, ':')) return RC_INVALID; /* bare IPv6 */
-    if (colon) {
-      *colon = '\0';
-      port = colon + 1;
-    }
-  }
-  unsigned long p = 11211;
-  if (port) {
-    char *end;
-    p = strtoul(port, &end, 10);
-    if (!*port || *end || p == 0 || p > 65535) return RC_INVALID;
-  }
-  if (!*host) return RC_INVALID;
-  return memcached_server_add(mc, host, (in_port_t)p) == MEMCACHED_SUCCESS
+  char *host;
+  unsigned port;
+  if (str_hostport(s, 11211, &host, &port)) return RC_INVALID;
+  return memcached_server_add(mc, host, (in_port_t)port) == MEMCACHED_SUCCESS
              ? 0
              : RC_INVALID;
 }

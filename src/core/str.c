@@ -187,3 +187,26 @@ int str_parse_i64(const char *s, long long min, long long max, long long *out) {
   *out = v;
   return 0;
 }
+
+int str_hostport(char *s, unsigned dflt, char **host, unsigned *port) {
+  char *h = s, *ps = NULL;
+  if (s[0] == '[') {
+    char *rb = strchr(s, ']');
+    if (!rb || rb == s + 1 || (rb[1] && rb[1] != ':')) return RC_INVALID;
+    *rb = '\0';
+    h = s + 1;
+    if (rb[1] == ':') ps = rb + 2;
+  } else {
+    char *colon = strchr(s, ':');
+    if (colon && strchr(colon + 1, ':')) return RC_INVALID; /* bare IPv6 */
+    if (colon) {
+      *colon = '\0';
+      ps = colon + 1;
+    }
+  }
+  long long v = dflt;
+  if (!*h || (ps && str_parse_i64(ps, 1, 65535, &v))) return RC_INVALID;
+  *host = h;
+  *port = (unsigned)v;
+  return 0;
+}

@@ -38,5 +38,10 @@ void str_lower_ascii(char *s);
 /* str_parse_i64: the whole of s as a decimal integer within [min, max].
  * Returns 0 or RC_INVALID (empty, trailing junk, out of range). */
 int str_parse_i64(const char *s, long long min, long long max, long long *out);
+/* str_hostport: split "host", "host:port", "[v6]" or "[v6]:port" in place.
+ * *host points into s (without brackets); *port is the given port, or dflt.
+ * Returns 0 or RC_INVALID (empty host, a bare IPv6 address, anything after
+ * ']' but ":port", a port outside 1..65535). */
+int str_hostport(char *s, unsigned dflt, char **host, unsigned *port);
 
 #endif

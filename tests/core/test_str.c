@@ -1,5 +1,6 @@
 /* test_str: sbuf growth and NUL termination, UTF-8 validation of hostile
- * sequences, code-point counting, constant-time compare, strict integers. */
+ * sequences, code-point counting, constant-time compare, strict integers,
+ * host[:port] splitting. */
 #include "core/arena.h"
 #include "core/rc.h"
 #include "core/str.h"
@@ -158,6 +159,51 @@ static void utf8_clip(void) {
   CHECK_STR(clip, "");
 }
 
+/* hp: str_hostport over a copy of s, as "host port" or "invalid". */
+static const char *hp(const char *s, unsigned dflt) {
+  static char buf[128], out[160];
+  snprintf(buf, sizeof buf, "%s", s);
+  char *host;
+  unsigned port = 7;
+  if (str_hostport(buf, dflt, &host, &port)) {
+    CHECK_INT(port, 7); /* untouched on failure */
+    return "invalid";
+  }
+  snprintf(out, sizeof out, "%s %u", host, port);
+  return out;
+}
+
+static void hostport(void) {
+  CHECK_STR(hp("db1", 3306), "db1 3306");
+  CHECK_STR(hp("db1:3307", 3306), "db1 3307");
+  CHECK_STR(hp("10.0.0.1:1", 3306), "10.0.0.1 1");
+  CHECK_STR(hp("[::1]", 11211), "::1 11211");
+  CHECK_STR(hp("[fd00::5]:65535", 11211), "fd00::5 65535");
+  const char *bad[] = {"",
+                       ":3306",
+                       "[]",
+                       "[]:1",
+                       "[::1",
+                       "[::1]x",
+                       "[::1]:",
+                       "::1",
+                       "fd00::5:1",
+                       "a:",
+                       "a:0",
+                       "a:65536",
+                       "a:-1",
+                       "a:+1",
+                       "a: 1",
+                       "a:1x",
+                       "a:99999999999999999999"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *r = hp(bad[i], 3306);
+    if (strcmp(r, "invalid"))
+      fprintf(stderr, "accepted '%s' as %s\n", bad[i], r);
+    CHECK_STR(r, "invalid");
+  }
+}
+
 int main(int argc, char **argv) {
   T_INIT(argc, argv);
   T_CASE(sbuf);
@@ -165,5 +211,6 @@ int main(int argc, char **argv) {
   T_CASE(utf8_len_compare_lower);
   T_CASE(parse_i64);
   T_CASE(utf8_clip);
+  T_CASE(hostport);
   T_DONE();
 }
