@@ -128,7 +128,8 @@ def main():
             c.kill("mariadb-" + n, signal.SIGTERM)
         d = c.db_dir("db1")
         c.spawn("mariadb-db1", "db1", [hosts.which("mariadbd"), "--no-defaults", "--user=mysql",
-                                       "--datadir=" + d + "/data", "--socket=" + c.db_sock("db1"),
+                                       "--datadir=" + d + "/data", "--tmpdir=" + d + "/tmp",
+                                       "--socket=" + c.db_sock("db1"),
                                        "--pid-file=" + d + "/mysqld.pid",
                                        "--log-error=" + d + "/error-single.log",
                                        "--bind-address=" + c.ip("db1"), "--port=3306",

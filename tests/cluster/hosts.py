@@ -214,10 +214,15 @@ class Cluster:
         # The nodes run as mysql: rsync SST's daemon, run by root, would
         # write as nobody.
         first = self.db_dir("db1") + "/data"
+        # Each node has a tmpdir of its own: a starting mariadbd deletes
+        # every "#sql*" file in its tmpdir, other servers' temporary tables
+        # too.
         for n in ("db1", "db2", "db3"):
-            os.makedirs(self.db_dir(n), exist_ok=True)
-            shutil.chown(self.db_dir(n), "mysql", "mysql")
+            for d in (self.db_dir(n), self.db_dir(n) + "/tmp"):
+                os.makedirs(d, exist_ok=True)
+                shutil.chown(d, "mysql", "mysql")
         run("mariadb-install-db", "--no-defaults", "--datadir=" + first, "--user=mysql",
+            "--tmpdir=" + self.db_dir("db1") + "/tmp",
             "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
             timeout=300)
         for n in ("db2", "db3"):
@@ -228,6 +233,7 @@ class Cluster:
         d = self.db_dir(node)
         gcomm = "gcomm://" + ",".join(self.ip(n) for n in ("db1", "db2", "db3"))
         cmd = [which("mariadbd"), "--no-defaults", "--user=mysql", "--datadir=" + d + "/data",
+               "--tmpdir=" + d + "/tmp",
                "--socket=" + self.db_sock(node), "--pid-file=" + d + "/mysqld.pid",
                "--log-error=" + d + "/error.log", "--bind-address=" + self.ip(node),
                "--port=3306", "--skip-name-resolve",

@@ -274,8 +274,15 @@ class Stack:
         self.started = True
         rc = self.run_stack("start")
         if rc != 0:
-            raise AssertionError("encore-stack start %s failed (exit %d); see %s" % (
-                self.dir, rc, os.path.join(self.dir, "log", "faults-stack.log")))
+            # the callers remove the directory: what went wrong goes with the error
+            path = os.path.join(self.dir, "log", "faults-stack.log")
+            try:
+                with open(path, errors="replace") as f:
+                    tail = "".join(f.readlines()[-40:])
+            except OSError as e:
+                tail = "(%s)" % e
+            raise AssertionError("encore-stack start %s failed (exit %d); the end of %s:\n%s" % (
+                self.dir, rc, path, tail))
         os.environ["ENCORE_STACK_DIR"] = self.dir
         encore._stack = None
         encore.require_stack()

@@ -60,6 +60,7 @@ import secrets
 import signal
 import statistics
 import sys
+import tempfile
 import threading
 import time
 
@@ -735,6 +736,11 @@ def phase_mariadb(how, n):
     logout(gone)
     ctx.checks.run(P + ": before: a logged-out token answers 401", expect_me, gone, 401,
                    "a token logged out before the fault")
+    # A starting mariadbd deletes every "#sql*" file of its tmpdir: the
+    # stack's own must not be the machine's, where other servers keep
+    # their temporary tables.
+    probe = os.path.join(tempfile.gettempdir(), "#sql-encore-faults-%s" % secrets.token_hex(4))
+    open(probe, "w").close()
     time.sleep(0.5)
     ctx.load.phase = P + "/during"
     t_stop = time.monotonic()
@@ -767,6 +773,13 @@ def phase_mariadb(how, n):
     ctx.load.phase = P + "/after"
     if rc != 0:
         ctx.checks.fail(P + ": MariaDB starts again", "encore-stack start exited %d" % rc)
+
+    def probe_kept():
+        if not os.path.exists(probe):
+            raise AssertionError("the restart deleted %s: MariaDB's tmpdir is the machine's" % probe)
+        os.unlink(probe)
+    ctx.checks.run(P + ": the restart leaves %s's #sql files alone" % tempfile.gettempdir(),
+                   probe_kept)
     ctx.checks.run(P + ": after: writes are acknowledged again within 20 s", wait_writes_again,
                    20 * ctx.slow)
     ctx.checks.run(P + ": after: /readyz answers 200 with every check ok", expect_ready_ok,

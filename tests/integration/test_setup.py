@@ -110,15 +110,20 @@ def start_mariadb():
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             raise encore.Skip("%s is not installed" % tool)
     user = ["--user=root"] if os.getuid() == 0 else []
+    # a tmpdir of its own: a starting mariadbd deletes every "#sql*" file
+    # in its tmpdir, the temporary tables of other servers sharing it too
+    os.makedirs(path("mysql-tmp"), mode=0o700, exist_ok=True)
     with open(path("install.log"), "w") as log:
         rc = subprocess.run(["mariadb-install-db", "--no-defaults", "--datadir=" + path("mysql"),
+                             "--tmpdir=" + path("mysql-tmp"),
                              "--auth-root-authentication-method=normal", "--skip-test-db",
                              "--skip-name-resolve"] + user, stdout=log, stderr=log,
                             timeout=300).returncode
     check(rc == 0, "mariadb-install-db failed (see %s)" % path("install.log"))
     mysqld = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
     ctx.db = subprocess.Popen([mysqld, "--no-defaults"] + user + [
-        "--datadir=" + path("mysql"), "--socket=" + path("mysql.sock"), "--skip-networking",
+        "--datadir=" + path("mysql"), "--tmpdir=" + path("mysql-tmp"),
+        "--socket=" + path("mysql.sock"), "--skip-networking",
         "--pid-file=" + path("mariadb.pid"), "--log-error=" + path("mariadb.err"),
         "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
