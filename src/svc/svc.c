@@ -144,7 +144,7 @@ json_object *svc_path(json_object *o, ...) {
 }
 
 int svc_program_start(const char *prog, const char *path, struct cfg *c) {
-  char err[256];
+  char err[256] = "libsodium could not be initialized";
   const char *why;
   if (rnd_init() || cfg_load(c, path, false, err, sizeof err)) {
     fprintf(stderr, "%s: %s\n", prog, err);
